@@ -1,0 +1,5 @@
+"""`python -m ledger` runs the fundledger command."""
+
+from ledger.cli import main
+
+main()

@@ -1,0 +1,315 @@
+"""The books: what the journal's entries add up to, folded one entry at a time.
+
+`Books.apply` is the only way state changes, and it is only ever called with
+an entry that the rules have already accepted. Reports read books; they never
+change them. `Books.as_of(date)` replays the entries dated on or before a day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ledger import model, money
+from ledger.model import Account, Entry
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class Member:
+    name: str
+    slug: str
+    role: str = "member"
+    status: str = "pending"  # active, pending, left
+    joined: dt.date | None = None
+    applied: dt.date | None = None
+    left: dt.date | None = None
+    decision: str = ""
+    approvals: dict[str, dt.date] = field(default_factory=dict)
+    periods: list[tuple[dt.date, dt.date | None]] = field(default_factory=list)
+
+    def is_active(self, day: dt.date) -> bool:
+        """Whether the state was a member on `day` (a member that leaves on a day is out that day)."""
+        return any(start <= day and (end is None or day < end) for start, end in self.periods)
+
+
+@dataclass
+class Pledge:
+    id: int
+    member: str
+    year: int
+    date: dt.date
+    amount: Decimal
+    split: dict[str | None, Decimal]  # earmark (None: not earmarked) -> amount
+    received: dict[str | None, Decimal] = field(default_factory=dict)
+    reversed_by: int | None = None
+
+    def outstanding(self, earmark: str | None) -> Decimal:
+        if self.reversed_by is not None:
+            return ZERO
+        return self.split.get(earmark, ZERO) - self.received.get(earmark, ZERO)
+
+    @property
+    def total_received(self) -> Decimal:
+        return sum(self.received.values(), ZERO)
+
+    @property
+    def total_outstanding(self) -> Decimal:
+        return sum((self.outstanding(earmark) for earmark in self.split), ZERO)
+
+
+@dataclass
+class Package:
+    name: str
+    id: int
+    date: dt.date
+    memo: str
+    amount: Decimal
+    sources: dict[str, Decimal]  # "unallocated" or an earmark -> amount
+    paid: Decimal = ZERO
+    reversed_by: int | None = None
+
+    @property
+    def remaining(self) -> Decimal:
+        return ZERO if self.reversed_by is not None else self.amount - self.paid
+
+    @property
+    def status(self) -> str:
+        if self.reversed_by is not None:
+            return "cancelled"
+        return "paid" if self.remaining == 0 else "open"
+
+
+@dataclass
+class Earmark:
+    name: str
+    purpose: str
+    since: dt.date
+
+
+class Books:
+    """Balances, members, pledges, earmarks and packages after a run of entries."""
+
+    def __init__(self, currency: str, name: str = "", manager: str = "") -> None:
+        self.currency = currency
+        self.name = name
+        self.manager = manager
+        self.entries: list[Entry] = []
+        self.balances: dict[Account, Decimal] = defaultdict(lambda: ZERO)
+        # Dated changes of every asset account, to check no envelope is ever negative on any day.
+        self.history: dict[Account, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+        self.members: dict[str, Member] = {}
+        self.pledges: dict[int, Pledge] = {}
+        self.packages: dict[str, Package] = {}
+        self.earmarks: dict[str, Earmark] = {}
+        self.reversed_by: dict[int, int] = {}
+
+    # --- reading ---------------------------------------------------------
+
+    @property
+    def seal(self) -> str:
+        return self.entries[-1].hash if self.entries else model.GENESIS
+
+    @property
+    def last_id(self) -> int:
+        return self.entries[-1].id if self.entries else 0
+
+    def entry(self, entry_id: int) -> Entry | None:
+        """The entry with `entry_id`; ids are consecutive from 1, so this is an index."""
+        if 1 <= entry_id <= len(self.entries):
+            return self.entries[entry_id - 1]
+        return None
+
+    def balance(self, account: Account) -> Decimal:
+        return self.balances.get(account, ZERO)
+
+    def subtotal(self, prefix: str) -> Decimal:
+        """The sum of an account and every account below it."""
+        return sum(
+            (
+                amount
+                for account, amount in self.balances.items()
+                if account == prefix or account.startswith(prefix + ":")
+            ),
+            ZERO,
+        )
+
+    def lowest_from(self, account: Account, day: dt.date) -> Decimal:
+        """The lowest balance `account` has on `day` or on any later day."""
+        changes = self.history.get(account, [])
+        lowest = sum((delta for when, delta in changes if when <= day), ZERO)
+        if changes and max(when for when, _ in changes) <= day:
+            return lowest
+        running = lowest
+        for _when, delta in sorted(((w, d) for w, d in changes if w > day), key=lambda pair: pair[0]):
+            running += delta
+            lowest = min(lowest, running)
+        return lowest
+
+    def member(self, name: str) -> Member | None:
+        """Find a member by its name or account slug, ignoring case ('latvia', 'United kingdom')."""
+        wanted = model.slug(name)
+        for member in self.members.values():
+            if member.slug == wanted:
+                return member
+        return None
+
+    def active_members(self, day: dt.date) -> list[Member]:
+        return [member for member in self.members.values() if member.is_active(day)]
+
+    # --- changing --------------------------------------------------------
+
+    def apply(self, entry: Entry) -> None:
+        """Fold one accepted entry into the books."""
+        self.entries.append(entry)
+        for posting in entry.postings:
+            self.balances[posting.account] += posting.amount
+            if posting.account.startswith("assets:"):
+                self.history[posting.account].append((entry.date, posting.amount))
+        getattr(self, f"_apply_{entry.kind}")(entry)
+
+    def as_of(self, day: dt.date) -> Books:
+        """The books as they stood at the end of `day`: only entries dated on or before it."""
+        return replay(self.currency, (e for e in self.entries if e.date <= day), self.name, self.manager)
+
+    def _apply_join(self, entry: Entry) -> None:
+        name = entry.get("member")
+        member = self.members.get(name) or Member(name, model.slug(name))
+        member.role = entry.get("role")
+        self._activate(member, entry.date)
+        self.members[name] = member
+
+    def _apply_apply(self, entry: Entry) -> None:
+        name = entry.get("member")
+        member = self.members.get(name) or Member(name, model.slug(name))
+        member.status, member.applied, member.approvals = "pending", entry.date, {}
+        self.members[name] = member
+
+    def _apply_approve(self, entry: Entry) -> None:
+        member = self.members[entry.get("member")]
+        if entry.get("decision"):
+            member.decision = entry.get("decision")
+        else:
+            member.approvals[entry.get("by")] = entry.date
+        if entry.get("decision") or self.approvals_missing(member, entry.date) == []:
+            self._activate(member, entry.date)
+
+    def _apply_leave(self, entry: Entry) -> None:
+        member = self.members[entry.get("member")]
+        start, _ = member.periods[-1]
+        member.periods[-1] = (start, entry.date)
+        member.status, member.left = "left", entry.date
+
+    def _activate(self, member: Member, day: dt.date) -> None:
+        member.status, member.joined, member.left = "active", day, None
+        member.periods.append((day, None))
+
+    def approvals_missing(self, applicant: Member, day: dt.date) -> list[str]:
+        """The members active on `day` whose approval of `applicant` is not yet recorded."""
+        return [
+            member.name
+            for member in self.active_members(day)
+            if member.name != applicant.name and member.name not in applicant.approvals
+        ]
+
+    def _apply_pledge(self, entry: Entry) -> None:
+        split: dict[str | None, Decimal] = {}
+        for posting in entry.postings:
+            if posting.account.startswith(model.RECEIVABLE + ":"):
+                split[_earmark_of_receivable(posting.account)] = posting.amount
+                self._note_earmark(_earmark_of_receivable(posting.account), entry)
+        self.pledges[entry.id] = Pledge(
+            id=entry.id,
+            member=entry.get("member"),
+            year=entry.get("year"),
+            date=entry.date,
+            amount=sum(split.values(), ZERO),
+            split=split,
+        )
+
+    def _apply_contribute(self, entry: Entry) -> None:
+        pledge = self.pledges.get(entry.get("pledge")) if entry.get("pledge") else None
+        for posting in entry.postings:
+            if posting.account.startswith(model.EARMARKED + ":"):
+                self._note_earmark(posting.account.rsplit(":", 1)[1], entry)
+            if pledge and posting.account.startswith(model.RECEIVABLE + ":"):
+                earmark = _earmark_of_receivable(posting.account)
+                pledge.received[earmark] = pledge.received.get(earmark, ZERO) - posting.amount
+
+    def _apply_earmark(self, entry: Entry) -> None:
+        self._note_earmark(entry.get("earmark"), entry, entry.get("purpose", ""))
+
+    def _apply_package(self, entry: Entry) -> None:
+        name = entry.get("package")
+        sources = {}
+        for posting in entry.postings:
+            if posting.amount < 0:
+                sources[_source_of(posting.account)] = -posting.amount
+        amount = sum(sources.values(), ZERO)
+        self.packages[name] = Package(name, entry.id, entry.date, entry.memo, amount, sources)
+
+    def _apply_pay(self, entry: Entry) -> None:
+        package = self.packages[entry.get("package")]
+        package.paid += sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
+
+    def _apply_reverse(self, entry: Entry) -> None:
+        original = self.entry(entry.get("reverses"))
+        self.reversed_by[original.id] = entry.id
+        if original.kind == "pledge":
+            self.pledges[original.id].reversed_by = entry.id
+        elif original.kind == "package":
+            self.packages[original.get("package")].reversed_by = entry.id
+        elif original.kind == "pay":
+            self.packages[original.get("package")].paid -= sum(
+                (p.amount for p in original.postings if p.amount > 0), ZERO
+            )
+        elif original.kind == "contribute" and original.get("pledge"):
+            pledge = self.pledges[original.get("pledge")]
+            for posting in original.postings:
+                if posting.account.startswith(model.RECEIVABLE + ":"):
+                    earmark = _earmark_of_receivable(posting.account)
+                    pledge.received[earmark] += posting.amount
+
+    def _note_earmark(self, name: str | None, entry: Entry, purpose: str = "") -> None:
+        if name is None:
+            return
+        if name not in self.earmarks:
+            self.earmarks[name] = Earmark(name, purpose, entry.date)
+        elif purpose and not self.earmarks[name].purpose:
+            self.earmarks[name].purpose = purpose
+
+
+def replay(currency: str, entries: Iterable[Entry], name: str = "", manager: str = "") -> Books:
+    """Books built from entries already known to be valid (no rule is re-checked)."""
+    books = Books(currency, name, manager)
+    for entry in entries:
+        books.apply(entry)
+    return books
+
+
+def receivable_parts(account: Account) -> tuple[str, str | None]:
+    """('latvia', 'drones') for 'assets:receivable:latvia:drones'."""
+    parts = account.split(":")[2:]
+    return parts[0], (parts[1] if len(parts) > 1 else None)
+
+
+def _earmark_of_receivable(account: Account) -> str | None:
+    return receivable_parts(account)[1]
+
+
+def _source_of(account: Account) -> str:
+    return "unallocated" if account == model.UNALLOCATED else account.rsplit(":", 1)[1]
+
+
+def iter_amounts(books: Books, prefix: str) -> Iterator[tuple[Account, Decimal]]:
+    """Accounts directly below `prefix` with their balances."""
+    for account, amount in sorted(books.balances.items()):
+        if account.startswith(prefix + ":"):
+            yield account, amount
+
+
+__all__ = ["Books", "Earmark", "Member", "Package", "Pledge", "money", "replay"]

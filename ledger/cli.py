@@ -1,0 +1,367 @@
+"""The `fundledger` command: a thin click layer over the fund operations, reports and renderers.
+
+A command body finds the ledger, asks `journal.record` or a report for data
+and hands it to `render`. Every `LedgerError` becomes one line on stderr and
+exit status 1, here and only here; click's usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from ledger import __version__
+from ledger.errors import LedgerError
+
+
+class FundGroup(click.Group):
+    """Turns the library's errors into one clear line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LedgerError as problem:
+            from ledger.text import inert
+
+            click.echo(f"{problem.prefix}: {inert(str(problem))}", err=True)
+            ctx.exit(1)
+
+
+class DateType(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value) if len(value) == 10 else _bad_date()
+        except ValueError:
+            self.fail(f"{value!r} is not a date: write it as YYYY-MM-DD, for example 2025-03-20", param, ctx)
+
+
+def _bad_date():
+    raise ValueError
+
+
+DATE = DateType()
+
+
+@dataclass
+class Options:
+    ledger: str | None
+
+
+def _ledger(ctx: click.Context):
+    from ledger import journal
+
+    return journal.open_ledger(journal.find(ctx.find_object(Options).ledger))
+
+
+@click.group(cls=FundGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--ledger",
+    "ledger_path",
+    metavar="PATH",
+    help="The ledger folder. Default: $FUNDLEDGER_DIR, else the nearest folder upward holding ledger.toml.",
+)
+@click.version_option(__version__, prog_name="fundledger")
+@click.pass_context
+def main(ctx: click.Context, ledger_path: str | None) -> None:
+    """Keep the books of a multinational procurement fund: an append-only,
+    double-entry ledger in TOML files, in git.
+
+    \b
+    Example:
+      fundledger init coalition --name "Drone Coalition central fund" --currency EUR
+      cd coalition
+      fundledger member join Latvia --date 2024-02-01 --role co-lead
+      fundledger pledge Latvia 30M --year 2025 --split drones=20M --split industrial-cooperation=10M
+      fundledger balance
+    """
+    ctx.obj = Options(ledger_path)
+
+
+# --- creating a ledger ---------------------------------------------------
+
+
+@main.command()
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", required=True, help="The fund's name, as reports show it.")
+@click.option("--currency", required=True, help="The fund's currency, an ISO 4217 code (EUR).")
+@click.option("--manager", default="", help="The member state that manages the fund.")
+def init(path: Path, name: str, currency: str, manager: str) -> None:
+    """Create a new ledger folder at PATH (git-initialised unless already inside a work tree).
+
+    \b
+    Example:
+      fundledger init coalition --name "Drone Coalition central fund" --currency EUR --manager "United Kingdom"
+    """
+    from ledger import git, journal
+
+    ledger = journal.init(path, name, currency.upper(), manager)
+    note = ""
+    if not git.inside_work_tree(path):
+        git.init(path)
+        note = " and a new git repository"
+    click.echo(f"Created ledger {name!r} ({ledger.settings.currency}) in {path}{note}.")
+
+
+# --- recording -----------------------------------------------------------
+
+
+def recording(command: Callable) -> Callable:
+    """The options every recording command takes, written once."""
+
+    @click.option("--date", "date", type=DATE, default=None, help="The event's date, YYYY-MM-DD. Default: today.")
+    @click.option("--memo", default="", help="What this is, in words (a bank reference, an invoice).")
+    @click.option("--source", default="", help="A citation: URL, decision number, bank reference.")
+    @click.option("--dry-run", is_flag=True, help="Show the entry that would be recorded; write nothing.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the entry as one JSON object.")
+    @functools.wraps(command)
+    def wrapper(*args, date, memo, source, dry_run, as_json, **kwargs):
+        from ledger import fund
+
+        note = fund.Note(date or dt.date.today(), memo, source)
+        build = command(*args, note=note, **kwargs)
+        _record(build, dry_run=dry_run, as_json=as_json)
+
+    return wrapper
+
+
+def _record(build: Callable, *, dry_run: bool, as_json: bool) -> None:
+    from ledger import journal, render
+
+    ctx = click.get_current_context()
+    ledger = _ledger(ctx)
+    entry = journal.record(ledger, build, dry_run=dry_run)
+    if as_json:
+        data = render.entry_json(entry)
+        if dry_run:
+            data["dry_run"] = True
+        click.echo(render.dumps(data))
+    else:
+        render.console().print(render.entry_panel(entry, ledger.settings.currency, dry_run=dry_run))
+
+
+@main.group()
+def member() -> None:
+    """Record who is a member: join, apply, approve, leave."""
+
+
+@member.command("join")
+@click.argument("name")
+@click.option("--role", default="member", show_default=True, help="member, co-lead, lead, ...")
+@recording
+def member_join(name: str, role: str, note):
+    """Record that NAME is a member from --date on.
+
+    \b
+    Example:
+      fundledger member join Latvia --date 2024-02-01 --role co-lead
+    """
+    from ledger import fund
+
+    return lambda books: fund.join(books, name, role, note)
+
+
+@member.command("apply")
+@click.argument("name")
+@recording
+def member_apply(name: str, note):
+    """Record that NAME applied to join; it is pending until approved.
+
+    \b
+    Example:
+      fundledger member apply Belgium --date 2025-04-11
+    """
+    from ledger import fund
+
+    return lambda books: fund.apply(books, name, note)
+
+
+@member.command("approve")
+@click.argument("name")
+@click.option("--by", "by", default="", metavar="MEMBER", help="The member whose approval this is.")
+@click.option("--decision", default="", metavar="TEXT", help="A collective decision that admits NAME at once.")
+@recording
+def member_approve(name: str, by: str, decision: str, note):
+    """Record an approval of NAME's application.
+
+    NAME becomes a member once every member active on that date has approved
+    (--by), or at once with a collective --decision.
+
+    \b
+    Example:
+      fundledger member approve Belgium --by Latvia --date 2025-05-01
+      fundledger member approve Belgium --decision "Coalition decision 2025/3" --date 2025-05-01
+    """
+    from ledger import fund
+
+    if bool(by) == bool(decision):
+        raise click.UsageError("give either --by MEMBER or --decision TEXT")
+    return lambda books: fund.approve(books, name, note, by=by, decision=decision)
+
+
+@member.command("leave")
+@click.argument("name")
+@recording
+def member_leave(name: str, note):
+    """Record that NAME is no longer a member from --date on.
+
+    \b
+    Example:
+      fundledger member leave Norway --date 2026-01-01
+    """
+    from ledger import fund
+
+    return lambda books: fund.leave(books, name, note)
+
+
+@main.command()
+@click.argument("member_name", metavar="MEMBER")
+@click.argument("amount")
+@click.option("--year", type=int, required=True, help="The year the pledge is for.")
+@click.option("--split", "splits", multiple=True, metavar="EARMARK=AMOUNT", help="Part of the pledge for a purpose.")
+@recording
+def pledge(member_name: str, amount: str, year: int, splits: tuple[str, ...], note):
+    """Record MEMBER's promise to give AMOUNT for a year, optionally split by earmark.
+
+    \b
+    Example:
+      fundledger pledge Latvia 30M --year 2025 --split drones=20M --split industrial-cooperation=10M
+    """
+    from ledger import fund
+
+    return lambda books: fund.pledge(books, member_name, amount, year, splits, note)
+
+
+@main.command()
+@click.argument("member_name", metavar="MEMBER")
+@click.argument("amount")
+@click.option("--pledge", "pledge_id", type=int, default=None, metavar="ID", help="The pledge this settles.")
+@click.option("--split", "splits", multiple=True, metavar="EARMARK=AMOUNT", help="Earmark part of the money.")
+@recording
+def contribute(member_name: str, amount: str, pledge_id: int | None, splits: tuple[str, ...], note):
+    """Record money received from MEMBER.
+
+    Against a pledge, the cash goes to the pledge's earmarks pro rata to what
+    is outstanding (or as --split says); without one, to unallocated cash
+    (or to the earmarks --split names).
+
+    \b
+    Example:
+      fundledger contribute Latvia 30M --pledge 4 --date 2025-02-01 --memo "Treasury transfer LV-2025-001"
+      fundledger contribute "United Kingdom" "€5,000,000" --date 2025-02-10
+    """
+    from ledger import fund
+
+    return lambda books: fund.contribute(books, member_name, amount, note, pledge_id=pledge_id, splits=splits)
+
+
+@main.command()
+@click.argument("name")
+@click.argument("amount")
+@click.option("--from", "from_", default="unallocated", show_default=True, metavar="SOURCE",
+              help="'unallocated' or another earmark.")  # fmt: skip
+@click.option("--purpose", default="", help="What the earmark is for, in words.")
+@recording
+def earmark(name: str, amount: str, from_: str, purpose: str, note):
+    """Set AMOUNT of cash aside under earmark NAME.
+
+    \b
+    Example:
+      fundledger earmark training 2M --date 2025-02-11 --purpose "Operator training"
+    """
+    from ledger import fund
+
+    return lambda books: fund.earmark(books, name, amount, note, source=from_, purpose=purpose)
+
+
+@main.command()
+@click.argument("name")
+@click.argument("amount")
+@click.option("--from", "sources", multiple=True, required=True, metavar="SOURCE[=AMOUNT]",
+              help="An earmark or 'unallocated'; repeat for several, one without amount takes the rest.")  # fmt: skip
+@recording
+def package(name: str, amount: str, sources: tuple[str, ...], note):
+    """Commit AMOUNT to purchase package NAME.
+
+    \b
+    Example:
+      fundledger package recon-drones-2025-03 20M --from drones --date 2025-03-20
+      fundledger package fpv-2025-06 8M --from drones=5M --from unallocated
+    """
+    from ledger import fund
+
+    return lambda books: fund.package(books, name, amount, sources, note)
+
+
+@main.command()
+@click.argument("package_name", metavar="PACKAGE")
+@click.argument("amount")
+@click.option("--supplier", default="", help="Who is paid.")
+@recording
+def pay(package_name: str, amount: str, supplier: str, note):
+    """Pay AMOUNT out of what PACKAGE has committed.
+
+    \b
+    Example:
+      fundledger pay recon-drones-2025-03 5M --date 2025-04-01 --memo "Invoice 17, first tranche"
+    """
+    from ledger import fund
+
+    return lambda books: fund.pay(books, package_name, amount, note, supplier=supplier)
+
+
+@main.command()
+@click.argument("entry_id", metavar="ID", type=int)
+@click.option("--reason", required=True, help="Why the entry is undone.")
+@recording
+def reverse(entry_id: int, reason: str, note):
+    """Undo entry ID with an entry of exactly opposite postings (at most once).
+
+    \b
+    Example:
+      fundledger reverse 9 --reason "Invoice 17 paid twice by mistake" --date 2025-04-02
+    """
+    from ledger import fund
+
+    return lambda books: fund.reverse(books, entry_id, reason, note)
+
+
+# --- reading -------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the report as CSV.")
+@click.option("--as-of", "as_of", type=DATE, default=None, help="The books at the end of this day.")
+def balance(as_json: bool, as_csv: bool, as_of: dt.date | None) -> None:
+    """The account tree with balances; parents show the totals below them.
+
+    \b
+    Example:
+      fundledger balance --as-of 2025-03-31
+    """
+    from ledger import journal, render, reports
+
+    books = journal.load(_ledger(click.get_current_context()))
+    if as_of:
+        books = books.as_of(as_of)
+    report = reports.balance_report(books, as_of)
+    if as_json:
+        click.echo(render.dumps(render.report_json(report)))
+    elif as_csv:
+        click.echo(render.report_csv(report), nl=False)
+    else:
+        render.console().print(render.report_table(report))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Fund operations: each turns what a user asked for into one entry, against the current books.
+
+These build entries and refuse what cannot be built (an unknown member, a
+split that does not add up). The rules in `ledger.rules` then decide whether
+the entry may be recorded; nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ledger import model, money
+from ledger.books import ZERO, Books
+from ledger.errors import BadInput, Refused
+from ledger.model import Entry, Posting
+
+
+@dataclass(frozen=True)
+class Note:
+    """What every recording command takes: the event's date, a memo and a source."""
+
+    date: dt.date
+    memo: str = ""
+    source: str = ""
+
+
+def join(books: Books, name: str, role: str, note: Note) -> Entry:
+    return _entry(note, "join", member=_known_or_new(books, name), role=role)
+
+
+def apply(books: Books, name: str, note: Note) -> Entry:
+    return _entry(note, "apply", member=_known_or_new(books, name))
+
+
+def approve(books: Books, name: str, note: Note, *, by: str = "", decision: str = "") -> Entry:
+    data = {"member": _known_or_new(books, name)}
+    if by:
+        data["by"] = _known_or_new(books, by)
+    if decision:
+        data["decision"] = decision
+    return _entry(note, "approve", **data)
+
+
+def leave(books: Books, name: str, note: Note) -> Entry:
+    return _entry(note, "leave", member=_known_or_new(books, name))
+
+
+def pledge(books: Books, member: str, amount: str, year: int, splits: Sequence[str], note: Note) -> Entry:
+    """A promise to give: receivable per earmark of the split, the rest not earmarked."""
+    who = _member(books, member)
+    total = money.parse_amount(amount, books.currency)
+    parts = parse_splits(splits, books.currency)
+    rest = total - _sum(parts.values(), total, "pledge")
+    parts = {**parts, **({None: rest} if rest else {})}
+    postings = [Posting(model.receivable(who.slug, e), share, books.currency) for e, share in parts.items()]
+    postings.append(Posting(model.contributions(who.slug), -total, books.currency))
+    data = {"member": who.name, "year": year}
+    named = {e: money.to_text(share, books.currency) for e, share in parts.items() if e is not None}
+    if named:
+        data["split"] = named
+    return _entry(note, "pledge", postings, **data)
+
+
+def contribute(
+    books: Books, member: str, amount: str, note: Note, *, pledge_id: int | None = None, splits: Sequence[str] = ()
+) -> Entry:
+    """Money received. Against a pledge it settles the pledge's parts; otherwise it is income."""
+    who = _member(books, member)
+    total = money.parse_amount(amount, books.currency)
+    parts = parse_splits(splits, books.currency)
+    if pledge_id is None:
+        rest = total - _sum(parts.values(), total, "contribution")
+        shares = {**parts, **({None: rest} if rest else {})}
+        credit = [Posting(model.contributions(who.slug), -total, books.currency)]
+    else:
+        shares = _against_pledge(books, who.name, pledge_id, total, parts)
+        credit = [Posting(model.receivable(who.slug, e), -share, books.currency) for e, share in shares.items()]
+    debit = [Posting(_cash(e), share, books.currency) for e, share in shares.items()]
+    data = {"member": who.name, **({"pledge": pledge_id} if pledge_id is not None else {})}
+    return _entry(note, "contribute", debit + credit, **data)
+
+
+def earmark(
+    books: Books, name: str, amount: str, note: Note, *, source: str = "unallocated", purpose: str = ""
+) -> Entry:
+    """Set cash aside for a purpose, from unallocated cash or from another earmark."""
+    model.check_key(name, "earmark")
+    total = money.parse_amount(amount, books.currency)
+    postings = [
+        Posting(model.earmarked(name), total, books.currency),
+        Posting(model.envelope(_source(source)), -total, books.currency),
+    ]
+    data = {"earmark": name, **({"purpose": purpose} if purpose else {})}
+    return _entry(note, "earmark", postings, **data)
+
+
+def package(books: Books, name: str, amount: str, sources: Sequence[str], note: Note) -> Entry:
+    """Commit cash to a purchase package, from one or more earmarks or unallocated cash.
+
+    Each source is `NAME` or `NAME=AMOUNT`; at most one has no amount, and it takes the rest.
+    """
+    model.check_key(name, "package")
+    total = money.parse_amount(amount, books.currency)
+    if not sources:
+        raise BadInput("a package needs at least one --from (an earmark or 'unallocated')")
+    taken: dict[str, Decimal] = {}
+    open_ended = []
+    for text in sources:
+        source, _, part = text.partition("=")
+        source = _source(source.strip())
+        if source in taken or source in open_ended:
+            raise BadInput(f"--from {source} is given twice")
+        if part:
+            taken[source] = money.parse_amount(part, books.currency)
+        else:
+            open_ended.append(source)
+    if len(open_ended) > 1:
+        raise BadInput("only one --from may leave out its amount; it takes what the others do not")
+    named = _sum(taken.values(), total, "package")
+    if open_ended:
+        if named == total:
+            raise BadInput(f"--from {open_ended[0]} would take nothing: the other sources already cover the package")
+        taken[open_ended[0]] = total - named
+    elif named != total:
+        raise BadInput(
+            f"the sources add up to {money.format_money(named, books.currency)}, "
+            f"the package is {money.format_money(total, books.currency)}"
+        )
+    postings = [Posting(model.committed(name), total, books.currency)]
+    postings += [Posting(model.envelope(source), -part, books.currency) for source, part in taken.items()]
+    return _entry(note, "package", postings, package=name)
+
+
+def pay(books: Books, name: str, amount: str, note: Note, *, supplier: str = "") -> Entry:
+    """Pay out of what a package has committed."""
+    total = money.parse_amount(amount, books.currency)
+    postings = [
+        Posting(model.expense(name), total, books.currency),
+        Posting(model.committed(name), -total, books.currency),
+    ]
+    return _entry(note, "pay", postings, package=name, **({"supplier": supplier} if supplier else {}))
+
+
+def reverse(books: Books, entry_id: int, reason: str, note: Note) -> Entry:
+    """Undo an entry by posting exactly its opposite; the original stays as it was."""
+    original = books.entry(entry_id)
+    if original is None:
+        raise Refused(f"there is no entry #{entry_id} to reverse (the newest is #{books.last_id})")
+    postings = [Posting(p.account, -p.amount, p.currency) for p in original.postings]
+    return _entry(note, "reverse", postings, reverses=entry_id, reason=reason)
+
+
+def parse_splits(splits: Sequence[str], currency: str) -> dict[str | None, Decimal]:
+    """`EARMARK=AMOUNT` options, each earmark once."""
+    parts: dict[str | None, Decimal] = {}
+    for text in splits:
+        name, equals, amount = text.partition("=")
+        name = name.strip()
+        if not equals or not name or not amount.strip():
+            raise BadInput(f"--split {text!r} must look like EARMARK=AMOUNT, for example drones=20M")
+        model.check_key(name, "earmark")
+        if name in parts:
+            raise BadInput(f"--split names earmark {name} twice")
+        parts[name] = money.parse_amount(amount, currency)
+    return parts
+
+
+def _against_pledge(
+    books: Books, member: str, pledge_id: int, total: Decimal, parts: dict[str | None, Decimal]
+) -> dict[str | None, Decimal]:
+    """How a receipt settles a pledge: as `--split` says, else pro rata to what is outstanding."""
+    pledge = books.pledges.get(pledge_id)
+    if pledge is None:
+        raise Refused(f"#{pledge_id} is not a pledge")
+    if pledge.member != member:
+        raise Refused(f"pledge #{pledge_id} is {pledge.member}'s, not {member}'s")
+    if parts:
+        for earmark in parts:
+            if earmark not in pledge.split:
+                raise BadInput(f"pledge #{pledge_id} has no {earmark} part (it has {_parts(pledge.split)})")
+        named = _sum(parts.values(), total, "receipt")
+        if named != total:
+            raise BadInput(
+                f"--split adds up to {money.format_money(named, books.currency)}, "
+                f"the receipt is {money.format_money(total, books.currency)}"
+            )
+        return parts
+    outstanding = {e: pledge.outstanding(e) for e in pledge.split if pledge.outstanding(e) > 0}
+    left = sum(outstanding.values(), ZERO)
+    if total > left:
+        raise Refused(
+            f"pledge #{pledge_id} of {member} has {money.format_money(left, books.currency)} outstanding; "
+            f"receipt of {money.format_money(total, books.currency)} exceeds it "
+            "(record the excess as a contribution of its own, without --pledge)"
+        )
+    return money.allocate(total, outstanding, books.currency)
+
+
+def _entry(note: Note, kind: str, postings: Sequence[Posting] = (), **data: object) -> Entry:
+    return Entry(
+        id=0,
+        date=note.date,
+        recorded_at=model.now(),
+        kind=kind,
+        postings=tuple(postings),
+        memo=note.memo,
+        source=note.source,
+        data=data,
+    )
+
+
+def _member(books: Books, name: str):
+    found = books.member(name)
+    if found is None:
+        raise Refused(f"{name} is not a member of this fund; record `member join` first")
+    return found
+
+
+def _known_or_new(books: Books, name: str) -> str:
+    """The recorded spelling of a known member, or a new name checked for safety."""
+    found = books.member(name) if model.slug(name) else None
+    return found.name if found else model.check_member_name(name)
+
+
+def _source(name: str) -> str:
+    return name if name == "unallocated" else model.check_key(name, "earmark")
+
+
+def _cash(earmark: str | None) -> str:
+    return model.earmarked(earmark) if earmark else model.UNALLOCATED
+
+
+def _sum(amounts, total: Decimal, what: str) -> Decimal:
+    named = sum(amounts, ZERO)
+    if named > total:
+        raise BadInput(f"the split adds up to more than the {what} ({named} > {total})")
+    return named
+
+
+def _parts(split: dict[str | None, Decimal]) -> str:
+    return ", ".join(e or "unearmarked" for e in split)

@@ -1,0 +1,341 @@
+"""The ledger on disk: `ledger.toml`, the append-only journal files, the write lock.
+
+`load` is one pipeline: read the settings, read every entry in order, check
+each against the books so far (chain, ids, every rule), fold it in, return
+the books. `record` does the same under an exclusive lock, then appends one
+entry with a single write and an fsync. Nothing here rewrites a byte already
+written; the one exception is `cut_unfinished_tail`, which removes an
+unfinished write at the very end of the newest journal file (see
+docs/FORMAT.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import re
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import tomli_w
+
+from ledger import model, money, rules
+from ledger.books import Books
+from ledger.errors import BadInput, CorruptJournal, LedgerError, NotALedger, Refused, TornWrite
+from ledger.model import Entry
+
+SETTINGS_FILE = "ledger.toml"
+JOURNAL_DIR = "journal"
+CACHE_DIR = ".cache"
+FORMAT_VERSION = 1
+ENV_VAR = "FUNDLEDGER_DIR"
+
+_HEADER = re.compile(rb"^\[\[entry\]\]\r?\n", re.MULTILINE)
+_JOURNAL_NAME = re.compile(r"[0-9]{4}\.toml")
+_GITIGNORE = "# Derived files: safe to delete, never committed.\n.cache/\n*.lock\n"
+
+
+@dataclass(frozen=True)
+class Settings:
+    name: str
+    currency: str
+    manager: str = ""
+    commit: bool = True
+
+
+@dataclass(frozen=True)
+class Ledger:
+    path: Path
+    settings: Settings
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.path / JOURNAL_DIR
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.path / CACHE_DIR
+
+    def journal_files(self) -> list[Path]:
+        """The journal files, oldest first; only the last one ever grows."""
+        if not self.journal_dir.is_dir():
+            raise CorruptJournal(f"{self.journal_dir} is missing: this ledger has no journal folder")
+        return sorted(p for p in self.journal_dir.iterdir() if _JOURNAL_NAME.fullmatch(p.name))
+
+
+# --- finding, creating and opening ---------------------------------------
+
+
+def find(explicit: str | None = None, cwd: Path | None = None) -> Path:
+    """The ledger folder: `--ledger`, else $FUNDLEDGER_DIR, else the nearest folder upward with ledger.toml."""
+    chosen = explicit or os.environ.get(ENV_VAR)
+    if chosen:
+        path = Path(chosen)
+        if not (path / SETTINGS_FILE).is_file():
+            raise NotALedger(f"{chosen} is not a ledger: it has no {SETTINGS_FILE} (create one with `fundledger init`)")
+        return path
+    start = (cwd or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return folder
+    raise NotALedger(
+        f"no ledger here: no {SETTINGS_FILE} in {start} or above it "
+        f"(use --ledger PATH, set {ENV_VAR}, or create one with `fundledger init`)"
+    )
+
+
+def init(path: Path, name: str, currency: str, manager: str = "") -> Ledger:
+    """Create a ledger folder with its settings, an empty journal folder and a .gitignore."""
+    money.check_currency(currency)
+    if not name.strip():
+        raise BadInput("a ledger needs a name (--name)")
+    if manager:
+        model.check_member_name(manager)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise BadInput(f"{path} already exists and is not an empty folder")
+    settings = Settings(name=name, currency=currency, manager=manager)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        (path / JOURNAL_DIR).mkdir()
+        text = tomli_w.dumps(
+            {
+                "format": FORMAT_VERSION,
+                "name": name,
+                "currency": currency,
+                "manager": manager,
+                "settings": {"commit": settings.commit},
+            }
+        )
+        (path / SETTINGS_FILE).write_text(text, encoding="utf-8")
+        (path / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
+    except OSError as problem:
+        raise LedgerError(f"cannot create ledger at {path}: {problem.strerror}") from None
+    return Ledger(path, settings)
+
+
+def open_ledger(path: Path) -> Ledger:
+    """Read `ledger.toml`; a missing or malformed one is a clear error."""
+    settings_path = path / SETTINGS_FILE
+    try:
+        raw = tomllib.loads(settings_path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except FileNotFoundError:
+        raise NotALedger(f"{path} is not a ledger: it has no {SETTINGS_FILE}") from None
+    except (OSError, UnicodeDecodeError) as problem:
+        raise NotALedger(f"cannot read {settings_path}: {getattr(problem, 'strerror', None) or problem}") from None
+    except tomllib.TOMLDecodeError as problem:
+        raise CorruptJournal(f"{settings_path} is not valid TOML: {problem}") from None
+    try:
+        settings = _settings(raw)
+    except (KeyError, TypeError, ValueError, BadInput) as problem:
+        raise CorruptJournal(f"{settings_path} is not a fundledger settings file: {problem}") from None
+    return Ledger(path, settings)
+
+
+def _settings(raw: dict) -> Settings:
+    if raw.get("format") != FORMAT_VERSION:
+        raise ValueError(f"format {raw.get('format')!r} is not {FORMAT_VERSION}")
+    name, currency, manager = raw["name"], raw["currency"], raw.get("manager", "")
+    commit = raw.get("settings", {}).get("commit", True)
+    if not all(isinstance(v, str) for v in (name, currency, manager)) or not isinstance(commit, bool):
+        raise TypeError("name, currency and manager are text; settings.commit is true or false")
+    return Settings(name=name, currency=money.check_currency(currency), manager=manager, commit=commit)
+
+
+# --- reading -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Located:
+    """An entry and where its bytes are."""
+
+    entry: Entry
+    path: Path
+    offset: int
+    length: int
+
+
+def read_entries(ledger: Ledger) -> Iterator[Located]:
+    """Every entry in journal order, each parsed with tomllib from its own bytes.
+
+    An entry that cannot be read is `CorruptJournal`, except an unfinished
+    one at the very end of the newest file, which is `TornWrite`.
+    """
+    files = ledger.journal_files()
+    for index, path in enumerate(files):
+        newest = index == len(files) - 1
+        data = _read_bytes(path)
+        starts = [match.start() for match in _HEADER.finditer(data)]
+        if data.strip() and (not starts or data[: starts[0]].strip()):
+            raise CorruptJournal(f"{_rel(ledger, path)} has text before its first [[entry]] (byte 0)")
+        for number, start in enumerate(starts):
+            end = starts[number + 1] if number + 1 < len(starts) else len(data)
+            last = newest and number == len(starts) - 1
+            try:
+                entry = _parse_entry(data[start:end])
+            except ValueError as problem:
+                if last:
+                    raise TornWrite(
+                        f"{_rel(ledger, path)} ends with an unfinished entry at byte {start} "
+                        f"({end - start} bytes: {problem}); `fundledger repair` shows it, "
+                        "`fundledger repair --yes` removes it",
+                        str(path),
+                        start,
+                    ) from None
+                raise CorruptJournal(f"{_rel(ledger, path)} at byte {start}: {problem}") from None
+            yield Located(entry, path, start, end - start)
+
+
+def _parse_entry(chunk: bytes) -> Entry:
+    try:
+        text = chunk.decode("utf-8")
+        table = tomllib.loads(text, parse_float=Decimal)
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as problem:
+        raise ValueError(f"not valid TOML ({problem})") from None
+    if set(table) != {"entry"} or not isinstance(table["entry"], list) or len(table["entry"]) != 1:
+        raise ValueError("an entry block holds exactly one [[entry]] table")
+    entry = model.from_record(table["entry"][0])
+    if entry.hash != model.entry_hash(entry):
+        raise ValueError(f"entry #{entry.id} does not match its hash")
+    return entry
+
+
+def load(ledger: Ledger, *, until: Callable[[Entry], bool] | None = None) -> Books:
+    """Read the journal and check every entry against the books before it; return the books."""
+    settings = ledger.settings
+    books = Books(settings.currency, settings.name, settings.manager)
+    for located in read_entries(ledger):
+        entry = located.entry
+        try:
+            rules.check(books, entry)
+        except Refused as problem:
+            raise CorruptJournal(
+                f"{_rel(ledger, located.path)}: entry #{entry.id} (byte {located.offset}) breaks a rule: {problem}"
+            ) from None
+        books.apply(entry)
+    return books
+
+
+# --- writing -------------------------------------------------------------
+
+
+def record(ledger: Ledger, build: Callable[[Books], Entry], *, dry_run: bool = False) -> Entry:
+    """Build an entry against the current books, check it, and append it; all under one lock.
+
+    `build` gets the books as they stand with every entry appended before,
+    so two processes recording at once are checked one after the other.
+    """
+    with contextlib.nullcontext() if dry_run else _write_lock(ledger):
+        books = load(ledger)
+        entry = build(books).sealed(books.last_id + 1, books.seal)
+        rules.check(books, entry)
+        if not dry_run:
+            _append(ledger, entry)
+    return entry
+
+
+def entry_bytes(entry: Entry) -> bytes:
+    """The bytes an entry adds to a journal file: one [[entry]] table, written by tomli-w."""
+    return tomli_w.dumps({"entry": [model.to_record(entry)]}).encode("utf-8")
+
+
+def _append(ledger: Ledger, entry: Entry) -> None:
+    files = ledger.journal_files()
+    year_file = ledger.journal_dir / f"{entry.recorded_at.year:04d}.toml"
+    # Only the newest file grows: never start a file that sorts before an existing one.
+    target = files[-1] if files and files[-1].name >= year_file.name else year_file
+    data = entry_bytes(entry)
+    try:
+        fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as problem:
+        raise LedgerError(f"cannot write {_rel(ledger, target)}: {problem.strerror}; nothing was recorded") from None
+    try:
+        size = os.fstat(fd).st_size
+        if size:
+            data = (b"" if _ends_with_newline(fd, size) else b"\n") + b"\n" + data
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(errno.ENOSPC, "short write: the disk may be full")
+            os.fsync(fd)
+        except OSError as problem:
+            # Our own unfinished write at the very end of the file: remove exactly it.
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+            raise LedgerError(
+                f"cannot write {_rel(ledger, target)}: {problem.strerror}; nothing was recorded"
+            ) from None
+    finally:
+        os.close(fd)
+    if target == year_file and not files:
+        _fsync_dir(ledger.journal_dir)
+
+
+def cut_unfinished_tail(ledger: Ledger, torn: TornWrite) -> int:
+    """Remove the unfinished write that `torn` names, and nothing else; return the bytes cut.
+
+    The one operation allowed to shorten a journal file: the tail must start
+    at an [[entry]] header in the newest file and must not parse as an entry.
+    """
+    with _write_lock(ledger):
+        path = Path(torn.path)
+        if ledger.journal_files()[-1] != path:
+            raise LedgerError(f"{_rel(ledger, path)} is not the newest journal file; nothing cut")
+        size = path.stat().st_size
+        with open(path, "r+b") as handle:
+            handle.seek(torn.offset)
+            if not _HEADER.match(handle.read(16)):
+                raise LedgerError(
+                    f"byte {torn.offset} of {_rel(ledger, path)} is not the start of an entry; nothing cut"
+                )
+            handle.truncate(torn.offset)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return size - torn.offset
+
+
+@contextlib.contextmanager
+def _write_lock(ledger: Ledger) -> Iterator[None]:
+    """An exclusive lock that every writer of this ledger takes before reading and appending."""
+    try:
+        ledger.cache_dir.mkdir(exist_ok=True)
+        fd = os.open(ledger.cache_dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as problem:
+        raise LedgerError(f"cannot write to {ledger.path}: {problem.strerror}; nothing was recorded") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as problem:
+        raise CorruptJournal(f"cannot read {path}: {problem.strerror}") from None
+
+
+def _ends_with_newline(fd: int, size: int) -> bool:
+    return os.pread(fd, 1, size - 1) == b"\n"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _rel(ledger: Ledger, path: Path) -> str:
+    try:
+        return str(path.relative_to(ledger.path))
+    except ValueError:
+        return str(path)

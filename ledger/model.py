@@ -1,0 +1,278 @@
+"""The fund's data: postings, entries, the chart of accounts and safe names. No I/O here.
+
+An entry is a frozen record. Its canonical form (documented in
+docs/FORMAT.md) is what the SHA-256 chain hashes, so that anyone can re-check
+a journal in a few lines of any language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from ledger import money
+from ledger.errors import BadInput
+
+Account = str
+Currency = str
+
+GENESIS = "0" * 64  # the `prev` of the first entry
+
+# Kinds of entry, and the fields each carries besides the common ones.
+# A field is (name, type, required).
+MEMBERSHIP_KINDS = ("join", "apply", "approve", "leave")
+KIND_FIELDS: dict[str, tuple[tuple[str, type, bool], ...]] = {
+    "join": (("member", str, True), ("role", str, True)),
+    "apply": (("member", str, True),),
+    "approve": (("member", str, True), ("by", str, False), ("decision", str, False)),
+    "leave": (("member", str, True),),
+    "pledge": (("member", str, True), ("year", int, True), ("split", dict, False)),
+    "contribute": (("member", str, True), ("pledge", int, False)),
+    "earmark": (("earmark", str, True), ("purpose", str, False)),
+    "package": (("package", str, True),),
+    "pay": (("package", str, True), ("supplier", str, False)),
+    "reverse": (("reverses", int, True), ("reason", str, True)),
+}
+KINDS = tuple(KIND_FIELDS)
+COMMON_FIELDS = ("id", "date", "recorded_at", "kind", "memo", "source", "postings", "prev", "hash")
+
+# The chart of accounts (envelope model, see DOMAIN.md).
+UNALLOCATED = "assets:fund:unallocated"
+EARMARKED = "assets:fund:earmarked"
+COMMITTED = "assets:fund:committed"
+RECEIVABLE = "assets:receivable"
+CONTRIBUTIONS = "income:contributions"
+PACKAGE_EXPENSES = "expenses:packages"
+
+
+def earmarked(earmark: str) -> Account:
+    return f"{EARMARKED}:{earmark}"
+
+
+def committed(package: str) -> Account:
+    return f"{COMMITTED}:{package}"
+
+
+def expense(package: str) -> Account:
+    return f"{PACKAGE_EXPENSES}:{package}"
+
+
+def receivable(member_slug: str, earmark: str | None = None) -> Account:
+    return f"{RECEIVABLE}:{member_slug}:{earmark}" if earmark else f"{RECEIVABLE}:{member_slug}"
+
+
+def contributions(member_slug: str) -> Account:
+    return f"{CONTRIBUTIONS}:{member_slug}"
+
+
+def envelope(source: str) -> Account:
+    """The account of a package or earmark source: `unallocated` or an earmark's name."""
+    return UNALLOCATED if source == "unallocated" else earmarked(source)
+
+
+@dataclass(frozen=True)
+class Posting:
+    account: Account
+    amount: Decimal  # positive debits, negative credits
+    currency: Currency
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            raise TypeError(f"posting amounts are Decimal, never {type(self.amount).__name__}")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One recorded event. `data` holds the kind's own fields (member, year, split, ...)."""
+
+    id: int
+    date: dt.date
+    recorded_at: dt.datetime
+    kind: str
+    postings: tuple[Posting, ...] = ()
+    memo: str = ""
+    source: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    prev: str = ""
+    hash: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.data.get(name, default)
+
+    def sealed(self, entry_id: int, prev: str) -> Entry:
+        """This entry with its id and place in the chain, and the hash that pins both."""
+        placed = replace(self, id=entry_id, prev=prev, hash="")
+        return replace(placed, hash=entry_hash(placed))
+
+
+def entry_hash(entry: Entry) -> str:
+    """SHA-256 of the entry's canonical form (see docs/FORMAT.md)."""
+    return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+def canonical(entry: Entry) -> bytes:
+    """The bytes the chain hashes: the record without `hash`, as compact sorted JSON in UTF-8."""
+    record = to_json(entry)
+    del record["hash"]
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def to_json(entry: Entry) -> dict[str, Any]:
+    """The entry as JSON-ready data: dates as ISO text, amounts as decimal strings."""
+    record = to_record(entry)
+    record["date"] = entry.date.isoformat()
+    record["recorded_at"] = format_timestamp(entry.recorded_at)
+    return record
+
+
+def to_record(entry: Entry) -> dict[str, Any]:
+    """The entry as the TOML journal stores it (dates stay dates)."""
+    record: dict[str, Any] = {
+        "id": entry.id,
+        "date": entry.date,
+        "recorded_at": entry.recorded_at,
+        "kind": entry.kind,
+        "memo": entry.memo,
+        "source": entry.source,
+    }
+    record.update({key: dict(value) if isinstance(value, Mapping) else value for key, value in entry.data.items()})
+    record["postings"] = [
+        {"account": p.account, "amount": money.to_text(p.amount, p.currency), "currency": p.currency}
+        for p in entry.postings
+    ]
+    record["prev"] = entry.prev
+    record["hash"] = entry.hash
+    return record
+
+
+def from_record(record: Mapping[str, Any]) -> Entry:
+    """Build an entry from a parsed TOML table, checking its shape; ValueError says what is wrong."""
+    if not isinstance(record, Mapping):
+        raise ValueError("an entry must be a table")
+    kind = record.get("kind")
+    if kind not in KIND_FIELDS:
+        raise ValueError(f"unknown kind {kind!r}")
+    own = {name: (typ, required) for name, typ, required in KIND_FIELDS[kind]}
+    unknown = set(record) - set(COMMON_FIELDS) - set(own)
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))} for a {kind} entry")
+    _need(record, "id", int)
+    _need(record, "date", dt.date)
+    _need(record, "recorded_at", dt.datetime)
+    for name in ("memo", "source", "prev", "hash"):
+        _need(record, name, str)
+    if isinstance(record["date"], dt.datetime):
+        raise ValueError("date must be a date, not a date and time")
+    stamp = record["recorded_at"]
+    if stamp.utcoffset() != dt.timedelta(0) or stamp.microsecond:
+        raise ValueError("recorded_at must be a UTC timestamp to the second")
+    data = {}
+    for name, (typ, required) in own.items():
+        if name in record:
+            _need(record, name, typ)
+            data[name] = _split(record[name]) if typ is dict else record[name]
+        elif required:
+            raise ValueError(f"a {kind} entry needs {name!r}")
+    postings = record.get("postings", [])
+    if not isinstance(postings, list):
+        raise ValueError("postings must be a list of tables")
+    return Entry(
+        id=record["id"],
+        date=record["date"],
+        recorded_at=stamp,
+        kind=kind,
+        postings=tuple(_posting(p) for p in postings),
+        memo=record["memo"],
+        source=record["source"],
+        data=data,
+        prev=record["prev"],
+        hash=record["hash"],
+    )
+
+
+def format_timestamp(stamp: dt.datetime) -> str:
+    return stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+# --- names ---------------------------------------------------------------
+
+_KEY_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", re.ASCII)
+_MAX_MEMBER = 64
+
+
+def check_key(name: str, what: str) -> str:
+    """An earmark or package name: it becomes part of an account, so only a-z, 0-9 and '-'."""
+    if not _KEY_NAME.fullmatch(name) or "--" in name:
+        hint = slug(name) if _has_letters(name) else ""
+        suggestion = f" (for example {hint!r})" if hint and _KEY_NAME.fullmatch(hint) else ""
+        raise BadInput(
+            f"{what} name {name!r} is not allowed: use lower-case letters, digits and single hyphens, "
+            f"at most 64 characters{suggestion}"
+        )
+    if name == "unallocated":
+        raise BadInput(f"{what} name 'unallocated' is reserved for the fund's free cash")
+    return name
+
+
+def check_member_name(name: str) -> str:
+    """A member state's name: letters, spaces, hyphens, apostrophes and dots, as people write it."""
+    if not name or len(name) > _MAX_MEMBER or name != name.strip() or "  " in name:
+        raise BadInput(f"member name {name!r} is not allowed: 1 to {_MAX_MEMBER} characters, no outer or double spaces")
+    for char in name:
+        if not (char.isalpha() or char in " -'’." or unicodedata.category(char) == "Mn"):
+            raise BadInput(
+                f"member name {name!r} is not allowed: character {char!r} is not a letter, space, hyphen, "
+                "apostrophe or dot"
+            )
+    if not name[0].isalpha() or not slug(name):
+        raise BadInput(f"member name {name!r} is not allowed: it must start with a letter")
+    return name
+
+
+def slug(name: str) -> str:
+    """The account part for a name: 'United Kingdom' -> 'united-kingdom', 'Türkiye' -> 'turkiye'."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+
+
+def _has_letters(name: str) -> bool:
+    return any(char.isalnum() for char in name)
+
+
+def _need(record: Mapping[str, Any], name: str, typ: type) -> None:
+    if name not in record:
+        raise ValueError(f"missing field {name!r}")
+    value = record[name]
+    if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+        raise ValueError(f"field {name!r} must be {typ.__name__}, not {type(value).__name__}")
+
+
+def _split(value: Mapping[str, Any]) -> dict[str, str]:
+    for key, amount in value.items():
+        if not isinstance(amount, str):
+            raise ValueError(f"split amount for {key!r} must be a decimal string")
+    return dict(value)
+
+
+def _posting(record: Any) -> Posting:
+    if not isinstance(record, Mapping) or set(record) != {"account", "amount", "currency"}:
+        raise ValueError("a posting has exactly account, amount and currency")
+    account, currency = record["account"], record["currency"]
+    if not isinstance(account, str) or not isinstance(currency, str) or currency not in money.PLACES:
+        raise ValueError(f"posting {dict(record)!r} has a bad account or currency")
+    return Posting(account, money.parse_stored(record["amount"], currency), currency)

@@ -1,0 +1,171 @@
+"""Exact money: the one place that reads, checks and formats amounts.
+
+Every amount in fundledger is a `Decimal` with no more places than its
+currency has. Nothing here rounds what a user typed: input with too many
+places is refused. The only rounding is `allocate`, which splits an amount
+pro rata and gives the leftover cents out explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_DOWN, Decimal
+
+from ledger.errors import BadInput
+
+# ISO 4217 minor units for the currencies a coalition's members pay in, and a
+# few more. A currency missing here is refused rather than guessed at.
+PLACES: dict[str, int] = {
+    "AUD": 2, "BGN": 2, "BHD": 3, "CAD": 2, "CHF": 2, "CNY": 2, "CZK": 2,
+    "DKK": 2, "EUR": 2, "GBP": 2, "HUF": 2, "ISK": 0, "JPY": 0, "KRW": 0,
+    "KWD": 3, "NOK": 2, "NZD": 2, "OMR": 3, "PLN": 2, "RON": 2, "SEK": 2,
+    "TND": 3, "TRY": 2, "UAH": 2, "USD": 2,
+}  # fmt: skip
+
+SYMBOLS: dict[str, str] = {"€": "EUR", "£": "GBP", "$": "USD", "¥": "JPY", "₴": "UAH", "zł": "PLN"}
+_SYMBOL_OF = {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥", "UAH": "₴"}
+
+# Far above any fund, far below where 28-digit Decimal arithmetic would round.
+LIMIT = Decimal(10) ** 15
+
+_SUFFIXES: dict[str, int] = {
+    "k": 3, "K": 3, "m": 6, "M": 6, "mn": 6, "bn": 9, "B": 9,
+}  # fmt: skip
+
+# Digits with an optional fraction. Groups are either all commas in threes
+# (30,000,000) or all underscores in threes (30_000_000), never mixed.
+_NUMBER = re.compile(
+    r"(?P<int>\d{1,3}(?:,\d{3})+|\d{1,3}(?:_\d{3})+|\d+)(?:\.(?P<frac>\d+))?(?P<suffix>[a-zA-Z]*)",
+    re.ASCII,
+)
+
+
+def check_currency(code: str) -> str:
+    """Return `code` if it is a currency we know, else refuse it."""
+    if code not in PLACES:
+        raise BadInput(f"unknown currency {code!r}: use an ISO 4217 code such as EUR, GBP or NOK")
+    return code
+
+
+def places(currency: str) -> int:
+    """How many decimal places `currency` has (EUR 2, JPY 0)."""
+    return PLACES[check_currency(currency)]
+
+
+def parse_amount(text: str, currency: str) -> Decimal:
+    """Read a positive amount typed by a user, in `currency`.
+
+    Accepts 30000000, 30000000.00, 30,000,000, 30_000_000, 30M, 2.5k,
+    1.2bn, €30M and 30M EUR. Refuses zero, negatives, NaN, Infinity,
+    exponents, European decimal commas and more places than the currency has.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"amounts are read from text, not {type(text).__name__}")
+    raw = text
+    text = text.strip()
+    given, text = _strip_currency(text)
+    if given is not None and given != currency:
+        raise BadInput(f"amount {raw!r} is in {given}, but this entry is in {currency}")
+    text = text.strip()
+    if text.startswith(("-", "−", "(")):
+        raise BadInput(f"amount {raw!r} is negative: amounts are positive; to undo an entry, use `reverse`")
+    if text.startswith("+"):
+        text = text[1:]
+    match = _NUMBER.fullmatch(text)
+    if match is None:
+        raise BadInput(
+            f"cannot read amount {raw!r}: write it like 30000000.00, 30,000,000 or 30M "
+            "(a dot for decimals, commas only between thousands)"
+        )
+    suffix = match["suffix"]
+    if suffix and suffix not in _SUFFIXES:
+        raise BadInput(f"cannot read amount {raw!r}: unknown suffix {suffix!r} (use k, M or bn)")
+    digits = match["int"].replace(",", "").replace("_", "")
+    number = Decimal(f"{digits}.{match['frac']}" if match["frac"] else digits)
+    if suffix:
+        number = number.scaleb(_SUFFIXES[suffix])
+    return check_amount(number, currency, raw)
+
+
+def check_amount(number: Decimal, currency: str, shown: str | None = None) -> Decimal:
+    """Return `number` normalised to the currency's places if it is a valid amount."""
+    if not isinstance(number, Decimal):
+        raise TypeError(f"money is Decimal, never {type(number).__name__}")
+    shown = shown if shown is not None else str(number)
+    if not number.is_finite():
+        raise BadInput(f"amount {shown!r} is not a number")
+    if number <= 0:
+        raise BadInput(f"amount {shown!r} must be more than zero")
+    if number >= LIMIT:
+        raise BadInput(f"amount {shown!r} is too large: amounts stay below {LIMIT:,}")
+    quantum = Decimal(1).scaleb(-places(currency))
+    exact = number.quantize(quantum, rounding=ROUND_DOWN)
+    if exact != number:
+        raise BadInput(f"amount {shown!r} has more decimal places than {currency} has ({places(currency)})")
+    return exact
+
+
+def parse_stored(text: object, currency: str) -> Decimal:
+    """Read an amount as the journal stores it: a signed decimal string with exact places."""
+    if not isinstance(text, str) or not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
+        raise ValueError(f"amount {text!r} is not a decimal string")
+    number = Decimal(text)
+    if number.as_tuple().exponent != -places(currency):
+        raise ValueError(f"amount {text!r} does not have exactly {places(currency)} places for {currency}")
+    return number
+
+
+def to_text(number: Decimal, currency: str) -> str:
+    """The plain decimal string of an amount, with exactly the currency's places ("30000000.00")."""
+    if not isinstance(number, Decimal):
+        raise TypeError(f"money is Decimal, never {type(number).__name__}")
+    return str(number.quantize(Decimal(1).scaleb(-places(currency))))
+
+
+def format_money(number: Decimal, currency: str) -> str:
+    """An amount for people: symbol, thousands separators, the currency's places ("€30,000,000.00")."""
+    text = f"{abs(number.quantize(Decimal(1).scaleb(-places(currency)))):,}"
+    symbol = _SYMBOL_OF.get(currency)
+    body = f"{symbol}{text}" if symbol else f"{text} {currency}"
+    return f"-{body}" if number < 0 else body
+
+
+def allocate(total: Decimal, weights: dict[str, Decimal], currency: str) -> dict[str, Decimal]:
+    """Split `total` pro rata to `weights`, exact to the cent.
+
+    Each share is rounded down to the currency's places; the cents left over
+    go one at a time to the largest remainders (ties to the first key), so the
+    shares always add up to `total` and no share exceeds its own weight when
+    `total` does not exceed the sum of the weights.
+    """
+    whole = sum(weights.values(), Decimal(0))
+    if whole <= 0:
+        raise ValueError("cannot allocate against nothing")
+    quantum = Decimal(1).scaleb(-places(currency))
+    exact = {key: total * weight / whole for key, weight in weights.items()}
+    shares = {key: value.quantize(quantum, rounding=ROUND_DOWN) for key, value in exact.items()}
+    left = total - sum(shares.values(), Decimal(0))
+    by_remainder = sorted(weights, key=lambda key: exact[key] - shares[key], reverse=True)
+    for key in by_remainder:
+        if left <= 0:
+            break
+        if shares[key] < weights[key]:
+            shares[key] += quantum
+            left -= quantum
+    if left != 0:  # only when total exceeds the weights; callers refuse that first
+        raise ValueError("allocation could not place every cent")
+    return {key: share for key, share in shares.items() if share > 0}
+
+
+def _strip_currency(text: str) -> tuple[str | None, str]:
+    """Split a leading symbol or code, or a trailing code, off an amount."""
+    for symbol, code in SYMBOLS.items():
+        if text.startswith(symbol):
+            return code, text[len(symbol) :]
+        if text.endswith(symbol):
+            return code, text[: -len(symbol)]
+    if match := re.fullmatch(r"([A-Z]{3})\s*(.*)", text):
+        return check_currency(match[1]), match[2]
+    if match := re.fullmatch(r"(.*?)\s*([A-Z]{3})", text):
+        return check_currency(match[2]), match[1]
+    return None, text

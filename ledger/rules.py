@@ -1,0 +1,335 @@
+"""The rules that protect the fund's money, each a small `check_<rule>` function.
+
+A check takes the books as they stand before an entry and the entry, and
+raises `Refused` with one line saying what is wrong and what the numbers are.
+The same checks run when an entry is recorded and when a journal is loaded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from ledger import model, money
+from ledger.books import ZERO, Books, receivable_parts
+from ledger.errors import BadInput, Refused
+from ledger.model import Entry
+
+
+def check(books: Books, entry: Entry) -> None:
+    """Run every rule on `entry` against `books`; the first broken rule refuses it."""
+    for rule in RULES:
+        rule(books, entry)
+
+
+def check_sequence(books: Books, entry: Entry) -> None:
+    if entry.id != books.last_id + 1:
+        raise Refused(f"entry #{entry.id} is out of sequence: the next id is {books.last_id + 1}")
+    if entry.prev != books.seal:
+        raise Refused(f"entry #{entry.id} does not chain to entry #{books.last_id} (prev {entry.prev[:12]}…)")
+    if entry.hash != model.entry_hash(entry):
+        raise Refused(f"entry #{entry.id} has a hash that does not match its content")
+
+
+def check_postings(books: Books, entry: Entry) -> None:
+    """Amounts are non-zero, in the ledger's currency, and each entry balances per currency."""
+    if entry.kind in model.MEMBERSHIP_KINDS:
+        if entry.postings:
+            raise Refused(f"a {entry.kind} entry has no postings")
+        return
+    if not entry.postings:
+        raise Refused(f"a {entry.kind} entry needs postings")
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for posting in entry.postings:
+        if posting.currency != books.currency:
+            raise Refused(f"posting to {posting.account} is in {posting.currency}; this ledger keeps {books.currency}")
+        if posting.amount == 0:
+            raise Refused(f"posting to {posting.account} is zero")
+        totals[posting.currency] += posting.amount
+    for currency, total in totals.items():
+        if total != 0:
+            raise Refused(f"entry does not balance: its {currency} postings sum to {money.to_text(total, currency)}")
+
+
+def check_accounts(books: Books, entry: Entry) -> None:
+    """Every account is one of the chart's, for a known member, earmark name or package."""
+    for posting in entry.postings:
+        if not _known_account(books, entry, posting.account):
+            raise Refused(f"account {posting.account!r} is not known to this ledger")
+
+
+def check_kind(books: Books, entry: Entry) -> None:
+    """Each kind moves money only between the accounts its event concerns."""
+    if entry.kind == "reverse" or entry.kind in model.MEMBERSHIP_KINDS:
+        return
+    debits, credits = _allowed(books, entry)
+    for posting in entry.postings:
+        allowed = debits if posting.amount > 0 else credits
+        if not any(posting.account == a or posting.account.startswith(a + ":") for a in allowed):
+            side = "debit" if posting.amount > 0 else "credit"
+            raise Refused(f"a {entry.kind} entry cannot {side} {posting.account}")
+    if entry.kind == "earmark":
+        target = model.earmarked(entry.get("earmark"))
+        if any(p.account == target for p in entry.postings if p.amount < 0):
+            raise Refused(f"earmark {entry.get('earmark')} cannot be funded from itself")
+
+
+def check_membership(books: Books, entry: Entry) -> None:
+    """Join, apply, approve and leave happen in an order that makes sense, by real members."""
+    if entry.kind not in model.MEMBERSHIP_KINDS:
+        return
+    name = entry.get("member")
+    _check_name(model.check_member_name, name)
+    member = books.members.get(name)
+    clash = books.member(name)
+    if clash is not None and clash.name != name:
+        raise Refused(f"member name {name!r} is too like {clash.name!r}; use that name")
+    if entry.kind == "join":
+        _check_name(lambda role: model.check_key(role, "role"), entry.get("role"))
+        if member and member.status == "active":
+            raise Refused(f"{name} is already a member (since {member.joined})")
+        if member and member.status == "pending":
+            raise Refused(f"{name} has applied; admit it with `member approve`, not `member join`")
+        if member and member.left and entry.date < member.left:
+            raise Refused(f"{name} left on {member.left}; it cannot rejoin before that")
+    elif entry.kind == "apply":
+        if member and member.status in ("active", "pending"):
+            raise Refused(f"{name} is already {'a member' if member.status == 'active' else 'an applicant'}")
+    elif entry.kind == "approve":
+        _check_approval(books, entry, member)
+    elif entry.kind == "leave":
+        if member is None or member.status != "active":
+            raise Refused(f"{name} is not an active member, so it cannot leave")
+        if entry.date < member.joined:
+            raise Refused(f"{name} joined on {member.joined}; it cannot leave before that")
+        later = [e.id for e in books.entries if e.get("member") == name and e.kind in ("pledge", "contribute")]
+        later = [i for i in later if books.entry(i).date >= entry.date]
+        if later:
+            raise Refused(
+                f"{name} has entries dated on or after {entry.date} (#{later[0]}); it cannot leave before them"
+            )
+
+
+def check_active_member(books: Books, entry: Entry) -> None:
+    """Only a member active on the entry's date pledges or contributes."""
+    if entry.kind not in ("pledge", "contribute"):
+        return
+    name = entry.get("member")
+    member = books.members.get(name)
+    if member is None:
+        raise Refused(f"{name} is not a member of this fund; record `member join` first")
+    if not member.is_active(entry.date):
+        when = {"pending": "its application is not yet approved", "left": f"it left on {member.left}"}.get(
+            member.status, f"it became a member on {member.joined}"
+        )
+        raise Refused(f"{name} is not an active member on {entry.date}: {when}")
+
+
+def check_pledge(books: Books, entry: Entry) -> None:
+    """A pledge is for a sensible year; a receipt against one does not exceed what it has outstanding."""
+    if entry.kind == "pledge":
+        year = entry.get("year")
+        if not 1900 <= year <= 2999:
+            raise Refused(f"pledge year {year} is not a year")
+        for earmark in entry.get("split") or {}:
+            _check_name(lambda e: model.check_key(e, "earmark"), earmark)
+        return
+    if entry.kind != "contribute" or not entry.get("pledge"):
+        return
+    pledge = books.pledges.get(entry.get("pledge"))
+    if pledge is None:
+        raise Refused(f"#{entry.get('pledge')} is not a pledge")
+    if pledge.member != entry.get("member"):
+        raise Refused(f"pledge #{pledge.id} is {pledge.member}'s, not {entry.get('member')}'s")
+    if pledge.reversed_by is not None:
+        raise Refused(f"pledge #{pledge.id} was reversed by #{pledge.reversed_by}")
+    if entry.date < pledge.date:
+        raise Refused(f"pledge #{pledge.id} was made on {pledge.date}; a receipt against it cannot be dated before")
+    for posting in entry.postings:
+        if posting.account.startswith(model.RECEIVABLE + ":"):
+            _, earmark = receivable_parts(posting.account)
+            if earmark not in pledge.split:
+                raise Refused(f"pledge #{pledge.id} has no {earmark or 'unearmarked'} part")
+            left = pledge.outstanding(earmark)
+            if -posting.amount > left:
+                part = f" for {earmark}" if earmark else ""
+                raise Refused(
+                    f"pledge #{pledge.id} of {pledge.member} has {_fmt(books, left)} outstanding{part}; "
+                    f"receipt of {_fmt(books, -posting.amount)} exceeds it"
+                )
+
+
+def check_package(books: Books, entry: Entry) -> None:
+    """A package has a name of its own; payments go to an open package, on or after its date."""
+    if entry.kind == "package":
+        name = entry.get("package")
+        _check_name(lambda p: model.check_key(p, "package"), name)
+        if name in books.packages:
+            raise Refused(f"package {name} already exists (#{books.packages[name].id}); choose another name")
+    elif entry.kind == "pay":
+        name = entry.get("package")
+        package = books.packages.get(name)
+        if package is None:
+            raise Refused(f"there is no package {name!r}; record it with `package` first")
+        if package.reversed_by is not None:
+            raise Refused(f"package {name} was cancelled by #{package.reversed_by}")
+        if entry.date < package.date:
+            raise Refused(f"package {name} dates from {package.date}; a payment cannot be dated before")
+    elif entry.kind == "earmark":
+        _check_name(lambda e: model.check_key(e, "earmark"), entry.get("earmark"))
+
+
+def check_reversal(books: Books, entry: Entry) -> None:
+    """An entry is reversed at most once, with a reason, by exactly its opposite postings."""
+    if entry.kind != "reverse":
+        return
+    target_id = entry.get("reverses")
+    original = books.entry(target_id)
+    if original is None:
+        raise Refused(f"there is no entry #{target_id} to reverse")
+    if original.kind == "reverse":
+        raise Refused(f"#{target_id} is itself a reversal; record the original event again instead")
+    if original.kind in model.MEMBERSHIP_KINDS:
+        raise Refused(f"#{target_id} is a membership entry; record `member leave` instead of reversing it")
+    if target_id in books.reversed_by:
+        raise Refused(f"#{target_id} was already reversed by #{books.reversed_by[target_id]}")
+    if not entry.get("reason", "").strip():
+        raise Refused("a reversal needs a reason")
+    if entry.date < original.date:
+        raise Refused(f"#{target_id} is dated {original.date}; its reversal cannot be dated before")
+    opposite = sorted((p.account, -p.amount, p.currency) for p in original.postings)
+    if sorted((p.account, p.amount, p.currency) for p in entry.postings) != opposite:
+        raise Refused(f"a reversal of #{target_id} must post exactly the opposite of its postings")
+    if original.kind == "pledge" and books.pledges[target_id].total_received:
+        received = _fmt(books, books.pledges[target_id].total_received)
+        raise Refused(f"pledge #{target_id} has {received} received against it; reverse those receipts first")
+
+
+def check_envelopes(books: Books, entry: Entry) -> None:
+    """No asset account (an envelope of cash, or a pledge receivable) goes below zero on any day."""
+    taken: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for posting in entry.postings:
+        if posting.account.startswith("assets:"):
+            taken[posting.account] += posting.amount
+    for account, change in taken.items():
+        if change >= 0:
+            continue
+        lowest = books.lowest_from(account, entry.date)
+        if lowest + change < 0:
+            later = books.balance(account) != lowest
+            when = f" from {entry.date} on" if later else ""
+            have = _describe(books, account, _fmt(books, max(lowest, ZERO)))
+            raise Refused(f"{have}{when}; {_noun(entry)} of {_fmt(books, -change)} exceeds it")
+
+
+# Specific rules first, so that the message names the event (an unknown
+# package) rather than its symptom (an unknown account).
+RULES = (
+    check_sequence,
+    check_postings,
+    check_membership,
+    check_active_member,
+    check_pledge,
+    check_package,
+    check_reversal,
+    check_accounts,
+    check_kind,
+    check_envelopes,
+)
+
+
+def _check_approval(books: Books, entry: Entry, member: object) -> None:
+    name = entry.get("member")
+    if member is None or member.status != "pending":
+        raise Refused(f"{name} has no pending application; record `member apply` first")
+    if entry.date < member.applied:
+        raise Refused(f"{name} applied on {member.applied}; it cannot be approved before that")
+    by, decision = entry.get("by"), entry.get("decision")
+    if bool(by) == bool(decision):
+        raise Refused("an approval names either the approving member (--by) or a collective decision (--decision)")
+    if by:
+        approver = books.members.get(by)
+        if approver is None or not approver.is_active(entry.date):
+            raise Refused(f"{by} is not an active member on {entry.date}, so it cannot approve {name}")
+        if by in member.approvals:
+            raise Refused(f"{by} already approved {name} on {member.approvals[by]}")
+
+
+def _known_account(books: Books, entry: Entry, account: str) -> bool:
+    parts = account.split(":")
+    members = {member.slug for member in books.members.values()}
+
+    def package_known(name: str) -> bool:
+        return name in books.packages or (entry.kind == "package" and entry.get("package") == name)
+
+    if account == model.UNALLOCATED:
+        return True
+    if account.startswith(model.EARMARKED + ":"):
+        return len(parts) == 4 and _is_key(parts[3])
+    if account.startswith(model.COMMITTED + ":"):
+        return len(parts) == 4 and package_known(parts[3])
+    if account.startswith(model.PACKAGE_EXPENSES + ":"):
+        return len(parts) == 3 and package_known(parts[2])
+    if account.startswith(model.RECEIVABLE + ":"):
+        return len(parts) in (3, 4) and parts[2] in members and (len(parts) == 3 or _is_key(parts[3]))
+    if account.startswith(model.CONTRIBUTIONS + ":"):
+        return len(parts) == 3 and parts[2] in members
+    return False
+
+
+def _allowed(books: Books, entry: Entry) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The accounts a kind may debit and credit."""
+    kind = entry.kind
+    member = books.members.get(entry.get("member", ""))
+    who = member.slug if member else "?"
+    envelopes = (model.UNALLOCATED, model.EARMARKED)
+    if kind == "pledge":
+        return (model.receivable(who),), (model.contributions(who),)
+    if kind == "contribute":
+        source = model.receivable(who) if entry.get("pledge") else model.contributions(who)
+        return envelopes, (source,)
+    if kind == "earmark":
+        return (model.earmarked(entry.get("earmark")),), envelopes
+    if kind == "package":
+        return (model.committed(entry.get("package")),), envelopes
+    if kind == "pay":
+        return (model.expense(entry.get("package")),), (model.committed(entry.get("package")),)
+    return (), ()
+
+
+def _describe(books: Books, account: str, amount: str) -> str:
+    """What an asset account holds, in words: 'package recon has €5.00 left to pay'."""
+    if account == model.UNALLOCATED:
+        return f"unallocated cash is {amount}"
+    name = account.rsplit(":", 1)[1]
+    if account.startswith(model.EARMARKED + ":"):
+        return f"earmark {name} has {amount} available"
+    if account.startswith(model.COMMITTED + ":"):
+        return f"package {name} has {amount} left to pay"
+    slug, earmark = receivable_parts(account)
+    member = next((m.name for m in books.members.values() if m.slug == slug), slug)
+    return f"{member} has {amount} pledged{' for ' + earmark if earmark else ''} and not yet received"
+
+
+def _noun(entry: Entry) -> str:
+    nouns = {"pay": "payment", "contribute": "receipt", "reverse": f"reversal of #{entry.get('reverses')}"}
+    return nouns.get(entry.kind, entry.kind)
+
+
+def _fmt(books: Books, amount: Decimal) -> str:
+    return money.format_money(amount, books.currency)
+
+
+def _is_key(name: str) -> bool:
+    try:
+        model.check_key(name, "name")
+    except BadInput:
+        return False
+    return True
+
+
+def _check_name(check_one: object, name: str) -> None:
+    try:
+        check_one(name)
+    except BadInput as problem:
+        raise Refused(str(problem)) from None

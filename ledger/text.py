@@ -1,0 +1,34 @@
+"""Making user text safe to show: nothing typed into a memo can drive the terminal."""
+
+from __future__ import annotations
+
+import unicodedata
+
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\x1b": "\\e"}
+
+
+def inert(text: str) -> str:
+    """`text` with every control, format and separator character shown as a visible escape.
+
+    Covers C0/C1 controls (ESC, carriage return, backspace), DEL, zero-width
+    and bidirectional override characters (category Cf) and line/paragraph
+    separators, so that a memo can neither move the cursor, recolour the
+    screen, hide text nor reverse it. Rich markup is handled separately by
+    never passing user text through the markup parser.
+    """
+    if text.isprintable():
+        return text
+    return "".join(_show(char) for char in text)
+
+
+def _show(char: str) -> str:
+    if char.isprintable():
+        return char
+    if char in _SHORT:
+        return _SHORT[char]
+    if char == " ":
+        return char
+    code = ord(char)
+    if unicodedata.category(char) in ("Zs",):
+        return char
+    return f"\\x{code:02x}" if code < 0x100 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
