@@ -99,6 +99,7 @@ class Books:
         self.name = name
         self.manager = manager
         self.entries: list[Entry] = []
+        self.by_id: dict[int, Entry] = {}  # `as_of` books hold some ids and not others
         self.balances: dict[Account, Decimal] = defaultdict(lambda: ZERO)
         # Dated changes of every asset account, to check no envelope is ever negative on any day.
         self.history: dict[Account, list[tuple[dt.date, Decimal]]] = defaultdict(list)
@@ -119,10 +120,8 @@ class Books:
         return self.entries[-1].id if self.entries else 0
 
     def entry(self, entry_id: int) -> Entry | None:
-        """The entry with `entry_id`; ids are consecutive from 1, so this is an index."""
-        if 1 <= entry_id <= len(self.entries):
-            return self.entries[entry_id - 1]
-        return None
+        """The entry with `entry_id`, if these books hold it."""
+        return self.by_id.get(entry_id)
 
     def balance(self, account: Account) -> Decimal:
         return self.balances.get(account, ZERO)
@@ -166,6 +165,7 @@ class Books:
     def apply(self, entry: Entry) -> None:
         """Fold one accepted entry into the books."""
         self.entries.append(entry)
+        self.by_id[entry.id] = entry
         for posting in entry.postings:
             self.balances[posting.account] += posting.amount
             if posting.account.startswith("assets:"):

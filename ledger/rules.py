@@ -226,12 +226,12 @@ def check_envelopes(books: Books, entry: Entry) -> None:
 # package) rather than its symptom (an unknown account).
 RULES = (
     check_sequence,
+    check_reversal,
     check_postings,
     check_membership,
     check_active_member,
     check_pledge,
     check_package,
-    check_reversal,
     check_accounts,
     check_kind,
     check_envelopes,

@@ -1,0 +1,324 @@
+"""The commands, as a user types them: the worked example, every refusal, ledger discovery."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import COALITION, Runner, snapshot
+from ledger import journal
+from ledger.cli import main
+
+
+class TestWorkedExample:
+    """The issue's session, from `init` to `balance`."""
+
+    def test_init_creates_a_git_repository_with_settings_and_gitignore(self, tmp_path):
+        result = CliRunner().invoke(
+            main, ["init", str(tmp_path / "coalition"), "--name", "Drone Coalition central fund", "--currency", "EUR",
+                   "--manager", "United Kingdom"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        folder = tmp_path / "coalition"
+        assert (folder / ".git").is_dir()
+        assert ".cache/" in (folder / ".gitignore").read_text()
+        ledger = journal.open_ledger(folder)
+        assert ledger.settings.currency == "EUR"
+        assert ledger.settings.manager == "United Kingdom"
+
+    def test_ids_are_the_ones_the_commands_print(self, run):
+        ids = [run.json(command)["id"] for command in COALITION]
+        assert ids == list(range(1, 11))
+
+    def test_balance_after_the_example(self, coalition):
+        rows = {row["account"]: row["balance"] for row in coalition.json("balance")["rows"]}
+        assert rows["assets:fund:earmarked:industrial-cooperation"] == "10000000.00"
+        assert rows["assets:fund:earmarked:training"] == "2000000.00"
+        assert rows["assets:fund:earmarked:drones"] == "0.00"
+        assert rows["assets:fund:unallocated"] == "3000000.00"
+        assert rows["assets:fund:committed:recon-drones-2025-03"] == "20000000.00"
+        assert rows["assets:fund"] == "35000000.00"
+        assert rows["income:contributions"] == "-35000000.00"
+        assert rows["expenses:packages:recon-drones-2025-03"] == "0.00"
+
+    def test_pledge_json_carries_split_and_postings(self, coalition):
+        entry = json.loads(coalition("reverse 10 --reason x --dry-run --json", ok=False).stdout or "{}") or None
+        assert entry is None  # a reversal cannot be reversed: nothing printed on stdout
+        pledge = coalition.json("pledge Latvia 1M --year 2026 --split drones=400k --date 2025-05-01")
+        assert pledge["kind"] == "pledge" and pledge["id"] == 11
+        assert pledge["split"] == {"drones": "400000.00"}
+        assert {p["account"]: p["amount"] for p in pledge["postings"]} == {
+            "assets:receivable:latvia:drones": "400000.00",
+            "assets:receivable:latvia": "600000.00",
+            "income:contributions:latvia": "-1000000.00",
+        }
+
+    def test_panel_shows_id_and_memo(self, coalition):
+        out = coalition("contribute Latvia 1k --date 2025-05-01 --memo 'Bank ref 42'").stdout
+        assert "#11 contribute" in out
+        assert "Bank ref 42" in out
+
+    def test_contribution_against_pledge_is_pro_rata(self, run):
+        for command in COALITION[:4]:
+            run(command)
+        entry = run.json("contribute Latvia 3M --pledge 4 --date 2025-02-01")
+        debits = {p["account"]: p["amount"] for p in entry["postings"] if not p["amount"].startswith("-")}
+        assert debits == {
+            "assets:fund:earmarked:drones": "2000000.00",
+            "assets:fund:earmarked:industrial-cooperation": "1000000.00",
+        }
+
+    def test_pro_rata_rounding_keeps_every_cent(self, run):
+        for command in COALITION[:2]:
+            run(command)
+        run("pledge Latvia 3 --year 2025 --split a=1 --split b=1 --split c=1 --date 2025-01-01")
+        entry = run.json("contribute Latvia 1 --pledge 3 --date 2025-01-02")
+        debits = sorted(p["amount"] for p in entry["postings"] if not p["amount"].startswith("-"))
+        assert debits == ["0.33", "0.33", "0.34"]
+
+    def test_contribution_split_without_pledge(self, run):
+        run(COALITION[0])
+        entry = run.json('contribute "united kingdom" 5M --split drones=2M --date 2025-01-01')
+        assert entry["member"] == "United Kingdom"
+        debits = {p["account"]: p["amount"] for p in entry["postings"] if not p["amount"].startswith("-")}
+        assert debits == {"assets:fund:earmarked:drones": "2000000.00", "assets:fund:unallocated": "3000000.00"}
+
+    def test_package_from_two_sources(self, coalition):
+        entry = coalition.json("package fpv-2025-06 3M --from training=1M --from unallocated --date 2025-06-01")
+        credits = {p["account"]: p["amount"] for p in entry["postings"] if p["amount"].startswith("-")}
+        assert credits == {"assets:fund:earmarked:training": "-1000000.00", "assets:fund:unallocated": "-2000000.00"}
+
+    def test_membership_approval_by_every_active_member(self, coalition):
+        coalition("member approve Belgium --by Latvia --date 2025-04-20")
+        refused = coalition("contribute Belgium 1M --date 2025-04-21", ok=False)
+        assert "not an active member on 2025-04-21" in refused.stderr
+        coalition('member approve Belgium --by "United Kingdom" --date 2025-04-22')
+        assert coalition.json("contribute Belgium 1M --date 2025-04-22")["member"] == "Belgium"
+
+    def test_membership_by_decision(self, coalition):
+        coalition('member approve Belgium --decision "Decision 2025/7" --date 2025-04-20')
+        assert coalition.json("pledge Belgium 1M --year 2025 --date 2025-04-20")["id"] == 12
+
+    def test_leave_stops_contributions(self, coalition):
+        coalition("member leave Latvia --date 2025-06-01")
+        refused = coalition("contribute Latvia 1M --date 2025-06-01", ok=False)
+        assert refused.stderr.strip() == "refused: Latvia is not an active member on 2025-06-01: it left on 2025-06-01"
+
+    def test_dry_run_writes_nothing(self, coalition):
+        before = snapshot(coalition.path)
+        entry = coalition.json("contribute Latvia 1M --date 2025-05-01 --dry-run")
+        assert entry["dry_run"] is True and entry["id"] == 11
+        assert snapshot(coalition.path) == before
+
+    def test_date_defaults_to_today(self, coalition):
+        import datetime as dt
+
+        assert coalition.json("contribute Latvia 1k")["date"] == dt.date.today().isoformat()
+
+
+# The error catalogue: a command on the worked example, the exact line it prints, and nothing written.
+REFUSALS = [
+    ("pay recon-drones-2025-03 21M --date 2025-04-03",
+     "refused: package recon-drones-2025-03 has €20,000,000.00 left to pay; payment of €21,000,000.00 exceeds it"),
+    ("earmark more 3000000.01 --date 2025-04-03",
+     "refused: unallocated cash is €3,000,000.00; earmark of €3,000,000.01 exceeds it"),
+    ("package big 10000000.01 --from industrial-cooperation --date 2025-04-03",
+     "refused: earmark industrial-cooperation has €10,000,000.00 available; package of €10,000,000.01 exceeds it"),
+    ("earmark more 1M --date 2025-02-05",
+     "refused: unallocated cash is €0.00 from 2025-02-05 on; earmark of €1,000,000.00 exceeds it"),
+    ("contribute Latvia 1 --pledge 4 --date 2025-04-03",
+     "refused: pledge #4 of Latvia has €0.00 outstanding; receipt of €1.00 exceeds it "
+     "(record the excess as a contribution of its own, without --pledge)"),
+    ("contribute Belgium 1M --date 2025-04-12",
+     "refused: Belgium is not an active member on 2025-04-12: its application is not yet approved"),
+    ("contribute Latvia 1M --date 2024-01-31",
+     "refused: Latvia is not an active member on 2024-01-31: it became a member on 2024-02-01"),
+    ("pledge Norway 1M --year 2025", "refused: Norway is not a member of this fund; record `member join` first"),
+    ("reverse 9 --reason again --date 2025-04-03", "refused: #9 was already reversed by #10"),
+    ("reverse 10 --reason again --date 2025-04-03",
+     "refused: #10 is itself a reversal; record the original event again instead"),
+    ("reverse 99 --reason x", "refused: there is no entry #99 to reverse (the newest is #10)"),
+    ("reverse 4 --reason x --date 2025-04-03",
+     "refused: pledge #4 has €30,000,000.00 received against it; reverse those receipts first"),
+    ("reverse 8 --reason x --date 2025-04-03", None),  # allowed: nothing paid (the payment was reversed)
+    ("reverse 1 --reason x", "refused: #1 is a membership entry; record `member leave` instead of reversing it"),
+    ("reverse 5 --reason x --date 2025-01-01", "refused: #5 is dated 2025-02-01; its reversal cannot be dated before"),
+    ("pay nothing-here 1M", "refused: there is no package 'nothing-here'; record it with `package` first"),
+    ("pay recon-drones-2025-03 1M --date 2025-03-19",
+     "refused: package recon-drones-2025-03 dates from 2025-03-20; a payment cannot be dated before"),
+    ("package recon-drones-2025-03 1M --from unallocated",
+     "refused: package recon-drones-2025-03 already exists (#8); choose another name"),
+    ("member join Latvia --date 2025-01-01", "refused: Latvia is already a member (since 2024-02-01)"),
+    ("member join Belgium", "refused: Belgium has applied; admit it with `member approve`, not `member join`"),
+    ("member approve Norway --by Latvia", "refused: Norway has no pending application; record `member apply` first"),
+    ("member approve Belgium --by Latvia --date 2025-04-10",
+     "refused: Belgium applied on 2025-04-11; it cannot be approved before that"),
+    ("member approve Belgium --by Belgium --date 2025-04-12",
+     "refused: Belgium is not an active member on 2025-04-12, so it cannot approve Belgium"),
+    ("member leave Latvia --date 2025-01-01",
+     "refused: Latvia has entries dated on or after 2025-01-01 (#4); it cannot leave before them"),
+    ("earmark ../etc 1", "error: earmark name '../etc' is not allowed: use lower-case letters, digits and single "
+     "hyphens, at most 64 characters (for example 'etc')"),
+    ("earmark Drones 1", "error: earmark name 'Drones' is not allowed: use lower-case letters, digits and single "
+     "hyphens, at most 64 characters (for example 'drones')"),
+    ("earmark unallocated 1", "error: earmark name 'unallocated' is reserved for the fund's free cash"),
+    ("earmark x 0", "error: amount '0' must be more than zero"),
+    ("earmark x 1.001", "error: amount '1.001' has more decimal places than EUR has (2)"),
+    ("earmark x 1e6", "error: cannot read amount '1e6': write it like 30000000.00, 30,000,000 or 30M "
+     "(a dot for decimals, commas only between thousands)"),
+    ("earmark x NaN", "error: cannot read amount 'NaN': write it like 30000000.00, 30,000,000 or 30M "
+     "(a dot for decimals, commas only between thousands)"),
+    ("earmark x £5", "error: amount '£5' is in GBP, but this entry is in EUR"),
+    ("earmark x -- -5", "error: amount '-5' is negative: amounts are positive; to undo an entry, use `reverse`"),
+    ("member join 'A/B'", "error: member name 'A/B' is not allowed: character '/' is not a letter, space, hyphen, "
+     "apostrophe or dot"),
+    ("member join ':x'", "error: member name ':x' is not allowed: character ':' is not a letter, space, hyphen, "
+     "apostrophe or dot"),
+    ("pledge Latvia 1M --year 2025 --split drones=2M",
+     "error: the split adds up to more than the pledge (2000000.00 > 1000000.00)"),
+    ("pledge Latvia 1M --year 2025 --split drones", "error: --split 'drones' must look like EARMARK=AMOUNT, for "
+     "example drones=20M"),
+    ("package p 1M --from a --from b", "error: only one --from may leave out its amount; it takes what the others do not"),
+    ("package p 1M --from training=500k", "error: the sources add up to €500,000.00, the package is €1,000,000.00"),
+    ("contribute Latvia 1M --pledge 3", "refused: #3 is not a pledge"),
+    ("contribute 'United Kingdom' 1M --pledge 4", "refused: pledge #4 is Latvia's, not United Kingdom's"),
+]  # fmt: skip
+
+
+class TestRefusals:
+    """Each refusal is one exact line on stderr, exit status 1, and every file left byte for byte."""
+
+    @pytest.mark.parametrize(("command", "message"), REFUSALS, ids=[c for c, _ in REFUSALS])
+    def test_refused_and_nothing_written(self, coalition, command, message):
+        before = snapshot(coalition.path)
+        result = coalition(command, ok=False)
+        if message is None:
+            assert result.exit_code == 0, result.output
+            return
+        assert result.exit_code == 1
+        assert result.stderr.strip() == message
+        assert result.stdout == ""
+        assert snapshot(coalition.path) == before
+
+    def test_the_issues_own_example(self, coalition):
+        coalition("pay recon-drones-2025-03 5M --date 2025-04-03")
+        before = snapshot(coalition.path)
+        result = coalition("pay recon-drones-2025-03 16M --date 2025-04-03", ok=False)
+        assert result.stderr.strip() == (
+            "refused: package recon-drones-2025-03 has €15,000,000.00 left to pay; payment of €16,000,000.00 exceeds it"
+        )
+        assert snapshot(coalition.path) == before
+
+    def test_usage_errors_exit_2(self, coalition):
+        before = snapshot(coalition.path)
+        assert coalition("pledge Latvia 1M", ok=False).exit_code == 2  # --year missing
+        bad_date = coalition("contribute Latvia 1M --date 2025-13-01", ok=False)
+        assert bad_date.exit_code == 2
+        assert "is not a date: write it as YYYY-MM-DD" in bad_date.stderr
+        assert coalition("member approve Belgium", ok=False).exit_code == 2
+        assert snapshot(coalition.path) == before
+
+
+class TestDiscovery:
+    """--ledger, then FUNDLEDGER_DIR, then the nearest ledger.toml upward."""
+
+    def test_env_var(self, coalition):
+        result = CliRunner().invoke(main, ["balance", "--json"], env={"FUNDLEDGER_DIR": str(coalition.path)})
+        assert result.exit_code == 0
+        assert json.loads(result.stdout)["entries"] == 10
+
+    def test_nearest_folder_upward(self, coalition, monkeypatch):
+        inner = coalition.path / "journal"
+        monkeypatch.chdir(inner)
+        monkeypatch.delenv("FUNDLEDGER_DIR", raising=False)
+        result = CliRunner().invoke(main, ["balance", "--json"])
+        assert result.exit_code == 0
+        assert json.loads(result.stdout)["entries"] == 10
+
+    def test_no_ledger_is_one_clear_line(self, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("FUNDLEDGER_DIR", raising=False)
+        result = CliRunner().invoke(main, ["balance"])
+        assert result.exit_code == 1
+        assert result.stderr.startswith("error: no ledger here: no ledger.toml in ")
+        assert len(result.stderr.strip().splitlines()) == 1
+
+    def test_ledger_option_not_a_ledger(self, tmp_path):
+        result = Runner(tmp_path)("balance", ok=False)
+        assert result.exit_code == 1
+        assert "is not a ledger: it has no ledger.toml" in result.stderr
+        assert list(tmp_path.iterdir()) == []
+
+    def test_init_refuses_a_non_empty_folder(self, coalition):
+        before = snapshot(coalition.path)
+        result = CliRunner().invoke(main, ["init", str(coalition.path), "--name", "x", "--currency", "EUR"])
+        assert result.exit_code == 1
+        assert "already exists and is not an empty folder" in result.stderr
+        assert snapshot(coalition.path) == before
+
+    def test_init_refuses_an_unknown_currency(self, tmp_path):
+        result = CliRunner().invoke(main, ["init", str(tmp_path / "f"), "--name", "x", "--currency", "EURO"])
+        assert result.exit_code == 1
+        assert not (tmp_path / "f").exists()
+
+
+class TestHelp:
+    """Every command has help text with an example."""
+
+    def _commands(self, group, prefix=()):
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from self._commands(command, (*prefix, name))
+            else:
+                yield (*prefix, name)
+
+    def test_every_command_has_an_example(self):
+        for path in self._commands(main):
+            result = CliRunner().invoke(main, [*path, "--help"])
+            assert result.exit_code == 0, path
+            assert "Example" in result.output, f"fundledger {' '.join(path)} --help has no example"
+
+    def test_python_dash_m(self, coalition):
+        import subprocess
+        import sys
+
+        done = subprocess.run(
+            [sys.executable, "-m", "ledger", "--ledger", str(coalition.path), "balance", "--json"],
+            capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["report"] == "balance"
+
+
+def test_hand_edited_journal_is_reported_with_entry_and_rule(coalition):
+    path = next((coalition.path / "journal").iterdir())
+    text = path.read_text()
+    path.write_text(text.replace('amount = "5000000.00"', 'amount = "6000000.00"', 1))
+    result = coalition("balance", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("corrupt: ")
+    assert "entry #6 does not match its hash" in result.stderr
+
+
+def test_rules_recheck_on_load_names_the_rule(empty: Path):
+    """A journal whose chain is intact but which breaks a rule is refused on load, naming the entry."""
+    from ledger import fund, model
+    from ledger.books import Books
+
+    books = Books("EUR")
+    note = fund.Note(__import__("datetime").date(2025, 1, 1))
+    join = fund.join(books, "Latvia", "member", note).sealed(1, model.GENESIS)
+    books.apply(join)
+    bad = fund.earmark(books, "drones", "5M", note).sealed(2, join.hash)  # no cash to earmark
+    with open(empty / "journal" / "2025.toml", "wb") as handle:
+        handle.write(journal.entry_bytes(join) + b"\n" + journal.entry_bytes(bad))
+    result = Runner(empty)("balance", ok=False)
+    offset = len(journal.entry_bytes(join)) + 1
+    assert result.stderr.strip() == (
+        f"corrupt: journal/2025.toml: entry #2 (byte {offset}) breaks a rule: unallocated cash is €0.00; "
+        "earmark of €5,000,000.00 exceeds it"
+    )

@@ -1,0 +1,172 @@
+"""The journal on disk: append-only, readable by any TOML reader, chained, and honest about damage."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from decimal import Decimal
+
+import pytest
+
+from conftest import snapshot
+from ledger import journal, model
+from ledger.errors import CorruptJournal, TornWrite
+
+
+def _journal_file(path):
+    (only,) = (path / "journal").iterdir()
+    return only
+
+
+class TestAppendOnly:
+    def test_each_record_only_appends(self, run):
+        from conftest import COALITION
+
+        previous = b""
+        for command in COALITION:
+            run(command)
+            now = _journal_file(run.path).read_bytes()
+            assert now.startswith(previous)
+            assert len(now) > len(previous)
+            previous = now
+
+    def test_settings_never_change_after_init(self, coalition):
+        before = (coalition.path / "ledger.toml").read_bytes()
+        coalition("contribute Latvia 1M --date 2025-05-01")
+        assert (coalition.path / "ledger.toml").read_bytes() == before
+
+    def test_whole_file_is_valid_toml_with_string_amounts(self, coalition):
+        data = tomllib.loads(_journal_file(coalition.path).read_text())
+        entries = data["entry"]
+        assert [e["id"] for e in entries] == list(range(1, 11))
+        amounts = [p["amount"] for e in entries for p in e["postings"]]
+        assert amounts and all(isinstance(a, str) for a in amounts)
+
+
+class TestChain:
+    def test_chain_can_be_rechecked_in_a_few_lines(self, coalition):
+        """What docs/FORMAT.md tells a reader to do, done independently of ledger.model."""
+        entries = tomllib.loads(_journal_file(coalition.path).read_text())["entry"]
+        prev = "0" * 64
+        for record in entries:
+            body = {k: v for k, v in record.items() if k != "hash"}
+            body["date"] = record["date"].isoformat()
+            body["recorded_at"] = record["recorded_at"].strftime("%Y-%m-%dT%H:%M:%SZ")
+            canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            assert record["prev"] == prev
+            assert hashlib.sha256(canonical.encode("utf-8")).hexdigest() == record["hash"]
+            prev = record["hash"]
+
+    def test_seal_is_the_newest_hash(self, coalition):
+        books = journal.load(journal.open_ledger(coalition.path))
+        assert books.seal == books.entries[-1].hash
+        assert coalition.json("balance")["seal"] == books.seal
+
+    @pytest.mark.parametrize(
+        ("old", "new", "message"),
+        [
+            ('amount = "20000000.00"', 'amount = "21000000.00"', "does not match its hash"),
+            ("id = 3\n", "id = 33\n", "does not match its hash"),
+            ('kind = "pay"', 'kind = "payment"', "unknown kind 'payment'"),
+            ('amount = "5000000.00"', "amount = 5000000.00", "not a decimal string"),
+        ],
+    )
+    def test_edits_are_caught(self, coalition, old, new, message):
+        path = _journal_file(coalition.path)
+        path.write_text(path.read_text().replace(old, new, 1))
+        with pytest.raises(CorruptJournal, match=message):
+            journal.load(journal.open_ledger(coalition.path))
+
+    def test_swapped_entries_break_the_sequence(self, coalition):
+        path = _journal_file(coalition.path)
+        chunks = path.read_text().split("[[entry]]\n")
+        chunks[2], chunks[3] = chunks[3], chunks[2]
+        path.write_text("[[entry]]\n".join(chunks))
+        with pytest.raises(CorruptJournal, match="entry #3 is out of sequence: the next id is 2"):
+            journal.load(journal.open_ledger(coalition.path))
+
+
+class TestTornWrite:
+    def test_unfinished_tail_is_named_with_file_and_offset(self, coalition):
+        path = _journal_file(coalition.path)
+        size = path.stat().st_size
+        with open(path, "ab") as handle:
+            handle.write(b'\n[[entry]]\nid = 11\ndate = 2025-')
+        with pytest.raises(TornWrite) as caught:
+            journal.load(journal.open_ledger(coalition.path))
+        assert caught.value.offset == size + 1
+        assert f"journal/{path.name} ends with an unfinished entry at byte {size + 1}" in str(caught.value)
+
+    def test_cut_removes_exactly_the_tail(self, coalition):
+        path = _journal_file(coalition.path)
+        good = path.read_bytes()
+        with open(path, "ab") as handle:
+            handle.write(b'\n[[entry]]\nid = 11\nmemo = "half')
+        ledger = journal.open_ledger(coalition.path)
+        with pytest.raises(TornWrite) as caught:
+            journal.load(ledger)
+        journal.cut_unfinished_tail(ledger, caught.value)
+        assert path.read_bytes() == good + b"\n"
+        assert journal.load(ledger).last_id == 10
+
+    def test_damage_before_the_end_is_not_a_torn_write(self, coalition):
+        path = _journal_file(coalition.path)
+        text = path.read_text()
+        path.write_text(text.replace('kind = "earmark"', 'kind = "earmark', 1))
+        with pytest.raises(CorruptJournal) as caught:
+            journal.load(journal.open_ledger(coalition.path))
+        assert not isinstance(caught.value, TornWrite)
+
+
+class TestHostileText:
+    FORGERIES = [
+        'x"\n[[entry]]\nid = 99\nkind = "pay"',
+        '"""\nmemo = "forged"',
+        "[bold red]PAID[/] [link=https://evil.example]click[/link]",
+        "\x1b[2J\x1b]8;;https://evil.example\x07link\x1b]8;;\x07\r\bover",
+        "\u202eevil\u200b\u2066",
+        "tab\there\x00nul\x7fdel",
+    ]
+
+    @pytest.mark.parametrize("memo", FORGERIES)
+    def test_memo_is_stored_exactly_and_shown_inert(self, coalition, memo):
+        args = ["contribute", "Latvia", "1k", "--date", "2025-05-01", "--memo", memo, "--source", memo]
+        printed = json.loads(coalition([*args, "--json"]).stdout)
+        assert printed["memo"] == memo and printed["source"] == memo
+        books = journal.load(journal.open_ledger(coalition.path))
+        assert books.last_id == 11
+        assert books.entries[-1].memo == memo
+        assert books.entries[-1].source == memo
+        shown = coalition(["contribute", "Latvia", "1k", "--date", "2025-05-01", "--memo", memo]).stdout
+        assert "\x1b[2J" not in shown and "\x1b]8" not in shown and "\u202e" not in shown and "\r" not in shown
+
+    def test_very_long_memo(self, coalition):
+        memo = "m" * 1_000_000
+        entry = json.loads(
+            coalition(["contribute", "Latvia", "1k", "--date", "2025-05-01", "--memo", memo, "--json"]).stdout
+        )
+        assert entry["memo"] == memo
+        assert journal.load(journal.open_ledger(coalition.path)).entries[-1].memo == memo
+
+
+class TestShape:
+    def test_from_record_refuses_floats_and_unknown_fields(self):
+        record = model.to_record(
+            model.Entry(1, __import__("datetime").date(2025, 1, 1), model.now(), "earmark",
+                        (model.Posting("a", Decimal("1.00"), "EUR"),), data={"earmark": "x"})
+        )  # fmt: skip
+        assert model.from_record(record).data["earmark"] == "x"
+        with pytest.raises(ValueError, match="unknown field"):
+            model.from_record({**record, "extra": 1})
+        with pytest.raises(ValueError, match="not a decimal string"):
+            model.from_record({**record, "postings": [{"account": "a", "amount": Decimal("1.00"), "currency": "EUR"}]})
+        with pytest.raises(ValueError, match="field 'id' must be int"):
+            model.from_record({**record, "id": True})
+
+    def test_files_unchanged_when_a_load_fails(self, coalition):
+        path = _journal_file(coalition.path)
+        path.write_text(path.read_text().replace('kind = "pay"', 'kind = "payment"', 1))
+        before = snapshot(coalition.path)
+        assert coalition("contribute Latvia 1k", ok=False).exit_code == 1
+        assert snapshot(coalition.path) == before
