@@ -51,6 +51,9 @@ def _bad_date():
 
 DATE = DateType()
 
+# Kept here rather than imported so that `fundledger --help` does not load the reports.
+REPORT_NAMES = ("summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register")
+
 
 @dataclass
 class Options:
@@ -267,8 +270,14 @@ def contribute(member_name: str, amount: str, pledge_id: int | None, splits: tup
 @main.command()
 @click.argument("name")
 @click.argument("amount")
-@click.option("--from", "from_", default="unallocated", show_default=True, metavar="SOURCE",
-              help="'unallocated' or another earmark.")  # fmt: skip
+@click.option(
+    "--from",
+    "from_",
+    default="unallocated",
+    show_default=True,
+    metavar="SOURCE",
+    help="'unallocated' or another earmark.",
+)
 @click.option("--purpose", default="", help="What the earmark is for, in words.")
 @recording
 def earmark(name: str, amount: str, from_: str, purpose: str, note):
@@ -286,8 +295,14 @@ def earmark(name: str, amount: str, from_: str, purpose: str, note):
 @main.command()
 @click.argument("name")
 @click.argument("amount")
-@click.option("--from", "sources", multiple=True, required=True, metavar="SOURCE[=AMOUNT]",
-              help="An earmark or 'unallocated'; repeat for several, one without amount takes the rest.")  # fmt: skip
+@click.option(
+    "--from",
+    "sources",
+    multiple=True,
+    required=True,
+    metavar="SOURCE[=AMOUNT]",
+    help="An earmark or 'unallocated'; repeat for several, one without amount takes the rest.",
+)
 @recording
 def package(name: str, amount: str, sources: tuple[str, ...], note):
     """Commit AMOUNT to purchase package NAME.
@@ -338,29 +353,81 @@ def reverse(entry_id: int, reason: str, note):
 # --- reading -------------------------------------------------------------
 
 
+def output_options(command: Callable) -> Callable:
+    """The options every report takes, written once: --as-of and one output format."""
+
+    @click.option("--as-of", "as_of", type=DATE, default=None, help="The books as they stood at the end of this day.")
+    @click.option("--json", "fmt", flag_value="json", help="Print JSON (documented in docs/REPORTS.md).")
+    @click.option("--csv", "fmt", flag_value="csv", help="Print CSV.")
+    @click.option("--html", "html", metavar="FILE", default=None, help="Write the report as an HTML page.")
+    @click.option("--svg", "svg", metavar="FILE", default=None, help="Write the report as an SVG picture.")
+    @click.option("--pager", is_flag=True, help="Show a long report through a pager.")
+    @functools.wraps(command)
+    def wrapper(*args, as_of, fmt, html, svg, pager, **kwargs):
+        from ledger import journal, render
+
+        chosen = [f for f in (fmt, html and "html", svg and "svg") if f]
+        if len(chosen) > 1:
+            raise click.UsageError("choose one of --json, --csv, --html and --svg")
+        books = journal.load(_ledger(click.get_current_context()))
+        if as_of:
+            books = books.as_of(as_of)
+        report = command(*args, books=books, as_of=as_of, **kwargs)
+        out = render.emit(report, chosen[0] if chosen else "table", path=html or svg, pager=pager)
+        if out is not None:
+            click.echo(out, nl=False)
+        elif html or svg:
+            click.echo(f"Wrote {html or svg}.", err=True)
+
+    return wrapper
+
+
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--csv", "as_csv", is_flag=True, help="Print the report as CSV.")
-@click.option("--as-of", "as_of", type=DATE, default=None, help="The books at the end of this day.")
-def balance(as_json: bool, as_csv: bool, as_of: dt.date | None) -> None:
-    """The account tree with balances; parents show the totals below them.
+@click.argument("name", type=click.Choice(REPORT_NAMES), default="summary", required=False)
+@click.option("--year", type=int, default=None, help="pledges: only pledges for this year.")
+@click.option("--account", default=None, help="register: entries touching this account (or below it).")
+@click.option("--member", "member_name", default=None, help="register: entries of this member.")
+@click.option("--earmark", "earmark_name", default=None, help="register: entries touching this earmark.")
+@click.option("--package", "package_name", default=None, help="register: entries of this package.")
+@click.option("--kind", default=None, help="register: entries of this kind (pledge, contribute, pay, ...).")
+@click.option("--from", "start", type=DATE, default=None, help="register: entries dated on or after this day.")
+@click.option("--to", "end", type=DATE, default=None, help="register: entries dated on or before this day.")
+@output_options
+def report(name: str, year, account, member_name, earmark_name, package_name, kind, start, end, books, as_of):
+    """Print report NAME (default: summary), as a table, JSON, CSV, HTML or SVG.
+
+    \b
+    Reports: summary, balance, contributors, pledges, earmarks, packages, members, register.
+
+    \b
+    Example:
+      fundledger --ledger ledgers/drone-coalition report
+      fundledger report contributors --json
+      fundledger report register --account assets:fund:earmarked:drones --from 2025-01-01
+      fundledger report summary --as-of 2025-03-31 --html summary.html
+    """
+    from ledger import reports
+
+    if name == "register":
+        spec = reports.RegisterFilter(account, member_name, earmark_name, package_name, kind, start, end)
+        return reports.register_report(books, spec, as_of)
+    if name == "pledges":
+        return reports.pledges_report(books, as_of, year)
+    return getattr(reports, f"{name}_report")(books, as_of)
+
+
+@main.command()
+@output_options
+def balance(books, as_of):
+    """The account tree with balances; parents show the totals below them (same as `report balance`).
 
     \b
     Example:
       fundledger balance --as-of 2025-03-31
     """
-    from ledger import journal, render, reports
+    from ledger import reports
 
-    books = journal.load(_ledger(click.get_current_context()))
-    if as_of:
-        books = books.as_of(as_of)
-    report = reports.balance_report(books, as_of)
-    if as_json:
-        click.echo(render.dumps(render.report_json(report)))
-    elif as_csv:
-        click.echo(render.report_csv(report), nl=False)
-    else:
-        render.console().print(render.report_table(report))
+    return reports.balance_report(books, as_of)
 
 
 if __name__ == "__main__":  # pragma: no cover

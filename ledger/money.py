@@ -16,11 +16,32 @@ from ledger.errors import BadInput
 # ISO 4217 minor units for the currencies a coalition's members pay in, and a
 # few more. A currency missing here is refused rather than guessed at.
 PLACES: dict[str, int] = {
-    "AUD": 2, "BGN": 2, "BHD": 3, "CAD": 2, "CHF": 2, "CNY": 2, "CZK": 2,
-    "DKK": 2, "EUR": 2, "GBP": 2, "HUF": 2, "ISK": 0, "JPY": 0, "KRW": 0,
-    "KWD": 3, "NOK": 2, "NZD": 2, "OMR": 3, "PLN": 2, "RON": 2, "SEK": 2,
-    "TND": 3, "TRY": 2, "UAH": 2, "USD": 2,
-}  # fmt: skip
+    "AUD": 2,
+    "BGN": 2,
+    "BHD": 3,
+    "CAD": 2,
+    "CHF": 2,
+    "CNY": 2,
+    "CZK": 2,
+    "DKK": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "HUF": 2,
+    "ISK": 0,
+    "JPY": 0,
+    "KRW": 0,
+    "KWD": 3,
+    "NOK": 2,
+    "NZD": 2,
+    "OMR": 3,
+    "PLN": 2,
+    "RON": 2,
+    "SEK": 2,
+    "TND": 3,
+    "TRY": 2,
+    "UAH": 2,
+    "USD": 2,
+}
 
 SYMBOLS: dict[str, str] = {"€": "EUR", "£": "GBP", "$": "USD", "¥": "JPY", "₴": "UAH", "zł": "PLN"}
 _SYMBOL_OF = {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥", "UAH": "₴"}
@@ -29,8 +50,14 @@ _SYMBOL_OF = {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥", "UAH": "₴"}
 LIMIT = Decimal(10) ** 15
 
 _SUFFIXES: dict[str, int] = {
-    "k": 3, "K": 3, "m": 6, "M": 6, "mn": 6, "bn": 9, "B": 9,
-}  # fmt: skip
+    "k": 3,
+    "K": 3,
+    "m": 6,
+    "M": 6,
+    "mn": 6,
+    "bn": 9,
+    "B": 9,
+}
 
 # Digits with an optional fraction. Groups are either all commas in threes
 # (30,000,000) or all underscores in threes (30_000_000), never mixed.

@@ -16,7 +16,7 @@ from typing import Any
 
 from ledger import model, money
 from ledger.model import Entry
-from ledger.reports import Report
+from ledger.reports import Report, Summary
 from ledger.text import inert
 
 FORMATS = ("table", "json", "csv")
@@ -81,56 +81,299 @@ def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False):
 # --- reports -------------------------------------------------------------
 
 
+def emit(report: Report | Summary, fmt: str, *, path: str | None = None, pager: bool = False) -> str | None:
+    """Render a report in one format: `table` to the terminal, `json`/`csv` as text, `html`/`svg` to `path`.
+
+    Returns the text to print for json and csv, None when it has printed or written.
+    """
+    if fmt == "json":
+        data = summary_json(report) if isinstance(report, Summary) else report_json(report)
+        return dumps(data) + "\n"
+    if fmt == "csv":
+        return summary_csv(report) if isinstance(report, Summary) else report_csv(report)
+    width = console().width if fmt == "table" else 100
+    shown = summary_view(report, width) if isinstance(report, Summary) else report_table(report, width)
+    if fmt in ("html", "svg"):
+        recorder = _recording_console()
+        recorder.print(shown)
+        exported = (
+            recorder.export_html(inline_styles=True) if fmt == "html" else recorder.export_svg(title=_title(report))
+        )
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(exported)
+        return None
+    out = console()
+    if pager:
+        with out.pager(styles=True):
+            out.print(shown)
+    else:
+        out.print(shown)
+    return None
+
+
 def report_json(report: Report) -> dict[str, Any]:
-    return {
+    """`report`, `currency`, `as_of`, `seal` and `rows` keyed by the report's snake_case columns."""
+    kinds = {column.key: column.kind for column in report.columns}
+    data = {
         "report": report.report,
         "ledger": report.ledger,
         "currency": report.currency,
-        "as_of": report.as_of.isoformat() if report.as_of else None,
+        "as_of": _date(report.as_of),
         "entries": report.entries,
         "seal": report.seal,
-        "rows": [{key: _plain(value, report.currency) for key, value in row.items()} for row in report.rows],
-        **({"totals": {k: _plain(v, report.currency) for k, v in report.totals.items()}} if report.totals else {}),
+        "rows": [
+            {k: _plain(v, report.currency, kinds.get(k)) for k, v in row.items() if k not in report.hidden}
+            for row in report.rows
+        ],
     }
+    if report.totals:
+        data["totals"] = {k: _plain(v, report.currency) for k, v in report.totals.items()}
+    return data
 
 
 def report_csv(report: Report) -> str:
-    """One header line of column keys, then one line per row; amounts as plain decimals."""
+    """A header of the row keys, then one line per row; amounts as plain decimals, lists joined by '; '."""
+    kinds = {column.key: column.kind for column in report.columns}
+    nested = {k for row in report.rows for k, v in row.items() if _is_table_list(v)}
+    keys: dict[str, None] = {}
+    for row in report.rows or [{c.key: None for c in report.columns}]:
+        keys.update((k, None) for k in row if k not in report.hidden and k not in nested)
     out = io.StringIO()
-    keys = list(report.rows[0]) if report.rows else [c.key for c in report.columns]
-    writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=list(keys), lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in report.rows:
-        writer.writerow({k: _cell(_plain(v, report.currency)) for k, v in row.items()})
+        writer.writerow({k: _cell(_plain(v, report.currency, kinds.get(k))) for k, v in row.items() if k in keys})
     return out.getvalue()
 
 
-def report_table(report: Report):
-    """A rich table: amounts right-aligned with separators and symbol, negatives marked, tree indented."""
+def report_table(report: Report, width: int | None = None):
+    """A rich table: amounts right-aligned with separators and symbol, negatives marked, tree indented.
+
+    Figures never wrap. Where the terminal is too narrow for every column,
+    optional ones (memos, purposes, splits) are left out, last first.
+    """
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    caption = _caption(report)
-    table = Table(title=f"{report.title} — {report.ledger}", caption=caption, caption_justify="right")
-    for column in report.columns:
+    cells = [[_show_cell(row, c, report.currency) for c in report.columns] for row in report.rows]
+    columns = _fitting_columns(report, cells, width or console().width)
+    if columns is None:
+        return _stacked(report, cells)
+
+    table = Table(
+        title=Text(f"{report.title} — {inert(report.ledger)}"),
+        caption=_caption(report.as_of, report.entries, report.seal),
+        caption_justify="right",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for index in columns:
+        column = report.columns[index]
         right = column.kind in ("money", "int", "share")
-        table.add_column(column.title, justify="right" if right else "left", overflow="fold")
-    for row in report.rows:
-        table.add_row(*(_show_cell(row, c, report.currency) for c in report.columns))
-    if report.totals:
+        figure = column.kind in ("money", "int", "share", "date")
+        table.add_column(
+            column.title, justify="right" if right else "left", overflow="fold", no_wrap=figure, min_width=6
+        )
+    for row in cells:
+        table.add_row(*(row[i] for i in columns))
+    if report.totals and report.rows:
         table.add_section()
-        cells = [
+        total = [
             _money_text(report.totals[c.key], report.currency) if c.key in report.totals else Text("")
             for c in report.columns
         ]
-        cells[0] = Text("total", style="bold")
-        table.add_row(*cells)
+        total[0] = Text("total", style="bold")
+        table.add_row(*(total[i] for i in columns))
+    if not report.rows:
+        table.add_row(Text("nothing to show", style="dim"), *[""] * (len(columns) - 1))
     return table
 
 
-def _caption(report: Report) -> str:
-    as_of = report.as_of.isoformat() if report.as_of else "today"
-    return f"as of {as_of} · {report.entries} entries · seal {report.seal[:12]}"
+def _fitting_columns(report: Report, cells: list, width: int) -> list[int] | None:
+    """The columns to show in `width`, dropping optional ones from the right; None if even the rest won't fit.
+
+    Words may wrap, so a text column needs at most 14 characters; a figure
+    needs all of its own and never wraps.
+    """
+    needed = []
+    for index, column in enumerate(report.columns):
+        longest = max((row[index].cell_len for row in cells), default=0)
+        widest = max(longest, min(len(column.title), 12))
+        figure = column.kind in ("money", "int", "share", "date")
+        needed.append((widest if figure else min(widest, 14)) + 2)
+    keep = list(range(len(report.columns)))
+    optional = [i for i, c in enumerate(report.columns) if c.optional]
+    while optional and sum(needed[i] for i in keep) > width:
+        keep.remove(optional.pop())
+    return keep if sum(needed[i] for i in keep) <= width else None
+
+
+def _stacked(report: Report, cells: list):
+    """The report as one small block per row (label: value), for terminals too narrow for its table."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    blocks: list[Any] = [Text(f"{report.title} — {inert(report.ledger)}", style="bold")]
+    for row in cells:
+        block = Table.grid(padding=(0, 2))
+        block.add_column(style="dim", no_wrap=True)
+        block.add_column(overflow="fold")
+        for column, cell in zip(report.columns[1:], row[1:], strict=True):
+            block.add_row(column.title, cell)
+        blocks += [Text(""), Text.assemble(row[0], style="bold"), block]
+    if report.totals and report.rows:
+        block = Table.grid(padding=(0, 2))
+        block.add_column(style="dim", no_wrap=True)
+        block.add_column()
+        for column in report.columns:
+            if column.key in report.totals:
+                block.add_row(column.title, _money_text(report.totals[column.key], report.currency))
+        blocks += [Text(""), Text("total", style="bold"), block]
+    blocks += [Text(""), Text(_caption(report.as_of, report.entries, report.seal), style="dim")]
+    return Group(*blocks)
+
+
+# --- the summary dashboard -----------------------------------------------
+
+_HEADLINES = (
+    ("contributions", "Contributions (given or pledged)"),
+    ("received", "Received"),
+    ("outstanding", "Outstanding pledges"),
+    ("cash", "Cash held"),
+    ("unallocated", "  unallocated"),
+    ("earmarked", "  earmarked"),
+    ("committed", "  committed to packages"),
+    ("paid", "Paid out"),
+)
+
+
+def summary_json(summary: Summary) -> dict[str, Any]:
+    c = summary.currency
+    data: dict[str, Any] = {
+        "report": "summary",
+        "ledger": summary.ledger,
+        "manager": summary.manager,
+        "currency": c,
+        "as_of": _date(summary.as_of),
+        "entries": summary.entries,
+        "seal": summary.seal,
+    }
+    data.update({key: money.to_text(getattr(summary, key), c) for key, _ in _HEADLINES})
+    data["members_active"] = summary.members_active
+    data["members_pending"] = summary.members_pending
+    data["earmarks"] = [
+        {
+            "earmark": bar.earmark,
+            "allocated": money.to_text(bar.allocated, c),
+            "committed": money.to_text(bar.committed, c),
+            "paid": money.to_text(bar.paid, c),
+            "available": money.to_text(bar.available, c),
+        }
+        for bar in summary.earmarks
+    ]
+    data["open_packages"] = [{k: _plain(v, c) for k, v in row.items()} for row in summary.open_packages]
+    return data
+
+
+def summary_csv(summary: Summary) -> str:
+    """The headline figures as `figure,value` lines."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["figure", "value"])
+    for key, value in summary_json(summary).items():
+        if not isinstance(value, list):
+            writer.writerow([key, value])
+    return out.getvalue()
+
+
+def summary_view(summary: Summary, width: int = 100):
+    """Headline figures, a bar per earmark (committed and paid out of allocated), open packages, a footer."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    c = summary.currency
+    figures = Table.grid(padding=(0, 2))
+    figures.add_column()
+    figures.add_column(justify="right")
+    for key, label in _HEADLINES:
+        value = getattr(summary, key)
+        figures.add_row(Text(label, style="" if label.startswith(" ") else "bold"), _money_text(value, c))
+    members = Text(f"{summary.members_active} active members, {summary.members_pending} pending")
+    if summary.manager:
+        members.append(Text(f" · managed by {inert(summary.manager)}"))
+    parts: list[Any] = [figures, Text(""), members]
+    bar_width = 24 if width >= 100 else (12 if width >= 72 else 4)
+    if summary.earmarks:
+        bars = Table(
+            title="Earmarks: paid █  committed ▓  available ░",
+            title_justify="left",
+            box=None,
+            padding=(0, 1),
+            show_header=False,
+        )
+        bars.add_column(overflow="fold", min_width=8)
+        bars.add_column(no_wrap=True)
+        bars.add_column(justify="right", no_wrap=True)
+        bars.add_column(style="dim", no_wrap=True)
+        for bar in summary.earmarks:
+            pledged = f"+{money.format_money(bar.pledged_outstanding, c)} pledged" if bar.pledged_outstanding else ""
+            bars.add_row(Text(inert(bar.earmark)), _bar(bar, bar_width), _money_text(bar.allocated, c), pledged)
+        parts += [Text(""), bars]
+    if summary.open_packages:
+        packages = Table(title="Open packages", title_justify="left", box=None, padding=(0, 1))
+        dated = width >= 72
+        packages.add_column("package", overflow="fold", min_width=8)
+        if dated:
+            packages.add_column("date", no_wrap=True)
+        packages.add_column("amount", justify="right", no_wrap=True)
+        packages.add_column("remaining", justify="right", no_wrap=True)
+        for row in summary.open_packages:
+            cells = [Text(inert(row["package"])), row["date"].isoformat()][: 2 if dated else 1]
+            packages.add_row(*cells, _money_text(row["amount"], c), _money_text(row["remaining"], c))
+        parts += [Text(""), packages]
+    footer = _caption(summary.as_of, summary.entries, summary.seal)
+    title = Text(inert(summary.ledger), style="bold")
+    return Panel(Group(*parts), title=title, subtitle=footer, subtitle_align="right", expand=False)
+
+
+def _bar(bar, width: int = 24):
+    """A text bar of an earmark: paid, then committed, then available, in proportion to allocated."""
+    from rich.text import Text
+
+    if bar.allocated <= 0:
+        return Text("░" * width, style="dim")
+    paid = round(bar.paid * width / bar.allocated)
+    committed = round((bar.paid + bar.committed) * width / bar.allocated) - paid
+    text = Text()
+    text.append("█" * paid, style="green")
+    text.append("▓" * committed, style="yellow")
+    text.append("░" * (width - paid - committed), style="dim")
+    return text
+
+
+# --- helpers -------------------------------------------------------------
+
+
+def _title(report) -> str:
+    return getattr(report, "title", "Summary")
+
+
+def _recording_console():
+    from rich.console import Console
+
+    return Console(record=True, width=100, force_terminal=True, color_system="truecolor", file=io.StringIO())
+
+
+def _caption(as_of: dt.date | None, entries: int, seal: str) -> str:
+    return f"as of {as_of.isoformat() if as_of else 'today'} · {entries} entries · seal {seal[:12]}"
+
+
+def _date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _show_cell(row: dict[str, Any], column, currency: str):
@@ -146,6 +389,8 @@ def _show_cell(row: dict[str, Any], column, currency: str):
         return Text("" if value is None else f"{value:.1f}%")
     if column.kind == "list":
         return Text(inert(", ".join(value)))
+    if isinstance(value, dt.date):
+        return Text(value.isoformat())
     return Text(inert("" if value is None else str(value)))
 
 
@@ -154,19 +399,28 @@ def _money_text(value: Decimal | None, currency: str):
 
     if value is None:
         return Text("")
-    return Text(money.format_money(value, currency), style="red" if value < 0 else "")
+    return Text(money.format_money(value, currency), style="red" if value < 0 else "", justify="right")
 
 
-def _plain(value: Any, currency: str) -> Any:
+def _plain(value: Any, currency: str, kind: str | None = "money") -> Any:
+    """A value as JSON/CSV carries it: amounts with the currency's places, shares as decimal text."""
     if isinstance(value, Decimal):
-        return money.to_text(value, currency)
+        return str(value) if kind == "share" else money.to_text(value, currency)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value
 
 
+def _is_table_list(value: Any) -> bool:
+    return isinstance(value, list) and any(isinstance(item, dict) for item in value)
+
+
 def _cell(value: Any) -> Any:
-    return "; ".join(value) if isinstance(value, list) else value
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={v}" for k, v in value.items())
+    return value
 
 
 def _json_default(value: Any) -> Any:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ledger import model
+from ledger import model, money
 from ledger.books import ZERO, Books
+from ledger.model import Entry
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Column:
     key: str
     title: str
     kind: str = "text"  # text, money, date, int, share, account, list
+    optional: bool = False  # a narrow terminal may leave it out of the table (never out of JSON or CSV)
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,10 @@ class Report:
     columns: tuple[Column, ...]
     rows: tuple[dict[str, Any], ...]
     totals: dict[str, Any] = field(default_factory=dict)
+    hidden: tuple[str, ...] = ()  # row keys for the table only, left out of JSON and CSV
 
 
-def _report(books: Books, name: str, title: str, columns, rows, as_of, totals=None) -> Report:
+def _report(books: Books, name: str, title: str, columns, rows, as_of, totals=None, hidden=()) -> Report:
     return Report(
         report=name,
         title=title,
@@ -51,6 +54,85 @@ def _report(books: Books, name: str, title: str, columns, rows, as_of, totals=No
         columns=tuple(columns),
         rows=tuple(rows),
         totals=totals or {},
+        hidden=tuple(hidden),
+    )
+
+
+REPORTS = ("summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register")
+
+# A member with this role stands for several states the sources do not name: listed, not counted.
+AGGREGATE_ROLE = "aggregate"
+
+
+@dataclass(frozen=True)
+class EarmarkBar:
+    earmark: str
+    allocated: Decimal
+    committed: Decimal
+    paid: Decimal
+    available: Decimal
+    pledged_outstanding: Decimal
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The fund's dashboard: headline figures, earmark bars, open packages, member counts."""
+
+    ledger: str
+    manager: str
+    currency: str
+    as_of: dt.date | None
+    entries: int
+    seal: str
+    contributions: Decimal
+    received: Decimal
+    outstanding: Decimal
+    unallocated: Decimal
+    earmarked: Decimal
+    committed: Decimal
+    paid: Decimal
+    cash: Decimal
+    members_active: int
+    members_pending: int
+    earmarks: tuple[EarmarkBar, ...]
+    open_packages: tuple[dict[str, Any], ...]
+
+
+def summary_report(books: Books, as_of: dt.date | None = None) -> Summary:
+    contributions = -books.subtotal(model.CONTRIBUTIONS)
+    outstanding = books.subtotal(model.RECEIVABLE)
+    day = as_of or dt.date.max
+    counted = [m for m in books.members.values() if m.role != AGGREGATE_ROLE]
+    bars = tuple(
+        EarmarkBar(
+            row["earmark"],
+            row["allocated"],
+            row["committed"],
+            row["paid"],
+            row["available"],
+            row["pledged_outstanding"],
+        )
+        for row in earmarks_report(books, as_of).rows
+    )
+    return Summary(
+        ledger=books.name,
+        manager=books.manager,
+        currency=books.currency,
+        as_of=as_of,
+        entries=len(books.entries),
+        seal=books.seal,
+        contributions=contributions,
+        received=contributions - outstanding,
+        outstanding=outstanding,
+        unallocated=books.balance(model.UNALLOCATED),
+        earmarked=books.subtotal(model.EARMARKED),
+        committed=books.subtotal(model.COMMITTED),
+        paid=books.subtotal(model.PACKAGE_EXPENSES),
+        cash=books.subtotal("assets:fund"),
+        members_active=sum(1 for m in counted if m.is_active(day)),
+        members_pending=sum(1 for m in counted if m.status == "pending"),
+        earmarks=bars,
+        open_packages=tuple(row for row in packages_report(books, as_of).rows if row["status"] == "open"),
     )
 
 
@@ -66,8 +148,278 @@ def balance_report(books: Books, as_of: dt.date | None = None) -> Report:
         for account, amount in sorted(totals.items(), key=lambda pair: _tree_key(pair[0]))
     ]
     columns = (Column("account", "Account", "account"), Column("balance", "Balance", "money"))
-    total = sum((amount for account, amount in books.balances.items()), ZERO)
+    total = sum(books.balances.values(), ZERO)
     return _report(books, "balance", "Balances", columns, rows, as_of, {"balance": total})
+
+
+def contributors_report(books: Books, as_of: dt.date | None = None) -> Report:
+    """Per member: pledged, received, outstanding, and its share of all that was received."""
+    received_by: dict[str, Decimal] = {}
+    rows = []
+    for member in books.members.values():
+        given = -books.subtotal(model.contributions(member.slug))
+        outstanding = books.subtotal(model.receivable(member.slug))
+        received_by[member.name] = given - outstanding
+        pledged = sum((p.amount for p in books.pledges.values() if p.member == member.name and not p.reversed_by), ZERO)
+        rows.append(
+            {
+                "member": member.name,
+                "status": member.status,
+                "pledged": pledged,
+                "received": given - outstanding,
+                "outstanding": outstanding,
+            }
+        )
+    total = sum(received_by.values(), ZERO)
+    for row in rows:
+        row["share"] = _percent(row["received"], total)
+    rows.sort(key=lambda row: (-row["received"], -row["pledged"], row["member"]))
+    columns = (
+        Column("member", "Member"),
+        Column("status", "Status", optional=True),
+        Column("pledged", "Pledged", "money"),
+        Column("received", "Received", "money"),
+        Column("outstanding", "Outstanding", "money"),
+        Column("share", "Share", "share"),
+    )
+    totals = {key: sum((row[key] for row in rows), ZERO) for key in ("pledged", "received", "outstanding")}
+    return _report(books, "contributors", "Contributors", columns, rows, as_of, totals)
+
+
+def pledges_report(books: Books, as_of: dt.date | None = None, year: int | None = None) -> Report:
+    """Each pledge with its split, what has been received against it and what is outstanding."""
+    rows = []
+    for pledge in books.pledges.values():
+        if year is not None and pledge.year != year:
+            continue
+        status = "reversed" if pledge.reversed_by else ("fulfilled" if pledge.total_outstanding == 0 else "open")
+        split = [f"{e or 'not earmarked'} {money.to_text(a, books.currency)}" for e, a in pledge.split.items()]
+        rows.append(
+            {
+                "pledge": pledge.id,
+                "member": pledge.member,
+                "year": pledge.year,
+                "date": pledge.date,
+                "split": split,
+                "amount": pledge.amount,
+                "received": pledge.total_received,
+                "outstanding": pledge.total_outstanding,
+                "status": status,
+            }
+        )
+    columns = (
+        Column("pledge", "#", "int"),
+        Column("member", "Member"),
+        Column("year", "Year", "int", optional=True),
+        Column("date", "Date", "date", optional=True),
+        Column("split", "Split", "list", optional=True),
+        Column("amount", "Pledged", "money"),
+        Column("received", "Received", "money"),
+        Column("outstanding", "Outstanding", "money"),
+        Column("status", "Status", optional=True),
+    )
+    totals = {key: sum((row[key] for row in rows), ZERO) for key in ("amount", "received", "outstanding")}
+    title = f"Pledges for {year}" if year is not None else "Pledges"
+    return _report(books, "pledges", title, columns, rows, as_of, totals)
+
+
+def earmarks_report(books: Books, as_of: dt.date | None = None) -> Report:
+    """Per earmark: allocated = committed + paid + available, and what is pledged but not yet received.
+
+    A payment on a package drawn from several sources counts against each
+    source pro rata to what it gave the package (exact to the cent).
+    """
+    committed: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    paid: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for package in books.packages.values():
+        if package.reversed_by is not None:
+            continue
+        shares = money.allocate(package.paid, package.sources, books.currency) if package.paid else {}
+        for source, amount in package.sources.items():
+            paid[source] += shares.get(source, ZERO)
+            committed[source] += amount - shares.get(source, ZERO)
+    pledged = defaultdict(lambda: ZERO)
+    for pledge in books.pledges.values():
+        for earmark in pledge.split:
+            if earmark is not None:
+                pledged[earmark] += pledge.outstanding(earmark)
+    rows = []
+    for name, earmark in sorted(books.earmarks.items()):
+        available = books.balance(model.earmarked(name))
+        rows.append(
+            {
+                "earmark": name,
+                "purpose": earmark.purpose,
+                "allocated": available + committed[name] + paid[name],
+                "committed": committed[name],
+                "paid": paid[name],
+                "available": available,
+                "pledged_outstanding": pledged[name],
+            }
+        )
+    columns = (
+        Column("earmark", "Earmark"),
+        Column("purpose", "Purpose", optional=True),
+        Column("allocated", "Allocated", "money"),
+        Column("committed", "Committed", "money"),
+        Column("paid", "Paid", "money"),
+        Column("available", "Available", "money"),
+        Column("pledged_outstanding", "Pledged, not received", "money", optional=True),
+    )
+    keys = ("allocated", "committed", "paid", "available", "pledged_outstanding")
+    totals = {key: sum((row[key] for row in rows), ZERO) for key in keys}
+    return _report(books, "earmarks", "Earmarks", columns, rows, as_of, totals)
+
+
+def packages_report(books: Books, as_of: dt.date | None = None) -> Report:
+    """Per package: its date, sources, amount, paid, remaining, and status (open, paid, cancelled)."""
+    rows = [
+        {
+            "package": p.name,
+            "memo": p.memo,
+            "date": p.date,
+            "earmarks": list(p.sources),
+            "amount": p.amount,
+            "paid": p.paid,
+            "remaining": p.remaining,
+            "status": p.status,
+        }
+        for p in sorted(books.packages.values(), key=lambda p: (p.date, p.id))
+    ]
+    columns = (
+        Column("package", "Package"),
+        Column("memo", "Memo", optional=True),
+        Column("date", "Date", "date", optional=True),
+        Column("earmarks", "From", "list", optional=True),
+        Column("amount", "Amount", "money"),
+        Column("paid", "Paid", "money"),
+        Column("remaining", "Remaining", "money"),
+        Column("status", "Status"),
+    )
+    live = [row for row in rows if row["status"] != "cancelled"]
+    totals = {key: sum((row[key] for row in live), ZERO) for key in ("amount", "paid", "remaining")}
+    return _report(books, "packages", "Packages", columns, rows, as_of, totals)
+
+
+def members_report(books: Books, as_of: dt.date | None = None) -> Report:
+    """Who is a member, since when and in what role; applicants with the approvals recorded so far."""
+    order = {"active": 0, "pending": 1, "left": 2}
+    rows = []
+    for member in sorted(books.members.values(), key=lambda m: (order[m.status], m.joined or m.applied, m.name)):
+        missing = books.approvals_missing(member, as_of or dt.date.max) if member.status == "pending" else []
+        rows.append(
+            {
+                "member": member.name,
+                "status": member.status,
+                "role": member.role,
+                "joined": member.joined,
+                "applied": member.applied,
+                "left": member.left,
+                "approvals": sorted(member.approvals),
+                "awaiting": missing if member.status == "pending" else [],
+                "decision": member.decision,
+            }
+        )
+    columns = (
+        Column("member", "Member"),
+        Column("status", "Status"),
+        Column("role", "Role", optional=True),
+        Column("joined", "Since", "date"),
+        Column("applied", "Applied", "date", optional=True),
+        Column("approvals", "Approved by", "list"),
+    )
+    return _report(books, "members", "Members", columns, rows, as_of)
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    account: str | None = None
+    member: str | None = None
+    earmark: str | None = None
+    package: str | None = None
+    kind: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def matches(self, entry: Entry, books: Books) -> bool:
+        accounts = [p.account for p in entry.postings]
+        if self.account and not any(_under(a, self.account) for a in accounts):
+            return False
+        if self.member:
+            found = books.member(self.member)
+            names = {entry.get("member"), entry.get("by")}
+            if found is None or found.name not in names:
+                return False
+        if self.earmark and not (
+            entry.get("earmark") == self.earmark
+            or self.earmark in (entry.get("split") or {})
+            or any(
+                a.split(":")[-1] == self.earmark and a.startswith(("assets:fund:earmarked", "assets:receivable"))
+                for a in accounts
+            )
+        ):
+            return False
+        if self.package and entry.get("package") != self.package:
+            return False
+        if self.kind and entry.kind != self.kind:
+            return False
+        if self.start and entry.date < self.start:
+            return False
+        return not (self.end and entry.date > self.end)
+
+
+def register_report(books: Books, spec: RegisterFilter, as_of: dt.date | None = None) -> Report:
+    """The entries, oldest first (by date, then id); with --account, the change and running balance."""
+    rows = []
+    running = ZERO
+    for entry in sorted(books.entries, key=lambda e: (e.date, e.id)):
+        if not spec.matches(entry, books):
+            continue
+        size = sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
+        row = {**model.to_json(entry), "what": _what(entry), "amount": size}
+        if spec.account:
+            change = sum((p.amount for p in entry.postings if _under(p.account, spec.account)), ZERO)
+            running += change
+            row["change"], row["running_balance"] = change, running
+        rows.append(row)
+    columns = [
+        Column("id", "#", "int"),
+        Column("date", "Date", "date"),
+        Column("kind", "Kind"),
+        Column("what", "What"),
+        Column("memo", "Memo", optional=True),
+    ]
+    if spec.account:
+        columns += [Column("change", "Change", "money"), Column("running_balance", "Balance", "money")]
+    else:
+        columns.append(Column("amount", "Amount", "money"))
+    title = f"Register of {spec.account}" if spec.account else "Register"
+    return _report(books, "register", title, columns, rows, as_of, hidden=("what", "amount"))
+
+
+def _what(entry: Entry) -> str:
+    """A few words naming what an entry is about, for the register's table."""
+    data = entry.data
+    if entry.kind == "reverse":
+        return f"reverses #{data['reverses']}: {data['reason']}"
+    if entry.kind == "approve":
+        return f"{data['member']} by {data.get('by') or data.get('decision')}"
+    if entry.kind == "contribute" and data.get("pledge"):
+        return f"{data['member']} against pledge #{data['pledge']}"
+    if entry.kind == "pay" and data.get("supplier"):
+        return f"{data['package']} to {data['supplier']}"
+    return str(data.get("member") or data.get("package") or data.get("earmark") or "")
+
+
+def _under(account: str, prefix: str) -> bool:
+    return account == prefix or account.startswith(prefix + ":")
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    """A share in per cent, rounded once, half-even, to two places (shares are shown, never summed)."""
+    if whole == 0:
+        return None
+    return (part * 100 / whole).quantize(Decimal("0.01"))
 
 
 _ROOTS = ("assets", "liabilities", "equity", "income", "expenses")
@@ -77,6 +429,3 @@ def _tree_key(account: str) -> tuple:
     parts = account.split(":")
     root = _ROOTS.index(parts[0]) if parts[0] in _ROOTS else len(_ROOTS)
     return (root, parts)
-
-
-__all__ = ["Column", "Report", "balance_report", "model"]

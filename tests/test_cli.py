@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import COALITION, Runner, snapshot
+
 from ledger import journal
 from ledger.cli import main
 
@@ -19,9 +19,18 @@ class TestWorkedExample:
 
     def test_init_creates_a_git_repository_with_settings_and_gitignore(self, tmp_path):
         result = CliRunner().invoke(
-            main, ["init", str(tmp_path / "coalition"), "--name", "Drone Coalition central fund", "--currency", "EUR",
-                   "--manager", "United Kingdom"],
-        )  # fmt: skip
+            main,
+            [
+                "init",
+                str(tmp_path / "coalition"),
+                "--name",
+                "Drone Coalition central fund",
+                "--currency",
+                "EUR",
+                "--manager",
+                "United Kingdom",
+            ],
+        )
         assert result.exit_code == 0, result.output
         folder = tmp_path / "coalition"
         assert (folder / ".git").is_dir()
@@ -122,71 +131,122 @@ class TestWorkedExample:
 
 # The error catalogue: a command on the worked example, the exact line it prints, and nothing written.
 REFUSALS = [
-    ("pay recon-drones-2025-03 21M --date 2025-04-03",
-     "refused: package recon-drones-2025-03 has €20,000,000.00 left to pay; payment of €21,000,000.00 exceeds it"),
-    ("earmark more 3000000.01 --date 2025-04-03",
-     "refused: unallocated cash is €3,000,000.00; earmark of €3,000,000.01 exceeds it"),
-    ("package big 10000000.01 --from industrial-cooperation --date 2025-04-03",
-     "refused: earmark industrial-cooperation has €10,000,000.00 available; package of €10,000,000.01 exceeds it"),
-    ("earmark more 1M --date 2025-02-05",
-     "refused: unallocated cash is €0.00 from 2025-02-05 on; earmark of €1,000,000.00 exceeds it"),
-    ("contribute Latvia 1 --pledge 4 --date 2025-04-03",
-     "refused: pledge #4 of Latvia has €0.00 outstanding; receipt of €1.00 exceeds it "
-     "(record the excess as a contribution of its own, without --pledge)"),
-    ("contribute Belgium 1M --date 2025-04-12",
-     "refused: Belgium is not an active member on 2025-04-12: its application is not yet approved"),
-    ("contribute Latvia 1M --date 2024-01-31",
-     "refused: Latvia is not an active member on 2024-01-31: it became a member on 2024-02-01"),
+    (
+        "pay recon-drones-2025-03 21M --date 2025-04-03",
+        "refused: package recon-drones-2025-03 has €20,000,000.00 left to pay; payment of €21,000,000.00 exceeds it",
+    ),
+    (
+        "earmark more 3000000.01 --date 2025-04-03",
+        "refused: unallocated cash is €3,000,000.00; earmark of €3,000,000.01 exceeds it",
+    ),
+    (
+        "package big 10000000.01 --from industrial-cooperation --date 2025-04-03",
+        "refused: earmark industrial-cooperation has €10,000,000.00 available; package of €10,000,000.01 exceeds it",
+    ),
+    (
+        "earmark more 1M --date 2025-02-05",
+        "refused: unallocated cash is €0.00 from 2025-02-05 on; earmark of €1,000,000.00 exceeds it",
+    ),
+    (
+        "contribute Latvia 1 --pledge 4 --date 2025-04-03",
+        "refused: pledge #4 of Latvia has €0.00 outstanding; receipt of €1.00 exceeds it "
+        "(record the excess as a contribution of its own, without --pledge)",
+    ),
+    (
+        "contribute Belgium 1M --date 2025-04-12",
+        "refused: Belgium is not an active member on 2025-04-12: its application is not yet approved",
+    ),
+    (
+        "contribute Latvia 1M --date 2024-01-31",
+        "refused: Latvia is not an active member on 2024-01-31: it became a member on 2024-02-01",
+    ),
     ("pledge Norway 1M --year 2025", "refused: Norway is not a member of this fund; record `member join` first"),
     ("reverse 9 --reason again --date 2025-04-03", "refused: #9 was already reversed by #10"),
-    ("reverse 10 --reason again --date 2025-04-03",
-     "refused: #10 is itself a reversal; record the original event again instead"),
+    (
+        "reverse 10 --reason again --date 2025-04-03",
+        "refused: #10 is itself a reversal; record the original event again instead",
+    ),
     ("reverse 99 --reason x", "refused: there is no entry #99 to reverse (the newest is #10)"),
-    ("reverse 4 --reason x --date 2025-04-03",
-     "refused: pledge #4 has €30,000,000.00 received against it; reverse those receipts first"),
+    (
+        "reverse 4 --reason x --date 2025-04-03",
+        "refused: pledge #4 has €30,000,000.00 received against it; reverse those receipts first",
+    ),
     ("reverse 8 --reason x --date 2025-04-03", None),  # allowed: nothing paid (the payment was reversed)
     ("reverse 1 --reason x", "refused: #1 is a membership entry; record `member leave` instead of reversing it"),
     ("reverse 5 --reason x --date 2025-01-01", "refused: #5 is dated 2025-02-01; its reversal cannot be dated before"),
     ("pay nothing-here 1M", "refused: there is no package 'nothing-here'; record it with `package` first"),
-    ("pay recon-drones-2025-03 1M --date 2025-03-19",
-     "refused: package recon-drones-2025-03 dates from 2025-03-20; a payment cannot be dated before"),
-    ("package recon-drones-2025-03 1M --from unallocated",
-     "refused: package recon-drones-2025-03 already exists (#8); choose another name"),
+    (
+        "pay recon-drones-2025-03 1M --date 2025-03-19",
+        "refused: package recon-drones-2025-03 dates from 2025-03-20; a payment cannot be dated before",
+    ),
+    (
+        "package recon-drones-2025-03 1M --from unallocated",
+        "refused: package recon-drones-2025-03 already exists (#8); choose another name",
+    ),
     ("member join Latvia --date 2025-01-01", "refused: Latvia is already a member (since 2024-02-01)"),
     ("member join Belgium", "refused: Belgium has applied; admit it with `member approve`, not `member join`"),
     ("member approve Norway --by Latvia", "refused: Norway has no pending application; record `member apply` first"),
-    ("member approve Belgium --by Latvia --date 2025-04-10",
-     "refused: Belgium applied on 2025-04-11; it cannot be approved before that"),
-    ("member approve Belgium --by Belgium --date 2025-04-12",
-     "refused: Belgium is not an active member on 2025-04-12, so it cannot approve Belgium"),
-    ("member leave Latvia --date 2025-01-01",
-     "refused: Latvia has entries dated on or after 2025-01-01 (#4); it cannot leave before them"),
-    ("earmark ../etc 1", "error: earmark name '../etc' is not allowed: use lower-case letters, digits and single "
-     "hyphens, at most 64 characters (for example 'etc')"),
-    ("earmark Drones 1", "error: earmark name 'Drones' is not allowed: use lower-case letters, digits and single "
-     "hyphens, at most 64 characters (for example 'drones')"),
+    (
+        "member approve Belgium --by Latvia --date 2025-04-10",
+        "refused: Belgium applied on 2025-04-11; it cannot be approved before that",
+    ),
+    (
+        "member approve Belgium --by Belgium --date 2025-04-12",
+        "refused: Belgium is not an active member on 2025-04-12, so it cannot approve Belgium",
+    ),
+    (
+        "member leave Latvia --date 2025-01-01",
+        "refused: Latvia has entries dated on or after 2025-01-01 (#4); it cannot leave before them",
+    ),
+    (
+        "earmark ../etc 1",
+        "error: earmark name '../etc' is not allowed: use lower-case letters, digits and single "
+        "hyphens, at most 64 characters (for example 'etc')",
+    ),
+    (
+        "earmark Drones 1",
+        "error: earmark name 'Drones' is not allowed: use lower-case letters, digits and single "
+        "hyphens, at most 64 characters (for example 'drones')",
+    ),
     ("earmark unallocated 1", "error: earmark name 'unallocated' is reserved for the fund's free cash"),
     ("earmark x 0", "error: amount '0' must be more than zero"),
     ("earmark x 1.001", "error: amount '1.001' has more decimal places than EUR has (2)"),
-    ("earmark x 1e6", "error: cannot read amount '1e6': write it like 30000000.00, 30,000,000 or 30M "
-     "(a dot for decimals, commas only between thousands)"),
-    ("earmark x NaN", "error: cannot read amount 'NaN': write it like 30000000.00, 30,000,000 or 30M "
-     "(a dot for decimals, commas only between thousands)"),
+    (
+        "earmark x 1e6",
+        "error: cannot read amount '1e6': write it like 30000000.00, 30,000,000 or 30M "
+        "(a dot for decimals, commas only between thousands)",
+    ),
+    (
+        "earmark x NaN",
+        "error: cannot read amount 'NaN': write it like 30000000.00, 30,000,000 or 30M "
+        "(a dot for decimals, commas only between thousands)",
+    ),
     ("earmark x £5", "error: amount '£5' is in GBP, but this entry is in EUR"),
     ("earmark x -- -5", "error: amount '-5' is negative: amounts are positive; to undo an entry, use `reverse`"),
-    ("member join 'A/B'", "error: member name 'A/B' is not allowed: character '/' is not a letter, space, hyphen, "
-     "apostrophe or dot"),
-    ("member join ':x'", "error: member name ':x' is not allowed: character ':' is not a letter, space, hyphen, "
-     "apostrophe or dot"),
-    ("pledge Latvia 1M --year 2025 --split drones=2M",
-     "error: the split adds up to more than the pledge (2000000.00 > 1000000.00)"),
-    ("pledge Latvia 1M --year 2025 --split drones", "error: --split 'drones' must look like EARMARK=AMOUNT, for "
-     "example drones=20M"),
-    ("package p 1M --from a --from b", "error: only one --from may leave out its amount; it takes what the others do not"),
+    (
+        "member join 'A/B'",
+        "error: member name 'A/B' is not allowed: character '/' is not a letter, space, hyphen, apostrophe or dot",
+    ),
+    (
+        "member join ':x'",
+        "error: member name ':x' is not allowed: character ':' is not a letter, space, hyphen, apostrophe or dot",
+    ),
+    (
+        "pledge Latvia 1M --year 2025 --split drones=2M",
+        "error: the split adds up to more than the pledge (2000000.00 > 1000000.00)",
+    ),
+    (
+        "pledge Latvia 1M --year 2025 --split drones",
+        "error: --split 'drones' must look like EARMARK=AMOUNT, for example drones=20M",
+    ),
+    (
+        "package p 1M --from a --from b",
+        "error: only one --from may leave out its amount; it takes what the others do not",
+    ),
     ("package p 1M --from training=500k", "error: the sources add up to €500,000.00, the package is €1,000,000.00"),
     ("contribute Latvia 1M --pledge 3", "refused: #3 is not a pledge"),
     ("contribute 'United Kingdom' 1M --pledge 4", "refused: pledge #4 is Latvia's, not United Kingdom's"),
-]  # fmt: skip
+]
 
 
 class TestRefusals:
@@ -288,8 +348,11 @@ class TestHelp:
 
         done = subprocess.run(
             [sys.executable, "-m", "ledger", "--ledger", str(coalition.path), "balance", "--json"],
-            capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            env={**os.environ, "NO_COLOR": "1"},
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["report"] == "balance"
 

@@ -8,8 +8,8 @@ import tomllib
 from decimal import Decimal
 
 import pytest
-
 from conftest import snapshot
+
 from ledger import journal, model
 from ledger.errors import CorruptJournal, TornWrite
 
@@ -92,7 +92,7 @@ class TestTornWrite:
         path = _journal_file(coalition.path)
         size = path.stat().st_size
         with open(path, "ab") as handle:
-            handle.write(b'\n[[entry]]\nid = 11\ndate = 2025-')
+            handle.write(b"\n[[entry]]\nid = 11\ndate = 2025-")
         with pytest.raises(TornWrite) as caught:
             journal.load(journal.open_ledger(coalition.path))
         assert caught.value.offset == size + 1
@@ -120,14 +120,14 @@ class TestTornWrite:
 
 
 class TestHostileText:
-    FORGERIES = [
+    FORGERIES = (
         'x"\n[[entry]]\nid = 99\nkind = "pay"',
         '"""\nmemo = "forged"',
         "[bold red]PAID[/] [link=https://evil.example]click[/link]",
         "\x1b[2J\x1b]8;;https://evil.example\x07link\x1b]8;;\x07\r\bover",
         "\u202eevil\u200b\u2066",
         "tab\there\x00nul\x7fdel",
-    ]
+    )
 
     @pytest.mark.parametrize("memo", FORGERIES)
     def test_memo_is_stored_exactly_and_shown_inert(self, coalition, memo):
@@ -153,9 +153,15 @@ class TestHostileText:
 class TestShape:
     def test_from_record_refuses_floats_and_unknown_fields(self):
         record = model.to_record(
-            model.Entry(1, __import__("datetime").date(2025, 1, 1), model.now(), "earmark",
-                        (model.Posting("a", Decimal("1.00"), "EUR"),), data={"earmark": "x"})
-        )  # fmt: skip
+            model.Entry(
+                1,
+                __import__("datetime").date(2025, 1, 1),
+                model.now(),
+                "earmark",
+                (model.Posting("a", Decimal("1.00"), "EUR"),),
+                data={"earmark": "x"},
+            )
+        )
         assert model.from_record(record).data["earmark"] == "x"
         with pytest.raises(ValueError, match="unknown field"):
             model.from_record({**record, "extra": 1})

@@ -7,10 +7,10 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+from conftest import snapshot
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import snapshot
 from ledger import fund, journal, model
 from ledger.books import ZERO
 from ledger.errors import LedgerError
@@ -19,7 +19,9 @@ MEMBERS = ["United Kingdom", "Latvia", "Norway", "Belgium"]
 EARMARKS = ["drones", "training", "industrial-cooperation"]
 PACKAGES = ["p1", "p2", "p3"]
 good_amounts = st.sampled_from(["1", "0.01", "2.5k", "1M", "3M", "7,000,000", "333.33", "1,234,567.89"])
-amounts = st.one_of(good_amounts, good_amounts, good_amounts, st.sampled_from(["0", "-1", "1.001", "1e3", "NaN", "50M"]))
+amounts = st.one_of(
+    good_amounts, good_amounts, good_amounts, st.sampled_from(["0", "-1", "1.001", "1e3", "NaN", "50M"])
+)
 members = st.sampled_from(["United Kingdom", "Latvia", "United Kingdom", "Latvia", "Norway", "Belgium"])
 pledge_ids = st.one_of(st.none(), st.just(3), st.integers(1, 40))
 days = st.integers(min_value=0, max_value=400).map(lambda n: dt.date(2024, 2, 1) + dt.timedelta(days=n))
@@ -29,14 +31,16 @@ operations = st.one_of(
     st.tuples(st.just("join"), st.sampled_from(MEMBERS), days),
     st.tuples(st.just("apply"), st.sampled_from(MEMBERS), days),
     st.tuples(st.just("approve"), st.sampled_from(MEMBERS), st.sampled_from(MEMBERS), days),
-    st.tuples(st.just("pledge"), members, amounts, st.lists(st.tuples(st.sampled_from(EARMARKS), amounts), max_size=2), days),
+    st.tuples(
+        st.just("pledge"), members, amounts, st.lists(st.tuples(st.sampled_from(EARMARKS), amounts), max_size=2), days
+    ),
     st.tuples(st.just("contribute"), members, amounts, pledge_ids, days),
     st.tuples(st.just("contribute"), members, amounts, pledge_ids, days),
     st.tuples(st.just("earmark"), st.sampled_from(EARMARKS), amounts, earmark_or_free, days),
     st.tuples(st.just("package"), st.sampled_from(PACKAGES), amounts, earmark_or_free, days),
     st.tuples(st.just("pay"), st.sampled_from(PACKAGES), amounts, days),
     st.tuples(st.just("reverse"), st.integers(1, 30), days),
-)  # fmt: skip
+)
 
 
 # Every run starts from two members and some cash, so most random operations have something to act on.
