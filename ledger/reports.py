@@ -376,7 +376,7 @@ def register_report(books: Books, spec: RegisterFilter, as_of: dt.date | None = 
         if not spec.matches(entry, books):
             continue
         size = sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
-        row = {**model.to_json(entry), "what": _what(entry), "amount": size}
+        row = {**model.to_json(entry), "what": _what(entry), "amount": size if entry.postings else None}
         if spec.account:
             change = sum((p.amount for p in entry.postings if _under(p.account, spec.account)), ZERO)
             running += change

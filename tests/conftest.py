@@ -74,3 +74,22 @@ def coalition(run: Runner) -> Runner:
     for command in COALITION:
         run(command)
     return run
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="Rewrite tests/golden/ from the current output.")
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Entries recorded at a fixed time, so hashes and seals are the same on every run."""
+    import datetime as dt
+
+    from ledger import model
+
+    stamp = dt.datetime(2025, 6, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+    monkeypatch.setattr(model, "now", lambda: stamp)
+    return stamp
+
+
+SAMPLE = Path(__file__).resolve().parent.parent / "ledgers" / "drone-coalition"

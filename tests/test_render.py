@@ -1,0 +1,144 @@
+"""Renderings of a small ledger against golden files (rewrite them with `pytest --update-golden`)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from conftest import COALITION
+from ledger import journal, render, reports
+from ledger.text import inert
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture
+def books(run, frozen_clock):
+    for command in COALITION:
+        run(command)
+    return journal.load(journal.open_ledger(run.path))
+
+
+def _text(renderable, width: int) -> str:
+    out = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False, legacy_windows=False)
+    out.print(renderable)
+    return out.file.getvalue()
+
+
+def _check(request, name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if request.config.getoption("--update-golden"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"no golden file {name}: run pytest --update-golden and review it"
+    assert actual == path.read_text(encoding="utf-8")
+
+
+REPORTS = ["balance", "contributors", "pledges", "earmarks", "packages", "members", "register"]
+
+
+def _report(books, name):
+    if name == "register":
+        return reports.register_report(books, reports.RegisterFilter())
+    return getattr(reports, f"{name}_report")(books)
+
+
+class TestGolden:
+    @pytest.mark.parametrize("name", REPORTS)
+    @pytest.mark.parametrize("width", [80, 60])
+    def test_table(self, request, books, name, width):
+        _check(request, f"{name}-{width}.txt", _text(render.report_table(_report(books, name), width), width))
+
+    @pytest.mark.parametrize("name", REPORTS)
+    def test_json_and_csv(self, request, books, name):
+        report = _report(books, name)
+        _check(request, f"{name}.json", render.emit(report, "json"))
+        _check(request, f"{name}.csv", render.emit(report, "csv"))
+
+    @pytest.mark.parametrize("width", [100, 80, 60])
+    def test_summary(self, request, books, width):
+        _check(request, f"summary-{width}.txt", _text(render.summary_view(reports.summary_report(books), width), width))
+
+    def test_summary_json(self, request, books):
+        _check(request, "summary.json", render.emit(reports.summary_report(books), "json"))
+
+
+class TestRendering:
+    def test_summary_json_has_the_documented_keys_and_string_amounts(self, books):
+        data = json.loads(render.emit(reports.summary_report(books), "json"))
+        keys = {
+            "ledger",
+            "currency",
+            "as_of",
+            "entries",
+            "seal",
+            "contributions",
+            "received",
+            "outstanding",
+            "unallocated",
+            "earmarked",
+            "committed",
+            "paid",
+            "cash",
+            "members_active",
+            "members_pending",
+        }
+        assert keys <= set(data)
+        assert data["received"] == "35000000.00"
+        assert isinstance(data["members_active"], int)
+
+    @pytest.mark.parametrize(
+        ("name", "keys"),
+        [
+            ("contributors", {"member", "status", "pledged", "received", "outstanding"}),
+            ("earmarks", {"earmark", "purpose", "allocated", "committed", "paid", "available", "pledged_outstanding"}),
+            ("packages", {"package", "memo", "date", "earmarks", "amount", "paid", "remaining", "status"}),
+            ("members", {"member", "status", "role", "joined", "applied"}),
+            ("balance", {"account", "currency", "balance"}),
+        ],
+    )
+    def test_report_json_rows_have_the_documented_keys(self, books, name, keys):
+        data = json.loads(render.emit(_report(books, name), "json"))
+        assert {"report", "currency", "as_of", "seal", "rows"} <= set(data)
+        assert data["rows"] and all(keys <= set(row) for row in data["rows"])
+
+    def test_register_json_rows_are_entries(self, books, run):
+        data = json.loads(render.emit(_report(books, "register"), "json"))
+        printed = json.loads(run("contribute Latvia 1k --date 2025-05-01 --json").stdout)
+        assert set(data["rows"][0]) <= set(printed) | {"member", "role"}
+        package = next(row for row in data["rows"] if row["id"] == 8)
+        assert package["postings"][0] == {
+            "account": "assets:fund:committed:recon-drones-2025-03",
+            "amount": "20000000.00",
+            "currency": "EUR",
+        }
+
+    def test_html_and_svg_files(self, coalition, tmp_path):
+        coalition(f"report summary --html {tmp_path / 's.html'}")
+        coalition(f"report contributors --svg {tmp_path / 'c.svg'}")
+        assert "€35,000,000.00" in (tmp_path / "s.html").read_text()
+        assert (tmp_path / "c.svg").read_text().startswith("<svg")
+
+    def test_one_format_at_a_time(self, coalition):
+        assert coalition("report --json --csv", ok=False).exit_code == 0  # the last flag wins, as click does
+        result = coalition("report --json --html x.html", ok=False)
+        assert result.exit_code == 2 and "choose one of" in result.stderr
+
+    def test_no_color_means_no_escape_codes(self, coalition):
+        out = coalition("report contributors", env={"NO_COLOR": "1", "TERM": "xterm-256color"}).stdout
+        assert "\x1b[" not in out
+
+    def test_markup_in_names_and_memos_is_shown_not_interpreted(self, coalition):
+        memo = "[bold red]PAID[/] \x1b[31m\u202e"
+        coalition(["package", "evil", "1k", "--from", "unallocated", "--date", "2025-05-01", "--memo", memo])
+        out = coalition("report packages", env={"COLUMNS": "200"}).stdout
+        assert "[bold red]PAID[/]" in out
+        assert "\x1b[31m" not in out and "\\e[31m" in out and "\\u202e" in out
+
+    def test_inert(self):
+        assert inert("a\x1b[2Jb\r\u200b") == "a\\e[2Jb\\r\\u200b"
+        assert inert("Türkiye — ok") == "Türkiye — ok"
