@@ -87,7 +87,7 @@ def frozen_clock(monkeypatch):
 
     from ledger import model
 
-    stamp = dt.datetime(2025, 6, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+    stamp = dt.datetime(2025, 6, 1, 12, 0, 0, tzinfo=dt.UTC)
     monkeypatch.setattr(model, "now", lambda: stamp)
     return stamp
 

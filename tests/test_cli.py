@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import COALITION, Runner, snapshot
 
 from ledger import journal
 from ledger.cli import main
+
+from conftest import COALITION, Runner, snapshot
 
 
 class TestWorkedExample:

@@ -8,10 +8,11 @@ import tomllib
 from decimal import Decimal
 
 import pytest
-from conftest import snapshot
 
 from ledger import journal, model
 from ledger.errors import CorruptJournal, TornWrite
+
+from conftest import snapshot
 
 
 def _journal_file(path):

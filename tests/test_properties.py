@@ -7,13 +7,14 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import snapshot
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ledger import fund, journal, model
 from ledger.books import ZERO
 from ledger.errors import LedgerError
+
+from conftest import snapshot
 
 MEMBERS = ["United Kingdom", "Latvia", "Norway", "Belgium"]
 EARMARKS = ["drones", "training", "industrial-cooperation"]

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from conftest import COALITION
 from ledger import journal, render, reports
 from ledger.text import inert
+
+from conftest import COALITION
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -10,8 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import SAMPLE, Runner
 from ledger import journal, reports
+
+from conftest import SAMPLE, Runner
 
 D = Decimal
 
