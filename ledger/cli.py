@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -98,7 +99,8 @@ def main(ctx: click.Context, ledger_path: str | None) -> None:
 @click.option("--name", required=True, help="The fund's name, as reports show it.")
 @click.option("--currency", required=True, help="The fund's currency, an ISO 4217 code (EUR).")
 @click.option("--manager", default="", help="The member state that manages the fund.")
-def init(path: Path, name: str, currency: str, manager: str) -> None:
+@click.option("--no-commit", is_flag=True, help="Do not commit ledger.toml and .gitignore to git.")
+def init(path: Path, name: str, currency: str, manager: str, no_commit: bool) -> None:
     """Create a new ledger folder at PATH (git-initialised unless already inside a work tree).
 
     \b
@@ -113,6 +115,12 @@ def init(path: Path, name: str, currency: str, manager: str) -> None:
         git.init(path)
         note = " and a new git repository"
     click.echo(f"Created ledger {name!r} ({ledger.settings.currency}) in {path}{note}.")
+    if not no_commit:
+        files = [path / journal.SETTINGS_FILE, path / ".gitignore"]
+        try:
+            git.commit_paths(path, files, f"fundledger: init {name}\n\nCreates the ledger; ledger.toml never changes.")
+        except git.GitError as problem:
+            click.echo(f"warning: the ledger is created but not committed ({problem})", err=True)
 
 
 # --- recording -----------------------------------------------------------
@@ -126,23 +134,36 @@ def recording(command: Callable) -> Callable:
     @click.option("--source", default="", help="A citation: URL, decision number, bank reference.")
     @click.option("--dry-run", is_flag=True, help="Show the entry that would be recorded; write nothing.")
     @click.option("--json", "as_json", is_flag=True, help="Print the entry as one JSON object.")
+    @click.option("--no-commit", is_flag=True, help="Do not commit the entry to git (audit will list it).")
     @functools.wraps(command)
-    def wrapper(*args, date, memo, source, dry_run, as_json, **kwargs):
+    def wrapper(*args, date, memo, source, dry_run, as_json, no_commit, **kwargs):
         from ledger import fund
 
         note = fund.Note(date or dt.date.today(), memo, source)
         build = command(*args, note=note, **kwargs)
-        _record(build, dry_run=dry_run, as_json=as_json)
+        _record(build, dry_run=dry_run, as_json=as_json, commit=not no_commit)
 
     return wrapper
 
 
-def _record(build: Callable, *, dry_run: bool, as_json: bool) -> None:
-    from ledger import journal, render
+def _record(build: Callable, *, dry_run: bool, as_json: bool, commit: bool) -> None:
+    from ledger import git, journal, render
 
     ctx = click.get_current_context()
     ledger = _ledger(ctx)
-    entry = journal.record(ledger, build, dry_run=dry_run)
+    problems: list[str] = []
+
+    def commit_entry(entry, written: Path) -> None:
+        if not (commit and ledger.settings.commit and git.inside_work_tree(ledger.path)):
+            return
+        try:
+            git.commit_paths(ledger.path, [written], render.commit_message(entry, ledger.settings.currency))
+        except git.GitError as problem:
+            problems.append(f"entry #{entry.id} is recorded but not committed ({problem}); `fundledger audit` lists it")
+
+    entry = journal.record(ledger, build, dry_run=dry_run, then=commit_entry)
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
     if as_json:
         data = render.entry_json(entry)
         if dry_run:
@@ -428,6 +449,106 @@ def balance(books, as_of):
     from ledger import reports
 
     return reports.balance_report(books, as_of)
+
+
+@main.command()
+@click.option("--since", metavar="REV", default=None, help="Report findings only in commits after REV.")
+@click.option("--json", "as_json", is_flag=True, help="Print the audit as JSON.")
+def audit(since: str | None, as_json: bool) -> None:
+    """Check from git's history that nothing recorded was changed, removed or reordered.
+
+    Every commit is checked: journal files only grew at their end, ledger.toml
+    never changed, the entries each commit added continue the ids and the
+    chain and pass every rule; the working tree has no uncommitted journal
+    change. With an allowed_signers file in the ledger folder, every commit
+    must be signed by a listed key. Exits 0 only when there is no finding.
+
+    \b
+    Example:
+      fundledger audit
+      fundledger audit --since v1.0 --json
+    """
+    from ledger import audit as auditing
+    from ledger import git, render
+
+    ledger = _ledger(click.get_current_context())
+    if not git.inside_work_tree(ledger.path):
+        raise git.GitError(f"{ledger.path} is not in a git repository, so it has no history to audit")
+    result = auditing.run(ledger, since)
+    if as_json:
+        click.echo(render.dumps(render.audit_json(result)))
+    else:
+        render.console().print(render.audit_view(result))
+    if not result.clean:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--seal", default=None, metavar="HASH", help="A seal printed on an earlier report (12+ hex digits).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def verify(seal: str | None, as_json: bool) -> None:
+    """Re-check the journal without git: every entry's hash, the chain, the ids and every rule.
+
+    With --seal, prove that the state an earlier report sealed is still the
+    beginning of this journal: a history rewritten and force-pushed passes
+    `audit` on its own terms, but loses the old seal.
+
+    \b
+    Example:
+      fundledger verify --seal 3f1e9a0c27b4
+    """
+    from ledger import audit as auditing
+    from ledger import journal
+    from ledger.errors import Refused
+
+    books = journal.load(_ledger(click.get_current_context()))
+    found = auditing.verify_seal(books, seal) if seal else None
+    result = {"ok": True, "entries": len(books.entries), "seal": books.seal}
+    if seal:
+        result["sealed"] = {"id": found.id, "date": found.date.isoformat(), "hash": found.hash} if found else None
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(f"ok: {len(books.entries)} entries, chain and rules intact; seal {books.seal[:12]}")
+        if found:
+            click.echo(f"ok: seal {seal} is entry #{found.id} of {found.date}, and the chain from #1 to it is intact")
+    if seal and not found:
+        raise Refused(
+            f"seal {seal} is not in this journal: the history it sealed was rewritten, or it is another ledger's"
+        )
+
+
+@main.command()
+@click.argument("entry_id", metavar="ID", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the entry and its provenance as JSON.")
+def show(entry_id: int, as_json: bool) -> None:
+    """Print entry ID with its provenance: the commit that added it, author, time, signature, reversal.
+
+    \b
+    Example:
+      fundledger show 4
+    """
+    from ledger import audit as auditing
+    from ledger import git, journal, render
+    from ledger.errors import BadInput
+
+    ledger = _ledger(click.get_current_context())
+    books = journal.load(ledger)
+    entry = books.entry(entry_id)
+    if entry is None:
+        raise BadInput(f"there is no entry #{entry_id} (the newest is #{books.last_id})")
+    commit = None
+    if git.inside_work_tree(ledger.path):
+        signers = ledger.path / auditing.ALLOWED_SIGNERS
+        found = git.commits_adding(ledger.path, entry.hash, journal.JOURNAL_DIR, signers if signers.is_file() else None)
+        commit = found[0] if found else None
+    provenance = render.provenance(commit, books.reversed_by.get(entry_id))
+    if as_json:
+        click.echo(render.dumps({**render.entry_json(entry), "provenance": provenance}))
+    else:
+        out = render.console()
+        out.print(render.entry_panel(entry, ledger.settings.currency))
+        out.print(render.provenance_view(provenance))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,17 +1,33 @@
-"""Everything fundledger asks of git lives here, run as `git` subprocesses."""
+"""Everything fundledger asks of git lives here, run as `git` subprocesses.
+
+The history is read with one streaming `git log -p` process, never one
+process per commit, so an audit of ten thousand commits stays quick.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from ledger.errors import LedgerError
+
+_SEP = "\x00"
+_COMMIT_MARK = "\x00COMMIT\x00"
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+class GitError(LedgerError):
+    """git refused or failed; the message is git's own first line."""
 
 
 def inside_work_tree(path: Path) -> bool:
     """Whether `path` lies inside a git work tree."""
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--is-inside-work-tree"], cwd=path, capture_output=True, text=True, check=False
-        )
+        done = _git(path, "rev-parse", "--is-inside-work-tree", check=False)
     except FileNotFoundError:
         return False
     return done.returncode == 0 and done.stdout.strip() == "true"
@@ -19,4 +35,159 @@ def inside_work_tree(path: Path) -> bool:
 
 def init(path: Path) -> None:
     """Make `path` a new git repository."""
-    subprocess.run(["git", "init", "--quiet", str(path)], check=True, capture_output=True)
+    _git(path, "init", "--quiet")
+
+
+def commit_paths(path: Path, files: Sequence[Path], message: str) -> str:
+    """Commit exactly `files` (and nothing else the user has staged) with `message`; return the commit id.
+
+    The author is the user's git identity, and git signs the commit where it
+    is set to. Raises GitError with git's reason when it refuses.
+    """
+    names = [os.path.relpath(f, path) for f in files]
+    _git(path, "add", "--", *names)
+    _git(path, "commit", "--quiet", "--only", "-F", "-", "--", *names, stdin=message)
+    return _git(path, "rev-parse", "HEAD").stdout.strip()
+
+
+def uncommitted(path: Path, pathspecs: Sequence[str]) -> list[str]:
+    """Paths below `path` that differ from HEAD or are untracked (git status --porcelain)."""
+    done = _git(path, "status", "--porcelain", "--untracked-files=all", "--", *pathspecs, check=False)
+    if done.returncode != 0:
+        return []
+    return [line[3:] for line in done.stdout.splitlines() if line.strip()]
+
+
+def prefix(path: Path) -> str:
+    """The folder's path inside its repository ('' at the top, else 'ledgers/fund/')."""
+    return _git(path, "rev-parse", "--show-prefix").stdout.strip()
+
+
+def resolve(path: Path, rev: str) -> str:
+    """The full commit id `rev` names; GitError when it names none."""
+    done = _git(path, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+    if done.returncode != 0:
+        raise GitError(f"{rev!r} is not a commit of this repository")
+    return done.stdout.strip()
+
+
+def has_commits(path: Path) -> bool:
+    return _git(path, "rev-parse", "--verify", "--quiet", "HEAD", check=False).returncode == 0
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    author: str
+    email: str
+    date: str
+    signature: str = ""  # git's %G?: G good, B bad, U unknown validity, N none, E cannot check, ...
+
+    @property
+    def who(self) -> str:
+        return f"{self.author} <{self.email}>"
+
+
+@dataclass
+class Hunk:
+    old_start: int
+    old_count: int
+    new_start: int
+    new_count: int
+    added: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FileChange:
+    path: str  # relative to the repository's top
+    status: str = "modified"  # added, deleted, modified, binary
+    hunks: list[Hunk] = field(default_factory=list)
+
+
+def history(path: Path, *, allowed_signers: Path | None = None) -> Iterator[tuple[Commit, list[FileChange]]]:
+    """Every commit touching `path`, oldest first along the first-parent line, with its zero-context diff.
+
+    One `git log -p` process streams it all. With `allowed_signers`, git
+    checks each commit's SSH signature against that file.
+    """
+    fields = ["%H", "%an", "%ae", "%aI", "%G?" if allowed_signers else ""]
+    config = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers.resolve()}"] if allowed_signers else []
+    command = [
+        "git", *config, "-c", "core.quotepath=off", "log", "--reverse", "--first-parent",
+        "--diff-merges=first-parent", "--no-renames", "--no-color", "--no-ext-diff", "-p", "--unified=0",
+        "--format=%x00COMMIT%x00" + "%x00".join(fields), "--", ".",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    commit: Commit | None = None
+    changes: list[FileChange] = []
+    current: FileChange | None = None
+    hunk: Hunk | None = None
+    assert process.stdout is not None
+    for raw in process.stdout:
+        line = raw.decode("utf-8", "surrogateescape").rstrip("\n")
+        if line.startswith(_COMMIT_MARK):
+            if commit is not None:
+                yield commit, changes
+            sha, author, email, date, signature = (line[len(_COMMIT_MARK) :].split(_SEP) + [""] * 5)[:5]
+            commit, changes, current, hunk = Commit(sha, author, email, date, signature), [], None, None
+        elif line.startswith("diff --git "):
+            current = FileChange(path=_b_path(line))
+            changes.append(current)
+            hunk = None
+        elif current is None:
+            continue
+        elif line.startswith("new file mode"):
+            current.status = "added"
+        elif line.startswith("deleted file mode"):
+            current.status = "deleted"
+        elif line.startswith("Binary files"):
+            current.status = "binary"
+        elif match := _HUNK.match(line):
+            a, b, c, d = match.groups()
+            hunk = Hunk(int(a), 1 if b is None else int(b), int(c), 1 if d is None else int(d))
+            current.hunks.append(hunk)
+        elif hunk is not None and line.startswith("+") and not line.startswith("+++ "):
+            hunk.added.append(line[1:])
+    if commit is not None:
+        yield commit, changes
+    process.wait()
+    if process.returncode not in (0, None):
+        error = process.stderr.read().decode("utf-8", "replace").strip() if process.stderr else ""
+        if "does not have any commits" not in error:
+            raise GitError(f"git log failed: {error.splitlines()[0] if error else process.returncode}")
+
+
+def commits_adding(path: Path, text: str, pathspec: str, allowed_signers: Path | None = None) -> list[Commit]:
+    """The commits (oldest first) that changed how often `text` occurs under `pathspec` (git log -S)."""
+    config = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers.resolve()}"] if allowed_signers else []
+    sign = "%G?" if allowed_signers else ""
+    done = _git(
+        path,
+        *config,
+        "log",
+        "--reverse",
+        "-S",
+        text,
+        f"--format=%H%x00%an%x00%ae%x00%aI%x00{sign}",
+        "--",
+        pathspec,
+        check=False,
+    )
+    commits = []
+    for line in done.stdout.splitlines():
+        parts = (line.split(_SEP) + [""] * 5)[:5]
+        commits.append(Commit(*parts))
+    return commits
+
+
+def _b_path(line: str) -> str:
+    # "diff --git a/journal/2025.toml b/journal/2025.toml"; names never hold " b/" (no spaces in ours).
+    return line.rsplit(" b/", 1)[-1]
+
+
+def _git(path: Path, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
+    done = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, input=stdin, check=False)
+    if check and done.returncode != 0:
+        reason = (done.stderr or done.stdout).strip().splitlines()
+        raise GitError(reason[0] if reason else f"git {args[0]} failed")
+    return done

@@ -176,7 +176,7 @@ def read_entries(ledger: Ledger) -> Iterator[Located]:
             end = starts[number + 1] if number + 1 < len(starts) else len(data)
             last = newest and number == len(starts) - 1
             try:
-                entry = _parse_entry(data[start:end])
+                entry = parse_entry(data[start:end])
             except ValueError as problem:
                 if last:
                     raise TornWrite(
@@ -190,7 +190,8 @@ def read_entries(ledger: Ledger) -> Iterator[Located]:
             yield Located(entry, path, start, end - start)
 
 
-def _parse_entry(chunk: bytes) -> Entry:
+def parse_entry(chunk: bytes) -> Entry:
+    """One `[[entry]]` block's bytes as an entry whose hash matches its content; ValueError says what is wrong."""
     try:
         text = chunk.decode("utf-8")
         table = tomllib.loads(text, parse_float=Decimal)
@@ -225,18 +226,28 @@ def load(ledger: Ledger, *, until: Callable[[Entry], bool] | None = None) -> Boo
 # --- writing -------------------------------------------------------------
 
 
-def record(ledger: Ledger, build: Callable[[Books], Entry], *, dry_run: bool = False) -> Entry:
+def record(
+    ledger: Ledger,
+    build: Callable[[Books], Entry],
+    *,
+    dry_run: bool = False,
+    then: Callable[[Entry, Path], None] | None = None,
+) -> Entry:
     """Build an entry against the current books, check it, and append it; all under one lock.
 
     `build` gets the books as they stand with every entry appended before,
     so two processes recording at once are checked one after the other.
+    `then(entry, file)` runs after the append, still under the lock (the git
+    commit goes there, so commits come in the order of the entries).
     """
     with contextlib.nullcontext() if dry_run else _write_lock(ledger):
         books = load(ledger)
         entry = build(books).sealed(books.last_id + 1, books.seal)
         rules.check(books, entry)
         if not dry_run:
-            _append(ledger, entry)
+            written = _append(ledger, entry)
+            if then is not None:
+                then(entry, written)
     return entry
 
 
@@ -245,7 +256,7 @@ def entry_bytes(entry: Entry) -> bytes:
     return tomli_w.dumps({"entry": [model.to_record(entry)]}).encode("utf-8")
 
 
-def _append(ledger: Ledger, entry: Entry) -> None:
+def _append(ledger: Ledger, entry: Entry) -> Path:
     files = ledger.journal_files()
     year_file = ledger.journal_dir / f"{entry.recorded_at.year:04d}.toml"
     # Only the newest file grows: never start a file that sorts before an existing one.
@@ -275,6 +286,7 @@ def _append(ledger: Ledger, entry: Entry) -> None:
         os.close(fd)
     if target == year_file and not files:
         _fsync_dir(ledger.journal_dir)
+    return target
 
 
 def cut_unfinished_tail(ledger: Ledger, torn: TornWrite) -> int:

@@ -201,6 +201,25 @@ def from_record(record: Mapping[str, Any]) -> Entry:
     )
 
 
+def subject(entry: Entry) -> str:
+    """A few words naming what an entry is about: its member, package or earmark, or what it reverses."""
+    data = entry.data
+    if entry.kind == "reverse":
+        return f"reverses #{data['reverses']}: {data['reason']}"
+    if entry.kind == "approve":
+        return f"{data['member']} by {data.get('by') or data.get('decision')}"
+    if entry.kind == "contribute" and data.get("pledge"):
+        return f"{data['member']} against pledge #{data['pledge']}"
+    if entry.kind == "pay" and data.get("supplier"):
+        return f"{data['package']} to {data['supplier']}"
+    return str(data.get("member") or data.get("package") or data.get("earmark") or "")
+
+
+def size(entry: Entry) -> Decimal:
+    """How much an entry moves: the sum of its debits."""
+    return sum((p.amount for p in entry.postings if p.amount > 0), Decimal(0))
+
+
 def format_timestamp(stamp: dt.datetime) -> str:
     return stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

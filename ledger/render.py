@@ -427,3 +427,98 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
+# --- git and the audit ---------------------------------------------------
+
+
+def commit_message(entry: Entry, currency: str) -> str:
+    """`fundledger: #42 contribute Latvia €30,000,000.00`, then trailers a program can read.
+
+    The subject is made inert and kept to one line, so no memo or reason can
+    forge a trailer.
+    """
+    amount = money.format_money(model.size(entry), currency) if entry.postings else ""
+    subject = " ".join(part for part in (f"#{entry.id}", entry.kind, inert(model.subject(entry)), amount) if part)
+    if len(subject) > 100:
+        subject = subject[:99] + "…"
+    return f"fundledger: {subject}\n\nEntry-Id: {entry.id}\nEntry-Hash: {entry.hash}\nEntry-Kind: {entry.kind}\n"
+
+
+def audit_json(result) -> dict[str, Any]:
+    return {
+        "clean": result.clean,
+        "commits": result.commits,
+        "entries": result.entries,
+        "seal": result.seal,
+        "findings": [
+            {"entry": f.entry, "commit": f.commit, "author": f.author, "date": f.date, "message": f.message}
+            for f in result.findings
+        ],
+        "recorders": [{"recorder": who, "entries": n} for who, n in result.recorders.most_common()],
+        "signatures": None
+        if result.signatures is None
+        else [{"commit": sha, "author": who, "status": status} for sha, who, status in result.signatures],
+    }
+
+
+def audit_view(result):
+    """Findings first (or a clear all-clear), then who recorded how many entries, then signatures."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    parts: list[Any] = []
+    if result.findings:
+        findings = Table(title=f"{len(result.findings)} finding(s)", box=box.SIMPLE_HEAD, title_style="bold red")
+        for title in ("entry", "commit", "author", "date", "finding"):
+            findings.add_column(title, overflow="fold")
+        for f in result.findings:
+            findings.add_row(
+                f"#{f.entry}" if f.entry else "",
+                f.commit[:10] if f.commit else "working tree",
+                Text(inert(f.author)),
+                f.date[:10],
+                Text(inert(f.message)),
+            )
+        parts.append(findings)
+    else:
+        parts.append(Text(f"clean: {result.commits} commits, {result.entries} entries, seal {result.seal[:12]}"))
+    recorders = Table(title="Recorded by", box=box.SIMPLE_HEAD, title_justify="left")
+    recorders.add_column("recorder", overflow="fold")
+    recorders.add_column("entries", justify="right")
+    for who, count in result.recorders.most_common():
+        recorders.add_row(Text(inert(who)), str(count))
+    parts.append(recorders)
+    if result.signatures is not None:
+        counts: dict[str, int] = {}
+        for _, _, status in result.signatures:
+            counts[status] = counts.get(status, 0) + 1
+        parts.append(Text("signatures: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))))
+    return Group(*parts)
+
+
+def provenance(commit, reversed_by: int | None) -> dict[str, Any]:
+    from ledger.audit import SIGNATURES
+
+    data: dict[str, Any] = {"commit": None, "author": None, "date": None, "signature": None}
+    if commit is not None:
+        data.update(commit=commit.sha, author=commit.who, date=commit.date)
+        data["signature"] = SIGNATURES.get(commit.signature) if commit.signature else None
+    data["reversed_by"] = reversed_by
+    return data
+
+
+def provenance_view(data: dict[str, Any]):
+    from rich.text import Text
+
+    if data["commit"] is None:
+        line = "not in any commit (recorded with --no-commit, outside git, or not yet committed)"
+    else:
+        line = f"added in commit {data['commit'][:12]} by {data['author']} on {data['date']}"
+        if data["signature"]:
+            line += f"; signature {data['signature']}"
+    if data["reversed_by"]:
+        line += f"; reversed by #{data['reversed_by']}"
+    return Text(inert(line))

@@ -376,7 +376,7 @@ def register_report(books: Books, spec: RegisterFilter, as_of: dt.date | None = 
         if not spec.matches(entry, books):
             continue
         size = sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
-        row = {**model.to_json(entry), "what": _what(entry), "amount": size if entry.postings else None}
+        row = {**model.to_json(entry), "what": model.subject(entry), "amount": size if entry.postings else None}
         if spec.account:
             change = sum((p.amount for p in entry.postings if _under(p.account, spec.account)), ZERO)
             running += change
@@ -395,20 +395,6 @@ def register_report(books: Books, spec: RegisterFilter, as_of: dt.date | None = 
         columns.append(Column("amount", "Amount", "money"))
     title = f"Register of {spec.account}" if spec.account else "Register"
     return _report(books, "register", title, columns, rows, as_of, hidden=("what", "amount"))
-
-
-def _what(entry: Entry) -> str:
-    """A few words naming what an entry is about, for the register's table."""
-    data = entry.data
-    if entry.kind == "reverse":
-        return f"reverses #{data['reverses']}: {data['reason']}"
-    if entry.kind == "approve":
-        return f"{data['member']} by {data.get('by') or data.get('decision')}"
-    if entry.kind == "contribute" and data.get("pledge"):
-        return f"{data['member']} against pledge #{data['pledge']}"
-    if entry.kind == "pay" and data.get("supplier"):
-        return f"{data['package']} to {data['supplier']}"
-    return str(data.get("member") or data.get("package") or data.get("earmark") or "")
 
 
 def _under(account: str, prefix: str) -> bool:

@@ -10,13 +10,13 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 target="${1:-$here/drone-coalition}"
-fl() { ${FUNDLEDGER:-fundledger} --ledger "$target" "$@" >/dev/null; }
+fl() { ${FUNDLEDGER:-fundledger} --ledger "$target" "$@" --no-commit >/dev/null; }
 
 SRC="The Gaze, 'Belgium and Turkey Seek to Join Drone Coalition Backing Ukraine', April 2025, citing Latvia's Ministry of Defence"
 
 rm -rf "$target"
 ${FUNDLEDGER:-fundledger} init "$target" --name "Drone Coalition central procurement fund" --currency EUR \
-  --manager "United Kingdom" >/dev/null
+  --manager "United Kingdom" --no-commit >/dev/null
 
 fl member join "United Kingdom" --role co-lead --date 2024-02-01 --source "$SRC" \
   --memo "Co-leads the coalition and manages its central procurement fund. The coalition was established in February 2024; the report gives no day, so the 1st is used."

@@ -1,0 +1,261 @@
+"""The audit trail, on real git repositories: every tampering is caught and named."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ledger.cli import main
+
+from conftest import COALITION, Runner
+
+
+@pytest.fixture
+def git_env(tmp_path, monkeypatch):
+    """A git identity of the test's own, and no user or system git config to change what git does."""
+    config = tmp_path / "gitconfig"
+    config.write_text("[init]\n\tdefaultBranch = main\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Finance Officer")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "officer@fund.example")
+    return config
+
+
+@pytest.fixture
+def repo(tmp_path, git_env) -> Runner:
+    """A ledger in its own git repository, with the worked example recorded: one commit per entry."""
+    path = tmp_path / "coalition"
+    result = CliRunner().invoke(main, ["init", str(path), "--name", "Coalition", "--currency", "EUR"])
+    assert result.exit_code == 0, result.output
+    run = Runner(path)
+    for command in COALITION:
+        run(command)
+    return run
+
+
+def git(path: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=path, check=True, capture_output=True, text=True).stdout
+
+
+def journal_file(path: Path) -> Path:
+    (only,) = (path / "journal").glob("*.toml")
+    return only
+
+
+def entries(path: Path) -> list[str]:
+    """The journal split into its entry blocks, each starting with [[entry]]."""
+    text = journal_file(path).read_text()
+    return ["[[entry]]\n" + block for block in text.split("[[entry]]\n")[1:]]
+
+
+def write_entries(path: Path, blocks: list[str]) -> None:
+    journal_file(path).write_text("".join(blocks))
+
+
+def audit(run: Runner) -> tuple[int, dict]:
+    result = run("audit --json", ok=False)
+    return result.exit_code, json.loads(result.stdout)
+
+
+class TestRecordingCommits:
+    def test_each_entry_is_a_commit_with_message_and_trailers(self, repo):
+        subjects = git(repo.path, "log", "--format=%s").splitlines()
+        assert len(subjects) == 11  # init + 10 entries
+        assert subjects[-1] == "fundledger: init Coalition"
+        assert "fundledger: #5 contribute Latvia against pledge #4 €30,000,000.00" in subjects
+        body = git(repo.path, "log", "-1", "--format=%B")
+        assert "Entry-Id: 10\n" in body and "Entry-Kind: reverse\n" in body
+        entry_hash = repo.json("report register")["rows"][-1]["hash"]
+        assert f"Entry-Hash: {entry_hash}" in git(repo.path, "log", "--format=%B", "--grep", "Entry-Id: 3$")
+        assert git(repo.path, "log", "-1", "--format=%an <%ae>").strip() == "Finance Officer <officer@fund.example>"
+
+    def test_only_the_journal_is_committed_not_what_the_user_staged(self, repo):
+        (repo.path / "notes.txt").write_text("draft")
+        git(repo.path, "add", "notes.txt")
+        repo("contribute Latvia 1k --date 2025-05-01")
+        assert git(repo.path, "show", "--name-only", "--format=", "HEAD").split() == [
+            "journal/" + journal_file(repo.path).name
+        ]
+        assert "A  notes.txt" in git(repo.path, "status", "--porcelain")
+
+    def test_no_commit_and_setting(self, repo):
+        repo("contribute Latvia 1k --date 2025-05-01 --no-commit")
+        code, data = audit(repo)
+        assert code == 1
+        assert data["findings"][0]["message"].endswith("has changes that are not committed")
+        assert data["findings"][0]["commit"] is None
+
+    def test_a_refused_commit_leaves_the_entry_recorded_and_says_so(self, repo):
+        hook = repo.path / ".git" / "hooks" / "pre-commit"
+        hook.write_text("#!/bin/sh\necho 'commits are frozen today' >&2\nexit 1\n")
+        hook.chmod(0o755)
+        result = repo("contribute Latvia 1k --date 2025-05-01")
+        assert result.exit_code == 0
+        assert result.stderr.startswith("warning: entry #11 is recorded but not committed (commits are frozen today)")
+        assert repo.json("report summary")["entries"] == 11
+        code, data = audit(repo)
+        assert code == 1 and "not committed" in data["findings"][0]["message"]
+
+
+class TestAudit:
+    def test_clean_history_passes(self, repo):
+        for day in range(1, 21):
+            repo(f"contribute 'United Kingdom' {day}k --date 2025-05-{day:02d}")
+        code, data = audit(repo)
+        assert code == 0, data["findings"]
+        assert data["clean"] is True
+        assert data["commits"] == 31 and data["entries"] == 30
+        assert data["recorders"] == [{"recorder": "Finance Officer <officer@fund.example>", "entries": 30}]
+        assert "clean: 31 commits, 30 entries" in repo("audit").stdout
+
+    def _tamper(self, repo, change, message="tamper"):
+        blocks = entries(repo.path)
+        change(blocks)
+        write_entries(repo.path, blocks)
+        git(repo.path, "commit", "-qam", message)
+        return git(repo.path, "rev-parse", "HEAD").strip()
+
+    def test_an_amount_edited_in_an_old_entry(self, repo):
+        def edit(blocks):
+            blocks[5] = blocks[5].replace('"5000000.00"', '"6000000.00"')
+
+        sha = self._tamper(repo, edit)
+        code, data = audit(repo)
+        assert code == 1
+        (finding,) = data["findings"]
+        assert finding["entry"] == 6 and finding["commit"] == sha
+        assert finding["author"] == "Finance Officer <officer@fund.example>"
+        assert "was rewritten" in finding["message"] and "entry #6" in finding["message"]
+
+    def test_an_entry_deleted(self, repo):
+        sha = self._tamper(repo, lambda blocks: blocks.pop(6))
+        code, data = audit(repo)
+        assert code == 1 and data["findings"][0]["commit"] == sha and data["findings"][0]["entry"] == 7
+
+    def test_two_entries_swapped(self, repo):
+        def swap(blocks):
+            blocks[2], blocks[3] = blocks[3], blocks[2]
+
+        sha = self._tamper(repo, swap)
+        code, data = audit(repo)
+        assert code == 1 and data["findings"][0]["commit"] == sha and data["findings"][0]["entry"] == 3
+
+    def test_an_entry_inserted_in_the_middle(self, repo):
+        sha = self._tamper(repo, lambda blocks: blocks.insert(4, blocks[5]))
+        code, data = audit(repo)
+        assert code == 1 and data["findings"][0]["commit"] == sha
+        assert data["findings"][0]["entry"] == 4 or "inserted" in data["findings"][0]["message"]
+
+    def test_an_entry_appended_by_hand_with_a_wrong_hash(self, repo):
+        def append(blocks):
+            forged = blocks[-1].replace("id = 10\n", "id = 11\n")
+            blocks.append("\n" + forged)
+
+        sha = self._tamper(repo, append)
+        code, data = audit(repo)
+        assert code == 1
+        (finding,) = data["findings"]
+        assert finding["commit"] == sha and finding["entry"] == 11
+        assert "does not match its hash" in finding["message"]
+
+    def test_ledger_toml_currency_changed(self, repo):
+        settings = repo.path / "ledger.toml"
+        settings.write_text(settings.read_text().replace('"EUR"', '"GBP"'))
+        git(repo.path, "commit", "-qam", "switch currency")
+        sha = git(repo.path, "rev-parse", "HEAD").strip()
+        result = repo("audit --json", ok=False)
+        assert result.exit_code == 1
+        messages = {f["message"]: f["commit"] for f in json.loads(result.stdout)["findings"]}
+        assert messages.get("ledger.toml changed after the commit that created it") == sha
+
+    def test_a_journal_edit_left_uncommitted(self, repo):
+        path = journal_file(repo.path)
+        path.write_text(path.read_text().replace('"2000000.00"', '"2500000.00"'))
+        result = repo("audit", ok=False)
+        assert result.exit_code == 1
+        assert "working tree" in result.stdout and "not committed" in result.stdout
+
+    def test_since_reports_only_later_commits(self, repo):
+        def edit(blocks):
+            blocks[5] = blocks[5].replace('"5000000.00"', '"6000000.00"')
+
+        self._tamper(repo, edit)
+        head = git(repo.path, "rev-parse", "HEAD").strip()
+        repo_code = repo(f"audit --since {head} --json", ok=False)
+        assert repo_code.exit_code == 0
+        assert json.loads(repo_code.stdout)["findings"] == []
+        assert repo("audit --since HEAD~1 --json", ok=False).exit_code == 1
+
+
+class TestSeal:
+    def test_verify_seal_of_an_earlier_report(self, repo):
+        seal = repo.json("report summary")["seal"]
+        repo("contribute Latvia 1k --date 2025-05-01")
+        result = repo(f"verify --seal {seal[:16]}")
+        assert f"seal {seal[:16]} is entry #10 of 2025-04-02" in result.stdout
+
+    def test_a_rewritten_history_passes_audit_but_loses_the_seal(self, repo):
+        seal = repo.json("report summary")["seal"]
+        # Rewrite: drop the last two commits and record something else in their place, as a force-push would.
+        git(repo.path, "reset", "--hard", "-q", "HEAD~2")
+        repo("pay recon-drones-2025-03 1M --date 2025-04-01")
+        repo("contribute Latvia 1k --date 2025-05-01")
+        code, data = audit(repo)
+        assert code == 0, data["findings"]  # on its own terms the rewritten history is clean
+        result = repo(f"verify --seal {seal}", ok=False)
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"refused: seal {seal} is not in this journal")
+
+    def test_show_gives_provenance(self, repo):
+        data = json.loads(repo("show 9 --json").stdout)
+        assert data["id"] == 9 and data["provenance"]["reversed_by"] == 10
+        assert data["provenance"]["author"] == "Finance Officer <officer@fund.example>"
+        subject = git(repo.path, "log", "-1", "--format=%s", data["provenance"]["commit"])
+        assert subject.startswith("fundledger: #9 pay")
+        assert "reversed by #10" in repo("show 9").stdout
+
+
+@pytest.mark.skipif(
+    shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed (apt-get install openssh-client)"
+)
+class TestSignatures:
+    def _key(self, tmp_path, name):
+        key = tmp_path / name
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
+        return key
+
+    def test_signed_unsigned_and_unknown_keys(self, tmp_path, git_env):
+        good, stranger = self._key(tmp_path, "good"), self._key(tmp_path, "stranger")
+        git_env.write_text(
+            f"[init]\n\tdefaultBranch = main\n[gpg]\n\tformat = ssh\n[user]\n\tsigningkey = {good}\n"
+            "[commit]\n\tgpgsign = true\n"
+        )
+        path = tmp_path / "signed"
+        assert CliRunner().invoke(main, ["init", str(path), "--name", "S", "--currency", "EUR"]).exit_code == 0
+        public = (tmp_path / "good.pub").read_text().split()
+        (path / "allowed_signers").write_text(f"officer@fund.example {public[0]} {public[1]}\n")
+        git(path, "add", "allowed_signers")
+        git(path, "commit", "-qm", "allowed signers")
+        run = Runner(path)
+        run("member join Latvia --date 2024-02-01")
+        code, data = audit(run)
+        assert code == 0, data["findings"]
+        assert {s["status"] for s in data["signatures"]} == {"good"}
+        # A commit signed by a key that allowed_signers does not list, and one not signed at all.
+        run("contribute Latvia 1M --date 2024-03-01 --no-commit")
+        git(path, "-c", f"user.signingkey={stranger}", "commit", "-qam", "signed by a stranger")
+        stranger_sha = git(path, "rev-parse", "HEAD").strip()
+        run("contribute Latvia 2M --date 2024-03-02 --no-commit")
+        git(path, "-c", "commit.gpgsign=false", "commit", "-qam", "not signed")
+        unsigned_sha = git(path, "rev-parse", "HEAD").strip()
+        code, data = audit(run)
+        assert code == 1
+        found = {f["commit"]: f["message"] for f in data["findings"]}
+        assert found == {stranger_sha: "signature: key not allowed", unsigned_sha: "commit is unsigned"}
