@@ -274,6 +274,9 @@ class Books:
                     earmark = _earmark_of_receivable(posting.account)
                     pledge.received[earmark] += posting.amount
 
+    def _apply_repair(self, entry: Entry) -> None:
+        """A repair moves no money; it only records that an unfinished write was cut."""
+
     def _note_earmark(self, name: str | None, entry: Entry, purpose: str = "") -> None:
         if name is None:
             return

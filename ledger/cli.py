@@ -371,6 +371,49 @@ def reverse(entry_id: int, reason: str, note):
     return lambda books: fund.reverse(books, entry_id, reason, note)
 
 
+@main.command()
+@click.option("--yes", is_flag=True, help="Remove the unfinished bytes and record the repair.")
+def repair(yes: bool) -> None:
+    """Show, and with --yes remove, an unfinished write at the very end of the newest journal file.
+
+    A crash or a full disk in the middle of a write can leave part of an
+    entry at the end of the journal; loading then refuses the ledger. This
+    removes exactly those bytes (nothing else is ever cut) and records a
+    `repair` entry saying how many bytes were removed and their SHA-256.
+
+    \b
+    Example:
+      fundledger repair         # show what would be cut
+      fundledger repair --yes   # cut it and record the repair
+    """
+    from ledger import fund, journal
+    from ledger.errors import TornWrite
+    from ledger.text import inert
+
+    ledger = _ledger(click.get_current_context())
+    try:
+        journal.load(ledger)
+    except TornWrite as torn:
+        tail = journal.unfinished_tail(ledger, torn)
+        name = str(Path(torn.path).relative_to(ledger.path))
+        preview = inert(tail[:300].decode("utf-8", "replace"))
+        click.echo(f"{name} ends with an unfinished entry at byte {torn.offset} ({len(tail)} bytes):")
+        click.echo(f"  {preview}{'…' if len(tail) > 300 else ''}")
+        if not yes:
+            click.echo("Run `fundledger repair --yes` to remove exactly these bytes and record the repair.")
+            return
+        removed = journal.cut_unfinished_tail(ledger, torn)
+        note = fund.Note(dt.date.today(), memo=f"Removed an unfinished write of {len(removed)} bytes from {name}")
+        _record(
+            lambda books: fund.repair(books, name, torn.offset, removed, note),
+            dry_run=False,
+            as_json=False,
+            commit=True,
+        )
+        return
+    click.echo("nothing to repair: every journal file ends with a whole entry")
+
+
 # --- reading -------------------------------------------------------------
 
 

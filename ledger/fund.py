@@ -153,6 +153,20 @@ def reverse(books: Books, entry_id: int, reason: str, note: Note) -> Entry:
     return _entry(note, "reverse", postings, reverses=entry_id, reason=reason)
 
 
+def repair(books: Books, file: str, offset: int, removed: bytes, note: Note) -> Entry:
+    """The record of an unfinished write cut from the end of a journal file."""
+    import hashlib
+
+    return _entry(
+        note,
+        "repair",
+        file=file,
+        offset=offset,
+        removed_bytes=len(removed),
+        removed_sha256=hashlib.sha256(removed).hexdigest(),
+    )
+
+
 def parse_splits(splits: Sequence[str], currency: str) -> dict[str | None, Decimal]:
     """`EARMARK=AMOUNT` options, each earmark once."""
     parts: dict[str | None, Decimal] = {}

@@ -62,10 +62,16 @@ class Ledger:
         return self.path / CACHE_DIR
 
     def journal_files(self) -> list[Path]:
-        """The journal files, oldest first; only the last one ever grows."""
-        if not self.journal_dir.is_dir():
-            raise CorruptJournal(f"{self.journal_dir} is missing: this ledger has no journal folder")
-        return sorted(p for p in self.journal_dir.iterdir() if _JOURNAL_NAME.fullmatch(p.name))
+        """The journal files, oldest first; only the last one ever grows. Links are refused, never followed."""
+        if self.journal_dir.is_symlink() or not self.journal_dir.is_dir():
+            raise CorruptJournal(
+                f"{self.journal_dir} is missing or a link: this ledger has no journal folder of its own"
+            )
+        files = sorted(p for p in self.journal_dir.iterdir() if _JOURNAL_NAME.fullmatch(p.name))
+        for path in files:
+            if path.is_symlink() or not path.is_file():
+                raise CorruptJournal(f"{path} is a link or not a file: journal files are plain files in the ledger")
+        return files
 
 
 # --- finding, creating and opening ---------------------------------------
@@ -76,6 +82,8 @@ def find(explicit: str | None = None, cwd: Path | None = None) -> Path:
     chosen = explicit or os.environ.get(ENV_VAR)
     if chosen:
         path = Path(chosen)
+        if path.is_symlink():
+            raise NotALedger(f"{chosen} is a symbolic link: give the ledger's real folder")
         if not (path / SETTINGS_FILE).is_file():
             raise NotALedger(f"{chosen} is not a ledger: it has no {SETTINGS_FILE} (create one with `fundledger init`)")
         return path
@@ -121,6 +129,8 @@ def init(path: Path, name: str, currency: str, manager: str = "") -> Ledger:
 def open_ledger(path: Path) -> Ledger:
     """Read `ledger.toml`; a missing or malformed one is a clear error."""
     settings_path = path / SETTINGS_FILE
+    if settings_path.is_symlink():
+        raise NotALedger(f"{settings_path} is a symbolic link: a ledger's settings are a plain file")
     try:
         raw = tomllib.loads(settings_path.read_text(encoding="utf-8"), parse_float=Decimal)
     except FileNotFoundError:
@@ -289,27 +299,42 @@ def _append(ledger: Ledger, entry: Entry) -> Path:
     return target
 
 
-def cut_unfinished_tail(ledger: Ledger, torn: TornWrite) -> int:
+def unfinished_tail(ledger: Ledger, torn: TornWrite) -> bytes:
+    """The bytes an unfinished write left at the end of the newest journal file."""
+    with open(torn.path, "rb") as handle:
+        handle.seek(torn.offset)
+        return handle.read()
+
+
+def cut_unfinished_tail(ledger: Ledger, torn: TornWrite) -> bytes:
     """Remove the unfinished write that `torn` names, and nothing else; return the bytes cut.
 
-    The one operation allowed to shorten a journal file: the tail must start
-    at an [[entry]] header in the newest file and must not parse as an entry.
+    The one operation allowed to shorten a journal file. Under the write
+    lock it re-reads the journal: only if the same unfinished tail is still
+    there (an [[entry]] header in the newest file, not a whole entry) are the
+    bytes from that header to the end cut.
     """
     with _write_lock(ledger):
+        try:
+            for _ in read_entries(ledger):
+                pass
+        except TornWrite as again:
+            if (again.path, again.offset) != (torn.path, torn.offset):
+                raise LedgerError("the journal changed since it was read; run `fundledger repair` again") from None
+        else:
+            raise LedgerError("the journal no longer ends with an unfinished entry; nothing cut")
         path = Path(torn.path)
-        if ledger.journal_files()[-1] != path:
-            raise LedgerError(f"{_rel(ledger, path)} is not the newest journal file; nothing cut")
-        size = path.stat().st_size
         with open(path, "r+b") as handle:
             handle.seek(torn.offset)
-            if not _HEADER.match(handle.read(16)):
+            removed = handle.read()
+            if not _HEADER.match(removed):
                 raise LedgerError(
                     f"byte {torn.offset} of {_rel(ledger, path)} is not the start of an entry; nothing cut"
                 )
             handle.truncate(torn.offset)
             handle.flush()
             os.fsync(handle.fileno())
-        return size - torn.offset
+        return removed
 
 
 @contextlib.contextmanager

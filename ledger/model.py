@@ -40,7 +40,10 @@ KIND_FIELDS: dict[str, tuple[tuple[str, type, bool], ...]] = {
     "package": (("package", str, True),),
     "pay": (("package", str, True), ("supplier", str, False)),
     "reverse": (("reverses", int, True), ("reason", str, True)),
+    "repair": (("file", str, True), ("offset", int, True), ("removed_bytes", int, True), ("removed_sha256", str, True)),
 }
+# Kinds that record an event about the fund, not a movement of money.
+NO_POSTING_KINDS = (*MEMBERSHIP_KINDS, "repair")
 KINDS = tuple(KIND_FIELDS)
 COMMON_FIELDS = ("id", "date", "recorded_at", "kind", "memo", "source", "postings", "prev", "hash")
 

@@ -33,7 +33,7 @@ def check_sequence(books: Books, entry: Entry) -> None:
 
 def check_postings(books: Books, entry: Entry) -> None:
     """Amounts are non-zero, in the ledger's currency, and each entry balances per currency."""
-    if entry.kind in model.MEMBERSHIP_KINDS:
+    if entry.kind in model.NO_POSTING_KINDS:
         if entry.postings:
             raise Refused(f"a {entry.kind} entry has no postings")
         return
@@ -60,7 +60,7 @@ def check_accounts(books: Books, entry: Entry) -> None:
 
 def check_kind(books: Books, entry: Entry) -> None:
     """Each kind moves money only between the accounts its event concerns."""
-    if entry.kind == "reverse" or entry.kind in model.MEMBERSHIP_KINDS:
+    if entry.kind == "reverse" or entry.kind in model.NO_POSTING_KINDS:
         return
     debits, credits = _allowed(books, entry)
     for posting in entry.postings:
@@ -191,6 +191,8 @@ def check_reversal(books: Books, entry: Entry) -> None:
         raise Refused(f"#{target_id} is itself a reversal; record the original event again instead")
     if original.kind in model.MEMBERSHIP_KINDS:
         raise Refused(f"#{target_id} is a membership entry; record `member leave` instead of reversing it")
+    if original.kind == "repair":
+        raise Refused(f"#{target_id} records a repair of the journal; it cannot be undone")
     if target_id in books.reversed_by:
         raise Refused(f"#{target_id} was already reversed by #{books.reversed_by[target_id]}")
     if not entry.get("reason", "").strip():

@@ -107,7 +107,8 @@ class TestTornWrite:
         ledger = journal.open_ledger(coalition.path)
         with pytest.raises(TornWrite) as caught:
             journal.load(ledger)
-        journal.cut_unfinished_tail(ledger, caught.value)
+        removed = journal.cut_unfinished_tail(ledger, caught.value)
+        assert removed == b'[[entry]]\nid = 11\nmemo = "half'
         assert path.read_bytes() == good + b"\n"
         assert journal.load(ledger).last_id == 10
 
