@@ -402,10 +402,10 @@ def repair(yes: bool) -> None:
         if not yes:
             click.echo("Run `fundledger repair --yes` to remove exactly these bytes and record the repair.")
             return
-        removed = journal.cut_unfinished_tail(ledger, torn)
+        removed, offset = journal.cut_unfinished_tail(ledger, torn), torn.offset
         note = fund.Note(dt.date.today(), memo=f"Removed an unfinished write of {len(removed)} bytes from {name}")
         _record(
-            lambda books: fund.repair(books, name, torn.offset, removed, note),
+            lambda books: fund.repair(books, name, offset, removed, note),
             dry_run=False,
             as_json=False,
             commit=True,
