@@ -70,7 +70,7 @@ def build(path: Path, n: int) -> None:
         {"ledger.toml": (path / "ledger.toml").read_bytes(), ".gitignore": (path / ".gitignore").read_bytes()}, "init"
     )
     books = Books("EUR", ledger.settings.name, ledger.settings.manager)
-    content = bytearray()
+    parts: dict[str, bytearray] = {}
     made = 0
     for build_entry in operations(n):
         if made == n:
@@ -81,15 +81,18 @@ def build(path: Path, n: int) -> None:
         except Exception:  # an operation the books cannot take now (no cash yet): skip it
             continue
         books.apply(entry)
-        content += (b"\n" if content else b"") + journal.entry_bytes(entry)
-        commit({"journal/2026.toml": bytes(content)}, f"fundledger: #{entry.id} {entry.kind}")
+        data = journal.entry_bytes(entry)
+        name = journal.next_file([(k, len(v)) for k, v in parts.items()], entry.recorded_at.year, len(data) + 2)
+        content = parts.setdefault(name, bytearray())
+        content += (b"\n" if content else b"") + data
+        commit({f"journal/{name}": bytes(content)}, f"fundledger: #{entry.id} {entry.kind}")
         made += 1
         if made % 1000 == 0:
             print(f"  {made} commits written", file=sys.stderr)
     out.close()
     importer.wait()
     subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=path, check=True)
-    print(f"journal: {len(content):,} bytes, {made} entries")
+    print(f"journal: {sum(map(len, parts.values())):,} bytes in {len(parts)} files, {made} entries")
 
 
 def main() -> None:

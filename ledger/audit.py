@@ -31,7 +31,7 @@ SIGNATURES = {
     "Y": "expired key",
     "R": "revoked key",
 }
-_JOURNAL = re.compile(r"journal/[0-9]{4}\.toml")
+_JOURNAL = re.compile(r"journal/[0-9]{4}-[0-9]{4}\.toml")
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,11 @@ FORMAT_VERSION = 1
 ENV_VAR = "FUNDLEDGER_DIR"
 
 _HEADER = re.compile(rb"^\[\[entry\]\]\r?\n", re.MULTILINE)
-_JOURNAL_NAME = re.compile(r"[0-9]{4}\.toml")
+_JOURNAL_NAME = re.compile(r"[0-9]{4}-[0-9]{4}\.toml")
+# A journal file takes new entries until it holds this many bytes; then the next part starts. Keeping
+# files small keeps every git commit's new blob small, so a history of many commits stays cheap to
+# store and to audit (each commit's diff is at most this big, not the size of a year's journal).
+PART_BYTES = 128 * 1024
 _GITIGNORE = "# Derived files: safe to delete, never committed.\n.cache/\n*.lock\n"
 
 
@@ -266,12 +270,31 @@ def entry_bytes(entry: Entry) -> bytes:
     return tomli_w.dumps({"entry": [model.to_record(entry)]}).encode("utf-8")
 
 
+def next_file(files: list[tuple[str, int]], year: int, size: int) -> str:
+    """The journal file (name) that an entry of `size` bytes recorded in `year` goes to.
+
+    `files` are the existing (name, bytes) pairs, oldest first. The newest
+    file takes it while it stays within PART_BYTES and is of the same year;
+    otherwise a new part starts, and a new part never sorts before an
+    existing file (a clock set back keeps writing the newest year's parts).
+    """
+    if not files:
+        return f"{year:04d}-0001.toml"
+    name, used = files[-1]
+    newest_year, part = int(name[:4]), int(name[5:9])
+    if year <= newest_year and (used == 0 or used + size <= PART_BYTES):
+        return name
+    if year > newest_year:
+        return f"{year:04d}-0001.toml"
+    return f"{newest_year:04d}-{part + 1:04d}.toml"
+
+
 def _append(ledger: Ledger, entry: Entry) -> Path:
     files = ledger.journal_files()
-    year_file = ledger.journal_dir / f"{entry.recorded_at.year:04d}.toml"
-    # Only the newest file grows: never start a file that sorts before an existing one.
-    target = files[-1] if files and files[-1].name >= year_file.name else year_file
     data = entry_bytes(entry)
+    existing = [(path.name, path.stat().st_size) for path in files]
+    target = ledger.journal_dir / next_file(existing, entry.recorded_at.year, len(data) + 2)
+    new_file = target not in files
     try:
         fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     except OSError as problem:
@@ -294,7 +317,7 @@ def _append(ledger: Ledger, entry: Entry) -> Path:
             ) from None
     finally:
         os.close(fd)
-    if target == year_file and not files:
+    if new_file:
         _fsync_dir(ledger.journal_dir)
     return target
 

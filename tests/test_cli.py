@@ -378,11 +378,11 @@ def test_rules_recheck_on_load_names_the_rule(empty: Path):
     join = fund.join(books, "Latvia", "member", note).sealed(1, model.GENESIS)
     books.apply(join)
     bad = fund.earmark(books, "drones", "5M", note).sealed(2, join.hash)  # no cash to earmark
-    with open(empty / "journal" / "2025.toml", "wb") as handle:
+    with open(empty / "journal" / "2025-0001.toml", "wb") as handle:
         handle.write(journal.entry_bytes(join) + b"\n" + journal.entry_bytes(bad))
     result = Runner(empty)("balance", ok=False)
     offset = len(journal.entry_bytes(join)) + 1
     assert result.stderr.strip() == (
-        f"corrupt: journal/2025.toml: entry #2 (byte {offset}) breaks a rule: unallocated cash is €0.00; "
+        f"corrupt: journal/2025-0001.toml: entry #2 (byte {offset}) breaks a rule: unallocated cash is €0.00; "
         "earmark of €5,000,000.00 exceeds it"
     )

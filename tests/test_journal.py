@@ -12,7 +12,7 @@ import pytest
 from ledger import journal, model
 from ledger.errors import CorruptJournal, TornWrite
 
-from conftest import snapshot
+from conftest import COALITION, snapshot
 
 
 def _journal_file(path):
@@ -22,7 +22,6 @@ def _journal_file(path):
 
 class TestAppendOnly:
     def test_each_record_only_appends(self, run):
-        from conftest import COALITION
 
         previous = b""
         for command in COALITION:
@@ -178,3 +177,26 @@ class TestShape:
         before = snapshot(coalition.path)
         assert coalition("contribute Latvia 1k", ok=False).exit_code == 1
         assert snapshot(coalition.path) == before
+
+
+class TestParts:
+    """Journal files are split into parts so that no commit's blob grows without bound."""
+
+    def test_next_file(self):
+        cap = journal.PART_BYTES
+        assert journal.next_file([], 2025, 100) == "2025-0001.toml"
+        assert journal.next_file([("2025-0001.toml", 100)], 2025, 100) == "2025-0001.toml"
+        assert journal.next_file([("2025-0001.toml", cap - 50)], 2025, 100) == "2025-0002.toml"
+        assert journal.next_file([("2025-0001.toml", 10)], 2026, 100) == "2026-0001.toml"
+        assert journal.next_file([("2026-0003.toml", 10)], 2025, 100) == "2026-0003.toml"  # clock set back
+        assert journal.next_file([("2025-0001.toml", 0)], 2025, cap * 2) == "2025-0001.toml"  # one big entry fits alone
+
+    def test_a_full_part_starts_the_next_and_loading_reads_across_parts(self, run, monkeypatch):
+        monkeypatch.setattr(journal, "PART_BYTES", 2000)
+        for command in COALITION:
+            run(command)
+        files = sorted(p.name for p in (run.path / "journal").iterdir())
+        assert len(files) >= 3 and files[0].endswith("-0001.toml")
+        assert all((run.path / "journal" / name).stat().st_size <= 2000 or name == files[-1] for name in files[:-1])
+        books = journal.load(journal.open_ledger(run.path))
+        assert [e.id for e in books.entries] == list(range(1, 11))

@@ -319,7 +319,7 @@ class TestHostileInput:
     def test_symlinked_journal_file_is_refused(self, coalition, tmp_path):
         outside = tmp_path / "outside.toml"
         outside.write_text("")
-        (coalition.path / "journal" / "2099.toml").symlink_to(outside)
+        (coalition.path / "journal" / "2099-0001.toml").symlink_to(outside)
         result = coalition("contribute Latvia 1k", ok=False)
         assert result.exit_code == 1 and "is a link or not a file" in result.stderr
         assert outside.read_text() == ""
