@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ledger import model, money
+from ledger import model
 from ledger.model import Account, Entry
 
 ZERO = Decimal(0)
@@ -306,13 +306,3 @@ def _earmark_of_receivable(account: Account) -> str | None:
 
 def _source_of(account: Account) -> str:
     return "unallocated" if account == model.UNALLOCATED else account.rsplit(":", 1)[1]
-
-
-def iter_amounts(books: Books, prefix: str) -> Iterator[tuple[Account, Decimal]]:
-    """Accounts directly below `prefix` with their balances."""
-    for account, amount in sorted(books.balances.items()):
-        if account.startswith(prefix + ":"):
-            yield account, amount
-
-
-__all__ = ["Books", "Earmark", "Member", "Package", "Pledge", "money", "replay"]

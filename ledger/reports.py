@@ -58,7 +58,6 @@ def _report(books: Books, name: str, title: str, columns, rows, as_of, totals=No
     )
 
 
-REPORTS = ("summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register")
 
 # A member with this role stands for several states the sources do not name: listed, not counted.
 AGGREGATE_ROLE = "aggregate"
@@ -375,8 +374,8 @@ def register_report(books: Books, spec: RegisterFilter, as_of: dt.date | None = 
     for entry in sorted(books.entries, key=lambda e: (e.date, e.id)):
         if not spec.matches(entry, books):
             continue
-        size = sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
-        row = {**model.to_json(entry), "what": model.subject(entry), "amount": size if entry.postings else None}
+        amount = model.size(entry) if entry.postings else None
+        row = {**model.to_json(entry), "what": model.subject(entry), "amount": amount}
         if spec.account:
             change = sum((p.amount for p in entry.postings if _under(p.account, spec.account)), ZERO)
             running += change

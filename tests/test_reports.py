@@ -169,3 +169,9 @@ class TestSampleLedger:
             for key in ("seal", "ledger"):
                 a.pop(key), b.pop(key)
             assert a == b, name
+
+
+def test_every_report_the_cli_offers_exists():
+    from ledger.cli import REPORT_NAMES
+
+    assert all(callable(getattr(reports, f"{name}_report", None)) for name in REPORT_NAMES)
