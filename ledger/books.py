@@ -103,6 +103,7 @@ class Books:
         self.balances: dict[Account, Decimal] = defaultdict(lambda: ZERO)
         # Dated changes of every asset account, to check no envelope is ever negative on any day.
         self.history: dict[Account, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+        self.latest: dict[Account, dt.date] = {}  # the last day each asset account changed
         self.members: dict[str, Member] = {}
         self.pledges: dict[int, Pledge] = {}
         self.packages: dict[str, Package] = {}
@@ -139,10 +140,12 @@ class Books:
 
     def lowest_from(self, account: Account, day: dt.date) -> Decimal:
         """The lowest balance `account` has on `day` or on any later day."""
-        changes = self.history.get(account, [])
+        if account not in self.latest:
+            return ZERO
+        if self.latest[account] <= day:  # nothing dated later: the lowest is today's balance
+            return self.balances[account]
+        changes = self.history[account]
         lowest = sum((delta for when, delta in changes if when <= day), ZERO)
-        if changes and max(when for when, _ in changes) <= day:
-            return lowest
         running = lowest
         for _when, delta in sorted(((w, d) for w, d in changes if w > day), key=lambda pair: pair[0]):
             running += delta
@@ -170,6 +173,7 @@ class Books:
             self.balances[posting.account] += posting.amount
             if posting.account.startswith("assets:"):
                 self.history[posting.account].append((entry.date, posting.amount))
+                self.latest[posting.account] = max(entry.date, self.latest.get(posting.account, entry.date))
         getattr(self, f"_apply_{entry.kind}")(entry)
 
     def as_of(self, day: dt.date) -> Books:
