@@ -335,9 +335,10 @@ def summary_view(summary: Summary, width: int = 100):
             cells = [Text(inert(row["package"])), row["date"].isoformat()][: 2 if dated else 1]
             packages.add_row(*cells, _money_text(row["amount"], c), _money_text(row["remaining"], c))
         parts += [Text(""), packages]
-    footer = _caption(summary.as_of, summary.entries, summary.seal)
+    # The footer is a line of its own, not the panel's subtitle, so a narrow panel never cuts the seal.
+    parts += [Text(""), Text(_caption(summary.as_of, summary.entries, summary.seal), style="dim")]
     title = Text(inert(summary.ledger), style="bold")
-    return Panel(Group(*parts), title=title, subtitle=footer, subtitle_align="right", expand=False)
+    return Panel(Group(*parts), title=title, expand=False)
 
 
 def _bar(bar, width: int = 24):
