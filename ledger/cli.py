@@ -495,6 +495,36 @@ def balance(books, as_of):
 
 
 @main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(("hledger", "beancount", "csv", "json")), required=True, help="The format."
+)
+@click.option("--as-of", "as_of", type=DATE, default=None, help="Only entries dated on or before this day.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None, help="Write to FILE.")
+def export(fmt: str, as_of: dt.date | None, output: str | None) -> None:
+    """Export the books for hledger, beancount (and so Fava), or as CSV or JSON.
+
+    \b
+    Example:
+      fundledger export --format hledger -o fund.journal && hledger -f fund.journal check --strict
+      fundledger export --format beancount -o fund.beancount && fava fund.beancount
+      fundledger export --format csv --as-of 2025-03-31 > postings.csv
+    """
+    from ledger import export as exporting
+    from ledger import journal
+
+    books = journal.load(_ledger(click.get_current_context()))
+    if as_of:
+        books = books.as_of(as_of)
+    text = exporting.export(books, fmt)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        click.echo(f"Wrote {len(books.entries)} entries to {output}.", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
 @click.option("--since", metavar="REV", default=None, help="Report findings only in commits after REV.")
 @click.option("--json", "as_json", is_flag=True, help="Print the audit as JSON.")
 def audit(since: str | None, as_json: bool) -> None:

@@ -58,7 +58,6 @@ def _report(books: Books, name: str, title: str, columns, rows, as_of, totals=No
     )
 
 
-
 # A member with this role stands for several states the sources do not name: listed, not counted.
 AGGREGATE_ROLE = "aggregate"
 
