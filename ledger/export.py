@@ -126,7 +126,7 @@ def as_csv(books: Books) -> str:
                     entry.memo,
                     entry.source,
                     entry.hash,
-                ]  # fmt: skip
+                ]
             )
     return out.getvalue()
 

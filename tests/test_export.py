@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -76,10 +77,8 @@ def _random_books(ops) -> Books:
     with tempfile.TemporaryDirectory() as folder:
         ledger = journal.init(Path(folder) / "fund", "Random fund", "EUR")
         for op in PRELUDE + ops:
-            try:
+            with contextlib.suppress(LedgerError):
                 journal.record(ledger, _build(op))
-            except LedgerError:
-                pass
         return journal.load(ledger)
 
 
