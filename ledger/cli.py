@@ -414,6 +414,79 @@ def repair(yes: bool) -> None:
     click.echo("nothing to repair: every journal file ends with a whole entry")
 
 
+@main.command("import")
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--map",
+    "mapping_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The mapping (TOML): which column is what, date and number formats.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be recorded and what refused; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan (or what was recorded) as JSON.")
+@click.option("--no-commit", is_flag=True, help="Do not commit the imported entries to git.")
+def import_(csv_file: Path, mapping_file: Path, dry_run: bool, as_json: bool, no_commit: bool) -> None:
+    """Record contributions (or pledges) from a CSV file, all rows or none.
+
+    A row already recorded (same reference and amount) is skipped, so
+    importing the same file twice records nothing the second time. A refused
+    row stops the import before anything is written. See docs/IMPORT.md.
+
+    \b
+    Example:
+      fundledger import statement.csv --map ledgers/bank-statement.map.toml --dry-run
+      fundledger import statement.csv --map ledgers/bank-statement.map.toml
+    """
+    from ledger import git, importer, journal, render
+    from ledger.errors import Refused
+    from ledger.text import inert
+
+    ledger = _ledger(click.get_current_context())
+    mapping = importer.load_mapping(mapping_file)
+    rows = importer.read_rows(csv_file, mapping)
+    with render.progress(len(rows), f"checking {csv_file.name}") as tick:
+        planned = importer.plan(journal.load(ledger), rows, mapping, csv_file.name, tick)
+    refused = [p for p in planned if p.status == "refused"]
+    if dry_run or refused:
+        if as_json:
+            click.echo(render.dumps(render.import_json(planned, dry_run=True)))
+        else:
+            render.console().print(render.import_table(planned, ledger.settings.currency))
+        if refused and not dry_run:
+            first = refused[0]
+            raise Refused(f"{len(refused)} row(s) refused, first row {first.row}: {first.reason}; nothing was recorded")
+        return
+
+    def commit(entries, files) -> None:
+        if no_commit or not ledger.settings.commit or not git.inside_work_tree(ledger.path):
+            return
+        message = (
+            f"fundledger: import {len(entries)} entries from {inert(csv_file.name)} "
+            f"(#{entries[0].id}-#{entries[-1].id})\n\nEntry-Id: {entries[-1].id}\nEntry-Hash: {entries[-1].hash}\n"
+            "Entry-Kind: import\n"
+        )
+        try:
+            git.commit_paths(ledger.path, files, message)
+        except git.GitError as problem:
+            click.echo(f"warning: the entries are recorded but not committed ({problem})", err=True)
+
+    def replan(books):
+        again = importer.plan(books, rows, mapping, csv_file.name)
+        late = [p for p in again if p.status == "refused"]
+        if late:
+            raise Refused(f"row {late[0].row}: {late[0].reason}; nothing was recorded")
+        return [p.entry for p in again if p.status == "record"]
+
+    entries = journal.record_many(ledger, replan, then=commit)
+    skipped = sum(1 for p in planned if p.status == "skip")
+    if as_json:
+        click.echo(render.dumps({"recorded": [render.entry_json(e) for e in entries], "skipped": skipped}))
+    else:
+        span = f" (#{entries[0].id}-#{entries[-1].id})" if entries else ""
+        click.echo(f"Recorded {len(entries)} entries{span}; skipped {skipped} already recorded.")
+
+
 # --- reading -------------------------------------------------------------
 
 

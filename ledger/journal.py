@@ -265,6 +265,30 @@ def record(
     return entry
 
 
+def record_many(
+    ledger: Ledger,
+    plan: Callable[[Books], list[Entry]],
+    *,
+    then: Callable[[list[Entry], list[Path]], None] | None = None,
+) -> list[Entry]:
+    """Record several entries all or none: `plan(books)` under the lock, every one checked, then the appends.
+
+    `plan` gets the current books and returns the entries in order, each
+    already sealed against the books as the ones before it leave them. They
+    are checked again here; if any breaks a rule, nothing is written.
+    """
+    with _write_lock(ledger):
+        books = load(ledger)
+        entries = plan(books)
+        for entry in entries:
+            rules.check(books, entry)
+            books.apply(entry)
+        written = [_append(ledger, entry) for entry in entries]
+        if then is not None and entries:
+            then(entries, sorted(set(written)))
+    return entries
+
+
 def entry_bytes(entry: Entry) -> bytes:
     """The bytes an entry adds to a journal file: one [[entry]] table, written by tomli-w."""
     return tomli_w.dumps({"entry": [model.to_record(entry)]}).encode("utf-8")

@@ -7,6 +7,7 @@ rich is imported lazily so that `fundledger --help` starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -523,3 +524,70 @@ def provenance_view(data: dict[str, Any]):
     if data["reversed_by"]:
         line += f"; reversed by #{data['reversed_by']}"
     return Text(inert(line))
+
+
+# --- import --------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def progress(total: int, label: str, *, at_least: int = 2000):
+    """A progress bar on stderr for long runs (more than `at_least` steps); yields a tick function."""
+    if total <= at_least:
+        yield lambda: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda: bar.advance(task)
+
+
+def import_json(planned, *, dry_run: bool) -> dict[str, Any]:
+    return {
+        "dry_run": dry_run,
+        "rows": [
+            {
+                "row": p.row,
+                "status": p.status,
+                "reason": p.reason or None,
+                "entry": model.to_json(p.entry) if p.entry else None,
+            }
+            for p in planned
+        ],
+    }
+
+
+def import_table(planned, currency: str):
+    """Each row of the file: what it would record, or why it is skipped or refused."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    counts = {s: sum(1 for p in planned if p.status == s) for s in ("record", "skip", "refused")}
+    table = Table(
+        title=f"{counts['record']} to record, {counts['skip']} already recorded, {counts['refused']} refused",
+        box=box.SIMPLE_HEAD,
+    )
+    for title, justify in (
+        ("row", "right"),
+        ("status", "left"),
+        ("date", "left"),
+        ("member", "left"),
+        ("amount", "right"),
+        ("reference", "left"),
+        ("why", "left"),
+    ):
+        table.add_column(title, justify=justify, overflow="fold")
+    style = {"record": "green", "skip": "dim", "refused": "red"}
+    for p in planned:
+        amount = _money_text(model.size(p.entry), currency) if p.entry else Text(inert(p.values.get("amount", "")))
+        table.add_row(
+            str(p.row),
+            Text(p.status, style=style[p.status]),
+            Text(inert(p.values.get("date", ""))),
+            Text(inert(p.values.get("member", ""))),
+            amount,
+            Text(inert(p.values.get("reference", ""))),
+            Text(inert(p.reason)),
+        )
+    return table
