@@ -41,18 +41,17 @@ class DateType(click.ParamType):
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(value) if len(value) == 10 else _bad_date()
+            if len(value) == 10:  # fromisoformat also takes 20250320 and week dates; we take YYYY-MM-DD only
+                return dt.date.fromisoformat(value)
         except ValueError:
-            self.fail(f"{value!r} is not a date: write it as YYYY-MM-DD, for example 2025-03-20", param, ctx)
-
-
-def _bad_date():
-    raise ValueError
+            pass
+        self.fail(f"{value!r} is not a date: write it as YYYY-MM-DD, for example 2025-03-20", param, ctx)
 
 
 DATE = DateType()
 
 # Kept here rather than imported so that `fundledger --help` does not load the reports.
+EXPORT_FORMATS = ("hledger", "beancount", "csv", "json")
 REPORT_NAMES = ("summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register")
 
 
@@ -568,9 +567,7 @@ def balance(books, as_of):
 
 
 @main.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(("hledger", "beancount", "csv", "json")), required=True, help="The format."
-)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="The format.")
 @click.option("--as-of", "as_of", type=DATE, default=None, help="Only entries dated on or before this day.")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None, help="Write to FILE.")
 def export(fmt: str, as_of: dt.date | None, output: str | None) -> None:

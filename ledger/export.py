@@ -35,7 +35,7 @@ def as_hledger(books: Books) -> str:
     memo and source as comment lines.
     """
     lines = [
-        f"; fundledger export of {_one_line(books.name)}",
+        f"; fundledger export of {inert(books.name)}",
         f"; {len(books.entries)} entries, seal {books.seal}",
         "",
         f"commodity 1,000.{'0' * money.places(books.currency)} {books.currency}"
@@ -46,11 +46,11 @@ def as_hledger(books: Books) -> str:
     lines += [f"account {account}" for account in _accounts(books.entries)]
     for entry in books.entries:
         lines.append("")
-        description = f"{entry.kind} {_one_line(model.subject(entry))}".strip().replace(";", ",")
+        description = f"{entry.kind} {inert(model.subject(entry))}".strip().replace(";", ",")
         lines.append(f"{entry.date.isoformat()} * {description}  ; id:{entry.id}, kind:{entry.kind}, hash:{entry.hash}")
         for label in ("memo", "source"):
             if getattr(entry, label):
-                lines.append(f"    ; {label}: {_one_line(getattr(entry, label))}")
+                lines.append(f"    ; {label}: {inert(getattr(entry, label))}")
         for posting in entry.postings:
             amount = money.to_text(posting.amount, posting.currency)
             lines.append(f"    {posting.account}  {amount} {posting.currency}")
@@ -138,10 +138,6 @@ def as_json(books: Books) -> str:
 
 def _accounts(entries: Sequence[Entry]) -> list[str]:
     return sorted({posting.account for entry in entries for posting in entry.postings})
-
-
-def _one_line(text: str) -> str:
-    return inert(text)
 
 
 def _quoted(text: str) -> str:

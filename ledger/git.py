@@ -71,10 +71,6 @@ def resolve(path: Path, rev: str) -> str:
     return done.stdout.strip()
 
 
-def has_commits(path: Path) -> bool:
-    return _git(path, "rev-parse", "--verify", "--quiet", "HEAD", check=False).returncode == 0
-
-
 @dataclass(frozen=True)
 class Commit:
     sha: str

@@ -20,8 +20,6 @@ from ledger.model import Entry
 from ledger.reports import Report, Summary
 from ledger.text import inert
 
-FORMATS = ("table", "json", "csv")
-
 
 def console(stderr: bool = False):
     """A rich console; colour only on a terminal that supports it, and never with NO_COLOR set."""

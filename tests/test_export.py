@@ -161,3 +161,9 @@ class TestCsvAndJson:
         assert "Wrote 5 entries" in result.stderr
         ids = {row["id"] for row in csv.DictReader(out.open())}
         assert ids == {"4", "5", "6"}
+
+
+def test_the_cli_offers_every_export_format():
+    from ledger.cli import EXPORT_FORMATS
+
+    assert EXPORT_FORMATS == export.FORMATS
