@@ -1,0 +1,155 @@
+"""Write a valid ledger of N entries at PATH, directly through the library.
+
+    python benchmarks/generate.py PATH N [--seed S]
+
+Twenty members join; then, day after day, members pledge for the year
+(split between earmarks), pay what they pledged in instalments, give
+without a pledge, the fund sets cash aside in earmarks, commits it to
+purchase packages and pays suppliers in instalments; now and then a payment
+is reversed. Every entry is built by `ledger.fund`, checked by every rule
+in `ledger.rules` and written with the journal's own bytes and file parts,
+so the result is what years of `fundledger` commands would leave (without
+the git history: see benchmarks/audit.py for that). Memos carry quotes and
+non-ASCII text so that readers meet escapes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ledger import fund, journal, rules
+from ledger.books import Books
+from ledger.errors import BadInput, Refused
+
+MEMBERS = [
+    "United Kingdom", "Latvia", "Norway", "Sweden", "Denmark", "Poland", "Netherlands", "Canada", "Czechia",
+    "Lithuania", "Estonia", "Finland", "Germany", "France", "Italy", "Portugal", "Luxembourg", "Australia",
+    "Belgium", "Türkiye",
+]  # fmt: skip
+EARMARKS = ["drones", "industrial-cooperation", "training", "spares"]
+
+
+def operations(rng: random.Random, n: int):
+    """Builders (books -> entry) in realistic proportions, with the date moving forward."""
+    start = dt.date(2024, 2, 1)
+    per_day = max(5, n // 3000)  # any size spans about eight years
+    for member in MEMBERS:
+        yield lambda b, m=member: fund.join(b, m, "co-lead" if m in ("United Kingdom", "Latvia") else "member",
+                                            fund.Note(start, "Founding member", "benchmark"))  # fmt: skip
+    pledges: list[tuple[int, str, str]] = []  # (pledge id, member, earmark) still worth paying against
+    packages: list[str] = []
+    i = 0
+    while True:
+        i += 1
+        day = start + dt.timedelta(days=1 + i // per_day)
+        member = rng.choice(MEMBERS)
+        memo = rng.choice(["Bank reference ", 'Transfer "urgent" ', "Paiement reçu – réf. ", "Ref\t"]) + f"{i:08d}"
+        note = fund.Note(day, memo, "benchmark generator")
+        roll = rng.random()
+        if roll < 0.05:
+            earmark = rng.choice(EARMARKS[:2])
+
+            def build(b, m=member, n=note, e=earmark, y=day.year):
+                entry = fund.pledge(b, m, "3M", y, [f"{e}=2M"], n)
+                pledges.append((b.last_id + 1, m, e))
+                return entry
+
+            yield build
+        elif roll < 0.35 and pledges:
+            pledge_id, who, earmark = pledges[rng.randrange(len(pledges))]
+
+            def build(b, p=pledge_id, m=who, e=earmark, n=note):
+                if p not in b.pledges or b.pledges[p].total_outstanding < 300_000:
+                    pledges.remove((p, m, e))
+                    raise Refused("paid in full")
+                return fund.contribute(b, m, "300k", n, pledge_id=p)  # settles the parts pro rata
+
+            yield build
+        elif roll < 0.55:
+            yield lambda b, m=member, n=note: fund.contribute(b, m, f"{rng.randrange(50, 500)}k", n)
+        elif roll < 0.65:
+            target = rng.choice(EARMARKS)
+            yield lambda b, n=note, t=target: fund.earmark(b, t, "400k", n, purpose=f"Envelope for {t}")
+        elif roll < 0.72:
+            name = f"pkg-{i}"
+
+            def build(b, k=name, n=note):
+                source = max(EARMARKS, key=lambda e: b.balance(f"assets:fund:earmarked:{e}"))
+                entry = fund.package(b, k, "300k", [source], n)
+                packages.append(k)
+                return entry
+
+            yield build
+        elif roll < 0.99 and packages:
+            name = rng.choice(packages[:10])  # the oldest open ones: packages get paid off
+
+            def build(b, k=name, n=note):
+                if k not in b.packages or b.packages[k].remaining <= 0:
+                    packages.remove(k)
+                    raise Refused("paid")
+                return fund.pay(b, k, "150k", n, supplier="Supplier Ltd")
+
+            yield build
+        elif roll >= 0.99:
+
+            def build(b, n=note):
+                for entry in reversed(b.entries[-50:]):
+                    if entry.kind == "pay" and entry.id not in b.reversed_by:
+                        packages.insert(0, entry.get("package"))  # owed again: paid off next
+                        return fund.reverse(b, entry.id, "Paid twice by the bank", n)
+                raise Refused("nothing to reverse")
+
+            yield build
+
+
+def generate(path: Path, n: int, seed: int = 1, *, quiet: bool = False) -> Books:
+    """Create the ledger at `path` with `n` entries; return its books."""
+    ledger = journal.init(path, "Benchmark fund", "EUR", "United Kingdom")
+    books = Books("EUR", ledger.settings.name, ledger.settings.manager)
+    parts: dict[str, bytearray] = {}
+    rng = random.Random(seed)
+    for build in operations(rng, n):
+        if len(books.entries) == n:
+            break
+        try:
+            entry = build(books).sealed(books.last_id + 1, books.seal)
+            rules.check(books, entry)
+        except (Refused, BadInput):  # an operation the books cannot take now: skip it
+            continue
+        books.apply(entry)
+        data = journal.entry_bytes(entry)
+        name = journal.next_file([(k, len(v)) for k, v in parts.items()][-1:], entry.recorded_at.year, len(data) + 2)
+        content = parts.setdefault(name, bytearray())
+        content += (b"\n" if content else b"") + data
+        if not quiet and entry.id % 50_000 == 0:
+            print(f"  {entry.id:,} entries", file=sys.stderr)
+    for name, content in parts.items():
+        (ledger.journal_dir / name).write_bytes(content)
+    return books
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("path", type=Path)
+    parser.add_argument("n", type=int)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    began = time.perf_counter()
+    books = generate(args.path, args.n, args.seed)
+    files = sorted((args.path / journal.JOURNAL_DIR).iterdir())
+    size = sum(f.stat().st_size for f in files)
+    print(
+        f"{len(books.entries):,} entries, {size:,} bytes in {len(files)} files at {args.path}, "
+        f"written in {time.perf_counter() - began:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
