@@ -107,7 +107,7 @@ def run(ledger: journal.Ledger, since: str | None = None) -> Audit:
     for name in git.uncommitted(path, [journal.JOURNAL_DIR, journal.SETTINGS_FILE]):
         result.findings.append(Finding(f"{name[len(prefix):] if name.startswith(prefix) else name} has changes "
                                        "that are not committed"))  # fmt: skip
-    result.entries = len(books.entries)
+    result.entries = books.count
     result.seal = books.seal
     return result
 

@@ -3,6 +3,12 @@
 `Books.apply` is the only way state changes, and it is only ever called with
 an entry that the rules have already accepted. Reports read books; they never
 change them. `Books.as_of(date)` replays the entries dated on or before a day.
+
+Books read from a journal do not hold its entries: what every report and
+rule needs (balances, members, pledges, packages, a day-by-day history of
+each asset account) is kept here, and the entries themselves stay on disk
+behind an `Archive` until something asks for them (`entries`, `entry(id)`).
+That keeps memory and the cache small however long the journal grows.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from ledger import model
 from ledger.model import Account, Entry
@@ -31,6 +38,7 @@ class Member:
     decision: str = ""
     approvals: dict[str, dt.date] = field(default_factory=dict)
     periods: list[tuple[dt.date, dt.date | None]] = field(default_factory=list)
+    last_dealing: dt.date | None = None  # the latest date of its pledges and contributions
 
     def is_active(self, day: dt.date) -> bool:
         """Whether the state was a member on `day` (a member that leaves on a day is out that day)."""
@@ -91,6 +99,16 @@ class Earmark:
     since: dt.date
 
 
+class Archive(Protocol):
+    """Where the entries of books read from a journal are kept: on disk, read on demand."""
+
+    def entry(self, entry_id: int) -> Entry | None: ...
+
+    def entries(self, count: int) -> list[Entry]:
+        """The first `count` entries, in order."""
+        ...
+
+
 class Books:
     """Balances, members, pledges, earmarks and packages after a run of entries."""
 
@@ -98,11 +116,17 @@ class Books:
         self.currency = currency
         self.name = name
         self.manager = manager
-        self.entries: list[Entry] = []
-        self.by_id: dict[int, Entry] = {}  # `as_of` books hold some ids and not others
-        self.balances: dict[Account, Decimal] = defaultdict(lambda: ZERO)
-        # Dated changes of every asset account, to check no envelope is ever negative on any day.
-        self.history: dict[Account, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+        self.count = 0
+        self.seal = model.GENESIS
+        self.last_id = 0
+        self._entries: list[Entry] | None = []  # None: the first `_archived` entries are in the archive
+        self._archive: Archive | None = None
+        self._archived = 0
+        self._recent: list[Entry] = []  # entries applied since the archive was attached
+        self._by_id: dict[int, Entry] | None = None
+        self.balances: dict[Account, Decimal] = defaultdict(Decimal)
+        # Net change of every asset account on each day, to check no envelope is ever negative on any day.
+        self.history: dict[Account, dict[dt.date, Decimal]] = defaultdict(dict)
         self.latest: dict[Account, dt.date] = {}  # the last day each asset account changed
         self.members: dict[str, Member] = {}
         self.pledges: dict[int, Pledge] = {}
@@ -113,16 +137,45 @@ class Books:
     # --- reading ---------------------------------------------------------
 
     @property
-    def seal(self) -> str:
-        return self.entries[-1].hash if self.entries else model.GENESIS
+    def entries(self) -> list[Entry]:
+        """Every entry, in order; books read from a journal read them from its archive the first time."""
+        if self._entries is None:
+            assert self._archive is not None
+            self._entries = self._archive.entries(self._archived) + self._recent
+            self._archive, self._recent = None, []
+        return self._entries
 
-    @property
-    def last_id(self) -> int:
-        return self.entries[-1].id if self.entries else 0
+    def hold_entries(self) -> Books:
+        """Read every entry into memory now, so that the books no longer need their journal."""
+        self.entries  # noqa: B018 (reading them is the point)
+        return self
 
     def entry(self, entry_id: int) -> Entry | None:
         """The entry with `entry_id`, if these books hold it."""
-        return self.by_id.get(entry_id)
+        if self._entries is None:
+            if entry_id <= self._archived:
+                return self._archive.entry(entry_id) if entry_id > 0 else None
+            return next((e for e in self._recent if e.id == entry_id), None)
+        if self._by_id is None:  # `as_of` books hold some ids and not others
+            self._by_id = {entry.id: entry for entry in self._entries}
+        return self._by_id.get(entry_id)
+
+    def archived(self, archive: Archive) -> None:
+        """Let go of the entries so far: from now on `archive` holds them (it holds exactly these)."""
+        self._entries, self._by_id, self._recent = None, None, []
+        self._archive, self._archived = archive, self.count
+
+    def __getstate__(self) -> dict:
+        """What a cache keeps: everything but the entries and the archive, which are the journal's."""
+        state = dict(self.__dict__)
+        state.update(_entries=None, _archive=None, _by_id=None, _recent=[], _archived=self.count)
+        state["balances"], state["history"] = dict(self.balances), dict(self.history)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.balances = defaultdict(Decimal, self.balances)
+        self.history = defaultdict(dict, self.history)
 
     def balance(self, account: Account) -> Decimal:
         return self.balances.get(account, ZERO)
@@ -145,10 +198,10 @@ class Books:
         if self.latest[account] <= day:  # nothing dated later: the lowest is today's balance
             return self.balances[account]
         changes = self.history[account]
-        lowest = sum((delta for when, delta in changes if when <= day), ZERO)
+        lowest = sum((delta for when, delta in changes.items() if when <= day), ZERO)
         running = lowest
-        for _when, delta in sorted(((w, d) for w, d in changes if w > day), key=lambda pair: pair[0]):
-            running += delta
+        for when in sorted(when for when in changes if when > day):
+            running += changes[when]
             lowest = min(lowest, running)
         return lowest
 
@@ -167,13 +220,20 @@ class Books:
 
     def apply(self, entry: Entry) -> None:
         """Fold one accepted entry into the books."""
-        self.entries.append(entry)
-        self.by_id[entry.id] = entry
+        (self._recent if self._entries is None else self._entries).append(entry)
+        if self._by_id is not None:
+            self._by_id[entry.id] = entry
+        self.count += 1
+        self.last_id, self.seal = entry.id, entry.hash
         for posting in entry.postings:
             self.balances[posting.account] += posting.amount
             if posting.account.startswith("assets:"):
-                self.history[posting.account].append((entry.date, posting.amount))
+                days = self.history[posting.account]
+                days[entry.date] = days.get(entry.date, ZERO) + posting.amount
                 self.latest[posting.account] = max(entry.date, self.latest.get(posting.account, entry.date))
+        if entry.kind in ("pledge", "contribute"):
+            member = self.members[entry.get("member")]
+            member.last_dealing = max(entry.date, member.last_dealing or entry.date)
         getattr(self, f"_apply_{entry.kind}")(entry)
 
     def as_of(self, day: dt.date) -> Books:

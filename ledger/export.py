@@ -36,7 +36,7 @@ def as_hledger(books: Books) -> str:
     """
     lines = [
         f"; fundledger export of {inert(books.name)}",
-        f"; {len(books.entries)} entries, seal {books.seal}",
+        f"; {books.count} entries, seal {books.seal}",
         "",
         f"commodity 1,000.{'0' * money.places(books.currency)} {books.currency}"
         if money.places(books.currency)
@@ -77,7 +77,7 @@ def as_beancount(books: Books) -> str:
             if posting.account not in first or entry.date < first[posting.account]:
                 first[posting.account] = entry.date
     lines = [
-        f"; fundledger export: {len(books.entries)} entries, seal {books.seal}",
+        f"; fundledger export: {books.count} entries, seal {books.seal}",
         f'option "title" {_quoted(books.name)}',
         f'option "operating_currency" "{books.currency}"',
         "",

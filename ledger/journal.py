@@ -11,9 +11,12 @@ docs/FORMAT.md).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import errno
 import fcntl
+import hashlib
+import itertools
 import os
 import re
 import tomllib
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import tomli_w
 
-from ledger import model, money, rules
+from ledger import cache, model, money, rules
 from ledger.books import Books
 from ledger.errors import BadInput, CorruptJournal, LedgerError, NotALedger, Refused, TornWrite
 from ledger.model import Entry
@@ -181,27 +184,30 @@ def read_entries(ledger: Ledger) -> Iterator[Located]:
     """
     files = ledger.journal_files()
     for index, path in enumerate(files):
-        newest = index == len(files) - 1
-        data = _read_bytes(path)
-        starts = [match.start() for match in _HEADER.finditer(data)]
-        if data.strip() and (not starts or data[: starts[0]].strip()):
-            raise CorruptJournal(f"{_rel(ledger, path)} has text before its first [[entry]] (byte 0)")
-        for number, start in enumerate(starts):
-            end = starts[number + 1] if number + 1 < len(starts) else len(data)
-            last = newest and number == len(starts) - 1
-            try:
-                entry = parse_entry(data[start:end])
-            except ValueError as problem:
-                if last:
-                    raise TornWrite(
-                        f"{_rel(ledger, path)} ends with an unfinished entry at byte {start} "
-                        f"({end - start} bytes: {problem}); `fundledger repair` shows it, "
-                        "`fundledger repair --yes` removes it",
-                        str(path),
-                        start,
-                    ) from None
-                raise CorruptJournal(f"{_rel(ledger, path)} at byte {start}: {problem}") from None
-            yield Located(entry, path, start, end - start)
+        yield from _blocks(ledger, path, _read_bytes(path), 0, newest=index == len(files) - 1)
+
+
+def _blocks(ledger: Ledger, path: Path, data: bytes, begin: int, *, newest: bool) -> Iterator[Located]:
+    """The entries in `data` (a journal file's bytes) from byte `begin`, which is where an entry ends."""
+    starts = [match.start() for match in _HEADER.finditer(data, begin)]
+    if data[begin:].strip() and (not starts or data[begin : starts[0]].strip()):
+        raise CorruptJournal(f"{_rel(ledger, path)} has text before its first [[entry]] (byte {begin})")
+    for number, start in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else len(data)
+        last = newest and number == len(starts) - 1
+        try:
+            entry = parse_entry(data[start:end])
+        except ValueError as problem:
+            if last:
+                raise TornWrite(
+                    f"{_rel(ledger, path)} ends with an unfinished entry at byte {start} "
+                    f"({end - start} bytes: {problem}); `fundledger repair` shows it, "
+                    "`fundledger repair --yes` removes it",
+                    str(path),
+                    start,
+                ) from None
+            raise CorruptJournal(f"{_rel(ledger, path)} at byte {start}: {problem}") from None
+        yield Located(entry, path, start, end - start)
 
 
 def parse_entry(chunk: bytes) -> Entry:
@@ -221,20 +227,129 @@ def parse_entry(chunk: bytes) -> Entry:
     return entry
 
 
-def load(ledger: Ledger, *, until: Callable[[Entry], bool] | None = None) -> Books:
-    """Read the journal and check every entry against the books before it; return the books."""
+def load(ledger: Ledger, *, use_cache: bool | None = None, progress: Callable[[int, int], None] | None = None) -> Books:
+    """Read the journal and check every entry against the books before it; return the books.
+
+    With the cache (see `ledger.cache`), only what was appended since the
+    last load is read and checked. `progress(done, total)` hears about the
+    bytes read when there are many. The books hold no entries: they read
+    them from the journal when asked (`Books.entries`, `Books.entry`).
+    """
+    use_cache = cache.enabled() if use_cache is None else use_cache
     settings = ledger.settings
-    books = Books(settings.currency, settings.name, settings.manager)
-    for located in read_entries(ledger):
-        entry = located.entry
+    key = (settings.name, settings.currency, settings.manager)
+    kept = cache.read(ledger.cache_dir, key) if use_cache else None
+    if kept is not None:
         try:
-            rules.check(books, entry)
-        except Refused as problem:
-            raise CorruptJournal(
-                f"{_rel(ledger, located.path)}: entry #{entry.id} (byte {located.offset}) breaks a rule: {problem}"
-            ) from None
-        books.apply(entry)
+            return _load(ledger, kept, use_cache, progress)
+        except _Stale:
+            pass
+    return _load(ledger, cache.Snapshot(key, [], [], Books(settings.currency, settings.name, settings.manager)),
+                 use_cache, progress)  # fmt: skip
+
+
+class _Stale(Exception):
+    """The kept snapshot does not match the journal: read it from the start instead."""
+
+
+def _load(ledger: Ledger, kept: cache.Snapshot, keep: bool, progress) -> Books:
+    books, parts = kept.books, list(kept.parts)
+    archive = JournalArchive(ledger, parts)  # sees the parts grow as the new entries are read
+    books.archived(archive)
+    files, changed = _to_read(ledger, kept.files)
+    total = sum(len(data) - begin for _, data, begin, _ in changed)
+    done = 0
+    states = {state.name: state for state in kept.files}
+    for path, data, begin, stamp in changed:
+        newest = path == files[-1]
+        for located in _blocks(ledger, path, data, begin, newest=newest):
+            entry = located.entry
+            try:
+                rules.check(books, entry)
+            except Refused as problem:
+                raise CorruptJournal(
+                    f"{_rel(ledger, path)}: entry #{entry.id} (byte {located.offset}) breaks a rule: {problem}"
+                ) from None
+            books.apply(entry)
+            if parts and parts[-1].name == path.name:
+                parts[-1] = cache.Part(path.name, parts[-1].first, parts[-1].count + 1)
+            else:
+                parts.append(cache.Part(path.name, entry.id, 1))
+            if progress is not None and entry.id % 256 == 0:
+                progress(done + located.offset + located.length - begin, total)
+        done += len(data) - begin
+        states[path.name] = cache.state(path.name, data, stamp)
+    books.archived(archive)
+    if keep and (changed or not kept.files):
+        order = [path.name for path in files]
+        cache.write(ledger.cache_dir, cache.Snapshot(kept.settings, [states[name] for name in order], parts, books))
     return books
+
+
+def _to_read(ledger: Ledger, kept: list[cache.FileState]) -> tuple[list[Path], list[tuple[Path, bytes, int, int]]]:
+    """The journal files, and what of them is new since `kept`: (path, bytes, first new byte, mtime)."""
+    files = ledger.journal_files()
+    names = [path.name for path in files]
+    if names[: len(kept)] != [state.name for state in kept]:
+        raise _Stale  # a file kept is gone, or one sorts among them
+    changed = []
+    for number, path in enumerate(files):
+        state = kept[number] if number < len(kept) else None
+        stat = path.stat()
+        if state is not None and (stat.st_size, stat.st_mtime_ns) == (state.size, state.mtime_ns):
+            if number == len(kept) - 1 and not cache.tail_matches(path, state):
+                raise _Stale
+            continue
+        data = _read_bytes(path)
+        if state is not None:
+            grown = number == len(kept) - 1 and len(data) >= state.size
+            if not grown or hashlib.sha256(data[: state.size]).digest() != state.digest:
+                raise _Stale  # only the newest file read may grow, and only at its end
+        changed.append((path, data, state.size if state else 0, stat.st_mtime_ns))
+    return files, changed
+
+
+class JournalArchive:
+    """The entries of books read from the journal, read from it again on demand."""
+
+    def __init__(self, ledger: Ledger, parts: list[cache.Part]) -> None:
+        self.ledger, self.parts = ledger, parts
+
+    def entry(self, entry_id: int) -> Entry | None:
+        index = bisect.bisect_right(self.parts, entry_id, key=lambda part: part.first) - 1
+        if index < 0:
+            return None
+        part = self.parts[index]
+        path = self.ledger.journal_dir / part.name
+        if entry_id >= part.first + part.count:
+            return None
+        blocks = _blocks(self.ledger, path, _read_bytes(path), 0, newest=False)
+        for located in itertools.islice(blocks, entry_id - part.first, None):
+            return self._same(located.entry, entry_id)
+        raise self._changed()
+
+    def entries(self, count: int) -> list[Entry]:
+        found: list[Entry] = []
+        for part in self.parts:
+            path = self.ledger.journal_dir / part.name
+            blocks = _blocks(self.ledger, path, _read_bytes(path), 0, newest=False)
+            for located in itertools.islice(blocks, min(part.count, count - len(found))):
+                previous = found[-1].hash if found else model.GENESIS
+                found.append(self._same(located.entry, len(found) + 1, previous))
+        if len(found) != count:
+            raise self._changed()
+        return found
+
+    def _same(self, entry: Entry, entry_id: int, prev: str | None = None) -> Entry:
+        if entry.id != entry_id or (prev is not None and entry.prev != prev):
+            raise self._changed()
+        return entry
+
+    def _changed(self) -> CorruptJournal:
+        return CorruptJournal(
+            f"the journal in {self.ledger.journal_dir} changed while it was being read; "
+            "run the command again, and `fundledger verify` if it persists"
+        )
 
 
 # --- writing -------------------------------------------------------------

@@ -102,9 +102,12 @@ def check_membership(books: Books, entry: Entry) -> None:
             raise Refused(f"{name} is not an active member, so it cannot leave")
         if entry.date < member.joined:
             raise Refused(f"{name} joined on {member.joined}; it cannot leave before that")
-        later = [e.id for e in books.entries if e.get("member") == name and e.kind in ("pledge", "contribute")]
-        later = [i for i in later if books.entry(i).date >= entry.date]
-        if later:
+        if member.last_dealing is not None and member.last_dealing >= entry.date:
+            later = [
+                e.id
+                for e in books.entries  # read only to name the entry in the refusal
+                if e.get("member") == name and e.kind in ("pledge", "contribute") and e.date >= entry.date
+            ]
             raise Refused(
                 f"{name} has entries dated on or after {entry.date} (#{later[0]}); it cannot leave before them"
             )

@@ -28,6 +28,15 @@ COALITION = [
 ]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_key_home(tmp_path_factory):
+    """The read cache's key lives in a folder of the test run's own, never the user's ~/.cache."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    yield
+    patch.undo()
+
+
 class Runner:
     """Runs `fundledger --ledger PATH ...` in-process and keeps the result."""
 

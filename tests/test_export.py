@@ -79,7 +79,7 @@ def _random_books(ops) -> Books:
         for op in PRELUDE + ops:
             with contextlib.suppress(LedgerError):
                 journal.record(ledger, _build(op))
-        return journal.load(ledger)
+        return journal.load(ledger).hold_entries()  # the folder goes when this block ends
 
 
 class TestHledger:

@@ -1,0 +1,163 @@
+"""The read cache: the books as of the last byte read of each journal file, kept under `.cache/`.
+
+The journal is append-only, so what was read once never needs reading
+again. After every load the books (without their entries, which stay in
+the journal) are kept in `.cache/books`, with, for each journal file, how
+many bytes were read, its modification time and the SHA-256 of those
+bytes. The next load takes the kept books only if every file still
+matches: a file whose size and time are unchanged is taken as read (and
+the newest one's last bytes are hashed again); a file that changed must
+still begin with exactly the bytes read, and only what follows them is
+read and checked. Anything else (a file shorter, edited, missing, a file
+added before the newest, other settings, another version of the books'
+code) and the cache is not used: the journal is read from the start and
+the cache written anew. It is derived and safe to delete at any time.
+
+The file is a pickle, which must never be loaded from a stranger: it is
+signed with HMAC-SHA256 under a key that only this user holds
+(`~/.cache/fundledger/cache-key`, mode 0600), and a file whose signature
+does not match is ignored. A ledger folder copied from elsewhere with its
+`.cache/` is therefore read from its journal, never from the copy's cache.
+
+`FUNDLEDGER_CACHE=off` turns the cache off (nothing read or written).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import pickle
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledger.books import Books
+
+CACHE_FILE = "books"
+ENV_VAR = "FUNDLEDGER_CACHE"
+_MAGIC = b"fundledger-cache-1\n"
+_TAIL_BYTES = 4096
+# The pickled classes' code: books cached by other code are never taken.
+_CODE = [Path(__file__).with_name(name) for name in ("books.py", "model.py", "cache.py")]
+
+
+@dataclass(frozen=True)
+class FileState:
+    """How much of a journal file was read, and how to tell it is still the same."""
+
+    name: str
+    size: int
+    mtime_ns: int
+    digest: bytes  # SHA-256 of the `size` bytes read
+    tail: bytes  # SHA-256 of the last (up to) 4 KiB of them
+
+
+@dataclass(frozen=True)
+class Part:
+    """A journal file's entries: ids `first` to `first + count - 1`."""
+
+    name: str
+    first: int
+    count: int
+
+
+@dataclass
+class Snapshot:
+    settings: tuple
+    files: list[FileState]
+    parts: list[Part]
+    books: Books
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV_VAR, "").lower() not in ("off", "0", "no", "false")
+
+
+def state(name: str, data: bytes, mtime_ns: int) -> FileState:
+    return FileState(name, len(data), mtime_ns, hashlib.sha256(data).digest(), _tail_digest(data))
+
+
+def _tail_digest(data: bytes) -> bytes:
+    return hashlib.sha256(data[-_TAIL_BYTES:]).digest()
+
+
+def tail_matches(path: Path, kept: FileState) -> bool:
+    """Whether the last bytes read of `path` are still the ones kept (read: at most 4 KiB)."""
+    with open(path, "rb") as handle:
+        handle.seek(max(0, kept.size - _TAIL_BYTES))
+        return _tail_digest(handle.read(min(kept.size, _TAIL_BYTES))) == kept.tail
+
+
+def read(folder: Path, settings: tuple) -> Snapshot | None:
+    """The kept snapshot, if there is one signed by this user, for these settings and this code."""
+    key = _key()
+    if key is None:
+        return None
+    try:
+        blob = (folder / CACHE_FILE).read_bytes()
+    except OSError:
+        return None
+    head = len(_MAGIC)
+    signature, payload = blob[head : head + 32], blob[head + 32 :]
+    if not blob.startswith(_MAGIC) or not hmac.compare_digest(signature, _sign(key, payload)):
+        return None
+    try:
+        snapshot = pickle.loads(payload)
+    except Exception:  # signed by us but unreadable (another Python?): not trusted, rebuilt
+        return None
+    if not isinstance(snapshot, Snapshot) or snapshot.settings != settings:
+        return None
+    return snapshot
+
+
+def write(folder: Path, snapshot: Snapshot) -> None:
+    """Keep `snapshot`, replacing the kept one in one rename; a cache that cannot be written is skipped."""
+    key = _key()
+    if key is None:
+        return
+    payload = pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        folder.mkdir(exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".books-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(_MAGIC + _sign(key, payload) + payload)
+            os.replace(name, folder / CACHE_FILE)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return
+
+
+def _sign(key: bytes, payload: bytes) -> bytes:
+    code = b"".join(path.read_bytes() for path in _CODE)
+    return hmac.new(key, hashlib.sha256(code).digest() + payload, hashlib.sha256).digest()
+
+
+def _key() -> bytes | None:
+    """This user's cache key, made on first use; None if there is nowhere to keep one (no cache then)."""
+    home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    path = Path(home) / "fundledger" / "cache-key"
+    try:
+        key = path.read_bytes()
+        if len(key) == 32:
+            return key
+        return None
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it just now
+        return _key()
+    except OSError:
+        return None
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    return key
