@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_properties import PRELUDE, _build, operations
 
 from ledger import export, journal
 from ledger.books import Books
 from ledger.errors import LedgerError
 
 from conftest import SAMPLE
+from test_properties import PRELUDE, _build, operations
 
 
 def _need(tool: str, install: str) -> None:

@@ -1,0 +1,208 @@
+"""The read cache gives exactly what reading the whole journal gives, and is never trusted when it should not be."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pickle
+import random
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger import cache, fund, journal, reports
+from ledger.errors import CorruptJournal, LedgerError, TornWrite
+
+from test_properties import PRELUDE, _build, operations
+
+
+def every_report(books) -> list:
+    """Every figure any report prints, as plain data (register: every entry)."""
+    made = [getattr(reports, f"{name}_report")(books) for name in ("summary", "balance", "contributors")]
+    made += [getattr(reports, f"{name}_report")(books) for name in ("pledges", "earmarks", "packages", "members")]
+    made.append(reports.register_report(books, reports.RegisterFilter()))
+    return made
+
+
+def fresh(ledger):
+    return journal.load(ledger, use_cache=False)
+
+
+@pytest.fixture
+def small_parts(monkeypatch):
+    """Journal files of about 2 KiB, so that a few dozen entries spread over many files."""
+    monkeypatch.setattr(journal, "PART_BYTES", 2048)
+
+
+@pytest.fixture
+def grown(empty, small_parts):
+    """A ledger of 40 entries over several journal files, read once (so cached)."""
+    ledger = journal.open_ledger(empty)
+    for op in PRELUDE:
+        journal.record(ledger, _build(op))
+    for number in range(36):
+        note = fund.Note(dt.date(2024, 4, 1) + dt.timedelta(days=number), memo=f'receipt "{number}" – ünïcode')
+        journal.record(ledger, lambda b, n=note: fund.contribute(b, "Latvia", "1k", n))
+    journal.load(ledger)
+    assert len(ledger.journal_files()) > 3
+    return ledger
+
+
+def count_parsed(monkeypatch) -> list[int]:
+    """Count the entries parsed from here on: the cache's whole point is to parse only new ones."""
+    calls = [0]
+    real = journal.parse_entry
+
+    def counting(chunk):
+        calls[0] += 1
+        return real(chunk)
+
+    monkeypatch.setattr(journal, "parse_entry", counting)
+    return calls
+
+
+class TestSameFigures:
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(operations, min_size=5, max_size=40), st.randoms(use_true_random=False))
+    def test_with_without_and_after_deleting_the_cache(self, ops, rng):
+        with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+            patch.setattr(journal, "PART_BYTES", 1500)
+            ledger = journal.init(Path(folder) / "fund", "Property fund", "EUR")
+            for op in PRELUDE + ops:
+                try:
+                    journal.record(ledger, _build(op))
+                except LedgerError:
+                    continue
+                if rng.random() < 0.3:
+                    assert every_report(journal.load(ledger)) == every_report(fresh(ledger))
+                if rng.random() < 0.1:
+                    (ledger.cache_dir / cache.CACHE_FILE).unlink(missing_ok=True)
+            warm = journal.load(ledger)
+            assert every_report(warm) == every_report(fresh(ledger))
+            assert warm.entries == fresh(ledger).entries
+            assert [warm.entry(i) for i in range(warm.count + 2)] == [None, *fresh(ledger).entries, None]
+
+    def test_entries_looked_up_one_by_one_are_the_journals(self, grown):
+        books = journal.load(grown)
+        wanted = fresh(grown).hold_entries().entries
+        assert [books.entry(i) for i in (1, 5, 17, 39, 40)] == [wanted[i - 1] for i in (1, 5, 17, 39, 40)]
+        assert books.entry(41) is None and books.entry(0) is None
+
+
+class TestOnlyTheNewIsRead:
+    def test_a_warm_load_parses_nothing(self, grown, monkeypatch):
+        parsed = count_parsed(monkeypatch)
+        books = journal.load(grown)
+        assert (parsed[0], books.count) == (0, 40)
+
+    def test_appended_entries_are_all_that_is_parsed(self, grown, monkeypatch):
+        for number in range(3):
+            note = fund.Note(dt.date(2024, 6, 1), memo=f"late {number}")
+            journal.record(grown, lambda b, n=note: fund.contribute(b, "Latvia", "2k", n))
+        parsed = count_parsed(monkeypatch)
+        books = journal.load(grown)
+        assert (parsed[0], books.count) == (1, 43)  # each record read the one before it
+        assert every_report(books) == every_report(fresh(grown))
+
+    def test_a_deleted_cache_is_rebuilt(self, grown, monkeypatch):
+        (grown.cache_dir / cache.CACHE_FILE).unlink()
+        parsed = count_parsed(monkeypatch)
+        journal.load(grown)
+        journal.load(grown)
+        assert parsed[0] == 40
+
+
+class TestNeverTrustedWhenStale:
+    def edit_first_file(self, ledger, old: bytes, new: bytes):
+        path = ledger.journal_files()[0]
+        data = path.read_bytes()
+        assert len(old) == len(new) and old in data
+        stat = path.stat()
+        path.write_bytes(data.replace(old, new, 1))
+        return path, stat
+
+    def test_an_edit_in_an_old_file_is_found(self, grown):
+        self.edit_first_file(grown, b"2024-03-01", b"2024-03-02")
+        with pytest.raises(CorruptJournal, match="does not match its hash"):
+            journal.load(grown)
+
+    def test_an_edit_that_keeps_size_and_time_is_left_to_verify(self, grown):
+        """Documented limit: a same-size edit with the time forged back is found by `verify`, not by a load."""
+        path, stat = self.edit_first_file(grown, b"2024-03-01", b"2024-03-02")
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        assert journal.load(grown).count == 40
+        with pytest.raises(CorruptJournal, match="does not match its hash"):
+            fresh(grown)
+
+    def test_an_edit_in_the_newest_files_last_bytes_is_found_even_with_time_forged(self, grown):
+        path = grown.journal_files()[-1]
+        data, stat = path.read_bytes(), path.stat()
+        at = data.rindex(b"1000.00")
+        path.write_bytes(data[:at] + b"9000.00" + data[at + 7 :])
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        with pytest.raises(CorruptJournal):
+            journal.load(grown)
+
+    def test_a_shortened_file_is_read_again(self, grown):
+        path = grown.journal_files()[-1]
+        data = path.read_bytes()
+        path.write_bytes(data[: data.rindex(b"[[entry]]")].rstrip() + b"\n")
+        assert journal.load(grown).count == 39 == fresh(grown).count
+
+    def test_a_file_added_among_the_old_ones_is_read_again(self, grown):
+        files = grown.journal_files()
+        files[-1].rename(files[-1].with_name("2000-0001.toml"))
+        with pytest.raises(CorruptJournal):
+            journal.load(grown)
+
+    def test_a_torn_write_after_the_cached_bytes_is_still_found(self, grown):
+        with open(grown.journal_files()[-1], "ab") as handle:
+            handle.write(b'\n[[entry]]\nid = 41\nkind = "contr')
+        with pytest.raises(TornWrite):
+            journal.load(grown)
+
+    def test_new_settings_are_read_not_the_cached_name(self, grown):
+        settings = grown.path / journal.SETTINGS_FILE
+        settings.write_text(settings.read_text().replace('name = "Test fund"', 'name = "Renamed fund"'))
+        renamed = journal.open_ledger(grown.path)
+        assert renamed.settings.name != grown.settings.name
+        assert journal.load(renamed).name == renamed.settings.name
+
+    def test_a_cache_signed_by_another_key_is_never_unpickled(self, grown, tmp_path, monkeypatch):
+        marker = tmp_path / "pwned"
+
+        class Payload:
+            def __reduce__(self):
+                return (Path.touch, (marker,))
+
+        blob = cache._MAGIC + b"\0" * 32 + pickle.dumps(Payload())
+        (grown.cache_dir / cache.CACHE_FILE).write_bytes(blob)
+        assert journal.load(grown).count == 40
+        assert not marker.exists()
+
+    def test_a_copied_folder_does_not_use_its_copied_cache(self, grown, tmp_path, monkeypatch):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-user"))
+        parsed = count_parsed(monkeypatch)
+        assert journal.load(grown).count == 40
+        assert parsed[0] == 40
+
+    def test_the_cache_can_be_turned_off(self, grown, monkeypatch):
+        (grown.cache_dir / cache.CACHE_FILE).unlink()
+        monkeypatch.setenv(cache.ENV_VAR, "off")
+        journal.load(grown)
+        assert not (grown.cache_dir / cache.CACHE_FILE).exists()
+
+
+def test_random_appends_from_elsewhere_match_a_full_read(grown, monkeypatch):
+    """Entries appended by a writer that does not touch this cache (as a `git pull` is) are picked up."""
+    rng = random.Random(7)
+    for _ in range(6):
+        with monkeypatch.context() as elsewhere:
+            elsewhere.setenv(cache.ENV_VAR, "off")
+            for _ in range(rng.randrange(0, 8)):
+                note = fund.Note(dt.date(2024, 7, 1), memo="from elsewhere")
+                journal.record(grown, lambda b, n=note: fund.contribute(b, "Latvia", "1k", n))
+        assert every_report(journal.load(grown)) == every_report(fresh(grown))
