@@ -155,7 +155,8 @@ class Books:
         if self._entries is None:
             if entry_id <= self._archived:
                 return self._archive.entry(entry_id) if entry_id > 0 else None
-            return next((e for e in self._recent if e.id == entry_id), None)
+            number = entry_id - self._archived - 1  # the recent ones follow the archive's, id by id
+            return self._recent[number] if number < len(self._recent) else None
         if self._by_id is None:  # `as_of` books hold some ids and not others
             self._by_id = {entry.id: entry for entry in self._entries}
         return self._by_id.get(entry_id)

@@ -644,7 +644,7 @@ def verify(seal: str | None, as_json: bool) -> None:
     from ledger import journal
     from ledger.errors import Refused
 
-    books = journal.load(_ledger(click.get_current_context()), use_cache=False)  # every byte, with tomllib
+    books = journal.load(_ledger(click.get_current_context()), use_cache=False, fast=False)  # every byte, tomllib
     found = auditing.verify_seal(books, seal) if seal else None
     result = {"ok": True, "entries": books.count, "seal": books.seal}
     if seal:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import tomli_w
 
-from ledger import cache, model, money, rules
+from ledger import cache, fastparse, model, money, rules
 from ledger.books import Books
 from ledger.errors import BadInput, CorruptJournal, LedgerError, NotALedger, Refused, TornWrite
 from ledger.model import Entry
@@ -187,7 +187,9 @@ def read_entries(ledger: Ledger) -> Iterator[Located]:
         yield from _blocks(ledger, path, _read_bytes(path), 0, newest=index == len(files) - 1)
 
 
-def _blocks(ledger: Ledger, path: Path, data: bytes, begin: int, *, newest: bool) -> Iterator[Located]:
+def _blocks(
+    ledger: Ledger, path: Path, data: bytes, begin: int, *, newest: bool, fast: bool = False
+) -> Iterator[Located]:
     """The entries in `data` (a journal file's bytes) from byte `begin`, which is where an entry ends."""
     starts = [match.start() for match in _HEADER.finditer(data, begin)]
     if data[begin:].strip() and (not starts or data[begin : starts[0]].strip()):
@@ -196,7 +198,7 @@ def _blocks(ledger: Ledger, path: Path, data: bytes, begin: int, *, newest: bool
         end = starts[number + 1] if number + 1 < len(starts) else len(data)
         last = newest and number == len(starts) - 1
         try:
-            entry = parse_entry(data[start:end])
+            entry = parse_entry(data[start:end], fast=fast)
         except ValueError as problem:
             if last:
                 raise TornWrite(
@@ -210,11 +212,15 @@ def _blocks(ledger: Ledger, path: Path, data: bytes, begin: int, *, newest: bool
         yield Located(entry, path, start, end - start)
 
 
-def parse_entry(chunk: bytes) -> Entry:
-    """One `[[entry]]` block's bytes as an entry whose hash matches its content; ValueError says what is wrong."""
+def parse_entry(chunk: bytes, *, fast: bool = False) -> Entry:
+    """One `[[entry]]` block's bytes as an entry whose hash matches its content; ValueError says what is wrong.
+
+    `fast` reads the block with `ledger.fastparse` when it is of the shape
+    fundledger writes (tomllib otherwise); the result is the same.
+    """
     try:
         text = chunk.decode("utf-8")
-        table = tomllib.loads(text, parse_float=Decimal)
+        table = (fast and fastparse.parse(text)) or tomllib.loads(text, parse_float=Decimal)
     except UnicodeDecodeError:
         raise ValueError("not UTF-8 text") from None
     except tomllib.TOMLDecodeError as problem:
@@ -227,13 +233,20 @@ def parse_entry(chunk: bytes) -> Entry:
     return entry
 
 
-def load(ledger: Ledger, *, use_cache: bool | None = None, progress: Callable[[int, int], None] | None = None) -> Books:
+def load(
+    ledger: Ledger,
+    *,
+    use_cache: bool | None = None,
+    fast: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> Books:
     """Read the journal and check every entry against the books before it; return the books.
 
     With the cache (see `ledger.cache`), only what was appended since the
     last load is read and checked. `progress(done, total)` hears about the
     bytes read when there are many. The books hold no entries: they read
     them from the journal when asked (`Books.entries`, `Books.entry`).
+    `fast=False` reads every block with tomllib (`verify` does).
     """
     use_cache = cache.enabled() if use_cache is None else use_cache
     settings = ledger.settings
@@ -241,18 +254,18 @@ def load(ledger: Ledger, *, use_cache: bool | None = None, progress: Callable[[i
     kept = cache.read(ledger.cache_dir, key) if use_cache else None
     if kept is not None:
         try:
-            return _load(ledger, kept, use_cache, progress)
+            return _load(ledger, kept, use_cache, fast, progress)
         except _Stale:
             pass
     return _load(ledger, cache.Snapshot(key, [], [], Books(settings.currency, settings.name, settings.manager)),
-                 use_cache, progress)  # fmt: skip
+                 use_cache, fast, progress)  # fmt: skip
 
 
 class _Stale(Exception):
     """The kept snapshot does not match the journal: read it from the start instead."""
 
 
-def _load(ledger: Ledger, kept: cache.Snapshot, keep: bool, progress) -> Books:
+def _load(ledger: Ledger, kept: cache.Snapshot, keep: bool, fast: bool, progress) -> Books:
     books, parts = kept.books, list(kept.parts)
     archive = JournalArchive(ledger, parts)  # sees the parts grow as the new entries are read
     books.archived(archive)
@@ -262,10 +275,10 @@ def _load(ledger: Ledger, kept: cache.Snapshot, keep: bool, progress) -> Books:
     states = {state.name: state for state in kept.files}
     for path, data, begin, stamp in changed:
         newest = path == files[-1]
-        for located in _blocks(ledger, path, data, begin, newest=newest):
+        for located in _blocks(ledger, path, data, begin, newest=newest, fast=fast):
             entry = located.entry
             try:
-                rules.check(books, entry)
+                rules.check(books, entry, hashed=True)  # parse_entry checked the hash
             except Refused as problem:
                 raise CorruptJournal(
                     f"{_rel(ledger, path)}: entry #{entry.id} (byte {located.offset}) breaks a rule: {problem}"
@@ -279,6 +292,7 @@ def _load(ledger: Ledger, kept: cache.Snapshot, keep: bool, progress) -> Books:
                 progress(done + located.offset + located.length - begin, total)
         done += len(data) - begin
         states[path.name] = cache.state(path.name, data, stamp)
+        books.archived(archive)  # what this file held is now the archive's: memory stays flat
     books.archived(archive)
     if keep and (changed or not kept.files):
         order = [path.name for path in files]
@@ -314,25 +328,31 @@ class JournalArchive:
 
     def __init__(self, ledger: Ledger, parts: list[cache.Part]) -> None:
         self.ledger, self.parts = ledger, parts
+        self._last: tuple[str, bytes, list[int]] | None = None  # the file an entry was last looked up in
 
     def entry(self, entry_id: int) -> Entry | None:
         index = bisect.bisect_right(self.parts, entry_id, key=lambda part: part.first) - 1
-        if index < 0:
+        if index < 0 or entry_id >= self.parts[index].first + self.parts[index].count:
             return None
         part = self.parts[index]
-        path = self.ledger.journal_dir / part.name
-        if entry_id >= part.first + part.count:
-            return None
-        blocks = _blocks(self.ledger, path, _read_bytes(path), 0, newest=False)
-        for located in itertools.islice(blocks, entry_id - part.first, None):
-            return self._same(located.entry, entry_id)
-        raise self._changed()
+        if self._last is None or self._last[0] != part.name:
+            data = _read_bytes(self.ledger.journal_dir / part.name)
+            self._last = (part.name, data, [match.start() for match in _HEADER.finditer(data)])
+        _, data, starts = self._last
+        number = entry_id - part.first
+        if number >= len(starts):
+            raise self._changed()
+        end = starts[number + 1] if number + 1 < len(starts) else len(data)
+        try:
+            return self._same(parse_entry(data[starts[number] : end], fast=True), entry_id)
+        except ValueError:
+            raise self._changed() from None
 
     def entries(self, count: int) -> list[Entry]:
         found: list[Entry] = []
         for part in self.parts:
             path = self.ledger.journal_dir / part.name
-            blocks = _blocks(self.ledger, path, _read_bytes(path), 0, newest=False)
+            blocks = _blocks(self.ledger, path, _read_bytes(path), 0, newest=False, fast=True)
             for located in itertools.islice(blocks, min(part.count, count - len(found))):
                 previous = found[-1].hash if found else model.GENESIS
                 found.append(self._same(located.entry, len(found) + 1, previous))

@@ -56,9 +56,9 @@ def count_parsed(monkeypatch) -> list[int]:
     calls = [0]
     real = journal.parse_entry
 
-    def counting(chunk):
+    def counting(chunk, **options):
         calls[0] += 1
-        return real(chunk)
+        return real(chunk, **options)
 
     monkeypatch.setattr(journal, "parse_entry", counting)
     return calls
