@@ -66,6 +66,14 @@ def _ledger(ctx: click.Context):
     return journal.open_ledger(journal.find(ctx.find_object(Options).ledger))
 
 
+def _books(ledger, **options):
+    """The ledger's books (see `journal.load`), with a progress bar if reading them takes long."""
+    from ledger import journal, render
+
+    with render.ReadProgress(f"reading {ledger.path.name}") as progress:
+        return journal.load(ledger, progress=progress, **options)
+
+
 @click.group(cls=FundGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--ledger",
@@ -160,7 +168,8 @@ def _record(build: Callable, *, dry_run: bool, as_json: bool, commit: bool) -> N
         except git.GitError as problem:
             problems.append(f"entry #{entry.id} is recorded but not committed ({problem}); `fundledger audit` lists it")
 
-    entry = journal.record(ledger, build, dry_run=dry_run, then=commit_entry)
+    with render.ReadProgress(f"reading {ledger.path.name}") as progress:
+        entry = journal.record(ledger, build, dry_run=dry_run, then=commit_entry, progress=progress)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
     if as_json:
@@ -391,7 +400,7 @@ def repair(yes: bool) -> None:
 
     ledger = _ledger(click.get_current_context())
     try:
-        journal.load(ledger)
+        _books(ledger)
     except TornWrite as torn:
         tail = journal.unfinished_tail(ledger, torn)
         name = str(Path(torn.path).relative_to(ledger.path))
@@ -445,7 +454,7 @@ def import_(csv_file: Path, mapping_file: Path, dry_run: bool, as_json: bool, no
     mapping = importer.load_mapping(mapping_file)
     rows = importer.read_rows(csv_file, mapping)
     with render.progress(len(rows), f"checking {csv_file.name}") as tick:
-        planned = importer.plan(journal.load(ledger), rows, mapping, csv_file.name, tick)
+        planned = importer.plan(_books(ledger), rows, mapping, csv_file.name, tick)
     refused = [p for p in planned if p.status == "refused"]
     if dry_run or refused:
         if as_json:
@@ -500,12 +509,12 @@ def output_options(command: Callable) -> Callable:
     @click.option("--pager", is_flag=True, help="Show a long report through a pager.")
     @functools.wraps(command)
     def wrapper(*args, as_of, fmt, html, svg, pager, **kwargs):
-        from ledger import journal, render
+        from ledger import render
 
         chosen = [f for f in (fmt, html and "html", svg and "svg") if f]
         if len(chosen) > 1:
             raise click.UsageError("choose one of --json, --csv, --html and --svg")
-        books = journal.load(_ledger(click.get_current_context()))
+        books = _books(_ledger(click.get_current_context()))
         if as_of:
             books = books.as_of(as_of)
         report = command(*args, books=books, as_of=as_of, **kwargs)
@@ -580,9 +589,8 @@ def export(fmt: str, as_of: dt.date | None, output: str | None) -> None:
       fundledger export --format csv --as-of 2025-03-31 > postings.csv
     """
     from ledger import export as exporting
-    from ledger import journal
 
-    books = journal.load(_ledger(click.get_current_context()))
+    books = _books(_ledger(click.get_current_context()))
     if as_of:
         books = books.as_of(as_of)
     text = exporting.export(books, fmt)
@@ -641,10 +649,9 @@ def verify(seal: str | None, as_json: bool) -> None:
       fundledger verify --seal 3f1e9a0c27b4
     """
     from ledger import audit as auditing
-    from ledger import journal
     from ledger.errors import Refused
 
-    books = journal.load(_ledger(click.get_current_context()), use_cache=False, fast=False)  # every byte, tomllib
+    books = _books(_ledger(click.get_current_context()), use_cache=False, fast=False)  # every byte, tomllib
     found = auditing.verify_seal(books, seal) if seal else None
     result = {"ok": True, "entries": books.count, "seal": books.seal}
     if seal:
@@ -676,7 +683,7 @@ def show(entry_id: int, as_json: bool) -> None:
     from ledger.errors import BadInput
 
     ledger = _ledger(click.get_current_context())
-    books = journal.load(ledger)
+    books = _books(ledger)
     entry = books.entry(entry_id)
     if entry is None:
         raise BadInput(f"there is no entry #{entry_id} (the newest is #{books.last_id})")

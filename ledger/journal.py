@@ -381,6 +381,7 @@ def record(
     *,
     dry_run: bool = False,
     then: Callable[[Entry, Path], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Entry:
     """Build an entry against the current books, check it, and append it; all under one lock.
 
@@ -390,7 +391,7 @@ def record(
     commit goes there, so commits come in the order of the entries).
     """
     with contextlib.nullcontext() if dry_run else _write_lock(ledger):
-        books = load(ledger)
+        books = load(ledger, progress=progress)
         entry = build(books).sealed(books.last_id + 1, books.seal)
         rules.check(books, entry)
         if not dry_run:
@@ -451,9 +452,9 @@ def next_file(files: list[tuple[str, int]], year: int, size: int) -> str:
 def _append(ledger: Ledger, entry: Entry) -> Path:
     files = ledger.journal_files()
     data = entry_bytes(entry)
-    existing = [(path.name, path.stat().st_size) for path in files]
-    target = ledger.journal_dir / next_file(existing, entry.recorded_at.year, len(data) + 2)
-    new_file = target not in files
+    newest = [(path.name, path.stat().st_size) for path in files[-1:]]  # only the newest file takes entries
+    target = ledger.journal_dir / next_file(newest, entry.recorded_at.year, len(data) + 2)
+    new_file = target not in files[-1:]
     try:
         fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     except OSError as problem:

@@ -540,6 +540,37 @@ def progress(total: int, label: str, *, at_least: int = 2000):
         yield lambda: bar.advance(task)
 
 
+class ReadProgress:
+    """A progress bar on stderr for a long read of the journal; it appears only when there is much to read.
+
+    Use as a context manager and pass it as `journal.load(progress=...)`,
+    which calls it with (bytes done, bytes to read).
+    """
+
+    def __init__(self, label: str, *, at_least: int = 4 * 1024 * 1024) -> None:
+        self.label, self.at_least = label, at_least
+        self._bar = None
+        self._task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if total < self.at_least:
+                return
+            from rich.progress import Progress
+
+            self._bar = Progress(console=console(stderr=True), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(self.label, total=total)
+        self._bar.update(self._task, completed=done, total=total)
+
+    def __enter__(self) -> ReadProgress:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
 def import_json(planned, *, dry_run: bool) -> dict[str, Any]:
     return {
         "dry_run": dry_run,
