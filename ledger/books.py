@@ -14,6 +14,7 @@ That keeps memory and the cache small however long the journal grows.
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -126,7 +127,10 @@ class Books:
         self._by_id: dict[int, Entry] | None = None
         self.balances: dict[Account, Decimal] = defaultdict(Decimal)
         # Net change of every asset account on each day, to check no envelope is ever negative on any day.
-        self.history: dict[Account, dict[dt.date, Decimal]] = defaultdict(dict)
+        # Only a backdated entry needs it, so books from a cache keep it pickled until then (`history`).
+        self._history: dict[Account, dict[dt.date, Decimal]] | None = defaultdict(dict)
+        self._history_blob = b""
+        self._history_new: list[tuple[Account, dt.date, Decimal]] = []  # changes not yet in the blob
         self.latest: dict[Account, dt.date] = {}  # the last day each asset account changed
         self.members: dict[str, Member] = {}
         self.pledges: dict[int, Pledge] = {}
@@ -166,17 +170,35 @@ class Books:
         self._entries, self._by_id, self._recent = None, None, []
         self._archive, self._archived = archive, self.count
 
+    @property
+    def history(self) -> dict[Account, dict[dt.date, Decimal]]:
+        if self._history is None:
+            self._history = defaultdict(dict, pickle.loads(self._history_blob))
+            for account, day, amount in self._history_new:
+                self._note_change(account, day, amount)
+            self._history_blob, self._history_new = b"", []
+        return self._history
+
+    def _note_change(self, account: Account, day: dt.date, amount: Decimal) -> None:
+        if self._history is None:
+            self._history_new.append((account, day, amount))
+        else:
+            days = self._history[account]
+            days[day] = days.get(day, ZERO) + amount
+
     def __getstate__(self) -> dict:
         """What a cache keeps: everything but the entries and the archive, which are the journal's."""
         state = dict(self.__dict__)
         state.update(_entries=None, _archive=None, _by_id=None, _recent=[], _archived=self.count)
-        state["balances"], state["history"] = dict(self.balances), dict(self.history)
+        state["balances"] = dict(self.balances)
+        if self._history is not None or len(self._history_new) > 10_000:
+            blob = pickle.dumps(dict(self.history), protocol=pickle.HIGHEST_PROTOCOL)
+            state.update(_history=None, _history_blob=blob, _history_new=[])
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.balances = defaultdict(Decimal, self.balances)
-        self.history = defaultdict(dict, self.history)
 
     def balance(self, account: Account) -> Decimal:
         return self.balances.get(account, ZERO)
@@ -229,8 +251,7 @@ class Books:
         for posting in entry.postings:
             self.balances[posting.account] += posting.amount
             if posting.account.startswith("assets:"):
-                days = self.history[posting.account]
-                days[entry.date] = days.get(entry.date, ZERO) + posting.amount
+                self._note_change(posting.account, entry.date, posting.amount)
                 self.latest[posting.account] = max(entry.date, self.latest.get(posting.account, entry.date))
         if entry.kind in ("pledge", "contribute"):
             member = self.members[entry.get("member")]
