@@ -39,11 +39,10 @@ MEMBERS = [
 EARMARKS = ["drones", "industrial-cooperation", "training", "spares"]
 
 
-def operations(rng: random.Random, n: int):
-    """Builders (books -> entry) in realistic proportions, with the date moving forward."""
-    start = dt.date(2024, 2, 1)
+def operations(rng: random.Random, n: int, start: dt.date = dt.date(2024, 2, 1), *, founding: bool = True):
+    """Builders (books -> entry) in realistic proportions, with the date moving forward from `start`."""
     per_day = max(5, n // 3000)  # any size spans about eight years
-    for member in MEMBERS:
+    for member in MEMBERS if founding else ():
         yield lambda b, m=member: fund.join(b, m, "co-lead" if m in ("United Kingdom", "Latvia") else "member",
                                             fund.Note(start, "Founding member", "benchmark"))  # fmt: skip
     pledges: list[tuple[int, str, str]] = []  # (pledge id, member, earmark) still worth paying against
@@ -103,7 +102,7 @@ def operations(rng: random.Random, n: int):
         elif roll >= 0.995:
 
             def build(b, n=note):
-                for entry in reversed(b.entries[-50:]):
+                for entry in (b.entry(i) for i in range(b.last_id, max(0, b.last_id - 50), -1)):
                     if entry.kind == "pay" and entry.id not in b.reversed_by:
                         packages.insert(0, entry.get("package"))  # owed again: paid off next
                         return fund.reverse(b, entry.id, "Paid twice by the bank", n)
@@ -116,10 +115,24 @@ def generate(path: Path, n: int, seed: int = 1, *, quiet: bool = False) -> Books
     """Create the ledger at `path` with `n` entries; return its books."""
     ledger = journal.init(path, "Benchmark fund", "EUR", "United Kingdom")
     books = Books("EUR", ledger.settings.name, ledger.settings.manager)
-    parts: dict[str, bytearray] = {}
-    rng = random.Random(seed)
-    for build in operations(rng, n):
-        if len(books.entries) == n:
+    return _write(ledger, books, operations(random.Random(seed), n), n, {}, quiet=quiet)
+
+
+def append(path: Path, n: int, seed: int = 2) -> int:
+    """Append `n` entries to the ledger at `path` as a `git pull` would: new bytes, the cache untouched."""
+    ledger = journal.open_ledger(path)
+    books = journal.load(ledger)
+    last = max(books.latest.values(), default=dt.date(2024, 2, 1))
+    files = ledger.journal_files()
+    parts = {files[-1].name: bytearray(files[-1].read_bytes())} if files else {}
+    steps = operations(random.Random(seed), n, last, founding=False)
+    _write(ledger, books, steps, books.count + n, parts, quiet=True)
+    return n
+
+
+def _write(ledger, books: Books, steps, n: int, parts: dict[str, bytearray], *, quiet: bool) -> Books:
+    for build in steps:
+        if books.count == n:
             break
         try:
             entry = build(books).sealed(books.last_id + 1, books.seal)
@@ -149,7 +162,7 @@ def main() -> None:
     files = sorted((args.path / journal.JOURNAL_DIR).iterdir())
     size = sum(f.stat().st_size for f in files)
     print(
-        f"{len(books.entries):,} entries, {size:,} bytes in {len(files)} files at {args.path}, "
+        f"{books.count:,} entries, {size:,} bytes in {len(files)} files at {args.path}, "
         f"written in {time.perf_counter() - began:.1f} s"
     )
 

@@ -24,12 +24,14 @@ does not match is ignored. A ledger folder copied from elsewhere with its
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
 import pickle
 import secrets
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,8 +130,18 @@ def write(folder: Path, snapshot: Snapshot) -> None:
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise
+        _sweep(folder)
     except OSError:
         return
+
+
+def _sweep(folder: Path) -> None:
+    """Remove what writers killed half-way left behind (a minute old: no live writer is still on it)."""
+    old = time.time() - 60
+    for leftover in folder.glob(".books-*"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < old:
+                leftover.unlink()
 
 
 def _sign(key: bytes, payload: bytes) -> bytes:

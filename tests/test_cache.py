@@ -8,6 +8,7 @@ import pickle
 import random
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,13 @@ def test_a_backdated_entry_is_checked_against_every_day_the_cache_has_not_seen(e
     )
     with pytest.raises(LedgerError, match=re.escape("unallocated cash is €2,000,000.00 from 2024-04-01 on")):
         rules.check(books, backdated)  # 12M today, but May would go to -3M (2M left of 10M after 8M)
+
+
+def test_what_a_killed_cache_writer_left_is_swept(grown):
+    stale, fresh_one = grown.cache_dir / ".books-killed", grown.cache_dir / ".books-writing"
+    for leftover in (stale, fresh_one):
+        leftover.write_bytes(b"half a cache")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    (grown.cache_dir / cache.CACHE_FILE).unlink()
+    journal.load(grown)
+    assert not stale.exists() and fresh_one.exists()  # a minute old at least, so no live writer's
