@@ -13,6 +13,7 @@ That keeps memory and the cache small however long the journal grows.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import pickle
 from collections import defaultdict
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-from ledger import model
+from ledger import model, money
 from ledger.model import Account, Entry
 
 ZERO = Decimal(0)
@@ -48,6 +49,15 @@ class Member:
 
 @dataclass
 class Pledge:
+    """A pledge, followed in the fund's currency (its value when made) and in its own currency.
+
+    For a pledge in the fund's currency the two are the same. For one in
+    another currency, `split` and `received` are what the receivable holds and
+    has been relieved of in the fund's currency, while `original_split` and
+    `original_received` count the pledge's own currency: what is outstanding
+    on a pound pledge is pounds.
+    """
+
     id: int
     member: str
     year: int
@@ -56,11 +66,36 @@ class Pledge:
     split: dict[str | None, Decimal]  # earmark (None: not earmarked) -> amount
     received: dict[str | None, Decimal] = field(default_factory=dict)
     reversed_by: int | None = None
+    currency: str = ""  # the pledge's own currency
+    rate: Decimal | None = None  # fund currency per unit of `currency`, when it is another
+    original_split: dict[str | None, Decimal] = field(default_factory=dict)
+    original_received: dict[str | None, Decimal] = field(default_factory=dict)
+
+    @property
+    def foreign(self) -> bool:
+        return self.rate is not None
 
     def outstanding(self, earmark: str | None) -> Decimal:
         if self.reversed_by is not None:
             return ZERO
         return self.split.get(earmark, ZERO) - self.received.get(earmark, ZERO)
+
+    def original_outstanding(self, earmark: str | None) -> Decimal:
+        if self.reversed_by is not None:
+            return ZERO
+        return self.original_split.get(earmark, ZERO) - self.original_received.get(earmark, ZERO)
+
+    @property
+    def original_amount(self) -> Decimal:
+        return sum(self.original_split.values(), ZERO)
+
+    @property
+    def total_original_received(self) -> Decimal:
+        return sum(self.original_received.values(), ZERO)
+
+    @property
+    def total_original_outstanding(self) -> Decimal:
+        return sum((self.original_outstanding(earmark) for earmark in self.original_split), ZERO)
 
     @property
     def total_received(self) -> Decimal:
@@ -133,10 +168,15 @@ class Books:
         self._history_new: list[tuple[Account, dt.date, Decimal]] = []  # changes not yet in the blob
         self.latest: dict[Account, dt.date] = {}  # the last day each asset account changed
         self.members: dict[str, Member] = {}
-        self.pledges: dict[int, Pledge] = {}
-        self.packages: dict[str, Package] = {}
+        # Books from a cache keep these pickled until something reads them (`_kept`): most commands
+        # touch few of them, and unpickling thousands of pledges and packages is most of a warm start.
+        self._pledges: dict[int, Pledge] | None = {}
+        self._packages: dict[str, Package] | None = {}
+        self._kept: dict[str, bytes] = {}
         self.earmarks: dict[str, Earmark] = {}
         self.reversed_by: dict[int, int] = {}
+        # Exchange rates recorded with `rate`: currency -> [(date, rate, entry id)], in date order.
+        self.rates: dict[str, list[tuple[dt.date, Decimal, int]]] = {}
 
     # --- reading ---------------------------------------------------------
 
@@ -179,6 +219,18 @@ class Books:
             self._history_blob, self._history_new = b"", []
         return self._history
 
+    @property
+    def pledges(self) -> dict[int, Pledge]:
+        if self._pledges is None:
+            self._pledges = pickle.loads(self._kept.pop("pledges"))
+        return self._pledges
+
+    @property
+    def packages(self) -> dict[str, Package]:
+        if self._packages is None:
+            self._packages = pickle.loads(self._kept.pop("packages"))
+        return self._packages
+
     def _note_change(self, account: Account, day: dt.date, amount: Decimal) -> None:
         if self._history is None:
             self._history_new.append((account, day, amount))
@@ -194,6 +246,13 @@ class Books:
         if self._history is not None or len(self._history_new) > 10_000:
             blob = pickle.dumps(dict(self.history), protocol=pickle.HIGHEST_PROTOCOL)
             state.update(_history=None, _history_blob=blob, _history_new=[])
+        kept = dict(self._kept)
+        for name in ("pledges", "packages"):
+            loaded = self.__dict__["_" + name]
+            if loaded is not None:
+                kept[name] = pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL)
+            state["_" + name] = None
+        state["_kept"] = kept
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -227,6 +286,12 @@ class Books:
             running += changes[when]
             lowest = min(lowest, running)
         return lowest
+
+    def rate_on(self, currency: str, day: dt.date) -> tuple[Decimal, int] | None:
+        """The rate of `currency` recorded for `day` or the latest day before it, and the entry that records it."""
+        rates = self.rates.get(currency, [])
+        index = bisect.bisect_right(rates, day, key=lambda known: known[0]) - 1
+        return (rates[index][1], rates[index][2]) if index >= 0 else None
 
     def member(self, name: str) -> Member | None:
         """Find a member by its name or account slug, ignoring case ('latvia', 'United kingdom')."""
@@ -308,6 +373,7 @@ class Books:
             if posting.account.startswith(model.RECEIVABLE + ":"):
                 split[_earmark_of_receivable(posting.account)] = posting.amount
                 self._note_earmark(_earmark_of_receivable(posting.account), entry)
+        currency, rate = original_of(entry) or (self.currency, None)
         self.pledges[entry.id] = Pledge(
             id=entry.id,
             member=entry.get("member"),
@@ -315,16 +381,34 @@ class Books:
             date=entry.date,
             amount=sum(split.values(), ZERO),
             split=split,
+            currency=currency,
+            rate=rate,
+            original_split=original_parts(entry, split) if rate is not None else dict(split),
         )
 
     def _apply_contribute(self, entry: Entry) -> None:
         pledge = self.pledges.get(entry.get("pledge")) if entry.get("pledge") else None
+        relieved: dict[str | None, Decimal] = {}
         for posting in entry.postings:
             if posting.account.startswith(model.EARMARKED + ":"):
                 self._note_earmark(posting.account.rsplit(":", 1)[1], entry)
             if pledge and posting.account.startswith(model.RECEIVABLE + ":"):
-                earmark = _earmark_of_receivable(posting.account)
-                pledge.received[earmark] = pledge.received.get(earmark, ZERO) - posting.amount
+                relieved[_earmark_of_receivable(posting.account)] = -posting.amount
+        if pledge:
+            self._settle(pledge, entry, relieved, 1)
+
+    def _settle(self, pledge: Pledge, entry: Entry, relieved: dict[str | None, Decimal], sign: int) -> None:
+        """Count a receipt against `pledge` (sign 1), or take it back (sign -1, its reversal)."""
+        given = original_parts(entry, relieved) if pledge.foreign else relieved
+        for earmark, amount in relieved.items():
+            pledge.received[earmark] = pledge.received.get(earmark, ZERO) + sign * amount
+        for earmark, amount in given.items():
+            pledge.original_received[earmark] = pledge.original_received.get(earmark, ZERO) + sign * amount
+
+    def _apply_rate(self, entry: Entry) -> None:
+        known = self.rates.setdefault(entry.get("currency"), [])
+        known.append((entry.date, Decimal(entry.get("rate")), entry.id))
+        known.sort(key=lambda rate: (rate[0], rate[2]))
 
     def _apply_earmark(self, entry: Entry) -> None:
         self._note_earmark(entry.get("earmark"), entry, entry.get("purpose", ""))
@@ -354,11 +438,12 @@ class Books:
                 (p.amount for p in original.postings if p.amount > 0), ZERO
             )
         elif original.kind == "contribute" and original.get("pledge"):
-            pledge = self.pledges[original.get("pledge")]
-            for posting in original.postings:
-                if posting.account.startswith(model.RECEIVABLE + ":"):
-                    earmark = _earmark_of_receivable(posting.account)
-                    pledge.received[earmark] += posting.amount
+            relieved = {
+                _earmark_of_receivable(p.account): -p.amount
+                for p in original.postings
+                if p.account.startswith(model.RECEIVABLE + ":")
+            }
+            self._settle(self.pledges[original.get("pledge")], original, relieved, -1)
 
     def _apply_repair(self, entry: Entry) -> None:
         """A repair moves no money; it only records that an unfinished write was cut."""
@@ -378,6 +463,26 @@ def replay(currency: str, entries: Iterable[Entry], name: str = "", manager: str
     for entry in entries:
         books.apply(entry)
     return books
+
+
+def original_of(entry: Entry) -> tuple[str, Decimal] | None:
+    """(currency, rate) of an entry given or pledged in another currency than the fund's, else None."""
+    if not entry.get("original_currency"):
+        return None
+    return entry.get("original_currency"), Decimal(entry.get("rate"))
+
+
+def original_parts(entry: Entry, parts: dict[str | None, Decimal]) -> dict[str | None, Decimal]:
+    """How an entry in another currency splits its original amount over `parts`' earmarks.
+
+    Named earmarks carry their amount in the entry's `split`; the part that
+    is not earmarked (None) takes the rest of `original_amount`.
+    """
+    currency = entry.get("original_currency")
+    named = {e: money.parse_stored(a, currency) for e, a in (entry.get("split") or {}).items()}
+    total = money.parse_stored(entry.get("original_amount"), currency)
+    rest = total - sum(named.values(), ZERO)
+    return {e: named[e] if e is not None else rest for e in parts if e is None or e in named}
 
 
 def receivable_parts(account: Account) -> tuple[str, str | None]:

@@ -34,6 +34,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ledger.books import Books
 
@@ -45,8 +46,7 @@ _TAIL_BYTES = 4096
 _CODE = [Path(__file__).with_name(name) for name in ("books.py", "model.py", "cache.py")]
 
 
-@dataclass(frozen=True)
-class FileState:
+class FileState(NamedTuple):  # tuples: thousands of them unpickle fast
     """How much of a journal file was read, and how to tell it is still the same."""
 
     name: str
@@ -56,8 +56,7 @@ class FileState:
     tail: bytes  # SHA-256 of the last (up to) 4 KiB of them
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(NamedTuple):
     """A journal file's entries: ids `first` to `first + count - 1`."""
 
     name: str

@@ -260,17 +260,23 @@ def member_leave(name: str, note):
 @click.argument("amount")
 @click.option("--year", type=int, required=True, help="The year the pledge is for.")
 @click.option("--split", "splits", multiple=True, metavar="EARMARK=AMOUNT", help="Part of the pledge for a purpose.")
+@click.option("--rate", "rate_text", metavar="RATE", help="For an amount in another currency: the rate to use.")
 @recording
-def pledge(member_name: str, amount: str, year: int, splits: tuple[str, ...], note):
+def pledge(member_name: str, amount: str, year: int, splits: tuple[str, ...], rate_text: str | None, note):
     """Record MEMBER's promise to give AMOUNT for a year, optionally split by earmark.
+
+    An AMOUNT in another currency (£10M, 25M NOK) is valued at the rate
+    recorded for the pledge's date (see `rate`) or at --rate, and the pledge
+    is followed in that currency.
 
     \b
     Example:
       fundledger pledge Latvia 30M --year 2025 --split drones=20M --split industrial-cooperation=10M
+      fundledger pledge "United Kingdom" £10M --year 2025 --date 2025-02-10
     """
     from ledger import fund
 
-    return lambda books: fund.pledge(books, member_name, amount, year, splits, note)
+    return lambda books: fund.pledge(books, member_name, amount, year, splits, note, rate_text=rate_text)
 
 
 @main.command()
@@ -278,22 +284,53 @@ def pledge(member_name: str, amount: str, year: int, splits: tuple[str, ...], no
 @click.argument("amount")
 @click.option("--pledge", "pledge_id", type=int, default=None, metavar="ID", help="The pledge this settles.")
 @click.option("--split", "splits", multiple=True, metavar="EARMARK=AMOUNT", help="Earmark part of the money.")
+@click.option("--rate", "rate_text", metavar="RATE", help="For an amount in another currency: the rate to use.")
 @recording
-def contribute(member_name: str, amount: str, pledge_id: int | None, splits: tuple[str, ...], note):
+def contribute(
+    member_name: str, amount: str, pledge_id: int | None, splits: tuple[str, ...], rate_text: str | None, note
+):
     """Record money received from MEMBER.
 
     Against a pledge, the cash goes to the pledge's earmarks pro rata to what
     is outstanding (or as --split says); without one, to unallocated cash
     (or to the earmarks --split names).
 
+    An AMOUNT in another currency (£10M, 25M NOK) is booked in the fund's
+    currency at the rate recorded for its date (see `rate`) or at --rate,
+    rounded once to the cent; the entry keeps the amount as given. Against a
+    pledge in that currency, the difference from the pledge's value is an
+    exchange gain or loss.
+
     \b
     Example:
       fundledger contribute Latvia 30M --pledge 4 --date 2025-02-01 --memo "Treasury transfer LV-2025-001"
       fundledger contribute "United Kingdom" "€5,000,000" --date 2025-02-10
+      fundledger contribute "United Kingdom" £10M --date 2025-02-10 --rate 1.1850
     """
     from ledger import fund
 
-    return lambda books: fund.contribute(books, member_name, amount, note, pledge_id=pledge_id, splits=splits)
+    return lambda books: fund.contribute(
+        books, member_name, amount, note, pledge_id=pledge_id, splits=splits, rate_text=rate_text
+    )
+
+
+@main.command()
+@click.argument("currency", metavar="CURRENCY")
+@click.argument("rate_text", metavar="RATE")
+@recording
+def rate(currency: str, rate_text: str, note):
+    """Record what one unit of CURRENCY is worth in the fund's currency, from --date on.
+
+    Money given or pledged in CURRENCY on that date or later (until the next
+    rate) is converted at RATE. Cite where the rate comes from with --source.
+
+    \b
+    Example:
+      fundledger rate GBP 1.1850 --date 2025-02-10 --source "ECB reference rate"
+    """
+    from ledger import fund
+
+    return lambda books: fund.rate(books, currency.upper(), rate_text, note)
 
 
 @main.command()

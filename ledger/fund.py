@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ledger import model, money
+from ledger import exchange, model, money
 from ledger.books import ZERO, Books
 from ledger.errors import BadInput, Refused
 from ledger.model import Entry, Posting
@@ -48,9 +48,37 @@ def leave(books: Books, name: str, note: Note) -> Entry:
     return _entry(note, "leave", member=_known_or_new(books, name))
 
 
-def pledge(books: Books, member: str, amount: str, year: int, splits: Sequence[str], note: Note) -> Entry:
-    """A promise to give: receivable per earmark of the split, the rest not earmarked."""
+def rate(books: Books, currency: str, text: str, note: Note) -> Entry:
+    """An exchange rate: what one unit of `currency` is worth in the fund's currency from `note.date` on."""
+    money.check_currency(currency)
+    if currency == books.currency:
+        raise BadInput(f"{currency} is this fund's own currency; a rate is for another currency")
+    return _entry(note, "rate", currency=currency, rate=str(money.parse_rate(text)))
+
+
+def pledge(
+    books: Books,
+    member: str,
+    amount: str,
+    year: int,
+    splits: Sequence[str],
+    note: Note,
+    *,
+    rate_text: str | None = None,
+) -> Entry:
+    """A promise to give: receivable per earmark of the split, the rest not earmarked.
+
+    In another currency (`£10M`) the receivable is its value at the rate of
+    the pledge's day (or `rate_text`), and the pledge is followed in pounds.
+    """
     who = _member(books, member)
+    foreign = _foreign(books, amount, note, rate_text)
+    if foreign:
+        currency, rate_used = foreign
+        parts = _parts_given(money.parse_amount(amount, currency), parse_splits(splits, currency), "pledge")
+        postings = exchange.pledge(who.slug, parts, rate_used, books.currency)
+        data = {"member": who.name, "year": year, **_original(parts, currency, rate_used)}
+        return _entry(note, "pledge", postings, **data)
     total = money.parse_amount(amount, books.currency)
     parts = parse_splits(splits, books.currency)
     rest = total - _sum(parts.values(), total, "pledge")
@@ -65,10 +93,47 @@ def pledge(books: Books, member: str, amount: str, year: int, splits: Sequence[s
 
 
 def contribute(
-    books: Books, member: str, amount: str, note: Note, *, pledge_id: int | None = None, splits: Sequence[str] = ()
+    books: Books,
+    member: str,
+    amount: str,
+    note: Note,
+    *,
+    pledge_id: int | None = None,
+    splits: Sequence[str] = (),
+    rate_text: str | None = None,
 ) -> Entry:
-    """Money received. Against a pledge it settles the pledge's parts; otherwise it is income."""
+    """Money received. Against a pledge it settles the pledge's parts; otherwise it is income.
+
+    In another currency (`£10M`) it is booked at the rate of its day (or
+    `rate_text`), keeping the amount as given; against a pledge in that
+    currency the difference from the pledge's value is an exchange gain or loss.
+    """
     who = _member(books, member)
+    promised = books.pledges.get(pledge_id) if pledge_id is not None else None
+    foreign = _foreign(books, amount, note, rate_text)
+    if promised is not None and promised.foreign and not foreign:
+        raise BadInput(
+            f"pledge #{pledge_id} is in {promised.currency}: write the amount in it, "
+            f"such as {money.format_money(promised.total_original_outstanding, promised.currency)}"
+        )
+    if foreign:
+        currency, rate_used = foreign
+        total = money.parse_amount(amount, currency)
+        named = parse_splits(splits, currency)
+        if promised is None and pledge_id is not None:
+            raise Refused(f"#{pledge_id} is not a pledge")
+        if promised is None:
+            parts = _parts_given(total, named, "contribution")
+            postings = exchange.gift(who.slug, parts, rate_used, books.currency)
+        else:
+            if promised.member != who.name:
+                raise Refused(f"pledge #{pledge_id} is {promised.member}'s, not {who.name}'s")
+            if promised.currency != currency:
+                raise BadInput(f"pledge #{pledge_id} is in {promised.currency}, not {currency}")
+            parts = _against_pledge_in(promised, total, named)
+            postings = exchange.receipt(who.slug, promised, parts, rate_used, books.currency)
+        data = {"member": who.name, **({"pledge": pledge_id} if pledge_id is not None else {})}
+        return _entry(note, "contribute", postings, **data, **_original(parts, currency, rate_used))
     total = money.parse_amount(amount, books.currency)
     parts = parse_splits(splits, books.currency)
     if pledge_id is None:
@@ -211,6 +276,70 @@ def _against_pledge(
             "(record the excess as a contribution of its own, without --pledge)"
         )
     return money.allocate(total, outstanding, books.currency)
+
+
+def _foreign(books: Books, amount: str, note: Note, rate_text: str | None) -> tuple[str, Decimal] | None:
+    """(currency, rate) when `amount` is written in another currency than the fund's; None when it is not."""
+    given, _ = money.split_currency(amount)
+    if given is None or given == books.currency:
+        if rate_text is not None:
+            raise BadInput(
+                f"--rate is for an amount in another currency (such as £10M); this one is in {books.currency}"
+            )
+        return None
+    if rate_text is not None:
+        return given, money.parse_rate(rate_text)
+    known = books.rate_on(given, note.date)
+    if known is None:
+        raise Refused(
+            f"no {given} rate on or before {note.date}: record one with "
+            f"`fundledger rate {given} RATE --date {note.date}`, or give --rate"
+        )
+    return given, known[0]
+
+
+def _parts_given(total: Decimal, named: dict[str | None, Decimal], what: str) -> dict[str | None, Decimal]:
+    rest = total - _sum(named.values(), total, what)
+    return {**named, **({None: rest} if rest else {})}
+
+
+def _against_pledge_in(promised, total: Decimal, named: dict[str | None, Decimal]) -> dict[str | None, Decimal]:
+    """How a receipt in a pledge's own currency settles its parts: as `--split` says, else pro rata."""
+    currency = promised.currency
+    if named:
+        for earmark in named:
+            if earmark not in promised.original_split:
+                raise BadInput(
+                    f"pledge #{promised.id} has no {earmark} part (it has {_parts(promised.original_split)})"
+                )
+        if sum(named.values(), ZERO) != total:
+            raise BadInput(
+                f"--split adds up to {money.format_money(sum(named.values(), ZERO), currency)}, "
+                f"the receipt is {money.format_money(total, currency)}"
+            )
+        return named
+    outstanding = {
+        e: promised.original_outstanding(e) for e in promised.original_split if promised.original_outstanding(e) > 0
+    }
+    left = sum(outstanding.values(), ZERO)
+    if total > left:
+        raise Refused(
+            f"pledge #{promised.id} of {promised.member} has {money.format_money(left, currency)} outstanding; "
+            f"receipt of {money.format_money(total, currency)} exceeds it "
+            "(record the excess as a contribution of its own, without --pledge)"
+        )
+    return money.allocate(total, outstanding, currency)
+
+
+def _original(parts: dict[str | None, Decimal], currency: str, rate_used: Decimal) -> dict[str, object]:
+    """The fields that keep what was given as it was given: the amount, its currency, the rate, the named parts."""
+    named = {e: money.to_text(a, currency) for e, a in parts.items() if e is not None}
+    return {
+        **({"split": named} if named else {}),
+        "original_amount": money.to_text(sum(parts.values(), ZERO), currency),
+        "original_currency": currency,
+        "rate": str(rate_used),
+    }
 
 
 def _entry(note: Note, kind: str, postings: Sequence[Posting] = (), **data: object) -> Entry:

@@ -29,21 +29,25 @@ GENESIS = "0" * 64  # the `prev` of the first entry
 # Kinds of entry, and the fields each carries besides the common ones.
 # A field is (name, type, required).
 MEMBERSHIP_KINDS = ("join", "apply", "approve", "leave")
+# Money given or pledged in another currency than the fund's: the amount as given, its currency, and the
+# rate (fund currency per unit) it was converted at. The postings are in the fund's currency.
+ORIGINAL_FIELDS = (("original_amount", str, False), ("original_currency", str, False), ("rate", str, False))
 KIND_FIELDS: dict[str, tuple[tuple[str, type, bool], ...]] = {
     "join": (("member", str, True), ("role", str, True)),
     "apply": (("member", str, True),),
     "approve": (("member", str, True), ("by", str, False), ("decision", str, False)),
     "leave": (("member", str, True),),
-    "pledge": (("member", str, True), ("year", int, True), ("split", dict, False)),
-    "contribute": (("member", str, True), ("pledge", int, False)),
+    "pledge": (("member", str, True), ("year", int, True), ("split", dict, False), *ORIGINAL_FIELDS),
+    "contribute": (("member", str, True), ("pledge", int, False), ("split", dict, False), *ORIGINAL_FIELDS),
     "earmark": (("earmark", str, True), ("purpose", str, False)),
     "package": (("package", str, True),),
     "pay": (("package", str, True), ("supplier", str, False)),
     "reverse": (("reverses", int, True), ("reason", str, True)),
     "repair": (("file", str, True), ("offset", int, True), ("removed_bytes", int, True), ("removed_sha256", str, True)),
+    "rate": (("currency", str, True), ("rate", str, True)),
 }
 # Kinds that record an event about the fund, not a movement of money.
-NO_POSTING_KINDS = (*MEMBERSHIP_KINDS, "repair")
+NO_POSTING_KINDS = (*MEMBERSHIP_KINDS, "repair", "rate")
 KINDS = tuple(KIND_FIELDS)
 COMMON_FIELDS = ("id", "date", "recorded_at", "kind", "memo", "source", "postings", "prev", "hash")
 
@@ -54,6 +58,13 @@ COMMITTED = "assets:fund:committed"
 RECEIVABLE = "assets:receivable"
 CONTRIBUTIONS = "income:contributions"
 PACKAGE_EXPENSES = "expenses:packages"
+# What receipts against a pledge in another currency gain (credit) or lose (debit) against the
+# pledge's value in the fund's currency on the day it was made.
+EXCHANGE = "income:exchange-differences"
+
+
+def exchange(slug: str) -> Account:
+    return f"{EXCHANGE}:{slug}"
 
 
 def earmarked(earmark: str) -> Account:
@@ -213,6 +224,8 @@ def subject(entry: Entry) -> str:
         return f"{data['member']} by {data.get('by') or data.get('decision')}"
     if entry.kind == "contribute" and data.get("pledge"):
         return f"{data['member']} against pledge #{data['pledge']}"
+    if entry.kind == "rate":
+        return f"{data['currency']} at {data['rate']}"
     if entry.kind == "pay" and data.get("supplier"):
         return f"{data['package']} to {data['supplier']}"
     return str(data.get("member") or data.get("package") or data.get("earmark") or "")

@@ -9,7 +9,7 @@ pro rata and gives the leftover cents out explicitly.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 
 from ledger.errors import BadInput
 
@@ -182,6 +182,70 @@ def allocate(total: Decimal, weights: dict[str, Decimal], currency: str) -> dict
     if left != 0:  # only when total exceeds the weights; callers refuse that first
         raise ValueError("allocation could not place every cent")
     return {key: share for key, share in shares.items() if share > 0}
+
+
+# An exchange rate: how many units of the fund's currency one unit of another is worth.
+_RATE = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,12})?", re.ASCII)
+
+
+def parse_rate(text: str) -> Decimal:
+    """Read an exchange rate such as 1.1850 or 0.0921: a positive plain decimal, at most 12 places."""
+    if not isinstance(text, str):
+        raise TypeError(f"rates are read from text, not {type(text).__name__}")
+    if not _RATE.fullmatch(text.strip()):
+        raise BadInput(f"cannot read rate {text!r}: write it as a plain decimal such as 1.1850 (a dot, no sign)")
+    rate = Decimal(text.strip())
+    if rate <= 0:
+        raise BadInput(f"rate {text!r} must be more than zero")
+    return rate
+
+
+def convert(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
+    """`amount` times `rate`, rounded once, half to even, to `currency`'s places: the one rounding of a conversion."""
+    if not isinstance(amount, Decimal) or not isinstance(rate, Decimal):
+        raise TypeError("money and rates are Decimal, never float")
+    with localcontext() as exact:
+        exact.prec = 80  # the product is exact before its one rounding
+        return (amount * rate).quantize(Decimal(1).scaleb(-places(currency)), rounding=ROUND_HALF_EVEN)
+
+
+def share(whole: Decimal, part: Decimal, of: Decimal, currency: str) -> Decimal:
+    """`whole * part / of`, rounded once, half to even, to `currency`'s places (`whole` when `part` is all of it)."""
+    if part == of:
+        return whole
+    with localcontext() as exact:
+        exact.prec = 80
+        return (whole * part / of).quantize(Decimal(1).scaleb(-places(currency)), rounding=ROUND_HALF_EVEN)
+
+
+def split_currency(text: str) -> tuple[str | None, str]:
+    """The currency an amount is written in (from its symbol or code), if any, and the amount without it."""
+    given, rest = _strip_currency(text.strip())
+    return given, rest.strip()
+
+
+def prorate(total: Decimal, weights: dict, currency: str) -> dict:
+    """Split `total` in proportion to `weights` (which may be in another currency), exact to the cent.
+
+    Like `allocate`, shares are rounded down and the cents left over go to
+    the largest remainders, but a share may exceed its weight (a pound
+    weight may carry more than a pound of euros).
+    """
+    whole = sum(weights.values(), Decimal(0))
+    if whole <= 0:
+        raise ValueError("cannot prorate against nothing")
+    quantum = Decimal(1).scaleb(-places(currency))
+    with localcontext() as exact:
+        exact.prec = 80
+        shares_exact = {key: total * weight / whole for key, weight in weights.items()}
+    shares = {key: value.quantize(quantum, rounding=ROUND_DOWN) for key, value in shares_exact.items()}
+    left = total - sum(shares.values(), Decimal(0))
+    for key in sorted(weights, key=lambda key: shares_exact[key] - shares[key], reverse=True):
+        if left <= 0:
+            break
+        shares[key] += quantum
+        left -= quantum
+    return shares
 
 
 def _strip_currency(text: str) -> tuple[str | None, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from ledger import model, money
+from ledger import exchange, model, money
 from ledger.books import ZERO, Books, receivable_parts
 from ledger.errors import BadInput, Refused
 from ledger.model import Entry
@@ -171,6 +171,80 @@ def check_pledge(books: Books, entry: Entry) -> None:
                 )
 
 
+def check_rate(books: Books, entry: Entry) -> None:
+    """A rate is for a known currency other than the fund's, and more than zero."""
+    if entry.kind != "rate":
+        return
+    currency = entry.get("currency")
+    if currency not in money.PLACES:
+        raise Refused(f"unknown currency {currency!r}: use an ISO 4217 code such as GBP, NOK or PLN")
+    if currency == books.currency:
+        raise Refused(f"{currency} is this fund's own currency; a rate is for another currency")
+    _stored_rate(entry)
+
+
+def check_conversion(books: Books, entry: Entry) -> None:
+    """Money given or pledged in another currency is booked at exactly its conversion, and stays in it."""
+    if entry.kind not in ("pledge", "contribute"):
+        return
+    promised = books.pledges.get(entry.get("pledge")) if entry.kind == "contribute" and entry.get("pledge") else None
+    fields = [entry.get(name) for name in ("original_amount", "original_currency", "rate")]
+    if not any(fields):
+        if promised is not None and promised.foreign:
+            raise Refused(
+                f"pledge #{promised.id} is in {promised.currency}; a receipt against it is in {promised.currency} too"
+            )
+        return
+    if not all(fields):
+        raise Refused("an entry in another currency needs its original_amount, original_currency and rate")
+    currency = entry.get("original_currency")
+    if currency not in money.PLACES or currency == books.currency:
+        raise Refused(f"{currency!r} is not another currency this fund can take")
+    rate = _stored_rate(entry)
+    try:
+        total = money.parse_stored(entry.get("original_amount"), currency)
+        named = {e: money.parse_stored(a, currency) for e, a in (entry.get("split") or {}).items()}
+    except ValueError as problem:
+        raise Refused(str(problem)) from None
+    if total <= 0 or any(a <= 0 for a in named.values()) or sum(named.values(), ZERO) > total:
+        raise Refused(f"the amounts given in {currency} must be more than zero and the split within the total")
+    rest = total - sum(named.values(), ZERO)
+    parts = {**named, **({None: rest} if rest else {})}
+    slug = model.slug(entry.get("member"))
+    if entry.kind == "pledge":
+        expected = exchange.pledge(slug, parts, rate, books.currency)
+    elif promised is None:
+        expected = exchange.gift(slug, parts, rate, books.currency)
+    else:
+        if promised.currency != currency:
+            raise Refused(
+                f"pledge #{promised.id} is in {promised.currency}; a receipt against it cannot be in {currency}"
+            )
+        for earmark in parts:
+            if earmark not in promised.original_split:
+                raise Refused(f"pledge #{promised.id} has no {earmark or 'unearmarked'} part")
+        expected = exchange.receipt(slug, promised, parts, rate, books.currency)
+    if _key(expected) != _key(entry.postings):
+        raise Refused(
+            f"the postings are not the conversion of {money.format_money(total, currency)} at {rate}: "
+            f"expected {', '.join(f'{p.account} {money.to_text(p.amount, p.currency)}' for p in expected)}"
+        )
+
+
+def _key(postings) -> list:
+    return sorted((p.account, p.amount, p.currency) for p in postings)
+
+
+def _stored_rate(entry: Entry) -> Decimal:
+    try:
+        rate = money.parse_rate(entry.get("rate"))
+    except BadInput as problem:
+        raise Refused(str(problem)) from None
+    if str(rate) != entry.get("rate"):
+        raise Refused(f"rate {entry.get('rate')!r} is not written as a plain decimal")
+    return rate
+
+
 def check_package(books: Books, entry: Entry) -> None:
     """A package has a name of its own; payments go to an open package, on or after its date."""
     if entry.kind == "package":
@@ -246,6 +320,8 @@ RULES = (
     check_active_member,
     check_pledge,
     check_package,
+    check_rate,
+    check_conversion,
     check_accounts,
     check_kind,
     check_envelopes,
@@ -286,7 +362,7 @@ def _known_account(books: Books, entry: Entry, account: str) -> bool:
         return len(parts) == 3 and package_known(parts[2])
     if account.startswith(model.RECEIVABLE + ":"):
         return len(parts) in (3, 4) and parts[2] in members and (len(parts) == 3 or _is_key(parts[3]))
-    if account.startswith(model.CONTRIBUTIONS + ":"):
+    if account.startswith((model.CONTRIBUTIONS + ":", model.EXCHANGE + ":")):
         return len(parts) == 3 and parts[2] in members
     return False
 
@@ -301,6 +377,8 @@ def _allowed(books: Books, entry: Entry) -> tuple[tuple[str, ...], tuple[str, ..
         return (model.receivable(who),), (model.contributions(who),)
     if kind == "contribute":
         source = model.receivable(who) if entry.get("pledge") else model.contributions(who)
+        if entry.get("pledge") and entry.get("original_currency"):  # an exchange loss is a debit, a gain a credit
+            return (*envelopes, model.exchange(who)), (source, model.exchange(who))
         return envelopes, (source,)
     if kind == "earmark":
         return (model.earmarked(entry.get("earmark")),), envelopes

@@ -251,3 +251,13 @@ def test_what_a_killed_cache_writer_left_is_swept(grown):
     (grown.cache_dir / cache.CACHE_FILE).unlink()
     journal.load(grown)
     assert not stale.exists() and fresh_one.exists()  # a minute old at least, so no live writer's
+
+
+def test_an_old_file_touched_but_unchanged_is_not_read_again(grown, monkeypatch):
+    """A checkout rewrites files with the same bytes: their hash still matches, so nothing is parsed again."""
+    first = grown.journal_files()[0]
+    first.write_bytes(first.read_bytes())
+    os.utime(first, ns=(1, 1))
+    parsed = count_parsed(monkeypatch)
+    assert journal.load(grown).count == 40
+    assert parsed[0] == 0

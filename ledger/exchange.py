@@ -1,0 +1,79 @@
+"""Money in other currencies: the postings, in the fund's currency, of a gift, a pledge or a receipt.
+
+One function per event computes its postings from what was given (the
+amount per earmark in its own currency) and the rate; `ledger.fund` builds
+entries with them and `ledger.rules` checks recorded entries against them,
+so an entry's postings are always exactly its conversion.
+
+Each conversion rounds once, half to even, to the fund currency's places:
+the total is converted, then spread over the earmarks in proportion, with
+the leftover cents given out explicitly. A receipt against a pledge in
+another currency relieves the receivable of the pledge's value for what was
+received (all that is left of it, when the pledge is paid in full), and the
+difference from what the receipt is worth on its own day is an exchange
+gain or loss of the member's: every entry balances to the cent and nothing
+stays on a receivable once its pledge is paid.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ledger import model, money
+from ledger.books import ZERO, Pledge
+from ledger.errors import Refused
+from ledger.model import Posting
+
+Parts = dict[str | None, Decimal]  # earmark (None: not earmarked) -> amount in the given currency
+
+
+def cash(earmark: str | None) -> str:
+    return model.earmarked(earmark) if earmark else model.UNALLOCATED
+
+
+def value(parts: Parts, rate: Decimal, currency: str) -> Parts:
+    """What each part is worth in `currency` at `rate`: the total converted once, then spread."""
+    total = money.convert(sum(parts.values(), ZERO), rate, currency)
+    worth = money.prorate(total, parts, currency)
+    if any(amount <= 0 for amount in worth.values()):
+        raise Refused(f"at rate {rate} a part of this amount is worth less than the smallest unit of {currency}")
+    return worth
+
+
+def gift(slug: str, parts: Parts, rate: Decimal, currency: str) -> list[Posting]:
+    """A contribution with no pledge: cash per earmark, credited to the member's contributions."""
+    worth = value(parts, rate, currency)
+    postings = [Posting(cash(e), amount, currency) for e, amount in worth.items()]
+    return [*postings, Posting(model.contributions(slug), -sum(worth.values(), ZERO), currency)]
+
+
+def pledge(slug: str, parts: Parts, rate: Decimal, currency: str) -> list[Posting]:
+    """A pledge: a receivable per earmark at the pledge day's rate, credited to the member's contributions."""
+    worth = value(parts, rate, currency)
+    postings = [Posting(model.receivable(slug, e), amount, currency) for e, amount in worth.items()]
+    return [*postings, Posting(model.contributions(slug), -sum(worth.values(), ZERO), currency)]
+
+
+def receipt(slug: str, promised: Pledge, parts: Parts, rate: Decimal, currency: str) -> list[Posting]:
+    """Money received against a pledge in another currency, at the receipt day's rate."""
+    for earmark, amount in parts.items():
+        left = promised.original_outstanding(earmark)
+        if amount > left:
+            part = f" for {earmark}" if earmark else ""
+            raise Refused(
+                f"pledge #{promised.id} of {promised.member} has {money.format_money(left, promised.currency)} "
+                f"outstanding{part}; receipt of {money.format_money(amount, promised.currency)} exceeds it"
+            )
+    worth = value(parts, rate, currency)
+    relief = {
+        e: money.share(promised.outstanding(e), amount, promised.original_outstanding(e), currency)
+        for e, amount in parts.items()
+    }
+    if any(amount <= 0 for amount in relief.values()):
+        raise Refused(f"this receipt is too small to take a {currency} cent off pledge #{promised.id}")
+    postings = [Posting(cash(e), amount, currency) for e, amount in worth.items()]
+    postings += [Posting(model.receivable(slug, e), -amount, currency) for e, amount in relief.items()]
+    difference = sum(worth.values(), ZERO) - sum(relief.values(), ZERO)
+    if difference:
+        postings.append(Posting(model.exchange(slug), -difference, currency))  # a gain is a credit
+    return postings
