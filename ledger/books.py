@@ -41,6 +41,7 @@ class Member:
     approvals: dict[str, dt.date] = field(default_factory=dict)
     periods: list[tuple[dt.date, dt.date | None]] = field(default_factory=list)
     last_dealing: dt.date | None = None  # the latest date of its pledges and contributions
+    given: dict[str, Decimal] = field(default_factory=dict)  # received from it, per currency as it gave it
 
     def is_active(self, day: dt.date) -> bool:
         """Whether the state was a member on `day` (a member that leaves on a day is out that day)."""
@@ -177,6 +178,10 @@ class Books:
         self.reversed_by: dict[int, int] = {}
         # Exchange rates recorded with `rate`: currency -> [(date, rate, entry id)], in date order.
         self.rates: dict[str, list[tuple[dt.date, Decimal, int]]] = {}
+        self.rate_uses: dict[int, int] = {}  # rate entry id -> entries converted at it
+        self.given_rates: list[
+            tuple[dt.date, str, Decimal, int]
+        ] = []  # rates typed with --rate: (date, currency, rate, entry id)
 
     # --- reading ---------------------------------------------------------
 
@@ -367,7 +372,31 @@ class Books:
             if member.name != applicant.name and member.name not in applicant.approvals
         ]
 
+    def _note_rate(self, entry: Entry) -> None:
+        """Count which recorded rate a conversion used, or keep the rate it was given."""
+        original = original_of(entry)
+        if original is None:
+            return
+        currency, rate = original
+        known = self.rate_on(currency, entry.date)
+        if known is not None and known[0] == rate:
+            self.rate_uses[known[1]] = self.rate_uses.get(known[1], 0) + 1
+        else:
+            self.given_rates.append((entry.date, currency, rate, entry.id))
+
+    def _count_given(self, entry: Entry, sign: int) -> None:
+        """What a member gave, in the currency it gave it in (taken back by a reversal)."""
+        member = self.members[entry.get("member")]
+        if entry.get("original_currency"):
+            currency = entry.get("original_currency")
+            amount = money.parse_stored(entry.get("original_amount"), currency)
+        else:
+            currency = self.currency
+            amount = sum((p.amount for p in entry.postings if p.account.startswith("assets:fund:")), ZERO)
+        member.given[currency] = member.given.get(currency, ZERO) + sign * amount
+
     def _apply_pledge(self, entry: Entry) -> None:
+        self._note_rate(entry)
         split: dict[str | None, Decimal] = {}
         for posting in entry.postings:
             if posting.account.startswith(model.RECEIVABLE + ":"):
@@ -387,6 +416,8 @@ class Books:
         )
 
     def _apply_contribute(self, entry: Entry) -> None:
+        self._note_rate(entry)
+        self._count_given(entry, 1)
         pledge = self.pledges.get(entry.get("pledge")) if entry.get("pledge") else None
         relieved: dict[str | None, Decimal] = {}
         for posting in entry.postings:
@@ -437,7 +468,9 @@ class Books:
             self.packages[original.get("package")].paid -= sum(
                 (p.amount for p in original.postings if p.amount > 0), ZERO
             )
-        elif original.kind == "contribute" and original.get("pledge"):
+        if original.kind == "contribute":
+            self._count_given(original, -1)
+        if original.kind == "contribute" and original.get("pledge"):
             relieved = {
                 _earmark_of_receivable(p.account): -p.amount
                 for p in original.postings

@@ -52,7 +52,7 @@ DATE = DateType()
 
 # Kept here rather than imported so that `fundledger --help` does not load the reports.
 EXPORT_FORMATS = ("hledger", "beancount", "csv", "json")
-REPORT_NAMES = ("summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register")
+REPORT_NAMES = ("summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register", "rates")
 
 
 @dataclass
@@ -574,17 +574,19 @@ def output_options(command: Callable) -> Callable:
 @click.option("--kind", default=None, help="register: entries of this kind (pledge, contribute, pay, ...).")
 @click.option("--from", "start", type=DATE, default=None, help="register: entries dated on or after this day.")
 @click.option("--to", "end", type=DATE, default=None, help="register: entries dated on or before this day.")
+@click.option("--original", is_flag=True, help="contributors: also what each gave, in the currencies it gave.")
 @output_options
-def report(name: str, year, account, member_name, earmark_name, package_name, kind, start, end, books, as_of):
+def report(name: str, year, account, member_name, earmark_name, package_name, kind, start, end, original, books, as_of):
     """Print report NAME (default: summary), as a table, JSON, CSV, HTML or SVG.
 
     \b
-    Reports: summary, balance, contributors, pledges, earmarks, packages, members, register.
+    Reports: summary, balance, contributors, pledges, earmarks, packages, members, register, rates.
 
     \b
     Example:
       fundledger --ledger ledgers/drone-coalition report
       fundledger report contributors --json
+      fundledger report contributors --original
       fundledger report register --account assets:fund:earmarked:drones --from 2025-01-01
       fundledger report summary --as-of 2025-03-31 --html summary.html
     """
@@ -595,6 +597,8 @@ def report(name: str, year, account, member_name, earmark_name, package_name, ki
         return reports.register_report(books, spec, as_of)
     if name == "pledges":
         return reports.pledges_report(books, as_of, year)
+    if name == "contributors":
+        return reports.contributors_report(books, as_of, original=original)
     return getattr(reports, f"{name}_report")(books, as_of)
 
 

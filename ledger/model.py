@@ -232,8 +232,8 @@ def subject(entry: Entry) -> str:
 
 
 def size(entry: Entry) -> Decimal:
-    """How much an entry moves: the sum of its debits."""
-    return sum((p.amount for p in entry.postings if p.amount > 0), Decimal(0))
+    """How much an entry moves: the sum of its debits (an exchange loss is not money that moved)."""
+    return sum((p.amount for p in entry.postings if p.amount > 0 and not p.account.startswith(EXCHANGE)), Decimal(0))
 
 
 def format_timestamp(stamp: dt.datetime) -> str:

@@ -51,9 +51,16 @@ def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False):
     facts.add_column(style="dim")
     facts.add_column()
     facts.add_row("date", entry.date.isoformat())
+    given_in = entry.get("original_currency") or currency  # a split is in the currency the money was given in
     for key, value in entry.data.items():
+        if key in ("original_currency", "rate") and entry.get("original_currency"):
+            continue
+        if key == "original_amount":
+            amount = money.parse_stored(value, given_in)
+            facts.add_row("given as", Text(f"{money.format_money(amount, given_in)} at {entry.get('rate')}"))
+            continue
         shown = (
-            ", ".join(f"{k} {money.format_money(Decimal(v), currency)}" for k, v in value.items())
+            ", ".join(f"{k} {money.format_money(Decimal(v), given_in)}" for k, v in value.items())
             if isinstance(value, dict)
             else (f"#{value}" if key in ("pledge", "reverses") else str(value))
         )
@@ -145,6 +152,10 @@ def report_csv(report: Report) -> str:
     return out.getvalue()
 
 
+# Column kinds whose cells never wrap.
+FIGURES = ("money", "int", "share", "date", "amounts")
+
+
 def report_table(report: Report, width: int | None = None):
     """A rich table: amounts right-aligned with separators and symbol, negatives marked, tree indented.
 
@@ -169,8 +180,8 @@ def report_table(report: Report, width: int | None = None):
     )
     for index in columns:
         column = report.columns[index]
-        right = column.kind in ("money", "int", "share")
-        figure = column.kind in ("money", "int", "share", "date")
+        right = column.kind in ("money", "int", "share", "amounts")
+        figure = column.kind in FIGURES
         table.add_column(
             column.title, justify="right" if right else "left", overflow="fold", no_wrap=figure, min_width=6
         )
@@ -199,7 +210,7 @@ def _fitting_columns(report: Report, cells: list, width: int) -> list[int] | Non
     for index, column in enumerate(report.columns):
         longest = max((row[index].cell_len for row in cells), default=0)
         widest = max(longest, min(len(column.title), 12))
-        figure = column.kind in ("money", "int", "share", "date")
+        figure = column.kind in FIGURES
         needed.append((widest if figure else min(widest, 14)) + 2)
     keep = list(range(len(report.columns)))
     optional = [i for i, c in enumerate(report.columns) if c.optional]
@@ -260,6 +271,7 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "seal": summary.seal,
     }
     data.update({key: money.to_text(getattr(summary, key), c) for key, _ in _HEADLINES})
+    data["exchange_differences"] = money.to_text(summary.exchange_differences, c)
     data["members_active"] = summary.members_active
     data["members_pending"] = summary.members_pending
     data["earmarks"] = [
@@ -301,6 +313,8 @@ def summary_view(summary: Summary, width: int = 100):
     for key, label in _HEADLINES:
         value = getattr(summary, key)
         figures.add_row(Text(label, style="" if label.startswith(" ") else "bold"), _money_text(value, c))
+        if key == "contributions" and summary.exchange_differences:  # only for funds that take other currencies
+            figures.add_row(Text("  exchange gains (losses)"), _money_text(summary.exchange_differences, c))
     members = Text(f"{summary.members_active} active members, {summary.members_pending} pending")
     if summary.manager:
         members.append(Text(f" · managed by {inert(summary.manager)}"))
@@ -389,6 +403,14 @@ def _show_cell(row: dict[str, Any], column, currency: str):
         return Text("" if value is None else f"{value:.1f}%")
     if column.kind == "list":
         return Text(inert(", ".join(value)))
+    if column.kind == "amounts":  # {currency: amount}
+        return Text(", ".join(money.format_money(a, c) for c, a in value.items()), justify="right")
+    if column.kind == "original":  # a pledge followed in its own currency
+        if not value:
+            return Text("")
+        c = value["currency"]
+        figures = {k: money.format_money(Decimal(value[k]), c) for k in ("amount", "outstanding")}
+        return Text(f"{figures['amount']} at {value['rate']}, {figures['outstanding']} outstanding")
     if isinstance(value, dt.date):
         return Text(value.isoformat())
     return Text(inert("" if value is None else str(value)))
@@ -406,6 +428,8 @@ def _plain(value: Any, currency: str, kind: str | None = "money") -> Any:
     """A value as JSON/CSV carries it: amounts with the currency's places, shares as decimal text."""
     if isinstance(value, Decimal):
         return str(value) if kind == "share" else money.to_text(value, currency)
+    if kind == "amounts":
+        return {c: money.to_text(a, c) for c, a in value.items()}
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value

@@ -83,6 +83,7 @@ class Summary:
     entries: int
     seal: str
     contributions: Decimal
+    exchange_differences: Decimal  # gains (+) or losses (-) on receipts against pledges in other currencies
     received: Decimal
     outstanding: Decimal
     unallocated: Decimal
@@ -98,6 +99,7 @@ class Summary:
 
 def summary_report(books: Books, as_of: dt.date | None = None) -> Summary:
     contributions = -books.subtotal(model.CONTRIBUTIONS)
+    exchange = -books.subtotal(model.EXCHANGE)
     outstanding = books.subtotal(model.RECEIVABLE)
     day = as_of or dt.date.max
     counted = [m for m in books.members.values() if m.role != AGGREGATE_ROLE]
@@ -120,7 +122,8 @@ def summary_report(books: Books, as_of: dt.date | None = None) -> Summary:
         entries=books.count,
         seal=books.seal,
         contributions=contributions,
-        received=contributions - outstanding,
+        exchange_differences=exchange,
+        received=contributions + exchange - outstanding,
         outstanding=outstanding,
         unallocated=books.balance(model.UNALLOCATED),
         earmarked=books.subtotal(model.EARMARKED),
@@ -150,24 +153,31 @@ def balance_report(books: Books, as_of: dt.date | None = None) -> Report:
     return _report(books, "balance", "Balances", columns, rows, as_of, {"balance": total})
 
 
-def contributors_report(books: Books, as_of: dt.date | None = None) -> Report:
-    """Per member: pledged, received, outstanding, and its share of all that was received."""
+def contributors_report(books: Books, as_of: dt.date | None = None, *, original: bool = False) -> Report:
+    """Per member: pledged, received, outstanding, and its share of all that was received.
+
+    Received is the cash, in the fund's currency: what was given or pledged,
+    plus exchange gains (less losses) on receipts in other currencies, less
+    what is outstanding. With `original`, also what each member gave in the
+    currencies it gave it in.
+    """
     received_by: dict[str, Decimal] = {}
     rows = []
     for member in books.members.values():
-        given = -books.subtotal(model.contributions(member.slug))
+        given = -books.subtotal(model.contributions(member.slug)) - books.subtotal(model.exchange(member.slug))
         outstanding = books.subtotal(model.receivable(member.slug))
         received_by[member.name] = given - outstanding
         pledged = sum((p.amount for p in books.pledges.values() if p.member == member.name and not p.reversed_by), ZERO)
-        rows.append(
-            {
-                "member": member.name,
-                "status": member.status,
-                "pledged": pledged,
-                "received": given - outstanding,
-                "outstanding": outstanding,
-            }
-        )
+        row = {
+            "member": member.name,
+            "status": member.status,
+            "pledged": pledged,
+            "received": given - outstanding,
+            "outstanding": outstanding,
+        }
+        if original:
+            row["given_as"] = {currency: amount for currency, amount in sorted(member.given.items()) if amount}
+        rows.append(row)
     total = sum(received_by.values(), ZERO)
     for row in rows:
         row["share"] = _percent(row["received"], total)
@@ -179,6 +189,7 @@ def contributors_report(books: Books, as_of: dt.date | None = None) -> Report:
         Column("received", "Received", "money"),
         Column("outstanding", "Outstanding", "money"),
         Column("share", "Share", "share"),
+        *([Column("given_as", "Given as", "amounts")] if original else []),
     )
     totals = {key: sum((row[key] for row in rows), ZERO) for key in ("pledged", "received", "outstanding")}
     return _report(books, "contributors", "Contributors", columns, rows, as_of, totals)
@@ -203,6 +214,7 @@ def pledges_report(books: Books, as_of: dt.date | None = None, year: int | None 
                 "received": pledge.total_received,
                 "outstanding": pledge.total_outstanding,
                 "status": status,
+                "original": _original_pledge(pledge),
             }
         )
     columns = (
@@ -215,10 +227,53 @@ def pledges_report(books: Books, as_of: dt.date | None = None, year: int | None 
         Column("received", "Received", "money"),
         Column("outstanding", "Outstanding", "money"),
         Column("status", "Status", optional=True),
+        *([Column("original", "In its currency", "original")] if any(row["original"] for row in rows) else []),
     )
     totals = {key: sum((row[key] for row in rows), ZERO) for key in ("amount", "received", "outstanding")}
     title = f"Pledges for {year}" if year is not None else "Pledges"
     return _report(books, "pledges", title, columns, rows, as_of, totals)
+
+
+def _original_pledge(pledge) -> dict[str, str] | None:
+    """A pledge in another currency, followed in it: amounts as text with that currency's places."""
+    if not pledge.foreign:
+        return None
+    c = pledge.currency
+    return {
+        "currency": c,
+        "rate": str(pledge.rate),
+        "amount": money.to_text(pledge.original_amount, c),
+        "received": money.to_text(pledge.total_original_received, c),
+        "outstanding": money.to_text(pledge.total_original_outstanding, c),
+    }
+
+
+def rates_report(books: Books, as_of: dt.date | None = None) -> Report:
+    """The exchange rates recorded with `rate` (and how many entries were converted at each), and those typed with --rate."""
+    rows = []
+    for currency, known in sorted(books.rates.items()):
+        for day, rate, entry_id in known:
+            source = books.entry(entry_id).source if books.entry(entry_id) else ""
+            rows.append(
+                {"date": day, "currency": currency, "rate": str(rate), "entry": entry_id, "origin": "recorded",
+                 "used_by": books.rate_uses.get(entry_id, 0), "source": source}
+            )  # fmt: skip
+    for day, currency, rate, entry_id in books.given_rates:
+        rows.append(
+            {"date": day, "currency": currency, "rate": str(rate), "entry": entry_id, "origin": "given with --rate",
+             "used_by": 1, "source": ""}
+        )  # fmt: skip
+    rows.sort(key=lambda row: (row["currency"], row["date"], row["entry"]))
+    columns = (
+        Column("date", "Date", "date"),
+        Column("currency", "Currency"),
+        Column("rate", "Rate", "int"),
+        Column("entry", "#", "int"),
+        Column("origin", "Origin"),
+        Column("used_by", "Used by", "int"),
+        Column("source", "Source", optional=True),
+    )
+    return _report(books, "rates", f"Exchange rates (in {books.currency})", columns, rows, as_of)
 
 
 def earmarks_report(books: Books, as_of: dt.date | None = None) -> Report:
@@ -374,7 +429,9 @@ def register_report(books: Books, spec: RegisterFilter, as_of: dt.date | None = 
         if not spec.matches(entry, books):
             continue
         amount = model.size(entry) if entry.postings else None
-        row = {**model.to_json(entry), "what": model.subject(entry), "amount": amount}
+        given = _given_as(entry)  # the rounding in plain sight: the amount given and its rate, beside the converted one
+        what = f"{model.subject(entry)}: given as {given}" if given else model.subject(entry)
+        row = {**model.to_json(entry), "what": what, "amount": amount}
         if spec.account:
             change = sum((p.amount for p in entry.postings if _under(p.account, spec.account)), ZERO)
             running += change
@@ -393,6 +450,15 @@ def register_report(books: Books, spec: RegisterFilter, as_of: dt.date | None = 
         columns.append(Column("amount", "Amount", "money"))
     title = f"Register of {spec.account}" if spec.account else "Register"
     return _report(books, "register", title, columns, rows, as_of, hidden=("what", "amount"))
+
+
+def _given_as(entry: Entry) -> str:
+    """'£10,000,000.00 at 1.1850' for an entry in another currency; '' otherwise."""
+    if not entry.get("original_currency"):
+        return ""
+    currency = entry.get("original_currency")
+    amount = money.parse_stored(entry.get("original_amount"), currency)
+    return f"{money.format_money(amount, currency)} at {entry.get('rate')}"
 
 
 def _under(account: str, prefix: str) -> bool:
