@@ -65,10 +65,7 @@ def receipt(slug: str, promised: Pledge, parts: Parts, rate: Decimal, currency: 
                 f"outstanding{part}; receipt of {money.format_money(amount, promised.currency)} exceeds it"
             )
     worth = value(parts, rate, currency)
-    relief = {
-        e: money.share(promised.outstanding(e), amount, promised.original_outstanding(e), currency)
-        for e, amount in parts.items()
-    }
+    relief = {e: _relief(promised, e, amount, currency) for e, amount in parts.items()}
     if any(amount <= 0 for amount in relief.values()):
         raise Refused(f"this receipt is too small to take a {currency} cent off pledge #{promised.id}")
     postings = [Posting(cash(e), amount, currency) for e, amount in worth.items()]
@@ -77,3 +74,17 @@ def receipt(slug: str, promised: Pledge, parts: Parts, rate: Decimal, currency: 
     if difference:
         postings.append(Posting(model.exchange(slug), -difference, currency))  # a gain is a credit
     return postings
+
+
+def _relief(promised: Pledge, earmark: str | None, amount: Decimal, currency: str) -> Decimal:
+    """What a receipt of `amount` (the pledge's currency) takes off the part's value (the fund's currency).
+
+    Its share of the value still owed, rounded once; all of it when the part
+    is paid in full; and never all of it while some of the part is still
+    owed, so a pledge's value reaches zero exactly when the pledge does.
+    """
+    owed, left = promised.outstanding(earmark), promised.original_outstanding(earmark)
+    relief = money.share(owed, amount, left, currency)
+    if amount < left:
+        relief = min(relief, owed - Decimal(1).scaleb(-money.places(currency)))
+    return relief

@@ -126,6 +126,17 @@ class TestWorkedExamples:
         }
         assert fx.json("balance")["rows"] and fx.json("report summary")["outstanding"] == "0.00"
 
+    def test_a_pledge_worth_a_cent_is_not_relieved_by_part_of_it(self, fx):
+        """Found by the property test: NOK 0.07 × 0.08531 = €0.0059717 -> €0.01. A receipt of NOK 0.06 would take
+        6/7 of a cent, rounded to the whole cent, leaving NOK 0.01 owed and nothing of its value: refused; the
+        whole NOK 0.07 is taken."""
+        fx("member join Norway --date 2024-02-01")
+        pledge = fx.json("pledge Norway 0.07NOK --year 2025 --rate 0.08531 --date 2025-02-10")
+        part = fx(f"contribute Norway 0.06NOK --pledge {pledge['id']} --rate 0.08531 --date 2025-03-01", ok=False)
+        assert "too small to take a EUR cent off pledge" in part.output
+        whole = fx.json(f"contribute Norway 0.07NOK --pledge {pledge['id']} --rate 0.08531 --date 2025-03-01")
+        assert postings(whole) == {"assets:fund:unallocated": "0.01", "assets:receivable:norway": "-0.01"}
+
     def test_a_reversed_receipt_is_owed_again_in_pounds(self, fx):
         pledge = fx.json('pledge "United Kingdom" £10M --year 2025 --date 2025-02-10')
         receipt = fx.json(f'contribute "United Kingdom" £4M --pledge {pledge["id"]} --rate 1.2 --date 2025-03-01')
