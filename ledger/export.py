@@ -51,6 +51,8 @@ def as_hledger(books: Books) -> str:
         for label in ("memo", "source"):
             if getattr(entry, label):
                 lines.append(f"    ; {label}: {inert(getattr(entry, label))}")
+        if entry.get("original_currency"):
+            lines.append(f"    ; given as: {_given(entry)}")
         for posting in entry.postings:
             amount = money.to_text(posting.amount, posting.currency)
             lines.append(f"    {posting.account}  {amount} {posting.currency}")
@@ -58,6 +60,11 @@ def as_hledger(books: Books) -> str:
 
 
 # --- beancount -----------------------------------------------------------
+
+
+def _given(entry) -> str:
+    """'10000000.00 GBP at 1.1850': an entry in another currency, as it was given."""
+    return f"{entry.get('original_amount')} {entry.get('original_currency')} at {entry.get('rate')}"
 
 
 def beancount_account(account: str) -> str:
@@ -97,6 +104,8 @@ def as_beancount(books: Books) -> str:
         for label in ("memo", "source"):
             if getattr(entry, label):
                 lines.append(f"  {label}: {_quoted(getattr(entry, label))}")
+        if entry.get("original_currency"):
+            lines.append(f"  given_as: {_quoted(_given(entry))}")
         for posting in entry.postings:
             amount = money.to_text(posting.amount, posting.currency)
             lines.append(f"  {beancount_account(posting.account)}  {amount} {posting.currency}")
