@@ -122,8 +122,10 @@ def init(path: Path, name: str, currency: str, manager: str, no_commit: bool) ->
         git.init(path)
         note = " and a new git repository"
     click.echo(f"Created ledger {name!r} ({ledger.settings.currency}) in {path}{note}.")
+    from ledger import sync as syncing
+
+    files = [path / journal.SETTINGS_FILE, path / ".gitignore", *syncing.setup(ledger, _self_command())]
     if not no_commit:
-        files = [path / journal.SETTINGS_FILE, path / ".gitignore"]
         try:
             git.commit_paths(path, files, f"fundledger: init {name}\n\nCreates the ledger; ledger.toml never changes.")
         except git.GitError as problem:
@@ -740,6 +742,168 @@ def show(entry_id: int, as_json: bool) -> None:
         out = render.console()
         out.print(render.entry_panel(entry, ledger.settings.currency))
         out.print(render.provenance_view(provenance))
+
+
+# --- sharing --------------------------------------------------------------
+
+
+@main.command()
+@click.argument("remote", default="origin", required=False)
+@click.argument("branch", default="main", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print what was fetched, replayed, kept and pushed as JSON.")
+def sync(remote: str, branch: str, as_json: bool) -> None:
+    """Publish this clone's entries on top of BRANCH of REMOTE (default origin main), losing nothing.
+
+    Fetches; when the remote has entries this clone lacks, records this
+    clone's unpublished entries again on top of them (new ids, every rule
+    checked again, recorder, recorded_at and source kept), then pushes, and
+    tries again if someone pushed first. An entry the combined books refuse
+    is kept with its reason: see `fundledger kept`.
+
+    \b
+    Example:
+      fundledger sync
+      fundledger sync origin main --json
+    """
+    from ledger import sync as syncing
+
+    ledger = _ledger(click.get_current_context())
+    outcome = syncing.sync(ledger, remote, branch)
+    if as_json:
+        click.echo(json.dumps(_sync_json(outcome), indent=2))
+        return
+    click.echo(
+        f"{outcome.fetched} entries fetched, {len(outcome.replayed)} replayed on top, "
+        f"{outcome.pushed} pushed to {remote}/{branch}"
+        + (f" (after {outcome.attempts} attempts)" if outcome.attempts > 1 else "")
+    )
+    for old, new in outcome.replayed:
+        click.echo(f"  #{old} is now #{new}")
+    _report_kept(outcome.kept)
+
+
+def _sync_json(outcome) -> dict:
+    from ledger import model
+
+    return {
+        "fetched": outcome.fetched,
+        "replayed": [{"was": old, "now": new} for old, new in outcome.replayed],
+        "kept": [{"entry": model.to_json(k.entry), "reason": k.reason} for k in outcome.kept],
+        "pushed": outcome.pushed,
+        "attempts": outcome.attempts,
+    }
+
+
+def _report_kept(items) -> None:
+    from ledger import model
+    from ledger.text import inert
+
+    for item in items:
+        click.echo(
+            f"kept: #{item.entry.id} {item.entry.kind} {inert(model.subject(item.entry))} ({item.entry.date}): "
+            f"{inert(item.reason)}",
+            err=True,
+        )
+    if items:
+        click.echo(
+            "kept entries wait in .cache/kept.toml; `fundledger kept --record` records them once possible", err=True
+        )
+
+
+@main.command()
+@click.option("--record", "record_them", is_flag=True, help="Try to record the kept entries again, in order.")
+@click.option("--json", "as_json", is_flag=True, help="Print the kept entries as JSON.")
+@click.option("--no-commit", is_flag=True, help="Do not commit the entries recorded to git.")
+def kept(record_them: bool, as_json: bool, no_commit: bool) -> None:
+    """List the entries a sync or pull could not record on top of the others' (with why), or record them.
+
+    \b
+    Example:
+      fundledger kept
+      fundledger earmark drones 5M --date 2025-05-01   # make room, then:
+      fundledger kept --record
+    """
+    from ledger import git, model
+    from ledger import sync as syncing
+    from ledger.text import inert
+
+    ledger = _ledger(click.get_current_context())
+    if record_them:
+        commit = not no_commit and ledger.settings.commit and git.inside_work_tree(ledger.path)
+        recorded, refused = syncing.record_kept(ledger, commit=commit)
+        for old, new in recorded:
+            click.echo(f"recorded kept #{old} as #{new}")
+        waiting = refused
+    else:
+        waiting = syncing.kept(ledger)
+    if as_json:
+        click.echo(json.dumps([{"entry": model.to_json(k.entry), "reason": k.reason, "kept_at": k.kept_at}
+                               for k in waiting], indent=2))  # fmt: skip
+        return
+    if not waiting:
+        click.echo("no kept entries")
+    for item in waiting:
+        click.echo(
+            f"#{item.entry.id} {item.entry.kind} {inert(model.subject(item.entry))} ({item.entry.date}), "
+            f"kept {item.kept_at}: {inert(item.reason)}"
+        )
+
+
+@main.command("git-setup")
+@click.option("--no-commit", is_flag=True, help="Do not commit the .gitattributes file.")
+def git_setup(no_commit: bool) -> None:
+    """Register fundledger's merge driver in this clone, so `git pull` replays entries instead of conflicting.
+
+    Also sets `pull.rebase` (the shared history stays one line of appends,
+    which `audit` checks) and adds `journal/*.toml merge=fundledger` to
+    .gitattributes. Run it once in every clone; `init` runs it for you.
+
+    \b
+    Example:
+      git clone https://git.example/fund.git && cd fund && fundledger git-setup
+    """
+    from ledger import git
+    from ledger import sync as syncing
+
+    ledger = _ledger(click.get_current_context())
+    if not git.inside_work_tree(ledger.path):
+        raise click.UsageError(f"{ledger.path} is not in a git repository")
+    changed = syncing.setup(ledger, _self_command())
+    if changed and not no_commit:
+        git.commit_paths(ledger.path, changed, "fundledger: merge journal files with fundledger's driver")
+    click.echo("merge driver registered; `git pull` now replays journal entries (and rebases)")
+
+
+def _self_command() -> str:
+    """How git should run this fundledger: the same Python, so the driver works whatever PATH git has."""
+    import shlex
+
+    return f"{shlex.quote(sys.executable)} -m ledger"
+
+
+@main.command("merge-driver", hidden=True)
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("ours", type=click.Path(path_type=Path))
+@click.argument("theirs", type=click.Path(path_type=Path))
+@click.argument("name")
+def merge_driver(base: Path, ours: Path, theirs: Path, name: str) -> None:
+    """Git's merge driver for journal files, registered by git-setup; git runs it, not people.
+
+    \b
+    Example (what git-setup writes to .git/config):
+      [merge "fundledger"]
+          driver = python -m ledger merge-driver %O %A %B %P
+    """
+    from ledger import git, journal
+    from ledger import sync as syncing
+
+    target = Path.cwd() / name
+    ledger = journal.open_ledger(target.parent.parent)
+    merged = syncing.merge_file(
+        ledger, target.name, base.read_bytes(), ours.read_bytes(), theirs.read_bytes(),
+        rebasing=git.rebasing(ledger.path),
+    )  # fmt: skip
+    ours.write_bytes(merged)
 
 
 if __name__ == "__main__":  # pragma: no cover

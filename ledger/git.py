@@ -38,16 +38,114 @@ def init(path: Path) -> None:
     _git(path, "init", "--quiet")
 
 
-def commit_paths(path: Path, files: Sequence[Path], message: str) -> str:
+def commit_paths(path: Path, files: Sequence[Path], message: str, *, author: str | None = None) -> str:
     """Commit exactly `files` (and nothing else the user has staged) with `message`; return the commit id.
 
-    The author is the user's git identity, and git signs the commit where it
-    is set to. Raises GitError with git's reason when it refuses.
+    The author is the user's git identity (or `author`, "Name <email>", for
+    an entry replayed by `sync`, so its recorder stays its recorder), and git
+    signs the commit where it is set to. Raises GitError with git's reason
+    when it refuses.
     """
     names = [os.path.relpath(f, path) for f in files]
     _git(path, "add", "--", *names)
-    _git(path, "commit", "--quiet", "--only", "-F", "-", "--", *names, stdin=message)
+    who = [f"--author={author}"] if author else []
+    _git(path, "commit", "--quiet", *who, "--only", "-F", "-", "--", *names, stdin=message)
     return _git(path, "rev-parse", "HEAD").stdout.strip()
+
+
+# --- sharing: fetch, push, the remote's journal ---------------------------
+
+
+def fetch(path: Path, remote: str, branch: str) -> str | None:
+    """Fetch `branch` of `remote`; the commit it points at, or None when the remote has no such branch yet."""
+    done = _git(path, "fetch", "--quiet", remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}", check=False)
+    if done.returncode != 0:
+        if "couldn't find remote ref" in (done.stderr + done.stdout):
+            return None
+        reason = (done.stderr or done.stdout).strip().splitlines()
+        raise GitError(reason[0] if reason else "git fetch failed")
+    return resolve(path, f"refs/remotes/{remote}/{branch}")
+
+
+def push(path: Path, remote: str, branch: str) -> bool:
+    """Push HEAD to `branch` of `remote`, never forcing; False when the remote moved on first (a lost race)."""
+    done = _git(path, "push", "--quiet", "--porcelain", remote, f"HEAD:refs/heads/{branch}", check=False)
+    if done.returncode == 0:
+        return True
+    text = done.stdout + done.stderr
+    if "rejected" in text or "fetch first" in text or "non-fast-forward" in text:
+        return False
+    reason = done.stderr.strip().splitlines()
+    raise GitError(reason[0] if reason else "git push failed")
+
+
+def files_at(path: Path, rev: str, folder: str) -> dict[str, bytes]:
+    """The files under `folder` (relative to the repository's top) in commit `rev`: name -> bytes, in one process."""
+    listing = _git(path, "ls-tree", "-r", "-z", rev, "--", folder).stdout
+    blobs = []
+    for item in listing.split("\0"):
+        if item:
+            meta, name = item.split("\t", 1)
+            blobs.append((name, meta.split()[2]))
+    if not blobs:
+        return {}
+    top = _git(path, "rev-parse", "--show-toplevel").stdout.strip()
+    done = subprocess.run(
+        ["git", "cat-file", "--batch"],
+        cwd=top,
+        input="".join(f"{sha}\n" for _, sha in blobs).encode(),
+        capture_output=True,
+        check=True,
+    )
+    found, at = {}, 0
+    out = done.stdout
+    for name, _ in blobs:
+        header_end = out.index(b"\n", at)
+        size = int(out[at:header_end].split()[2])
+        found[name] = out[header_end + 1 : header_end + 1 + size]
+        at = header_end + 1 + size + 1
+    return found
+
+
+def is_ancestor(path: Path, older: str, newer: str) -> bool:
+    return _git(path, "merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+
+
+def reset_hard(path: Path, rev: str) -> None:
+    """Make the branch, index and files `rev`; only ever called once the entries it drops are kept elsewhere."""
+    _git(path, "reset", "--quiet", "--hard", rev)
+
+
+def authors(path: Path, revs: str, pathspec: str) -> dict[str, str]:
+    """Entry hash -> "Name <email>" of the commit that added it, for the commits in `revs` (one process)."""
+    done = _git(path, "log", "--format=%x00%an <%ae>", "-p", "--unified=0", revs, "--", pathspec, check=False)
+    found: dict[str, str] = {}
+    who = ""
+    for line in done.stdout.splitlines():
+        if line.startswith("\0"):
+            who = line[1:]
+        elif line.startswith('+hash = "'):
+            found.setdefault(line[len('+hash = "') : -1], who)
+    return found
+
+
+def changed_outside(path: Path, revs: str, folder: str) -> list[str]:
+    """Files outside `folder` (of this ledger) that the commits in `revs` change."""
+    done = _git(path, "log", "--format=", "--name-only", revs, "--", ".", f":(exclude){folder}", check=False)
+    return sorted({line for line in done.stdout.splitlines() if line.strip()})
+
+
+def rebasing(path: Path) -> bool:
+    """Whether a rebase is in progress (a `git pull` that rebases runs merge drivers inside one)."""
+    for name in ("rebase-merge", "rebase-apply"):
+        where = _git(path, "rev-parse", "--git-path", name).stdout.strip()
+        if (path / where).exists():
+            return True
+    return False
+
+
+def set_config(path: Path, key: str, value: str) -> None:
+    _git(path, "config", "--local", key, value)
 
 
 def uncommitted(path: Path, pathspecs: Sequence[str]) -> list[str]:

@@ -196,6 +196,15 @@ def read_entries(ledger: Ledger) -> Iterator[Located]:
         yield from _blocks(ledger, path, _read_bytes(path), 0, newest=index == len(files) - 1)
 
 
+def is_journal_name(name: str) -> bool:
+    return _JOURNAL_NAME.fullmatch(name) is not None
+
+
+def blocks(ledger: Ledger, path: Path, data: bytes, *, newest: bool) -> Iterator[Located]:
+    """The entries in a journal file's bytes (read from anywhere: a git object, a merge), each checked as on load."""
+    return _blocks(ledger, path, data, 0, newest=newest, fast=True)
+
+
 def _blocks(
     ledger: Ledger, path: Path, data: bytes, begin: int, *, newest: bool, fast: bool = False
 ) -> Iterator[Located]:
