@@ -16,19 +16,6 @@ from conftest import COALITION, Runner
 
 
 @pytest.fixture
-def git_env(tmp_path, monkeypatch):
-    """A git identity of the test's own, and no user or system git config to change what git does."""
-    config = tmp_path / "gitconfig"
-    config.write_text("[init]\n\tdefaultBranch = main\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Finance Officer")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "officer@fund.example")
-    return config
-
-
-@pytest.fixture
 def repo(tmp_path, git_env) -> Runner:
     """A ledger in its own git repository, with the worked example recorded: one commit per entry."""
     path = tmp_path / "coalition"
