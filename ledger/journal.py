@@ -44,6 +44,9 @@ _JOURNAL_NAME = re.compile(r"[0-9]{4}-[0-9]{4}\.toml")
 # files small keeps every git commit's new blob small, so a history of many commits stays cheap to
 # store and to audit (each commit's diff is at most this big, not the size of a year's journal).
 PART_BYTES = 128 * 1024
+# A record writes the read cache anew only when it had this many new entries to read: rewriting it on
+# every record would cost more on a large ledger than reading a few entries again.
+SAVE_AFTER = 64
 _GITIGNORE = "# Derived files: safe to delete, never committed.\n.cache/\n*.lock\n"
 
 
@@ -257,6 +260,7 @@ def load(
     use_cache: bool | None = None,
     fast: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    save_after: int = 1,
 ) -> Books:
     """Read the journal and check every entry against the books before it; return the books.
 
@@ -264,7 +268,9 @@ def load(
     last load is read and checked. `progress(done, total)` hears about the
     bytes read when there are many. The books hold no entries: they read
     them from the journal when asked (`Books.entries`, `Books.entry`).
-    `fast=False` reads every block with tomllib (`verify` does).
+    `fast=False` reads every block with tomllib (`verify` does). The cache
+    is written anew when at least `save_after` new entries were read (or it
+    was missing or stale); a record, whose time counts, waits for several.
     """
     use_cache = cache.enabled() if use_cache is None else use_cache
     settings = ledger.settings
@@ -272,19 +278,20 @@ def load(
     kept = cache.read(ledger.cache_dir, key) if use_cache else None
     if kept is not None:
         try:
-            return _load(ledger, kept, use_cache, fast, progress)
+            return _load(ledger, kept, use_cache, fast, progress, save_after)
         except _Stale:
             pass
     return _load(ledger, cache.Snapshot(key, [], [], Books(settings.currency, settings.name, settings.manager)),
-                 use_cache, fast, progress)  # fmt: skip
+                 use_cache, fast, progress, 1)  # fmt: skip
 
 
 class _Stale(Exception):
     """The kept snapshot does not match the journal: read it from the start instead."""
 
 
-def _load(ledger: Ledger, kept: cache.Snapshot, keep: bool, fast: bool, progress) -> Books:
+def _load(ledger: Ledger, kept: cache.Snapshot, keep: bool, fast: bool, progress, save_after: int) -> Books:
     books, parts = kept.books, list(kept.parts)
+    first = books.count
     archive = JournalArchive(ledger, parts)  # sees the parts grow as the new entries are read
     books.archived(archive)
     names, changed = _to_read(ledger, kept.files)
@@ -312,7 +319,8 @@ def _load(ledger: Ledger, kept: cache.Snapshot, keep: bool, fast: bool, progress
         states[path.name] = cache.state(path.name, data, stamp)
         books.archived(archive)  # what this file held is now the archive's: memory stays flat
     books.archived(archive)
-    if keep and (changed or not kept.files):
+    touched = any(begin == len(data) for _, data, begin, _ in changed)  # rewritten, nothing new: note the time
+    if keep and (not kept.files or touched or books.count - first >= save_after):
         cache.write(ledger.cache_dir, cache.Snapshot(kept.settings, [states[name] for name in names], parts, books))
     return books
 
@@ -412,7 +420,7 @@ def record(
     commit goes there, so commits come in the order of the entries).
     """
     with contextlib.nullcontext() if dry_run else _write_lock(ledger):
-        books = load(ledger, progress=progress)
+        books = load(ledger, progress=progress, save_after=SAVE_AFTER)
         entry = build(books).sealed(books.last_id + 1, books.seal)
         rules.check(books, entry)
         if not dry_run:

@@ -117,8 +117,21 @@ class TestOnlyTheNewIsRead:
             journal.record(grown, lambda b, n=note: fund.contribute(b, "Latvia", "2k", n))
         parsed = count_parsed(monkeypatch)
         books = journal.load(grown)
-        assert (parsed[0], books.count) == (1, 43)  # each record read the one before it
+        # Records leave the cache as it was (fewer than SAVE_AFTER new entries), so the three are read now, once.
+        assert (parsed[0], books.count) == (3, 43)
         assert every_report(books) == every_report(fresh(grown))
+        parsed[0] = 0
+        journal.load(grown)
+        assert parsed[0] == 0  # and that load kept them
+
+    def test_a_record_rewrites_the_cache_once_enough_is_new(self, grown, monkeypatch):
+        monkeypatch.setattr(journal, "SAVE_AFTER", 2)
+        for number in range(3):
+            note = fund.Note(dt.date(2024, 6, 1), memo=f"late {number}")
+            journal.record(grown, lambda b, n=note: fund.contribute(b, "Latvia", "2k", n))
+        parsed = count_parsed(monkeypatch)
+        assert journal.load(grown).count == 43
+        assert parsed[0] == 1  # the third record's load read two new entries and kept them
 
     def test_a_deleted_cache_is_rebuilt(self, grown, monkeypatch):
         (grown.cache_dir / cache.CACHE_FILE).unlink()
