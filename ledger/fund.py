@@ -256,26 +256,7 @@ def _against_pledge(
         raise Refused(f"#{pledge_id} is not a pledge")
     if pledge.member != member:
         raise Refused(f"pledge #{pledge_id} is {pledge.member}'s, not {member}'s")
-    if parts:
-        for earmark in parts:
-            if earmark not in pledge.split:
-                raise BadInput(f"pledge #{pledge_id} has no {earmark} part (it has {_parts(pledge.split)})")
-        named = _sum(parts.values(), total, "receipt")
-        if named != total:
-            raise BadInput(
-                f"--split adds up to {money.format_money(named, books.currency)}, "
-                f"the receipt is {money.format_money(total, books.currency)}"
-            )
-        return parts
-    outstanding = {e: pledge.outstanding(e) for e in pledge.split if pledge.outstanding(e) > 0}
-    left = sum(outstanding.values(), ZERO)
-    if total > left:
-        raise Refused(
-            f"pledge #{pledge_id} of {member} has {money.format_money(left, books.currency)} outstanding; "
-            f"receipt of {money.format_money(total, books.currency)} exceeds it "
-            "(record the excess as a contribution of its own, without --pledge)"
-        )
-    return money.allocate(total, outstanding, books.currency)
+    return _against_pledge_in(pledge, total, parts)
 
 
 def _foreign(books: Books, amount: str, note: Note, rate_text: str | None) -> tuple[str, Decimal] | None:
@@ -312,9 +293,10 @@ def _against_pledge_in(promised, total: Decimal, named: dict[str | None, Decimal
                 raise BadInput(
                     f"pledge #{promised.id} has no {earmark} part (it has {_parts(promised.original_split)})"
                 )
-        if sum(named.values(), ZERO) != total:
+        given = _sum(named.values(), total, "receipt")
+        if given != total:
             raise BadInput(
-                f"--split adds up to {money.format_money(sum(named.values(), ZERO), currency)}, "
+                f"--split adds up to {money.format_money(given, currency)}, "
                 f"the receipt is {money.format_money(total, currency)}"
             )
         return named

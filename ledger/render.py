@@ -170,6 +170,10 @@ def report_table(report: Report, width: int | None = None):
     columns = _fitting_columns(report, cells, width or console().width)
     if columns is None:
         return _stacked(report, cells)
+    if len(report.rows) > LONG_TABLE:
+        fast = _LongTable.fitting(report, cells, columns, width or console().width)
+        if fast is not None:
+            return fast
 
     table = Table(
         title=Text(f"{report.title} — {inert(report.ledger)}"),
@@ -198,6 +202,72 @@ def report_table(report: Report, width: int | None = None):
     if not report.rows:
         table.add_row(Text("nothing to show", style="dim"), *[""] * (len(columns) - 1))
     return table
+
+
+# Above this many rows a table whose cells all fit on one line is drawn line by line (_LongTable): rich's
+# Table measures every cell for wrapping, which takes most of a second for the thousands of accounts of a
+# large fund's balance.
+LONG_TABLE = 500
+
+
+class _LongTable:
+    """A long table drawn as lines of segments: the same title, header, rows, totals and caption, no wrapping."""
+
+    def __init__(self, title: str, header: list, rows: list, total: list | None, caption: str, widths, right):
+        self.title, self.header, self.rows, self.total, self.caption = title, header, rows, total, caption
+        self.widths, self.right = widths, right
+
+    @classmethod
+    def fitting(cls, report: Report, cells: list, columns: list[int], width: int):
+        """The long table, or None when a cell would have to wrap (then rich's Table draws it)."""
+        from rich.text import Text
+
+        shown = [report.columns[i] for i in columns]
+        header = [Text(c.title, style="bold") for c in shown]
+        rows = [[row[i] for i in columns] for row in cells]
+        total = None
+        if report.totals:
+            total = [_money_text(report.totals[c.key], report.currency) if c.key in report.totals else Text("")
+                     for c in shown]  # fmt: skip
+            total[0] = Text("total", style="bold")
+        every = [header, *rows, *([total] if total else [])]
+        widths = [max(line[i].cell_len for line in every) for i in range(len(shown))]
+        if sum(widths) + 3 * (len(widths) - 1) > width or any("\n" in cell.plain for row in rows for cell in row):
+            return None
+        right = [c.kind in ("money", "int", "share", "amounts") for c in shown]
+        title = f"{report.title} — {inert(report.ledger)}"
+        return cls(title, header, rows, total, _caption(report.as_of, report.entries, report.seal), widths, right)
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+        from rich.style import Style
+
+        full = sum(self.widths) + 3 * (len(self.widths) - 1)
+        yield Segment(self.title.center(full).rstrip())
+        yield Segment.line()
+
+        def line(cells):
+            for index, cell in enumerate(cells):
+                pad = " " * (self.widths[index] - cell.cell_len)
+                style = console.get_style(cell.style) if cell.style else None
+                parts = [Segment(pad), Segment(cell.plain, style)] if self.right[index] else [
+                    Segment(cell.plain, style), Segment(pad)]  # fmt: skip
+                yield from parts
+                if index < len(cells) - 1:
+                    yield Segment("   ")
+            yield Segment.line()
+
+        yield from line(self.header)
+        yield Segment("─" * full)
+        yield Segment.line()
+        for row in self.rows:
+            yield from line(row)
+        if self.total:
+            yield Segment("─" * full)
+            yield Segment.line()
+            yield from line(self.total)
+        yield Segment(self.caption.rjust(full), Style(dim=True))
+        yield Segment.line()
 
 
 def _fitting_columns(report: Report, cells: list, width: int) -> list[int] | None:

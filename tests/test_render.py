@@ -143,3 +143,41 @@ class TestRendering:
     def test_inert(self):
         assert inert("a\x1b[2Jb\r\u200b") == "a\\e[2Jb\\r\\u200b"
         assert inert("Türkiye — ok") == "Türkiye — ok"
+
+
+class TestLongTables:
+    """A balance of hundreds of accounts is drawn line by line, with exactly the rows and figures rich's table has."""
+
+    @pytest.fixture
+    def many(self):
+        import datetime as dt
+
+        from ledger import fund
+        from ledger.books import replay
+
+        entries, books = [], replay("EUR", [])
+        day = fund.Note(dt.date(2025, 1, 1))
+        steps = [lambda b: fund.join(b, "Latvia", "member", day), lambda b: fund.contribute(b, "Latvia", "1bn", day)]
+        steps += [lambda b, n=n: fund.package(b, f"p{n:03d}", f"{n + 1}k", ["unallocated"], day) for n in range(520)]
+        for build in steps:
+            entry = build(books).sealed(books.last_id + 1, books.seal)
+            books.apply(entry)
+            entries.append(entry)
+        return books
+
+    def rows(self, text: str) -> list[tuple[str, str]]:
+        return [(line.split()[0], line.split()[-1]) for line in text.splitlines() if "€" in line and line.split()]
+
+    def test_same_rows_as_the_rich_table(self, many, monkeypatch):
+        report = reports.balance_report(many)
+        assert len(report.rows) > render.LONG_TABLE
+        fast = render.report_table(report, 100)
+        assert isinstance(fast, render._LongTable)
+        monkeypatch.setattr(render, "LONG_TABLE", 10**9)
+        slow = render.report_table(report, 100)
+        assert not isinstance(slow, render._LongTable)
+        assert self.rows(_text(fast, 100)) == self.rows(_text(slow, 100))
+        assert ("p519", "€520,000.00") in self.rows(_text(fast, 100))
+
+    def test_too_narrow_for_one_line_a_row_goes_back_to_rich(self, many):
+        assert not isinstance(render.report_table(reports.balance_report(many), 30), render._LongTable)
