@@ -81,7 +81,7 @@ def push(path: Path, remote: str, branch: str) -> bool:
 
 def files_at(path: Path, rev: str, folder: str) -> dict[str, bytes]:
     """The files under `folder` (relative to the repository's top) in commit `rev`: name -> bytes, in one process."""
-    listing = _git(path, "ls-tree", "-r", "-z", rev, "--", folder).stdout
+    listing = _git(path, "ls-tree", "--full-tree", "-r", "-z", rev, "--", folder).stdout
     blobs = []
     for item in listing.split("\0"):
         if item:
@@ -130,9 +130,10 @@ def authors(path: Path, revs: str, pathspec: str) -> dict[str, str]:
 
 
 def changed_outside(path: Path, revs: str, folder: str) -> list[str]:
-    """Files outside `folder` (of this ledger) that the commits in `revs` change."""
-    done = _git(path, "log", "--format=", "--name-only", revs, "--", ".", f":(exclude){folder}", check=False)
-    return sorted({line for line in done.stdout.splitlines() if line.strip()})
+    """Files anywhere in the repository, other than under `folder` (from its top), that the commits in `revs` change."""
+    done = _git(path, "log", "--format=", "--name-only", revs, check=False)
+    inside = folder.rstrip("/") + "/"
+    return sorted({line for line in done.stdout.splitlines() if line.strip() and not line.startswith(inside)})
 
 
 def rebasing(path: Path) -> bool:

@@ -77,7 +77,7 @@ def sync(ledger: journal.Ledger, remote: str = "origin", branch: str = "main", *
         common = _common(mine, published)
         if common < len(published):  # the remote has entries this clone lacks: ours go on top of them
             unpublished = mine[common:]
-            if git.changed_outside(path, f"{theirs}..HEAD", journal.JOURNAL_DIR):
+            if git.changed_outside(path, f"{theirs}..HEAD", folder):
                 raise BadInput(
                     f"this clone has commits not on {remote}/{branch} that change more than the journal; "
                     "merge those by hand first (sync only moves entries)"

@@ -246,3 +246,34 @@ def test_a_sync_that_died_half_way_loses_nothing(fund, monkeypatch):
     monkeypatch.undo()
     riga("sync")
     assert [e.memo for e in riga.entries()[3:]] == ["London", "Riga"]
+
+
+def test_a_ledger_in_a_folder_of_a_larger_repository(tmp_path, git_env):
+    """The ledger need not be the repository: sync reads the remote's journal under the ledger's folder, and
+    never drops a commit of this clone that changes anything else."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(remote))
+    top = tmp_path / "office"
+    git(tmp_path, "init", "--quiet", "-b", "main", str(top))
+    (top / "README").write_text("the office\n")
+    git(top, "add", "README")
+    git(top, "commit", "--quiet", "-m", "start")
+    assert CliRunner().invoke(main, ["init", str(top / "books"), "--name", "Fund", "--currency", "EUR"]).exit_code == 0
+    london = Clone(top / "books", NAMES[0])
+    london("member join Latvia --date 2024-02-01")
+    git(top, "remote", "add", "origin", str(remote))
+    git(top, "push", "--quiet", "-u", "origin", "main")
+    git(tmp_path, "clone", "--quiet", str(remote), "riga")
+    riga = Clone(tmp_path / "riga" / "books", NAMES[1])
+    riga("git-setup")
+    london("contribute Latvia 1k --date 2025-01-01 --memo London")
+    london("sync")
+    riga("contribute Latvia 2k --date 2025-01-02 --memo Riga")
+    (tmp_path / "riga" / "README").write_text("changed in Riga\n")
+    git(tmp_path / "riga", "commit", "--quiet", "-am", "notes")
+    refused = riga("sync", ok=False)
+    assert refused.exit_code == 1 and "change more than the journal" in refused.output
+    git(tmp_path / "riga", "reset", "--quiet", "--hard", "HEAD~1")  # the notes go; the entry stays
+    riga("sync")
+    assert [e.memo for e in riga.entries()[1:]] == ["London", "Riga"]
+    audit_clean(riga)
