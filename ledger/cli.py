@@ -124,7 +124,11 @@ def init(path: Path, name: str, currency: str, manager: str, no_commit: bool) ->
     click.echo(f"Created ledger {name!r} ({ledger.settings.currency}) in {path}{note}.")
     from ledger import sync as syncing
 
-    files = [path / journal.SETTINGS_FILE, path / ".gitignore", *syncing.setup(ledger, _self_command())]
+    files = [path / journal.SETTINGS_FILE, path / ".gitignore"]
+    if note:  # a repository of its own: let `git pull` replay entries (docs/SYNC.md)
+        files += syncing.setup(ledger, _self_command())
+    else:  # someone else's repository: its git settings are not ours to change unasked
+        click.echo("To let `git pull` replay journal entries, run `fundledger git-setup` (docs/SYNC.md).")
     if not no_commit:
         try:
             git.commit_paths(path, files, f"fundledger: init {name}\n\nCreates the ledger; ledger.toml never changes.")

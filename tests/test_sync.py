@@ -258,8 +258,11 @@ def test_a_ledger_in_a_folder_of_a_larger_repository(tmp_path, git_env):
     (top / "README").write_text("the office\n")
     git(top, "add", "README")
     git(top, "commit", "--quiet", "-m", "start")
-    assert CliRunner().invoke(main, ["init", str(top / "books"), "--name", "Fund", "--currency", "EUR"]).exit_code == 0
+    made = CliRunner().invoke(main, ["init", str(top / "books"), "--name", "Fund", "--currency", "EUR"])
+    assert made.exit_code == 0 and "run `fundledger git-setup`" in made.output  # someone else's repository
+    assert not (top / "books" / ".gitattributes").exists()
     london = Clone(top / "books", NAMES[0])
+    london("git-setup")
     london("member join Latvia --date 2024-02-01")
     git(top, "remote", "add", "origin", str(remote))
     git(top, "push", "--quiet", "-u", "origin", "main")
