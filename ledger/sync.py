@@ -75,7 +75,8 @@ def sync(ledger: journal.Ledger, remote: str = "origin", branch: str = "main", *
         else:
             published = _entries_of(ledger, git.files_at(path, theirs, folder), folder)
         common = _common(mine, published)
-        if common < len(published):  # the remote has entries this clone lacks: ours go on top of them
+        behind = theirs is not None and not git.is_ancestor(path, theirs, "HEAD")
+        if common < len(published) or behind:  # the remote has what this clone lacks: ours go on top of it
             unpublished = mine[common:]
             if git.changed_outside(path, f"{theirs}..HEAD", folder):
                 raise BadInput(

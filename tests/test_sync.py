@@ -280,3 +280,18 @@ def test_a_ledger_in_a_folder_of_a_larger_repository(tmp_path, git_env):
     riga("sync")
     assert [e.memo for e in riga.entries()[1:]] == ["London", "Riga"]
     audit_clean(riga)
+
+
+def test_a_remote_that_moved_on_without_new_entries_is_caught_up_with(fund):
+    """Someone pushed a commit that is not an entry (a README): sync still puts this clone's entries on top."""
+    london, riga, _ = fund
+    (london.path / "README").write_text("how we keep the books\n")
+    git(london.path, "add", "README")
+    git(london.path, "commit", "--quiet", "-m", "notes")
+    git(london.path, "push", "--quiet")
+    riga("contribute Latvia 2k --date 2025-01-02 --memo Riga")
+    synced = riga.json("sync")
+    assert synced["pushed"] == 1 and synced["attempts"] == 1
+    assert (riga.path / "README").exists()
+    london("sync")
+    assert london.journal_bytes() == riga.journal_bytes()
