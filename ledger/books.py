@@ -387,9 +387,9 @@ class Books:
     def _count_given(self, entry: Entry, sign: int) -> None:
         """What a member gave, in the currency it gave it in (taken back by a reversal)."""
         member = self.members[entry.get("member")]
-        if entry.get("original_currency"):
-            currency = entry.get("original_currency")
-            amount = money.parse_stored(entry.get("original_amount"), currency)
+        given = model.given_as(entry)
+        if given:
+            currency, amount = given.currency, given.amount
         else:
             currency = self.currency
             amount = sum((p.amount for p in entry.postings if p.account.startswith("assets:fund:")), ZERO)
@@ -500,9 +500,8 @@ def replay(currency: str, entries: Iterable[Entry], name: str = "", manager: str
 
 def original_of(entry: Entry) -> tuple[str, Decimal] | None:
     """(currency, rate) of an entry given or pledged in another currency than the fund's, else None."""
-    if not entry.get("original_currency"):
-        return None
-    return entry.get("original_currency"), Decimal(entry.get("rate"))
+    given = model.given_as(entry)
+    return (given.currency, Decimal(given.rate)) if given else None
 
 
 def original_parts(entry: Entry, parts: dict[str | None, Decimal]) -> dict[str | None, Decimal]:
@@ -511,10 +510,9 @@ def original_parts(entry: Entry, parts: dict[str | None, Decimal]) -> dict[str |
     Named earmarks carry their amount in the entry's `split`; the part that
     is not earmarked (None) takes the rest of `original_amount`.
     """
-    currency = entry.get("original_currency")
-    named = {e: money.parse_stored(a, currency) for e, a in (entry.get("split") or {}).items()}
-    total = money.parse_stored(entry.get("original_amount"), currency)
-    rest = total - sum(named.values(), ZERO)
+    given = model.given_as(entry)
+    named = {e: money.parse_stored(a, given.currency) for e, a in (entry.get("split") or {}).items()}
+    rest = given.amount - sum(named.values(), ZERO)
     return {e: named[e] if e is not None else rest for e in parts if e is None or e in named}
 
 

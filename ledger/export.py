@@ -51,7 +51,7 @@ def as_hledger(books: Books) -> str:
         for label in ("memo", "source"):
             if getattr(entry, label):
                 lines.append(f"    ; {label}: {inert(getattr(entry, label))}")
-        if entry.get("original_currency"):
+        if model.given_as(entry):
             lines.append(f"    ; given as: {_given(entry)}")
         for posting in entry.postings:
             amount = money.to_text(posting.amount, posting.currency)
@@ -64,7 +64,8 @@ def as_hledger(books: Books) -> str:
 
 def _given(entry) -> str:
     """'10000000.00 GBP at 1.1850': an entry in another currency, as it was given."""
-    return f"{entry.get('original_amount')} {entry.get('original_currency')} at {entry.get('rate')}"
+    given = model.given_as(entry)
+    return f"{money.to_text(given.amount, given.currency)} {given.currency} at {given.rate}"
 
 
 def beancount_account(account: str) -> str:
@@ -104,7 +105,7 @@ def as_beancount(books: Books) -> str:
         for label in ("memo", "source"):
             if getattr(entry, label):
                 lines.append(f"  {label}: {_quoted(getattr(entry, label))}")
-        if entry.get("original_currency"):
+        if model.given_as(entry):
             lines.append(f"  given_as: {_quoted(_given(entry))}")
         for posting in entry.postings:
             amount = money.to_text(posting.amount, posting.currency)

@@ -231,6 +231,26 @@ def subject(entry: Entry) -> str:
     return str(data.get("member") or data.get("package") or data.get("earmark") or "")
 
 
+@dataclass(frozen=True)
+class Given:
+    """Money as it was given, for an entry in another currency than the fund's."""
+
+    amount: Decimal
+    currency: str
+    rate: str  # as recorded: fund currency per unit
+
+    def __str__(self) -> str:
+        return f"{money.format_money(self.amount, self.currency)} at {self.rate}"
+
+
+def given_as(entry: Entry) -> Given | None:
+    """What an entry in another currency was given as (amount, currency, rate); None for one in the fund's."""
+    currency = entry.get("original_currency")
+    if not currency:
+        return None
+    return Given(money.parse_stored(entry.get("original_amount"), currency), currency, entry.get("rate"))
+
+
 def size(entry: Entry) -> Decimal:
     """How much an entry moves: the sum of its debits (an exchange loss is not money that moved)."""
     return sum((p.amount for p in entry.postings if p.amount > 0 and not p.account.startswith(EXCHANGE)), Decimal(0))

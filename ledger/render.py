@@ -51,13 +51,13 @@ def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False):
     facts.add_column(style="dim")
     facts.add_column()
     facts.add_row("date", entry.date.isoformat())
-    given_in = entry.get("original_currency") or currency  # a split is in the currency the money was given in
+    given = model.given_as(entry)
+    given_in = given.currency if given else currency  # a split is in the currency the money was given in
     for key, value in entry.data.items():
-        if key in ("original_currency", "rate") and entry.get("original_currency"):
+        if given and key in ("original_currency", "rate"):
             continue
-        if key == "original_amount":
-            amount = money.parse_stored(value, given_in)
-            facts.add_row("given as", Text(f"{money.format_money(amount, given_in)} at {entry.get('rate')}"))
+        if given and key == "original_amount":
+            facts.add_row("given as", Text(str(given)))
             continue
         shown = (
             ", ".join(f"{k} {money.format_money(Decimal(v), given_in)}" for k, v in value.items())

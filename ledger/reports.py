@@ -429,7 +429,9 @@ def register_report(books: Books, spec: RegisterFilter, as_of: dt.date | None = 
         if not spec.matches(entry, books):
             continue
         amount = model.size(entry) if entry.postings else None
-        given = _given_as(entry)  # the rounding in plain sight: the amount given and its rate, beside the converted one
+        given = model.given_as(
+            entry
+        )  # the rounding in plain sight: the amount given and its rate, beside the converted one
         what = f"{model.subject(entry)}: given as {given}" if given else model.subject(entry)
         row = {**model.to_json(entry), "what": what, "amount": amount}
         if spec.account:
@@ -450,15 +452,6 @@ def register_report(books: Books, spec: RegisterFilter, as_of: dt.date | None = 
         columns.append(Column("amount", "Amount", "money"))
     title = f"Register of {spec.account}" if spec.account else "Register"
     return _report(books, "register", title, columns, rows, as_of, hidden=("what", "amount"))
-
-
-def _given_as(entry: Entry) -> str:
-    """'£10,000,000.00 at 1.1850' for an entry in another currency; '' otherwise."""
-    if not entry.get("original_currency"):
-        return ""
-    currency = entry.get("original_currency")
-    amount = money.parse_stored(entry.get("original_amount"), currency)
-    return f"{money.format_money(amount, currency)} at {entry.get('rate')}"
 
 
 def _under(account: str, prefix: str) -> bool:

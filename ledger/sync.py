@@ -119,8 +119,7 @@ def replay(
     recorded, refused = [], []
     for old in entries:
         try:
-            data = _moved_references(old, moved, first)
-            again = dataclasses.replace(old, id=0, prev="", hash="", data=data)
+            again = _again(old, moved, first)
 
             def then(entry: Entry, written: Path, who: str = authors.get(old.hash, "")) -> None:
                 if commit:
@@ -134,6 +133,11 @@ def replay(
         moved[old.id] = new.id
         recorded.append((old.id, new.id))
     return recorded, refused
+
+
+def _again(old: Entry, moved: dict[int, int], first: int) -> Entry:
+    """`old` to be recorded anew: no id or chain yet, its references to replayed entries moved to their new ids."""
+    return dataclasses.replace(old, id=0, prev="", hash="", data=_moved_references(old, moved, first))
 
 
 def _moved_references(entry: Entry, moved: dict[int, int], first: int) -> dict:
@@ -306,8 +310,7 @@ def merge_file(ledger: journal.Ledger, name: str, base: bytes, ours: bytes, thei
     refused: list[Kept] = []
     for old in mine:
         try:
-            again = dataclasses.replace(old, id=0, prev="", hash="", data=_moved_references(old, moved, mine[0].id))
-            new = again.sealed(books.last_id + 1, books.seal)
+            new = _again(old, moved, mine[0].id).sealed(books.last_id + 1, books.seal)
             rules.check(books, new)
         except (Refused, BadInput) as problem:
             refused.append(Kept(old, str(problem), _now()))
