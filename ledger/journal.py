@@ -17,6 +17,7 @@ import errno
 import fcntl
 import hashlib
 import itertools
+import multiprocessing
 import os
 import re
 import tomllib
@@ -298,9 +299,8 @@ def _load(ledger: Ledger, kept: cache.Snapshot, keep: bool, fast: bool, progress
     total = sum(len(data) - begin for _, data, begin, _ in changed)
     done = 0
     states = {state.name: state for state in kept.files}
-    for path, data, begin, stamp in changed:
-        newest = path.name == names[-1]
-        for located in _blocks(ledger, path, data, begin, newest=newest, fast=fast):
+    for (path, data, begin, stamp), found in zip(changed, _parsed(ledger, changed, names, fast, total), strict=True):
+        for located in found:
             entry = located.entry
             try:
                 rules.check(books, entry, hashed=True)  # parse_entry checked the hash
@@ -323,6 +323,51 @@ def _load(ledger: Ledger, kept: cache.Snapshot, keep: bool, fast: bool, progress
     if keep and (not kept.files or touched or books.count - first >= save_after):
         cache.write(ledger.cache_dir, cache.Snapshot(kept.settings, [states[name] for name in names], parts, books))
     return books
+
+
+# A first read of more than this many bytes has a second process parse two journal files in three while
+# this one checks the rules: parsing is most of a first read, and the machines we run on have two cores.
+PARALLEL_BYTES = 8 * 1024 * 1024
+_EVERY = 3  # this process parses one file in _EVERY; the helper the others
+
+
+def _parsed(ledger: Ledger, changed: list, names: list[str], fast: bool, total: int) -> Iterator[Iterator[Located]]:
+    """Each changed file's new entries, in order: parsed here, or (for a large read) in a helper process."""
+    jobs = [(ledger, path, data, begin, path.name == names[-1]) for path, data, begin, _ in changed]
+    helper = None
+    if fast and total >= PARALLEL_BYTES and (os.cpu_count() or 1) > 1:
+        with contextlib.suppress(OSError, ValueError):
+            helper = multiprocessing.get_context("fork").Pool(1)
+    if helper is None:
+        for ledger_, path, data, begin, newest in jobs:
+            yield _blocks(ledger_, path, data, begin, newest=newest, fast=fast)
+        return
+    with helper:
+        theirs = helper.imap(_parse_elsewhere, [job for index, job in enumerate(jobs) if index % _EVERY], chunksize=1)
+        for index, (ledger_, path, data, begin, newest) in enumerate(jobs):
+            if index % _EVERY == 0:
+                yield _blocks(ledger_, path, data, begin, newest=newest, fast=True)
+            else:
+                yield _unpacked(next(theirs))
+
+
+def _parse_elsewhere(job) -> list[Located] | tuple:
+    """In the helper process: one file's new entries, or what was wrong with it (raised again in order)."""
+    ledger, path, data, begin, newest = job
+    try:
+        return list(_blocks(ledger, path, data, begin, newest=newest, fast=True))
+    except TornWrite as torn:
+        return ("torn", str(torn), torn.path, torn.offset)
+    except CorruptJournal as problem:
+        return ("corrupt", str(problem))
+
+
+def _unpacked(result) -> Iterator[Located]:
+    if isinstance(result, tuple):
+        if result[0] == "torn":
+            raise TornWrite(result[1], result[2], result[3])
+        raise CorruptJournal(result[1])
+    yield from result
 
 
 def _to_read(ledger: Ledger, kept: list[cache.FileState]) -> tuple[list[str], list[tuple[Path, bytes, int, int]]]:

@@ -121,6 +121,11 @@ class Entry:
     def __post_init__(self) -> None:
         object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
 
+    def __reduce__(self):
+        """Pickled as its fields (a read-only mapping cannot be): a helper process hands entries back this way."""
+        fields = (self.id, self.date, self.recorded_at, self.kind, self.postings, self.memo, self.source)
+        return (Entry, (*fields, dict(self.data), self.prev, self.hash))
+
     def get(self, name: str, default: Any = None) -> Any:
         return self.data.get(name, default)
 

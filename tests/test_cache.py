@@ -274,3 +274,45 @@ def test_an_old_file_touched_but_unchanged_is_not_read_again(grown, monkeypatch)
     parsed = count_parsed(monkeypatch)
     assert journal.load(grown).count == 40
     assert parsed[0] == 0
+
+
+class TestTwoProcessFirstRead:
+    """A large first read parses part of the journal in a helper process: the same books, the same errors."""
+
+    @pytest.fixture
+    def helper(self, monkeypatch):
+        monkeypatch.setattr(journal, "PARALLEL_BYTES", 1)
+
+    def load_both(self, ledger, monkeypatch):
+        with monkeypatch.context() as alone:
+            alone.setattr(journal, "PARALLEL_BYTES", 10**12)
+            one = journal.load(ledger, use_cache=False)
+        return one, journal.load(ledger, use_cache=False)
+
+    def test_the_same_books(self, grown, helper, monkeypatch):
+        handed_back = []
+        real = journal._unpacked
+        monkeypatch.setattr(journal, "_unpacked", lambda result: handed_back.append(1) or real(result))
+        one, two = self.load_both(grown, monkeypatch)
+        assert every_report(two) == every_report(one) and two.entries == one.entries
+        assert len(handed_back) >= len(grown.journal_files()) // 2  # the helper did parse
+
+    def test_the_same_errors_in_the_same_order(self, grown, helper, monkeypatch):
+        files = grown.journal_files()
+        second = files[1]  # parsed by the helper (two files in three)
+        data = second.read_bytes()
+        second.write_bytes(data.replace(b'kind = "contribute"', b'kind = "contrib"', 1))
+        with pytest.raises(CorruptJournal) as alone, monkeypatch.context() as m:
+            m.setattr(journal, "PARALLEL_BYTES", 10**12)
+            journal.load(grown, use_cache=False)
+        with pytest.raises(CorruptJournal) as helped:
+            journal.load(grown, use_cache=False)
+        assert str(helped.value) == str(alone.value) and "unknown kind" in str(helped.value)
+
+    def test_a_torn_tail_is_still_a_torn_tail(self, grown, helper):
+        newest = grown.journal_files()[-1]
+        with open(newest, "ab") as handle:
+            handle.write(b'\n[[entry]]\nid = 41\nkind = "contr')
+        with pytest.raises(TornWrite) as torn:
+            journal.load(grown, use_cache=False)
+        assert torn.value.path == str(newest)
