@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-from ledger import model, money
+from ledger import model
 from ledger.model import Account, Entry
 
 ZERO = Decimal(0)
@@ -179,9 +179,8 @@ class Books:
         # Exchange rates recorded with `rate`: currency -> [(date, rate, entry id)], in date order.
         self.rates: dict[str, list[tuple[dt.date, Decimal, int]]] = {}
         self.rate_uses: dict[int, int] = {}  # rate entry id -> entries converted at it
-        self.given_rates: list[
-            tuple[dt.date, str, Decimal, int]
-        ] = []  # rates typed with --rate: (date, currency, rate, entry id)
+        # Rates typed with --rate: (date, currency, rate, entry id).
+        self.given_rates: list[tuple[dt.date, str, Decimal, int]] = []
 
     # --- reading ---------------------------------------------------------
 
@@ -374,15 +373,14 @@ class Books:
 
     def _note_rate(self, entry: Entry) -> None:
         """Count which recorded rate a conversion used, or keep the rate it was given."""
-        original = original_of(entry)
-        if original is None:
+        given = model.given_as(entry)
+        if given is None:
             return
-        currency, rate = original
-        known = self.rate_on(currency, entry.date)
-        if known is not None and known[0] == rate:
+        known = self.rate_on(given.currency, entry.date)
+        if known is not None and known[0] == given.rate:
             self.rate_uses[known[1]] = self.rate_uses.get(known[1], 0) + 1
         else:
-            self.given_rates.append((entry.date, currency, rate, entry.id))
+            self.given_rates.append((entry.date, given.currency, given.rate, entry.id))
 
     def _count_given(self, entry: Entry, sign: int) -> None:
         """What a member gave, in the currency it gave it in (taken back by a reversal)."""
@@ -402,7 +400,7 @@ class Books:
             if posting.account.startswith(model.RECEIVABLE + ":"):
                 split[_earmark_of_receivable(posting.account)] = posting.amount
                 self._note_earmark(_earmark_of_receivable(posting.account), entry)
-        currency, rate = original_of(entry) or (self.currency, None)
+        given = model.given_as(entry)
         self.pledges[entry.id] = Pledge(
             id=entry.id,
             member=entry.get("member"),
@@ -410,9 +408,9 @@ class Books:
             date=entry.date,
             amount=sum(split.values(), ZERO),
             split=split,
-            currency=currency,
-            rate=rate,
-            original_split=original_parts(entry, split) if rate is not None else dict(split),
+            currency=given.currency if given else self.currency,
+            rate=given.rate if given else None,
+            original_split=_given_for(given, split) if given else dict(split),
         )
 
     def _apply_contribute(self, entry: Entry) -> None:
@@ -430,7 +428,7 @@ class Books:
 
     def _settle(self, pledge: Pledge, entry: Entry, relieved: dict[str | None, Decimal], sign: int) -> None:
         """Count a receipt against `pledge` (sign 1), or take it back (sign -1, its reversal)."""
-        given = original_parts(entry, relieved) if pledge.foreign else relieved
+        given = _given_for(model.given_as(entry), relieved) if pledge.foreign else relieved
         for earmark, amount in relieved.items():
             pledge.received[earmark] = pledge.received.get(earmark, ZERO) + sign * amount
         for earmark, amount in given.items():
@@ -498,22 +496,9 @@ def replay(currency: str, entries: Iterable[Entry], name: str = "", manager: str
     return books
 
 
-def original_of(entry: Entry) -> tuple[str, Decimal] | None:
-    """(currency, rate) of an entry given or pledged in another currency than the fund's, else None."""
-    given = model.given_as(entry)
-    return (given.currency, Decimal(given.rate)) if given else None
-
-
-def original_parts(entry: Entry, parts: dict[str | None, Decimal]) -> dict[str | None, Decimal]:
-    """How an entry in another currency splits its original amount over `parts`' earmarks.
-
-    Named earmarks carry their amount in the entry's `split`; the part that
-    is not earmarked (None) takes the rest of `original_amount`.
-    """
-    given = model.given_as(entry)
-    named = {e: money.parse_stored(a, given.currency) for e, a in (entry.get("split") or {}).items()}
-    rest = given.amount - sum(named.values(), ZERO)
-    return {e: named[e] if e is not None else rest for e in parts if e is None or e in named}
+def _given_for(given: model.Given, parts: dict[str | None, Decimal]) -> dict[str | None, Decimal]:
+    """What was given in its own currency for each of `parts`' earmarks."""
+    return {e: amount for e, amount in given.parts.items() if e in parts}
 
 
 def receivable_parts(account: Account) -> tuple[str, str | None]:

@@ -242,18 +242,25 @@ class Given:
 
     amount: Decimal
     currency: str
-    rate: str  # as recorded: fund currency per unit
+    rate: Decimal  # fund currency per unit; prints as recorded ("1.1850")
+    parts: dict[str | None, Decimal]  # per earmark: the named ones from `split`, the rest (None) not earmarked
 
     def __str__(self) -> str:
         return f"{money.format_money(self.amount, self.currency)} at {self.rate}"
 
 
 def given_as(entry: Entry) -> Given | None:
-    """What an entry in another currency was given as (amount, currency, rate); None for one in the fund's."""
+    """What an entry in another currency was given as; None for one in the fund's.
+
+    ValueError when its fields are not decimal strings of the currency's places.
+    """
     currency = entry.get("original_currency")
     if not currency:
         return None
-    return Given(money.parse_stored(entry.get("original_amount"), currency), currency, entry.get("rate"))
+    amount = money.parse_stored(entry.get("original_amount"), currency)
+    named = {e: money.parse_stored(a, currency) for e, a in (entry.get("split") or {}).items()}
+    rest = amount - sum(named.values(), Decimal(0))
+    return Given(amount, currency, Decimal(entry.get("rate")), {**named, **({None: rest} if rest else {})})
 
 
 def size(entry: Entry) -> Decimal:

@@ -202,14 +202,12 @@ def check_conversion(books: Books, entry: Entry) -> None:
         raise Refused(f"{currency!r} is not another currency this fund can take")
     rate = _stored_rate(entry)
     try:
-        total = money.parse_stored(entry.get("original_amount"), currency)
-        named = {e: money.parse_stored(a, currency) for e, a in (entry.get("split") or {}).items()}
+        given = model.given_as(entry)
     except ValueError as problem:
         raise Refused(str(problem)) from None
-    if total <= 0 or any(a <= 0 for a in named.values()) or sum(named.values(), ZERO) > total:
+    total, parts = given.amount, given.parts
+    if total <= 0 or any(a <= 0 for a in parts.values()):
         raise Refused(f"the amounts given in {currency} must be more than zero and the split within the total")
-    rest = total - sum(named.values(), ZERO)
-    parts = {**named, **({None: rest} if rest else {})}
     slug = model.slug(entry.get("member"))
     if entry.kind == "pledge":
         expected = exchange.pledge(slug, parts, rate, books.currency)
