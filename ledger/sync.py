@@ -73,7 +73,7 @@ def sync(ledger: journal.Ledger, remote: str = "origin", branch: str = "main", *
         if theirs is None:  # a new shared branch: publish everything
             published: list[Entry] = []
         else:
-            published = _entries_of(ledger, git.files_at(path, theirs, folder), folder)
+            published = _books_of(ledger, git.files_at(path, theirs, folder), "the remote's").entries
         common = _common(mine, published)
         behind = theirs is not None and not git.is_ancestor(path, theirs, "HEAD")
         if common < len(published) or behind:  # the remote has what this clone lacks: ours go on top of it
@@ -161,8 +161,8 @@ def _common(mine: Sequence[Entry], theirs: Sequence[Entry]) -> int:
     return count
 
 
-def _entries_of(ledger: journal.Ledger, files: dict[str, bytes], folder: str) -> list[Entry]:
-    """The entries of journal files read from git (name -> bytes), checked as a load checks them."""
+def _books_of(ledger: journal.Ledger, files: dict[str, bytes], whose: str) -> Books:
+    """The books of journal files read from elsewhere (name -> bytes: git, a merge), checked as a load checks them."""
     books = Books(ledger.settings.currency, ledger.settings.name, ledger.settings.manager)
     names = sorted(name for name in files if journal.is_journal_name(Path(name).name))
     for index, name in enumerate(names):
@@ -171,9 +171,9 @@ def _entries_of(ledger: journal.Ledger, files: dict[str, bytes], folder: str) ->
             try:
                 rules.check(books, located.entry, hashed=True)
             except Refused as problem:
-                raise LedgerError(f"the remote's journal is not sound at #{located.entry.id}: {problem}") from None
+                raise LedgerError(f"{whose} journal is not sound at #{located.entry.id}: {problem}") from None
             books.apply(located.entry)
-    return books.entries
+    return books
 
 
 # --- the kept file ----------------------------------------------------------
@@ -297,14 +297,8 @@ def merge_file(ledger: journal.Ledger, name: str, base: bytes, ours: bytes, thei
     later = [n for n in ledger.journal_names() if n > name]
     if later:
         raise LedgerError(f"{name}: newer journal files exist ({', '.join(later)}); run `fundledger sync` instead")
-    books = Books(ledger.settings.currency, ledger.settings.name, ledger.settings.manager)
-    for other in ledger.journal_names():
-        if other < name:
-            for located in journal.blocks(ledger, ledger.journal_dir / other, (ledger.journal_dir / other).read_bytes(),
-                                          newest=False):  # fmt: skip
-                books.apply(located.entry)
-    for entry in parsed["published"]:
-        books.apply(entry)
+    earlier = {other: (ledger.journal_dir / other).read_bytes() for other in ledger.journal_names() if other < name}
+    books = _books_of(ledger, {**earlier, name: published}, "the merged")
     out = bytearray(published)
     moved: dict[int, int] = {}
     refused: list[Kept] = []
