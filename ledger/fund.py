@@ -120,17 +120,13 @@ def contribute(
         currency, rate_used = foreign
         total = money.parse_amount(amount, currency)
         named = parse_splits(splits, currency)
-        if promised is None and pledge_id is not None:
-            raise Refused(f"#{pledge_id} is not a pledge")
-        if promised is None:
+        if pledge_id is None:
             parts = _parts_given(total, named, "contribution")
             postings = exchange.gift(who.slug, parts, rate_used, books.currency)
         else:
-            if promised.member != who.name:
-                raise Refused(f"pledge #{pledge_id} is {promised.member}'s, not {who.name}'s")
-            if promised.currency != currency:
+            if promised is not None and promised.member == who.name and promised.currency != currency:
                 raise BadInput(f"pledge #{pledge_id} is in {promised.currency}, not {currency}")
-            parts = _against_pledge_in(promised, total, named)
+            parts = _against_pledge(books, who.name, pledge_id, total, named)
             postings = exchange.receipt(who.slug, promised, parts, rate_used, books.currency)
         data = {"member": who.name, **({"pledge": pledge_id} if pledge_id is not None else {})}
         return _entry(note, "contribute", postings, **data, **_original(parts, currency, rate_used))
