@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger import fund, journal, rules
+from ledger import fund, journal, writer
 from ledger.books import Books
 
 MEMBERS = ["United Kingdom", "Latvia", "Norway", "Sweden", "Denmark", "Poland", "Netherlands", "Canada"]
@@ -76,15 +76,13 @@ def build(path: Path, n: int) -> None:
         if made == n:
             break
         try:
-            entry = build_entry(books).sealed(books.last_id + 1, books.seal)
-            rules.check(books, entry)
+            entry = writer.seal(books, [build_entry(books)])[0]  # the fold: every rule, then applied
         except Exception:  # an operation the books cannot take now (no cash yet): skip it
             continue
-        books.apply(entry)
         data = journal.entry_bytes(entry)
         name = journal.next_file([(k, len(v)) for k, v in parts.items()], entry.recorded_at.year, len(data) + 2)
         content = parts.setdefault(name, bytearray())
-        content += (b"\n" if content else b"") + data
+        content += (journal.SEPARATOR if content else b"") + data
         commit({f"journal/{name}": bytes(content)}, f"fundledger: #{entry.id} {entry.kind}")
         made += 1
         if made % 1000 == 0:

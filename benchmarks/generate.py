@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger import fund, journal, rules
+from ledger import fund, journal, writer
 from ledger.books import Books
 from ledger.errors import BadInput, Refused
 
@@ -137,15 +137,13 @@ def _write(ledger, books: Books, steps, n: int, parts: dict[str, bytearray], *, 
         if books.count == n:
             break
         try:
-            entry = build(books).sealed(books.last_id + 1, books.seal)
-            rules.check(books, entry)
+            entry = writer.seal(books, [build(books)])[0]  # the fold: every rule, then applied
         except (Refused, BadInput):  # an operation the books cannot take now: skip it
             continue
-        books.apply(entry)
         data = journal.entry_bytes(entry)
         name = journal.next_file([(k, len(v)) for k, v in parts.items()][-1:], entry.recorded_at.year, len(data) + 2)
         content = parts.setdefault(name, bytearray())
-        content += (b"\n" if content else b"") + data
+        content += (journal.SEPARATOR if content else b"") + data
         if not quiet and entry.id % 50_000 == 0:
             print(f"  {entry.id:,} entries", file=sys.stderr)
     for name, content in parts.items():

@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger import fund, journal
+from ledger import fund, journal, writer
 from ledger.errors import TornWrite
 
 
 def setup(path: Path) -> journal.Ledger:
     ledger = journal.init(path, "Stress fund", "EUR")
-    journal.record(ledger, lambda b: fund.join(b, "Latvia", "member", fund.Note(dt.date(2024, 2, 1))))
+    writer.record(ledger, lambda b: fund.join(b, "Latvia", "member", fund.Note(dt.date(2024, 2, 1))))
     return ledger
 
 
@@ -35,9 +35,9 @@ def record_forever(ledger, count: int, tag: str, report_fd: int | None) -> None:
     note = fund.Note(dt.date(2024, 3, 1))
     try:
         for i in range(count):
-            entry = journal.record(
+            entry = writer.record(
                 ledger, lambda b, i=i: fund.contribute(b, "Latvia", "1k", note.__class__(note.date, f"{tag}-{i}"))
-            )
+            ).entry
             if report_fd is not None:
                 os.write(report_fd, f"{entry.id} {entry.hash}\n".encode())
     finally:

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ledger import git, journal, model, rules
+from ledger import fold, git, journal, model
 from ledger.books import Books
 from ledger.errors import Refused
 from ledger.git import Commit
@@ -140,37 +140,32 @@ def _journal_change(commit: Commit, name: str, change, files: dict[str, _File], 
 
 
 def _added_entries(commit, name, lines: list[str], first_line: int, state: _File, books: Books, result) -> list:
-    text = "".join(line + "\n" for line in lines)
-    starts = [i for i, line in enumerate(lines) if line == "[[entry]]"]
-    if text.strip() and (not starts or "".join(lines[: starts[0]]).strip()):
+    """The entries in the lines a commit appended, read with the journal's own block reader and folded in."""
+    data = "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape")
+    before, spans = journal.split_blocks(data)
+    if data.strip() and (not spans or before.strip()):
         return [_finding(commit, f"{name} gained text that is not an entry at line {first_line}")]
     found = []
-    for number, start in enumerate(starts):
-        end = starts[number + 1] if number + 1 < len(starts) else len(lines)
-        chunk = "".join(line + "\n" for line in lines[start:end]).encode("utf-8", "surrogateescape")
+    for start, end in spans:
+        line = first_line + data.count(b"\n", 0, start)
+        chunk = data[start:end]
         try:
             entry = journal.parse_entry(chunk)
         except ValueError as problem:
             state.broken = True
-            return [*found, _finding(commit, f"{name} line {first_line + start}: {problem}", _id_in(chunk))]
-        state.starts.append((first_line + start, entry.id))
+            return [*found, _finding(commit, f"{name} line {line}: {problem}", journal.entry_id_of(chunk))]
+        state.starts.append((line, entry.id))
         try:
-            rules.check(books, entry)
+            fold.fold(books, entry, hashed=True)
         except Refused as problem:
             state.broken = True
             return [*found, _finding(commit, f"entry #{entry.id} breaks a rule: {problem}", entry.id)]
-        books.apply(entry)
         result.recorders[commit.who] += 1
     return found
 
 
 def _finding(commit: Commit, message: str, entry: int | None = None) -> Finding:
     return Finding(message, entry, commit.sha, commit.who, commit.date)
-
-
-def _id_in(chunk: bytes) -> int | None:
-    match = re.search(rb"^id = ([0-9]+)$", chunk, re.MULTILINE)
-    return int(match[1]) if match else None
 
 
 def verify_seal(books: Books, seal: str) -> model.Entry | None:

@@ -1,23 +1,23 @@
-"""The books: what the journal's entries add up to, folded one entry at a time.
+"""The books: the fund's state after a run of entries, and how each kind of entry changes it.
 
-`Books.apply` is the only way state changes, and it is only ever called with
-an entry that the rules have already accepted. Reports read books; they never
-change them. `Books.as_of(date)` replays the entries dated on or before a day.
+Entries meet the books in one place, `fold.fold`, which checks an entry's
+chain and rules and then applies it: `Books.post` for what every entry does
+(balances, the day-by-day history of asset accounts, the chain's head) and
+the kind's own `apply_<kind>` function, found through the registry in
+`ledger.kinds`, for the rest. Reports read books; they never change them.
 
-Books read from a journal do not hold its entries: what every report and
-rule needs (balances, members, pledges, packages, a day-by-day history of
-each asset account) is kept here, and the entries themselves stay on disk
-behind an `Archive` until something asks for them (`entries`, `entry(id)`).
-That keeps memory and the cache small however long the journal grows.
+Where the entries themselves are kept is not the books' concern: they sit
+behind an `EntryStore` (a list in memory here; the journal's files for books
+read from disk, see `journal.Archived`). Keeping a large ledger's books in
+a cache, and reading its parts back lazily, is `ledger.cache`'s business.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-import pickle
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -136,14 +136,47 @@ class Earmark:
     since: dt.date
 
 
-class Archive(Protocol):
-    """Where the entries of books read from a journal are kept: on disk, read on demand."""
 
-    def entry(self, entry_id: int) -> Entry | None: ...
+class EntryStore(Protocol):
+    """Where books keep their entries: `entries()` in order, `get(id)` one of them, `append` a new one."""
 
-    def entries(self, count: int) -> list[Entry]:
-        """The first `count` entries, in order."""
-        ...
+    def entries(self) -> list[Entry]: ...
+
+    def get(self, entry_id: int) -> Entry | None: ...
+
+    def append(self, entry: Entry) -> None: ...
+
+
+class Held:
+    """Entries held in memory, the store of books built from entries at hand."""
+
+    def __init__(self) -> None:
+        self._entries: list[Entry] = []
+        self._by_id: dict[int, Entry] = {}
+
+    def entries(self) -> list[Entry]:
+        return self._entries
+
+    def get(self, entry_id: int) -> Entry | None:
+        return self._by_id.get(entry_id)
+
+    def append(self, entry: Entry) -> None:
+        self._entries.append(entry)
+        self._by_id[entry.id] = entry
+
+
+class History:
+    """The net change of every asset account on each day: what a backdated entry is checked against."""
+
+    def __init__(self) -> None:
+        self.days: dict[Account, dict[dt.date, Decimal]] = defaultdict(dict)
+
+    def note(self, account: Account, day: dt.date, amount: Decimal) -> None:
+        days = self.days[account]
+        days[day] = days.get(day, ZERO) + amount
+
+    def changes(self, account: Account) -> dict[dt.date, Decimal]:
+        return self.days.get(account, {})
 
 
 class Books:
@@ -156,24 +189,13 @@ class Books:
         self.count = 0
         self.seal = model.GENESIS
         self.last_id = 0
-        self._entries: list[Entry] | None = []  # None: the first `_archived` entries are in the archive
-        self._archive: Archive | None = None
-        self._archived = 0
-        self._recent: list[Entry] = []  # entries applied since the archive was attached
-        self._by_id: dict[int, Entry] | None = None
+        self.store: EntryStore = Held()
         self.balances: dict[Account, Decimal] = defaultdict(Decimal)
-        # Net change of every asset account on each day, to check no envelope is ever negative on any day.
-        # Only a backdated entry needs it, so books from a cache keep it pickled until then (`history`).
-        self._history: dict[Account, dict[dt.date, Decimal]] | None = defaultdict(dict)
-        self._history_blob = b""
-        self._history_new: list[tuple[Account, dt.date, Decimal]] = []  # changes not yet in the blob
+        self.history = History()
         self.latest: dict[Account, dt.date] = {}  # the last day each asset account changed
         self.members: dict[str, Member] = {}
-        # Books from a cache keep these pickled until something reads them (`_kept`): most commands
-        # touch few of them, and unpickling thousands of pledges and packages is most of a warm start.
-        self._pledges: dict[int, Pledge] | None = {}
-        self._packages: dict[str, Package] | None = {}
-        self._kept: dict[str, bytes] = {}
+        self.pledges: MutableMapping[int, Pledge] = {}
+        self.packages: MutableMapping[str, Package] = {}
         self.earmarks: dict[str, Earmark] = {}
         self.reversed_by: dict[int, int] = {}
         # Exchange rates recorded with `rate`: currency -> [(date, rate, entry id)], in date order.
@@ -186,82 +208,15 @@ class Books:
 
     @property
     def entries(self) -> list[Entry]:
-        """Every entry, in order; books read from a journal read them from its archive the first time."""
-        if self._entries is None:
-            assert self._archive is not None
-            self._entries = self._archive.entries(self._archived) + self._recent
-            self._archive, self._recent = None, []
-        return self._entries
+        """Every entry, in order (books read from a journal read them from its files)."""
+        return self.store.entries()
 
-    def hold_entries(self) -> Books:
-        """Read every entry into memory now, so that the books no longer need their journal."""
-        self.entries  # noqa: B018 (reading them is the point)
-        return self
+    def iter_entries(self) -> Iterator[Entry]:
+        return iter(self.store.entries())
 
     def entry(self, entry_id: int) -> Entry | None:
         """The entry with `entry_id`, if these books hold it."""
-        if self._entries is None:
-            if entry_id <= self._archived:
-                return self._archive.entry(entry_id) if entry_id > 0 else None
-            number = entry_id - self._archived - 1  # the recent ones follow the archive's, id by id
-            return self._recent[number] if number < len(self._recent) else None
-        if self._by_id is None:  # `as_of` books hold some ids and not others
-            self._by_id = {entry.id: entry for entry in self._entries}
-        return self._by_id.get(entry_id)
-
-    def archived(self, archive: Archive) -> None:
-        """Let go of the entries so far: from now on `archive` holds them (it holds exactly these)."""
-        self._entries, self._by_id, self._recent = None, None, []
-        self._archive, self._archived = archive, self.count
-
-    @property
-    def history(self) -> dict[Account, dict[dt.date, Decimal]]:
-        if self._history is None:
-            self._history = defaultdict(dict, pickle.loads(self._history_blob))
-            for account, day, amount in self._history_new:
-                self._note_change(account, day, amount)
-            self._history_blob, self._history_new = b"", []
-        return self._history
-
-    @property
-    def pledges(self) -> dict[int, Pledge]:
-        if self._pledges is None:
-            self._pledges = pickle.loads(self._kept.pop("pledges"))
-        return self._pledges
-
-    @property
-    def packages(self) -> dict[str, Package]:
-        if self._packages is None:
-            self._packages = pickle.loads(self._kept.pop("packages"))
-        return self._packages
-
-    def _note_change(self, account: Account, day: dt.date, amount: Decimal) -> None:
-        if self._history is None:
-            self._history_new.append((account, day, amount))
-        else:
-            days = self._history[account]
-            days[day] = days.get(day, ZERO) + amount
-
-    def __getstate__(self) -> dict:
-        """What a cache keeps: everything but the entries and the archive, which are the journal's."""
-        state = dict(self.__dict__)
-        state.update(_entries=None, _archive=None, _by_id=None, _recent=[], _archived=self.count)
-        state["balances"] = dict(self.balances)
-        if self._history is not None or len(self._history_new) > 10_000:
-            blob = pickle.dumps(dict(self.history), protocol=pickle.HIGHEST_PROTOCOL)
-            state.update(_history=None, _history_blob=blob, _history_new=[])
-        kept = dict(self._kept)
-        for name in ("pledges", "packages"):
-            loaded = self.__dict__["_" + name]
-            if loaded is not None:
-                kept[name] = pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL)
-            state["_" + name] = None
-        state["_kept"] = kept
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self.balances = defaultdict(Decimal, self.balances)
+        return self.store.get(entry_id)
 
     def balance(self, account: Account) -> Decimal:
         return self.balances.get(account, ZERO)
@@ -283,7 +238,7 @@ class Books:
             return ZERO
         if self.latest[account] <= day:  # nothing dated later: the lowest is today's balance
             return self.balances[account]
-        changes = self.history[account]
+        changes = self.history.changes(account)
         lowest = sum((delta for when, delta in changes.items() if when <= day), ZERO)
         running = lowest
         for when in sorted(when for when in changes if when > day):
@@ -308,61 +263,6 @@ class Books:
     def active_members(self, day: dt.date) -> list[Member]:
         return [member for member in self.members.values() if member.is_active(day)]
 
-    # --- changing --------------------------------------------------------
-
-    def apply(self, entry: Entry) -> None:
-        """Fold one accepted entry into the books."""
-        (self._recent if self._entries is None else self._entries).append(entry)
-        if self._by_id is not None:
-            self._by_id[entry.id] = entry
-        self.count += 1
-        self.last_id, self.seal = entry.id, entry.hash
-        for posting in entry.postings:
-            self.balances[posting.account] += posting.amount
-            if posting.account.startswith("assets:"):
-                self._note_change(posting.account, entry.date, posting.amount)
-                self.latest[posting.account] = max(entry.date, self.latest.get(posting.account, entry.date))
-        if entry.kind in ("pledge", "contribute"):
-            member = self.members[entry.get("member")]
-            member.last_dealing = max(entry.date, member.last_dealing or entry.date)
-        getattr(self, f"_apply_{entry.kind}")(entry)
-
-    def as_of(self, day: dt.date) -> Books:
-        """The books as they stood at the end of `day`: only entries dated on or before it."""
-        return replay(self.currency, (e for e in self.entries if e.date <= day), self.name, self.manager)
-
-    def _apply_join(self, entry: Entry) -> None:
-        name = entry.get("member")
-        member = self.members.get(name) or Member(name, model.slug(name))
-        member.role = entry.get("role")
-        self._activate(member, entry.date)
-        self.members[name] = member
-
-    def _apply_apply(self, entry: Entry) -> None:
-        name = entry.get("member")
-        member = self.members.get(name) or Member(name, model.slug(name))
-        member.status, member.applied, member.approvals = "pending", entry.date, {}
-        self.members[name] = member
-
-    def _apply_approve(self, entry: Entry) -> None:
-        member = self.members[entry.get("member")]
-        if entry.get("decision"):
-            member.decision = entry.get("decision")
-        else:
-            member.approvals[entry.get("by")] = entry.date
-        if entry.get("decision") or self.approvals_missing(member, entry.date) == []:
-            self._activate(member, entry.date)
-
-    def _apply_leave(self, entry: Entry) -> None:
-        member = self.members[entry.get("member")]
-        start, _ = member.periods[-1]
-        member.periods[-1] = (start, entry.date)
-        member.status, member.left = "left", entry.date
-
-    def _activate(self, member: Member, day: dt.date) -> None:
-        member.status, member.joined, member.left = "active", day, None
-        member.periods.append((day, None))
-
     def approvals_missing(self, applicant: Member, day: dt.date) -> list[str]:
         """The members active on `day` whose approval of `applicant` is not yet recorded."""
         return [
@@ -371,129 +271,197 @@ class Books:
             if member.name != applicant.name and member.name not in applicant.approvals
         ]
 
-    def _note_rate(self, entry: Entry) -> None:
-        """Count which recorded rate a conversion used, or keep the rate it was given."""
-        given = model.given_as(entry)
-        if given is None:
-            return
-        known = self.rate_on(given.currency, entry.date)
-        if known is not None and known[0] == given.rate:
-            self.rate_uses[known[1]] = self.rate_uses.get(known[1], 0) + 1
-        else:
-            self.given_rates.append((entry.date, given.currency, given.rate, entry.id))
+    # --- changing --------------------------------------------------------
 
-    def _count_given(self, entry: Entry, sign: int) -> None:
-        """What a member gave, in the currency it gave it in (taken back by a reversal)."""
-        member = self.members[entry.get("member")]
-        given = model.given_as(entry)
-        if given:
-            currency, amount = given.currency, given.amount
-        else:
-            currency = self.currency
-            amount = sum((p.amount for p in entry.postings if p.account.startswith("assets:fund:")), ZERO)
-        member.given[currency] = member.given.get(currency, ZERO) + sign * amount
+    def post(self, entry: Entry) -> None:
+        """What every accepted entry does to the books: keep it, move its postings, advance the chain.
 
-    def _apply_pledge(self, entry: Entry) -> None:
-        self._note_rate(entry)
-        split: dict[str | None, Decimal] = {}
+        Only `fold.fold` calls this, followed by the kind's own apply.
+        """
+        self.store.append(entry)
+        self.count += 1
+        self.last_id, self.seal = entry.id, entry.hash
         for posting in entry.postings:
-            if posting.account.startswith(model.RECEIVABLE + ":"):
-                split[_earmark_of_receivable(posting.account)] = posting.amount
-                self._note_earmark(_earmark_of_receivable(posting.account), entry)
-        given = model.given_as(entry)
-        self.pledges[entry.id] = Pledge(
-            id=entry.id,
-            member=entry.get("member"),
-            year=entry.get("year"),
-            date=entry.date,
-            amount=sum(split.values(), ZERO),
-            split=split,
-            currency=given.currency if given else self.currency,
-            rate=given.rate if given else None,
-            original_split=_given_for(given, split) if given else dict(split),
+            self.balances[posting.account] += posting.amount
+            if posting.account.startswith("assets:"):
+                self.history.note(posting.account, entry.date, posting.amount)
+                self.latest[posting.account] = max(entry.date, self.latest.get(posting.account, entry.date))
+
+
+# --- how each kind changes the books (the registry in ledger.kinds names them) ---
+
+
+def apply_join(books: Books, entry: Entry) -> None:
+    name = entry.get("member")
+    member = books.members.get(name) or Member(name, model.slug(name))
+    member.role = entry.get("role")
+    _activate(member, entry.date)
+    books.members[name] = member
+
+
+def apply_apply(books: Books, entry: Entry) -> None:
+    name = entry.get("member")
+    member = books.members.get(name) or Member(name, model.slug(name))
+    member.status, member.applied, member.approvals = "pending", entry.date, {}
+    books.members[name] = member
+
+
+def apply_approve(books: Books, entry: Entry) -> None:
+    member = books.members[entry.get("member")]
+    if entry.get("decision"):
+        member.decision = entry.get("decision")
+    else:
+        member.approvals[entry.get("by")] = entry.date
+    if entry.get("decision") or books.approvals_missing(member, entry.date) == []:
+        _activate(member, entry.date)
+
+
+def apply_leave(books: Books, entry: Entry) -> None:
+    member = books.members[entry.get("member")]
+    start, _ = member.periods[-1]
+    member.periods[-1] = (start, entry.date)
+    member.status, member.left = "left", entry.date
+
+
+def apply_pledge(books: Books, entry: Entry) -> None:
+    _dealt(books, entry)
+    _note_rate(books, entry)
+    split: dict[str | None, Decimal] = {}
+    for posting in entry.postings:
+        if posting.account.startswith(model.RECEIVABLE + ":"):
+            split[_earmark_of_receivable(posting.account)] = posting.amount
+            _note_earmark(books, _earmark_of_receivable(posting.account), entry)
+    given = model.given_as(entry)
+    books.pledges[entry.id] = Pledge(
+        id=entry.id,
+        member=entry.get("member"),
+        year=entry.get("year"),
+        date=entry.date,
+        amount=sum(split.values(), ZERO),
+        split=split,
+        currency=given.currency if given else books.currency,
+        rate=given.rate if given else None,
+        original_split=_given_for(given, split) if given else dict(split),
+    )
+
+
+def apply_contribute(books: Books, entry: Entry) -> None:
+    _dealt(books, entry)
+    _note_rate(books, entry)
+    _count_given(books, entry, 1)
+    pledge = books.pledges.get(entry.get("pledge")) if entry.get("pledge") else None
+    relieved: dict[str | None, Decimal] = {}
+    for posting in entry.postings:
+        if posting.account.startswith(model.EARMARKED + ":"):
+            _note_earmark(books, posting.account.rsplit(":", 1)[1], entry)
+        if pledge and posting.account.startswith(model.RECEIVABLE + ":"):
+            relieved[_earmark_of_receivable(posting.account)] = -posting.amount
+    if pledge:
+        _settle(pledge, entry, relieved, 1)
+
+
+def apply_rate(books: Books, entry: Entry) -> None:
+    known = books.rates.setdefault(entry.get("currency"), [])
+    known.append((entry.date, Decimal(entry.get("rate")), entry.id))
+    known.sort(key=lambda rate: (rate[0], rate[2]))
+
+
+def apply_earmark(books: Books, entry: Entry) -> None:
+    _note_earmark(books, entry.get("earmark"), entry, entry.get("purpose", ""))
+
+
+def apply_package(books: Books, entry: Entry) -> None:
+    name = entry.get("package")
+    sources = {}
+    for posting in entry.postings:
+        if posting.amount < 0:
+            sources[_source_of(posting.account)] = -posting.amount
+    amount = sum(sources.values(), ZERO)
+    books.packages[name] = Package(name, entry.id, entry.date, entry.memo, amount, sources)
+
+
+def apply_pay(books: Books, entry: Entry) -> None:
+    package = books.packages[entry.get("package")]
+    package.paid += sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
+
+
+def apply_reverse(books: Books, entry: Entry) -> None:
+    original = books.entry(entry.get("reverses"))
+    books.reversed_by[original.id] = entry.id
+    if original.kind == "pledge":
+        books.pledges[original.id].reversed_by = entry.id
+    elif original.kind == "package":
+        books.packages[original.get("package")].reversed_by = entry.id
+    elif original.kind == "pay":
+        books.packages[original.get("package")].paid -= sum(
+            (p.amount for p in original.postings if p.amount > 0), ZERO
         )
-
-    def _apply_contribute(self, entry: Entry) -> None:
-        self._note_rate(entry)
-        self._count_given(entry, 1)
-        pledge = self.pledges.get(entry.get("pledge")) if entry.get("pledge") else None
-        relieved: dict[str | None, Decimal] = {}
-        for posting in entry.postings:
-            if posting.account.startswith(model.EARMARKED + ":"):
-                self._note_earmark(posting.account.rsplit(":", 1)[1], entry)
-            if pledge and posting.account.startswith(model.RECEIVABLE + ":"):
-                relieved[_earmark_of_receivable(posting.account)] = -posting.amount
-        if pledge:
-            self._settle(pledge, entry, relieved, 1)
-
-    def _settle(self, pledge: Pledge, entry: Entry, relieved: dict[str | None, Decimal], sign: int) -> None:
-        """Count a receipt against `pledge` (sign 1), or take it back (sign -1, its reversal)."""
-        given = _given_for(model.given_as(entry), relieved) if pledge.foreign else relieved
-        for earmark, amount in relieved.items():
-            pledge.received[earmark] = pledge.received.get(earmark, ZERO) + sign * amount
-        for earmark, amount in given.items():
-            pledge.original_received[earmark] = pledge.original_received.get(earmark, ZERO) + sign * amount
-
-    def _apply_rate(self, entry: Entry) -> None:
-        known = self.rates.setdefault(entry.get("currency"), [])
-        known.append((entry.date, Decimal(entry.get("rate")), entry.id))
-        known.sort(key=lambda rate: (rate[0], rate[2]))
-
-    def _apply_earmark(self, entry: Entry) -> None:
-        self._note_earmark(entry.get("earmark"), entry, entry.get("purpose", ""))
-
-    def _apply_package(self, entry: Entry) -> None:
-        name = entry.get("package")
-        sources = {}
-        for posting in entry.postings:
-            if posting.amount < 0:
-                sources[_source_of(posting.account)] = -posting.amount
-        amount = sum(sources.values(), ZERO)
-        self.packages[name] = Package(name, entry.id, entry.date, entry.memo, amount, sources)
-
-    def _apply_pay(self, entry: Entry) -> None:
-        package = self.packages[entry.get("package")]
-        package.paid += sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
-
-    def _apply_reverse(self, entry: Entry) -> None:
-        original = self.entry(entry.get("reverses"))
-        self.reversed_by[original.id] = entry.id
-        if original.kind == "pledge":
-            self.pledges[original.id].reversed_by = entry.id
-        elif original.kind == "package":
-            self.packages[original.get("package")].reversed_by = entry.id
-        elif original.kind == "pay":
-            self.packages[original.get("package")].paid -= sum(
-                (p.amount for p in original.postings if p.amount > 0), ZERO
-            )
-        if original.kind == "contribute":
-            self._count_given(original, -1)
-        if original.kind == "contribute" and original.get("pledge"):
-            relieved = {
-                _earmark_of_receivable(p.account): -p.amount
-                for p in original.postings
-                if p.account.startswith(model.RECEIVABLE + ":")
-            }
-            self._settle(self.pledges[original.get("pledge")], original, relieved, -1)
-
-    def _apply_repair(self, entry: Entry) -> None:
-        """A repair moves no money; it only records that an unfinished write was cut."""
-
-    def _note_earmark(self, name: str | None, entry: Entry, purpose: str = "") -> None:
-        if name is None:
-            return
-        if name not in self.earmarks:
-            self.earmarks[name] = Earmark(name, purpose, entry.date)
-        elif purpose and not self.earmarks[name].purpose:
-            self.earmarks[name].purpose = purpose
+    if original.kind == "contribute":
+        _count_given(books, original, -1)
+    if original.kind == "contribute" and original.get("pledge"):
+        relieved = {
+            _earmark_of_receivable(p.account): -p.amount
+            for p in original.postings
+            if p.account.startswith(model.RECEIVABLE + ":")
+        }
+        _settle(books.pledges[original.get("pledge")], original, relieved, -1)
 
 
-def replay(currency: str, entries: Iterable[Entry], name: str = "", manager: str = "") -> Books:
-    """Books built from entries already known to be valid (no rule is re-checked)."""
-    books = Books(currency, name, manager)
-    for entry in entries:
-        books.apply(entry)
-    return books
+def apply_repair(books: Books, entry: Entry) -> None:
+    """A repair moves no money; it only records that an unfinished write was cut."""
+
+
+def _activate(member: Member, day: dt.date) -> None:
+    member.status, member.joined, member.left = "active", day, None
+    member.periods.append((day, None))
+
+
+def _dealt(books: Books, entry: Entry) -> None:
+    """Note the latest date a member pledged or gave (a leave cannot be dated before it)."""
+    member = books.members[entry.get("member")]
+    member.last_dealing = max(entry.date, member.last_dealing or entry.date)
+
+
+def _note_rate(books: Books, entry: Entry) -> None:
+    """Count which recorded rate a conversion used, or keep the rate it was given."""
+    given = model.given_as(entry)
+    if given is None:
+        return
+    known = books.rate_on(given.currency, entry.date)
+    if known is not None and known[0] == given.rate:
+        books.rate_uses[known[1]] = books.rate_uses.get(known[1], 0) + 1
+    else:
+        books.given_rates.append((entry.date, given.currency, given.rate, entry.id))
+
+
+def _count_given(books: Books, entry: Entry, sign: int) -> None:
+    """What a member gave, in the currency it gave it in (taken back by a reversal)."""
+    member = books.members[entry.get("member")]
+    given = model.given_as(entry)
+    if given:
+        currency, amount = given.currency, given.amount
+    else:
+        currency = books.currency
+        amount = sum((p.amount for p in entry.postings if p.account.startswith("assets:fund:")), ZERO)
+    member.given[currency] = member.given.get(currency, ZERO) + sign * amount
+
+
+def _settle(pledge: Pledge, entry: Entry, relieved: dict[str | None, Decimal], sign: int) -> None:
+    """Count a receipt against `pledge` (sign 1), or take it back (sign -1, its reversal)."""
+    given = _given_for(model.given_as(entry), relieved) if pledge.foreign else relieved
+    for earmark, amount in relieved.items():
+        pledge.received[earmark] = pledge.received.get(earmark, ZERO) + sign * amount
+    for earmark, amount in given.items():
+        pledge.original_received[earmark] = pledge.original_received.get(earmark, ZERO) + sign * amount
+
+
+def _note_earmark(books: Books, name: str | None, entry: Entry, purpose: str = "") -> None:
+    if name is None:
+        return
+    if name not in books.earmarks:
+        books.earmarks[name] = Earmark(name, purpose, entry.date)
+    elif purpose and not books.earmarks[name].purpose:
+        books.earmarks[name].purpose = purpose
 
 
 def _given_for(given: model.Given, parts: dict[str | None, Decimal]) -> dict[str | None, Decimal]:

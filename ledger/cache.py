@@ -32,18 +32,23 @@ import pickle
 import secrets
 import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from ledger.books import Books
+from ledger.books import Books, History
 
 CACHE_FILE = "books"
 ENV_VAR = "FUNDLEDGER_CACHE"
 _MAGIC = b"fundledger-cache-1\n"
 _TAIL_BYTES = 4096
-# The pickled classes' code: books cached by other code are never taken.
-_CODE = [Path(__file__).with_name(name) for name in ("books.py", "model.py", "cache.py")]
+# Books cached by other code are never taken: the signature covers every module of the package, so a
+# changed rule or apply (not only a changed class) means the journal is read again.
+_CODE = sorted(Path(__file__).parent.glob("*.py"))
+_HISTORY_PENDING = 10_000  # changes a lazy history keeps as a list before it is worth unpickling
 
 
 class FileState(NamedTuple):  # tuples: thousands of them unpickle fast
@@ -76,7 +81,7 @@ class Snapshot:
         files, parts = self.files, self.parts
         return {
             "settings": self.settings,
-            "books": self.books,
+            "books": _frozen(self.books),
             "files": (
                 [f.name for f in files], [f.size for f in files], [f.mtime_ns for f in files],
                 b"".join(f.digest for f in files), b"".join(f.tail for f in files),
@@ -86,12 +91,112 @@ class Snapshot:
 
     def __setstate__(self, state: dict) -> None:
         names, sizes, times, digests, tails = state["files"]
-        self.settings, self.books = state["settings"], state["books"]
+        self.settings, self.books = state["settings"], _thawed(state["books"])
         self.files = [
             FileState(name, size, when, digests[32 * i : 32 * i + 32], tails[32 * i : 32 * i + 32])
             for i, (name, size, when) in enumerate(zip(names, sizes, times, strict=True))
         ]
         self.parts = list(map(Part, *state["parts"]))
+
+
+# --- the books, kept so that a warm start unpickles only what it reads ---------
+
+
+def _frozen(books: Books) -> dict[str, Any]:
+    """What a cache keeps of `books`: everything but its entries (the journal's), its largest parts as blobs.
+
+    Pledges, packages and the day-by-day history are pickled on their own,
+    so a later start unpickles them only if something reads them; parts a
+    start never read are kept as the blobs they were.
+    """
+    state = dict(books.__dict__)
+    state["store"] = None
+    state["balances"] = dict(books.balances)
+    for name in ("pledges", "packages"):
+        value = state[name]
+        state[name] = value.blob() if isinstance(value, LazyMap) else _pickled(dict(value))
+    history = books.history
+    state["history"] = history.frozen() if isinstance(history, LazyHistory) else (_pickled(dict(history.days)), [])
+    return state
+
+
+def _thawed(state: dict[str, Any]) -> Books:
+    books = Books.__new__(Books)
+    books.__dict__.update(state)
+    books.balances = defaultdict(Decimal, state["balances"])
+    books.pledges, books.packages = LazyMap(state["pledges"]), LazyMap(state["packages"])
+    books.history = LazyHistory(*state["history"])
+    return books
+
+
+class LazyMap(MutableMapping):
+    """A mapping kept pickled until first read (thousands of pledges unpickled are most of a warm start)."""
+
+    def __init__(self, blob: bytes) -> None:
+        self._blob: bytes | None = blob
+        self._data: dict | None = None
+
+    def _loaded(self) -> dict:
+        if self._data is None:
+            self._data, self._blob = pickle.loads(self._blob), None
+        return self._data
+
+    def blob(self) -> bytes:
+        return self._blob if self._data is None else _pickled(self._data)
+
+    def __getitem__(self, key):
+        return self._loaded()[key]
+
+    def get(self, key, default=None):
+        return self._loaded().get(key, default)
+
+    def __setitem__(self, key, value) -> None:
+        self._loaded()[key] = value
+
+    def __delitem__(self, key) -> None:
+        del self._loaded()[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self._loaded()
+
+    def __iter__(self) -> Iterator:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+
+class LazyHistory(History):
+    """The day-by-day history kept pickled, with the changes since, until a backdated entry needs it."""
+
+    def __init__(self, blob: bytes, pending: list) -> None:  # no super().__init__: `days` is loaded on demand
+        self._blob, self._pending = blob, list(pending)
+        self._days: dict | None = None
+
+    @property
+    def days(self) -> dict:
+        if self._days is None:
+            days = defaultdict(dict, pickle.loads(self._blob))
+            self._days, self._blob = days, b""
+            for change in self._pending:
+                History.note(self, *change)
+            self._pending = []
+        return self._days
+
+    def note(self, account, day, amount) -> None:
+        if self._days is None and len(self._pending) < _HISTORY_PENDING:
+            self._pending.append((account, day, amount))
+        else:
+            History.note(self, account, day, amount)
+
+    def frozen(self) -> tuple[bytes, list]:
+        if self._days is None:
+            return self._blob, self._pending
+        return _pickled(dict(self._days)), []
+
+
+def _pickled(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def enabled() -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import click
 
 from ledger import __version__
 from ledger.errors import LedgerError
+from ledger.export import FORMATS as EXPORT_FORMATS
 
 
 class FundGroup(click.Group):
@@ -51,7 +51,6 @@ class DateType(click.ParamType):
 DATE = DateType()
 
 # Kept here rather than imported so that `fundledger --help` does not load the reports.
-EXPORT_FORMATS = ("hledger", "beancount", "csv", "json")
 REPORT_NAMES = ("summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register", "rates")
 
 
@@ -126,7 +125,7 @@ def init(path: Path, name: str, currency: str, manager: str, no_commit: bool) ->
 
     files = [path / journal.SETTINGS_FILE, path / ".gitignore"]
     if note:  # a repository of its own: let `git pull` replay entries (docs/SYNC.md)
-        files += syncing.setup(ledger, _self_command())
+        syncing.setup(ledger, _self_command())
     else:  # someone else's repository: its git settings are not ours to change unasked
         click.echo("To let `git pull` replay journal entries, run `fundledger git-setup` (docs/SYNC.md).")
     if not no_commit:
@@ -159,25 +158,14 @@ def recording(command: Callable) -> Callable:
     return wrapper
 
 
-def _record(build: Callable, *, dry_run: bool, as_json: bool, commit: bool) -> None:
-    from ledger import git, journal, render
+def _record(build: Callable, *, dry_run: bool, as_json: bool, commit: bool, ledger=None) -> None:
+    from ledger import render, writer
 
-    ctx = click.get_current_context()
-    ledger = _ledger(ctx)
-    problems: list[str] = []
-
-    def commit_entry(entry, written: Path) -> None:
-        if not (commit and ledger.settings.commit and git.inside_work_tree(ledger.path)):
-            return
-        try:
-            git.commit_paths(ledger.path, [written], render.commit_message(entry, ledger.settings.currency))
-        except git.GitError as problem:
-            problems.append(f"entry #{entry.id} is recorded but not committed ({problem}); `fundledger audit` lists it")
-
+    ledger = ledger or _ledger(click.get_current_context())
     with render.ReadProgress(f"reading {ledger.path.name}") as progress:
-        entry = journal.record(ledger, build, dry_run=dry_run, then=commit_entry, progress=progress)
-    for problem in problems:
-        click.echo(f"warning: {problem}", err=True)
+        recorded = writer.record(ledger, build, dry_run=dry_run, commit=commit, progress=progress)
+    _warn_not_committed(recorded)
+    entry = recorded.entry
     if as_json:
         data = render.entry_json(entry)
         if dry_run:
@@ -185,6 +173,13 @@ def _record(build: Callable, *, dry_run: bool, as_json: bool, commit: bool) -> N
         click.echo(render.dumps(data))
     else:
         render.console().print(render.entry_panel(entry, ledger.settings.currency, dry_run=dry_run))
+
+
+def _warn_not_committed(recorded) -> None:
+    if recorded.not_committed:
+        from ledger.text import inert
+
+        click.echo(f"warning: {inert(recorded.not_committed)}", err=True)
 
 
 @main.group()
@@ -445,7 +440,7 @@ def repair(yes: bool) -> None:
     try:
         _books(ledger)
     except TornWrite as torn:
-        tail = journal.unfinished_tail(ledger, torn)
+        tail = journal.unfinished_tail(torn)
         name = str(Path(torn.path).relative_to(ledger.path))
         preview = inert(tail[:300].decode("utf-8", "replace"))
         click.echo(f"{name} ends with an unfinished entry at byte {torn.offset} ({len(tail)} bytes):")
@@ -453,14 +448,16 @@ def repair(yes: bool) -> None:
         if not yes:
             click.echo("Run `fundledger repair --yes` to remove exactly these bytes and record the repair.")
             return
-        removed, offset = journal.cut_unfinished_tail(ledger, torn), torn.offset
-        note = fund.Note(dt.date.today(), memo=f"Removed an unfinished write of {len(removed)} bytes from {name}")
-        _record(
-            lambda books: fund.repair(books, name, offset, removed, note),
-            dry_run=False,
-            as_json=False,
-            commit=True,
-        )
+        with journal.lock(ledger):  # the cut and its record, with no other write between them
+            removed, offset = journal.cut_unfinished_tail(ledger, torn), torn.offset
+            note = fund.Note(dt.date.today(), memo=f"Removed an unfinished write of {len(removed)} bytes from {name}")
+            _record(
+                lambda books: fund.repair(books, name, offset, removed, note),
+                dry_run=False,
+                as_json=False,
+                commit=True,
+                ledger=ledger,
+            )
         return
     click.echo("nothing to repair: every journal file ends with a whole entry")
 
@@ -489,9 +486,8 @@ def import_(csv_file: Path, mapping_file: Path, dry_run: bool, as_json: bool, no
       fundledger import statement.csv --map ledgers/bank-statement.map.toml --dry-run
       fundledger import statement.csv --map ledgers/bank-statement.map.toml
     """
-    from ledger import git, importer, journal, render
+    from ledger import importer, render, writer
     from ledger.errors import Refused
-    from ledger.text import inert
 
     ledger = _ledger(click.get_current_context())
     mapping = importer.load_mapping(mapping_file)
@@ -509,19 +505,6 @@ def import_(csv_file: Path, mapping_file: Path, dry_run: bool, as_json: bool, no
             raise Refused(f"{len(refused)} row(s) refused, first row {first.row}: {first.reason}; nothing was recorded")
         return
 
-    def commit(entries, files) -> None:
-        if no_commit or not ledger.settings.commit or not git.inside_work_tree(ledger.path):
-            return
-        message = (
-            f"fundledger: import {len(entries)} entries from {inert(csv_file.name)} "
-            f"(#{entries[0].id}-#{entries[-1].id})\n\nEntry-Id: {entries[-1].id}\nEntry-Hash: {entries[-1].hash}\n"
-            "Entry-Kind: import\n"
-        )
-        try:
-            git.commit_paths(ledger.path, files, message)
-        except git.GitError as problem:
-            click.echo(f"warning: the entries are recorded but not committed ({problem})", err=True)
-
     def replan(books):
         again = importer.plan(books, rows, mapping, csv_file.name)
         late = [p for p in again if p.status == "refused"]
@@ -529,7 +512,9 @@ def import_(csv_file: Path, mapping_file: Path, dry_run: bool, as_json: bool, no
             raise Refused(f"row {late[0].row}: {late[0].reason}; nothing was recorded")
         return [p.entry for p in again if p.status == "record"]
 
-    entries = journal.record_many(ledger, replan, then=commit)
+    recorded = writer.record(ledger, replan, commit=not no_commit, batch=f"import from {csv_file.name}")
+    _warn_not_committed(recorded)
+    entries = recorded.entries
     skipped = sum(1 for p in planned if p.status == "skip")
     if as_json:
         click.echo(render.dumps({"recorded": [render.entry_json(e) for e in entries], "skipped": skipped}))
@@ -552,14 +537,14 @@ def output_options(command: Callable) -> Callable:
     @click.option("--pager", is_flag=True, help="Show a long report through a pager.")
     @functools.wraps(command)
     def wrapper(*args, as_of, fmt, html, svg, pager, **kwargs):
-        from ledger import render
+        from ledger import fold, render
 
         chosen = [f for f in (fmt, html and "html", svg and "svg") if f]
         if len(chosen) > 1:
             raise click.UsageError("choose one of --json, --csv, --html and --svg")
         books = _books(_ledger(click.get_current_context()))
         if as_of:
-            books = books.as_of(as_of)
+            books = fold.as_of(books, as_of)
         report = command(*args, books=books, as_of=as_of, **kwargs)
         out = render.emit(report, chosen[0] if chosen else "table", path=html or svg, pager=pager)
         if out is not None:
@@ -636,10 +621,11 @@ def export(fmt: str, as_of: dt.date | None, output: str | None) -> None:
       fundledger export --format csv --as-of 2025-03-31 > postings.csv
     """
     from ledger import export as exporting
+    from ledger import fold
 
     books = _books(_ledger(click.get_current_context()))
     if as_of:
-        books = books.as_of(as_of)
+        books = fold.as_of(books, as_of)
     text = exporting.export(books, fmt)
     if output:
         with open(output, "w", encoding="utf-8") as handle:
@@ -696,6 +682,7 @@ def verify(seal: str | None, as_json: bool) -> None:
       fundledger verify --seal 3f1e9a0c27b4
     """
     from ledger import audit as auditing
+    from ledger import render
     from ledger.errors import Refused
 
     books = _books(_ledger(click.get_current_context()), use_cache=False, fast=False)  # every byte, tomllib
@@ -704,7 +691,7 @@ def verify(seal: str | None, as_json: bool) -> None:
     if seal:
         result["sealed"] = {"id": found.id, "date": found.date.isoformat(), "hash": found.hash} if found else None
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        click.echo(render.dumps(result))
     else:
         click.echo(f"ok: {books.count} entries, chain and rules intact; seal {books.seal[:12]}")
         if found:
@@ -769,12 +756,13 @@ def sync(remote: str, branch: str, as_json: bool) -> None:
       fundledger sync
       fundledger sync origin main --json
     """
+    from ledger import render
     from ledger import sync as syncing
 
     ledger = _ledger(click.get_current_context())
     outcome = syncing.sync(ledger, remote, branch)
     if as_json:
-        click.echo(json.dumps(_sync_json(outcome), indent=2))
+        click.echo(render.dumps(render.sync_json(outcome)))
         return
     click.echo(
         f"{outcome.fetched} entries fetched, {len(outcome.replayed)} replayed on top, "
@@ -783,22 +771,10 @@ def sync(remote: str, branch: str, as_json: bool) -> None:
     )
     for old, new in outcome.replayed:
         click.echo(f"  #{old} is now #{new}")
-    _report_kept(outcome.kept)
+    _report_kept(ledger, outcome.kept)
 
 
-def _sync_json(outcome) -> dict:
-    from ledger import model
-
-    return {
-        "fetched": outcome.fetched,
-        "replayed": [{"was": old, "now": new} for old, new in outcome.replayed],
-        "kept": [{"entry": model.to_json(k.entry), "reason": k.reason} for k in outcome.kept],
-        "pushed": outcome.pushed,
-        "attempts": outcome.attempts,
-    }
-
-
-def _report_kept(items) -> None:
+def _report_kept(ledger, items) -> None:
     from ledger import model
     from ledger.text import inert
 
@@ -809,8 +785,12 @@ def _report_kept(items) -> None:
             err=True,
         )
     if items:
+        from ledger import sync as syncing
+
         click.echo(
-            "kept entries wait in .cache/kept.toml; `fundledger kept --record` records them once possible", err=True
+            f"kept entries wait in {inert(str(syncing.kept_path(ledger)))}; "
+            "`fundledger kept --record` records them once possible",
+            err=True,
         )
 
 
@@ -827,22 +807,20 @@ def kept(record_them: bool, as_json: bool, no_commit: bool) -> None:
       fundledger earmark drones 5M --date 2025-05-01   # make room, then:
       fundledger kept --record
     """
-    from ledger import git, model
+    from ledger import model, render
     from ledger import sync as syncing
     from ledger.text import inert
 
     ledger = _ledger(click.get_current_context())
     if record_them:
-        commit = not no_commit and ledger.settings.commit and git.inside_work_tree(ledger.path)
-        recorded, refused = syncing.record_kept(ledger, commit=commit)
+        recorded, refused = syncing.record_kept(ledger, commit=not no_commit)
         for old, new in recorded:
             click.echo(f"recorded kept #{old} as #{new}")
         waiting = refused
     else:
         waiting = syncing.kept(ledger)
     if as_json:
-        click.echo(json.dumps([{"entry": model.to_json(k.entry), "reason": k.reason, "kept_at": k.kept_at}
-                               for k in waiting], indent=2))  # fmt: skip
+        click.echo(render.dumps(render.kept_json(waiting)))
         return
     if not waiting:
         click.echo("no kept entries")
@@ -854,13 +832,13 @@ def kept(record_them: bool, as_json: bool, no_commit: bool) -> None:
 
 
 @main.command("git-setup")
-@click.option("--no-commit", is_flag=True, help="Do not commit the .gitattributes file.")
-def git_setup(no_commit: bool) -> None:
+def git_setup() -> None:
     """Register fundledger's merge driver in this clone, so `git pull` replays entries instead of conflicting.
 
     Also sets `pull.rebase` (the shared history stays one line of appends,
-    which `audit` checks) and adds `journal/*.toml merge=fundledger` to
-    .gitattributes. Run it once in every clone; `init` runs it for you.
+    which `audit` checks) and adds `journal/*.toml merge=fundledger` to this
+    clone's own .git/info/attributes, so it commits nothing. Run it once in
+    every clone; `init` runs it for a repository it creates.
 
     \b
     Example:
@@ -872,9 +850,7 @@ def git_setup(no_commit: bool) -> None:
     ledger = _ledger(click.get_current_context())
     if not git.inside_work_tree(ledger.path):
         raise click.UsageError(f"{ledger.path} is not in a git repository")
-    changed = syncing.setup(ledger, _self_command())
-    if changed and not no_commit:
-        git.commit_paths(ledger.path, changed, "fundledger: merge journal files with fundledger's driver")
+    syncing.setup(ledger, _self_command())
     click.echo("merge driver registered; `git pull` now replays journal entries (and rebases)")
 
 

@@ -1,19 +1,23 @@
 """Fund operations: each turns what a user asked for into one entry, against the current books.
 
-These build entries and refuse what cannot be built (an unknown member, a
-split that does not add up). The rules in `ledger.rules` then decide whether
-the entry may be recorded; nothing here writes.
+These build entries and refuse only what cannot be read or built (an amount
+or a split that does not add up, a rate that is missing). Whether the entry
+may be recorded (a known member, a pledge that is the member's, enough
+money in the envelope) is for the rules in `ledger.rules` alone: an entry
+that breaks one is built anyway and refused there, with the rule's message.
+Nothing here writes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from ledger import exchange, model, money
-from ledger.books import ZERO, Books
+from ledger.books import ZERO, Books, Member
 from ledger.errors import BadInput, Refused
 from ledger.model import Entry, Posting
 
@@ -50,9 +54,6 @@ def leave(books: Books, name: str, note: Note) -> Entry:
 
 def rate(books: Books, currency: str, text: str, note: Note) -> Entry:
     """An exchange rate: what one unit of `currency` is worth in the fund's currency from `note.date` on."""
-    money.check_currency(currency)
-    if currency == books.currency:
-        raise BadInput(f"{currency} is this fund's own currency; a rate is for another currency")
     return _entry(note, "rate", currency=currency, rate=str(money.parse_rate(text)))
 
 
@@ -127,7 +128,12 @@ def contribute(
             if promised is not None and promised.member == who.name and promised.currency != currency:
                 raise BadInput(f"pledge #{pledge_id} is in {promised.currency}, not {currency}")
             parts = _against_pledge(books, who.name, pledge_id, total, named)
-            postings = exchange.receipt(who.slug, promised, parts, rate_used, books.currency)
+            if _settles(promised, who.name, parts):
+                postings = exchange.receipt(who.slug, promised, parts, rate_used, books.currency)
+            else:  # not this member's pledge, or more than it has outstanding: the rules say which
+                worth = exchange.value(parts, rate_used, books.currency)
+                postings = [Posting(_cash(e), a, books.currency) for e, a in worth.items()]
+                postings.append(Posting(model.receivable(who.slug), -sum(worth.values(), ZERO), books.currency))
         data = {"member": who.name, **({"pledge": pledge_id} if pledge_id is not None else {})}
         return _entry(note, "contribute", postings, **data, **_original(parts, currency, rate_used))
     total = money.parse_amount(amount, books.currency)
@@ -208,16 +214,12 @@ def pay(books: Books, name: str, amount: str, note: Note, *, supplier: str = "")
 def reverse(books: Books, entry_id: int, reason: str, note: Note) -> Entry:
     """Undo an entry by posting exactly its opposite; the original stays as it was."""
     original = books.entry(entry_id)
-    if original is None:
-        raise Refused(f"there is no entry #{entry_id} to reverse (the newest is #{books.last_id})")
-    postings = [Posting(p.account, -p.amount, p.currency) for p in original.postings]
+    postings = [Posting(p.account, -p.amount, p.currency) for p in original.postings] if original else []
     return _entry(note, "reverse", postings, reverses=entry_id, reason=reason)
 
 
 def repair(books: Books, file: str, offset: int, removed: bytes, note: Note) -> Entry:
     """The record of an unfinished write cut from the end of a journal file."""
-    import hashlib
-
     return _entry(
         note,
         "repair",
@@ -246,13 +248,23 @@ def parse_splits(splits: Sequence[str], currency: str) -> dict[str | None, Decim
 def _against_pledge(
     books: Books, member: str, pledge_id: int, total: Decimal, parts: dict[str | None, Decimal]
 ) -> dict[str | None, Decimal]:
-    """How a receipt settles a pledge: as `--split` says, else pro rata to what is outstanding."""
+    """How a receipt settles a pledge: as `--split` says, else pro rata to what is outstanding.
+
+    For a pledge that is not there or not `member`'s, all of it unearmarked: the rules refuse it.
+    """
     pledge = books.pledges.get(pledge_id)
-    if pledge is None:
-        raise Refused(f"#{pledge_id} is not a pledge")
-    if pledge.member != member:
-        raise Refused(f"pledge #{pledge_id} is {pledge.member}'s, not {member}'s")
+    if pledge is None or pledge.member != member:
+        return {None: total}
     return _against_pledge_in(pledge, total, parts)
+
+
+def _settles(promised, member: str, parts: dict[str | None, Decimal]) -> bool:
+    """Whether a receipt of `parts` (the pledge's currency) is one the pledge can take, part by part."""
+    return (
+        promised is not None
+        and promised.member == member
+        and all(e in promised.original_split and a <= promised.original_outstanding(e) for e, a in parts.items())
+    )
 
 
 def _foreign(books: Books, amount: str, note: Note, rate_text: str | None) -> tuple[str, Decimal] | None:
@@ -299,13 +311,8 @@ def _against_pledge_in(promised, total: Decimal, named: dict[str | None, Decimal
     outstanding = {
         e: promised.original_outstanding(e) for e in promised.original_split if promised.original_outstanding(e) > 0
     }
-    left = sum(outstanding.values(), ZERO)
-    if total > left:
-        raise Refused(
-            f"pledge #{promised.id} of {promised.member} has {money.format_money(left, currency)} outstanding; "
-            f"receipt of {money.format_money(total, currency)} exceeds it "
-            "(record the excess as a contribution of its own, without --pledge)"
-        )
+    if total > sum(outstanding.values(), ZERO):
+        return {None: total}  # more than it has outstanding: the rules refuse it, and say how much is
     return money.allocate(total, outstanding, currency)
 
 
@@ -334,10 +341,8 @@ def _entry(note: Note, kind: str, postings: Sequence[Posting] = (), **data: obje
 
 
 def _member(books: Books, name: str):
-    found = books.member(name)
-    if found is None:
-        raise Refused(f"{name} is not a member of this fund; record `member join` first")
-    return found
+    """The member `name` means; for a name no member has, a stand-in that the rules refuse."""
+    return books.member(name) or Member(name, model.slug(name) or "?")
 
 
 def _known_or_new(books: Books, name: str) -> str:

@@ -149,6 +149,24 @@ def set_config(path: Path, key: str, value: str) -> None:
     _git(path, "config", "--local", key, value)
 
 
+def state_dir(path: Path) -> Path:
+    """This clone's own folder for fundledger's state (never committed, never derived): under the git dir.
+
+    A ledger in a folder of a larger repository gets a folder of its own there.
+    """
+    git_dir = Path(_git(path, "rev-parse", "--absolute-git-dir").stdout.strip())
+    return git_dir / "fundledger" / prefix(path).strip("/")
+
+
+def add_attribute(path: Path, line: str) -> None:
+    """Add `line` to this clone's own attributes (`info/attributes` in the git dir), once."""
+    where = Path(_git(path, "rev-parse", "--absolute-git-dir").stdout.strip()) / "info" / "attributes"
+    where.parent.mkdir(parents=True, exist_ok=True)
+    text = where.read_text(encoding="utf-8") if where.exists() else ""
+    if line not in text.splitlines():
+        where.write_text(text + ("" if text.endswith("\n") or not text else "\n") + line + "\n", encoding="utf-8")
+
+
 def uncommitted(path: Path, pathspecs: Sequence[str]) -> list[str]:
     """Paths below `path` that differ from HEAD or are untracked (git status --porcelain)."""
     done = _git(path, "status", "--porcelain", "--untracked-files=all", "--", *pathspecs, check=False)

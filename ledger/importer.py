@@ -12,12 +12,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger import fund, model, rules
-from ledger.books import Books, replay
+from ledger import fold, fund, model
+from ledger.books import Books
 from ledger.errors import BadInput, LedgerError
 from ledger.model import Entry
 
@@ -108,9 +108,9 @@ def plan(books: Books, rows: list[dict[str, str]], mapping: Mapping, source: str
     """What each row would become, checked in order against books that include the rows before it.
 
     Works on a copy of `books`, so it can be shown (`--dry-run`) without
-    changing anything; `record` re-plans under the write lock.
+    changing anything; the import re-plans under the write lock.
     """
-    books = replay(books.currency, books.entries, books.name, books.manager)
+    books = fold.rebuild(books.currency, books.entries, books.name, books.manager)
     seen = {(e.source, model.size(e)) for e in books.entries if e.kind == mapping.kind}
     planned = []
     for number, row in enumerate(rows, start=2):  # row 1 is the header
@@ -122,21 +122,15 @@ def plan(books: Books, rows: list[dict[str, str]], mapping: Mapping, source: str
                 planned.append(Planned(number, "skip", "already recorded (same reference and amount)", values=values))
                 continue
             entry = entry.sealed(books.last_id + 1, books.seal)
-            rules.check(books, entry)
+            fold.fold(books, entry)
         except LedgerError as problem:
             planned.append(Planned(number, "refused", str(problem), values=values))
         else:
-            books.apply(entry)
             seen.add(key)
             planned.append(Planned(number, "record", entry=entry, values=values))
         if tick:
             tick()
     return planned
-
-
-def builds(planned: Iterable[Planned]) -> list[Callable[[Books], Entry]]:
-    """The planned entries as builders for `journal.record_many` (which re-checks each under the lock)."""
-    return [lambda _books, e=p.entry: e for p in planned if p.status == "record"]
 
 
 def _entry(books: Books, values: dict[str, str], mapping: Mapping, source: str, number: int) -> Entry:

@@ -1,12 +1,13 @@
 """The ledger on disk: `ledger.toml`, the append-only journal files, the write lock.
 
-`load` is one pipeline: read the settings, read every entry in order, check
-each against the books so far (chain, ids, every rule), fold it in, return
-the books. `record` does the same under an exclusive lock, then appends one
-entry with a single write and an fsync. Nothing here rewrites a byte already
-written; the one exception is `cut_unfinished_tail`, which removes an
-unfinished write at the very end of the newest journal file (see
-docs/FORMAT.md).
+`load` is one pipeline: read the settings, read every entry in order, fold
+each into the books so far (`fold.fold`: chain, ids, every rule), return the
+books. This module alone knows how journal files are laid out (`[[entry]]`
+blocks, a blank line between them, `split_blocks`, `entry_bytes`, `joined`);
+`ledger.writer` appends through `append` under `lock`. Nothing here rewrites
+a byte already written; the exceptions are `append` cutting back its own
+write when it fails, and `cut_unfinished_tail`, which removes an unfinished
+write at the very end of the newest journal file (see docs/FORMAT.md).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from pathlib import Path
 
 import tomli_w
 
-from ledger import cache, fastparse, model, money, rules
-from ledger.books import Books
+from ledger import cache, fastparse, fold, kinds, model, money
+from ledger.books import Books, Held
 from ledger.errors import BadInput, CorruptJournal, LedgerError, NotALedger, Refused, TornWrite
 from ledger.model import Entry
 
@@ -40,14 +41,14 @@ FORMAT_VERSION = 1
 ENV_VAR = "FUNDLEDGER_DIR"
 
 _HEADER = re.compile(rb"^\[\[entry\]\]\r?\n", re.MULTILINE)
+_ID_LINE = re.compile(rb"^id = ([0-9]{1,18})\r?$", re.MULTILINE)
+# Between two entries of a file: one blank line (an entry ends with its own newline).
+SEPARATOR = b"\n"
 _JOURNAL_NAME = re.compile(r"[0-9]{4}-[0-9]{4}\.toml")
 # A journal file takes new entries until it holds this many bytes; then the next part starts. Keeping
 # files small keeps every git commit's new blob small, so a history of many commits stays cheap to
 # store and to audit (each commit's diff is at most this big, not the size of a year's journal).
 PART_BYTES = 128 * 1024
-# A record writes the read cache anew only when it had this many new entries to read: rewriting it on
-# every record would cost more on a large ledger than reading a few entries again.
-SAVE_AFTER = 64
 _GITIGNORE = "# Derived files: safe to delete, never committed.\n.cache/\n*.lock\n"
 
 
@@ -209,18 +210,36 @@ def blocks(ledger: Ledger, path: Path, data: bytes, *, newest: bool) -> Iterator
     return _blocks(ledger, path, data, 0, newest=newest, fast=True)
 
 
+def split_blocks(data: bytes, begin: int = 0) -> tuple[bytes, list[tuple[int, int]]]:
+    """A journal file's bytes from `begin` cut into entry blocks: (text before the first, [(start, end)]).
+
+    Each block runs from its `[[entry]]` header line to the next header (or
+    the end); the text before the first header must be blank.
+    """
+    starts = [match.start() for match in _HEADER.finditer(data, begin)]
+    ends = [*starts[1:], len(data)] if starts else []
+    return data[begin : starts[0] if starts else len(data)], list(zip(starts, ends, strict=True))
+
+
+def entry_id_of(chunk: bytes) -> int | None:
+    """The id a block that cannot be read says it has, if a line says so (to name it in a message)."""
+    match = _ID_LINE.search(chunk)
+    return int(match[1]) if match else None
+
+
 def _blocks(
     ledger: Ledger, path: Path, data: bytes, begin: int, *, newest: bool, fast: bool = False
 ) -> Iterator[Located]:
     """The entries in `data` (a journal file's bytes) from byte `begin`, which is where an entry ends."""
-    starts = [match.start() for match in _HEADER.finditer(data, begin)]
-    if data[begin:].strip() and (not starts or data[begin : starts[0]].strip()):
+    before, spans = split_blocks(data, begin)
+    if before.strip():
         raise CorruptJournal(f"{_rel(ledger, path)} has text before its first [[entry]] (byte {begin})")
-    for number, start in enumerate(starts):
-        end = starts[number + 1] if number + 1 < len(starts) else len(data)
-        last = newest and number == len(starts) - 1
+    for number, (start, end) in enumerate(spans):
+        last = newest and number == len(spans) - 1
         try:
             entry = parse_entry(data[start:end], fast=fast)
+        except kinds.UnknownKind as unknown:
+            raise CorruptJournal(f"{_rel(ledger, path)} at byte {start}: {unknown}") from None
         except ValueError as problem:
             if last:
                 raise TornWrite(
@@ -249,7 +268,7 @@ def parse_entry(chunk: bytes, *, fast: bool = False) -> Entry:
         raise ValueError(f"not valid TOML ({problem})") from None
     if set(table) != {"entry"} or not isinstance(table["entry"], list) or len(table["entry"]) != 1:
         raise ValueError("an entry block holds exactly one [[entry]] table")
-    entry = model.from_record(table["entry"][0])
+    entry = kinds.from_record(table["entry"][0])
     if entry.hash != model.entry_hash(entry):
         raise ValueError(f"entry #{entry.id} does not match its hash")
     return entry
@@ -276,10 +295,10 @@ def load(
     use_cache = cache.enabled() if use_cache is None else use_cache
     settings = ledger.settings
     key = (settings.name, settings.currency, settings.manager)
-    kept = cache.read(ledger.cache_dir, key) if use_cache else None
-    if kept is not None:
+    snapshot = cache.read(ledger.cache_dir, key) if use_cache else None
+    if snapshot is not None:
         try:
-            return _load(ledger, kept, use_cache, fast, progress, save_after)
+            return _load(ledger, snapshot, use_cache, fast, progress, save_after)
         except _Stale:
             pass
     return _load(ledger, cache.Snapshot(key, [], [], Books(settings.currency, settings.name, settings.manager)),
@@ -290,25 +309,24 @@ class _Stale(Exception):
     """The kept snapshot does not match the journal: read it from the start instead."""
 
 
-def _load(ledger: Ledger, kept: cache.Snapshot, keep: bool, fast: bool, progress, save_after: int) -> Books:
-    books, parts = kept.books, list(kept.parts)
+def _load(ledger: Ledger, snapshot: cache.Snapshot, keep: bool, fast: bool, progress, save_after: int) -> Books:
+    books, parts = snapshot.books, list(snapshot.parts)
     first = books.count
     archive = JournalArchive(ledger, parts)  # sees the parts grow as the new entries are read
-    books.archived(archive)
-    names, changed = _to_read(ledger, kept.files)
+    books.store = Archived(archive, books.count)
+    names, changed = _to_read(ledger, snapshot.files)
     total = sum(len(data) - begin for _, data, begin, _ in changed)
     done = 0
-    states = {state.name: state for state in kept.files}
+    states = {state.name: state for state in snapshot.files}
     for (path, data, begin, stamp), found in zip(changed, _parsed(ledger, changed, names, fast, total), strict=True):
         for located in found:
             entry = located.entry
             try:
-                rules.check(books, entry, hashed=True)  # parse_entry checked the hash
+                fold.fold(books, entry, hashed=True)  # parse_entry checked the hash
             except Refused as problem:
                 raise CorruptJournal(
                     f"{_rel(ledger, path)}: entry #{entry.id} (byte {located.offset}) breaks a rule: {problem}"
                 ) from None
-            books.apply(entry)
             if parts and parts[-1].name == path.name:
                 parts[-1] = cache.Part(path.name, parts[-1].first, parts[-1].count + 1)
             else:
@@ -317,11 +335,30 @@ def _load(ledger: Ledger, kept: cache.Snapshot, keep: bool, fast: bool, progress
                 progress(done + located.offset + located.length - begin, total)
         done += len(data) - begin
         states[path.name] = cache.state(path.name, data, stamp)
-        books.archived(archive)  # what this file held is now the archive's: memory stays flat
-    books.archived(archive)
+        books.store = Archived(archive, books.count)  # what this file held is now the archive's: memory stays flat
+    books.store = Archived(archive, books.count)
     touched = any(begin == len(data) for _, data, begin, _ in changed)  # rewritten, nothing new: note the time
-    if keep and (not kept.files or touched or books.count - first >= save_after):
-        cache.write(ledger.cache_dir, cache.Snapshot(kept.settings, [states[name] for name in names], parts, books))
+    if keep and (not snapshot.files or touched or books.count - first >= save_after):
+        files = [states[name] for name in names]
+        cache.write(ledger.cache_dir, cache.Snapshot(snapshot.settings, files, parts, books))
+    return books
+
+
+def books_from_files(ledger: Ledger, files: dict[str, bytes], whose: str) -> Books:
+    """The books of journal files read from elsewhere (name -> bytes: a remote's, a merge's), folded as a load folds.
+
+    A file or entry that breaks the format or a rule is a LedgerError naming `whose` journal it is.
+    """
+    settings = ledger.settings
+    books = Books(settings.currency, settings.name, settings.manager)
+    names = sorted(name for name in files if is_journal_name(Path(name).name))
+    for index, name in enumerate(names):
+        path = ledger.journal_dir / Path(name).name
+        try:
+            for located in blocks(ledger, path, files[name], newest=index == len(names) - 1):
+                fold.fold(books, located.entry, hashed=True)
+        except (Refused, CorruptJournal) as problem:
+            raise LedgerError(f"{whose} journal is not sound: {problem}") from None
     return books
 
 
@@ -402,7 +439,7 @@ class JournalArchive:
 
     def __init__(self, ledger: Ledger, parts: list[cache.Part]) -> None:
         self.ledger, self.parts = ledger, parts
-        self._last: tuple[str, bytes, list[int]] | None = None  # the file an entry was last looked up in
+        self._last: tuple[str, bytes, list[tuple[int, int]]] | None = None  # the file last looked in
 
     def entry(self, entry_id: int) -> Entry | None:
         index = bisect.bisect_right(self.parts, entry_id, key=lambda part: part.first) - 1
@@ -411,14 +448,14 @@ class JournalArchive:
         part = self.parts[index]
         if self._last is None or self._last[0] != part.name:
             data = _read_bytes(self.ledger.journal_dir / part.name)
-            self._last = (part.name, data, [match.start() for match in _HEADER.finditer(data)])
-        _, data, starts = self._last
+            self._last = (part.name, data, split_blocks(data)[1])
+        _, data, spans = self._last
         number = entry_id - part.first
-        if number >= len(starts):
+        if number >= len(spans):
             raise self._changed()
-        end = starts[number + 1] if number + 1 < len(starts) else len(data)
+        start, end = spans[number]
         try:
-            return self._same(parse_entry(data[starts[number] : end], fast=True), entry_id)
+            return self._same(parse_entry(data[start:end], fast=True), entry_id)
         except ValueError:
             raise self._changed() from None
 
@@ -446,57 +483,41 @@ class JournalArchive:
         )
 
 
-# --- writing -------------------------------------------------------------
+class Archived:
+    """The entry store of books read from a journal: the first `count` entries in its files, later ones in memory."""
+
+    def __init__(self, archive: JournalArchive, count: int) -> None:
+        self.archive, self.count = archive, count
+        self._recent: list[Entry] = []
+        self._all: list[Entry] | None = None
+
+    def entries(self) -> list[Entry]:
+        if self._all is None:
+            self._all = self.archive.entries(self.count) + self._recent
+        return self._all
+
+    def get(self, entry_id: int) -> Entry | None:
+        if entry_id <= self.count:
+            return self.archive.entry(entry_id) if entry_id > 0 else None
+        number = entry_id - self.count - 1  # the recent ones follow the archive's, id by id
+        return self._recent[number] if number < len(self._recent) else None
+
+    def append(self, entry: Entry) -> None:
+        self._recent.append(entry)
+        if self._all is not None:
+            self._all.append(entry)
 
 
-def record(
-    ledger: Ledger,
-    build: Callable[[Books], Entry],
-    *,
-    dry_run: bool = False,
-    then: Callable[[Entry, Path], None] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> Entry:
-    """Build an entry against the current books, check it, and append it; all under one lock.
-
-    `build` gets the books as they stand with every entry appended before,
-    so two processes recording at once are checked one after the other.
-    `then(entry, file)` runs after the append, still under the lock (the git
-    commit goes there, so commits come in the order of the entries).
-    """
-    with contextlib.nullcontext() if dry_run else _write_lock(ledger):
-        books = load(ledger, progress=progress, save_after=SAVE_AFTER)
-        entry = build(books).sealed(books.last_id + 1, books.seal)
-        rules.check(books, entry)
-        if not dry_run:
-            written = _append(ledger, entry)
-            if then is not None:
-                then(entry, written)
-    return entry
+def hold(books: Books) -> Books:
+    """Read every entry of `books` into memory now, so that they no longer need their journal."""
+    held = Held()
+    for entry in books.entries:
+        held.append(entry)
+    books.store = held
+    return books
 
 
-def record_many(
-    ledger: Ledger,
-    plan: Callable[[Books], list[Entry]],
-    *,
-    then: Callable[[list[Entry], list[Path]], None] | None = None,
-) -> list[Entry]:
-    """Record several entries all or none: `plan(books)` under the lock, every one checked, then the appends.
-
-    `plan` gets the current books and returns the entries in order, each
-    already sealed against the books as the ones before it leave them. They
-    are checked again here; if any breaks a rule, nothing is written.
-    """
-    with _write_lock(ledger):
-        books = load(ledger)
-        entries = plan(books)
-        for entry in entries:
-            rules.check(books, entry)
-            books.apply(entry)
-        written = [_append(ledger, entry) for entry in entries]
-        if then is not None and entries:
-            then(entries, sorted(set(written)))
-    return entries
+# --- writing: the layout of a journal file, appending, the lock ------------
 
 
 def entry_bytes(entry: Entry) -> bytes:
@@ -504,13 +525,24 @@ def entry_bytes(entry: Entry) -> bytes:
     return tomli_w.dumps({"entry": [model.to_record(entry)]}).encode("utf-8")
 
 
+def joined(data: bytes, entries: list[Entry]) -> bytes:
+    """A journal file's bytes with `entries` appended, laid out as `append` writes them."""
+    out = bytearray(data)
+    for entry in entries:
+        if out.strip():
+            out += (b"" if out.endswith(b"\n") else b"\n") + SEPARATOR
+        out += entry_bytes(entry)
+    return bytes(out)
+
+
 def next_file(files: list[tuple[str, int]], year: int, size: int) -> str:
-    """The journal file (name) that an entry of `size` bytes recorded in `year` goes to.
+    """The journal file (name) that entries of `size` bytes recorded in `year` go to.
 
     `files` are the existing (name, bytes) pairs, oldest first. The newest
-    file takes it while it stays within PART_BYTES and is of the same year;
+    file takes them while it stays within PART_BYTES and is of the same year;
     otherwise a new part starts, and a new part never sorts before an
     existing file (a clock set back keeps writing the newest year's parts).
+    A batch larger than PART_BYTES goes whole into a new part.
     """
     if not files:
         return f"{year:04d}-0001.toml"
@@ -523,20 +555,27 @@ def next_file(files: list[tuple[str, int]], year: int, size: int) -> str:
     return f"{newest_year:04d}-{part + 1:04d}.toml"
 
 
-def _append(ledger: Ledger, entry: Entry) -> Path:
+def append(ledger: Ledger, entries: list[Entry]) -> Path:
+    """Append sealed, checked `entries` to the newest journal file (or a new part) with one write and an fsync.
+
+    All or none: when the write fails, the file is cut back to exactly the
+    size it had (this write's own unfinished bytes, nothing else), and a
+    file this call created is removed. Called by `ledger.writer` under `lock`.
+    """
     names = ledger.journal_names()[-1:]  # only the newest file takes entries
-    data = entry_bytes(entry)
+    data = SEPARATOR.join(entry_bytes(entry) for entry in entries)
     newest = [(name, (ledger.journal_dir / name).stat().st_size) for name in names]
-    target = ledger.journal_dir / next_file(newest, entry.recorded_at.year, len(data) + 2)
+    size = len(data) + 1 + len(SEPARATOR)
+    target = ledger.journal_dir / next_file(newest, entries[0].recorded_at.year, size)
     new_file = target.name not in names
     try:
         fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     except OSError as problem:
         raise LedgerError(f"cannot write {_rel(ledger, target)}: {problem.strerror}; nothing was recorded") from None
     try:
-        size = os.fstat(fd).st_size
-        if size:
-            data = (b"" if _ends_with_newline(fd, size) else b"\n") + b"\n" + data
+        before = os.fstat(fd).st_size
+        if before:
+            data = (b"" if os.pread(fd, 1, before - 1) == b"\n" else b"\n") + SEPARATOR + data
         try:
             written = os.write(fd, data)
             if written != len(data):
@@ -544,8 +583,10 @@ def _append(ledger: Ledger, entry: Entry) -> Path:
             os.fsync(fd)
         except OSError as problem:
             # Our own unfinished write at the very end of the file: remove exactly it.
-            os.ftruncate(fd, size)
+            os.ftruncate(fd, before)
             os.fsync(fd)
+            if new_file and before == 0:
+                os.unlink(target)
             raise LedgerError(
                 f"cannot write {_rel(ledger, target)}: {problem.strerror}; nothing was recorded"
             ) from None
@@ -556,7 +597,7 @@ def _append(ledger: Ledger, entry: Entry) -> Path:
     return target
 
 
-def unfinished_tail(ledger: Ledger, torn: TornWrite) -> bytes:
+def unfinished_tail(torn: TornWrite) -> bytes:
     """The bytes an unfinished write left at the end of the newest journal file."""
     with open(torn.path, "rb") as handle:
         handle.seek(torn.offset)
@@ -571,7 +612,7 @@ def cut_unfinished_tail(ledger: Ledger, torn: TornWrite) -> bytes:
     there (an [[entry]] header in the newest file, not a whole entry) are the
     bytes from that header to the end cut.
     """
-    with _write_lock(ledger):
+    with lock(ledger):
         try:
             for _ in read_entries(ledger):
                 pass
@@ -594,9 +635,24 @@ def cut_unfinished_tail(ledger: Ledger, torn: TornWrite) -> bytes:
         return removed
 
 
+_held: dict[str, list] = {}  # ledger folder -> [lock file descriptor, depth]: the locks this process holds
+
+
 @contextlib.contextmanager
-def _write_lock(ledger: Ledger) -> Iterator[None]:
-    """An exclusive lock that every writer of this ledger takes before reading and appending."""
+def lock(ledger: Ledger) -> Iterator[None]:
+    """The exclusive lock every writer of this ledger holds while it reads and appends.
+
+    Re-entrant within a process: sync holds it from its fetch to its push,
+    and the writer it calls takes it again.
+    """
+    key = str(ledger.path.resolve())
+    if key in _held:
+        _held[key][1] += 1
+        try:
+            yield
+        finally:
+            _held[key][1] -= 1
+        return
     try:
         ledger.cache_dir.mkdir(exist_ok=True)
         fd = os.open(ledger.cache_dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -604,8 +660,10 @@ def _write_lock(ledger: Ledger) -> Iterator[None]:
         raise LedgerError(f"cannot write to {ledger.path}: {problem.strerror}; nothing was recorded") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        _held[key] = [fd, 1]
         yield
     finally:
+        _held.pop(key, None)
         os.close(fd)
 
 
@@ -614,10 +672,6 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as problem:
         raise CorruptJournal(f"cannot read {path}: {problem.strerror}") from None
-
-
-def _ends_with_newline(fd: int, size: int) -> bool:
-    return os.pread(fd, 1, size - 1) == b"\n"
 
 
 def _fsync_dir(path: Path) -> None:

@@ -26,32 +26,9 @@ Currency = str
 
 GENESIS = "0" * 64  # the `prev` of the first entry
 
-# Kinds of entry, and the fields each carries besides the common ones.
-# A field is (name, type, required).
-MEMBERSHIP_KINDS = ("join", "apply", "approve", "leave")
-# Money given or pledged in another currency than the fund's: the amount as given, its currency, and the
-# rate (fund currency per unit) it was converted at. The postings are in the fund's currency.
-ORIGINAL_FIELDS = (("original_amount", str, False), ("original_currency", str, False), ("rate", str, False))
-KIND_FIELDS: dict[str, tuple[tuple[str, type, bool], ...]] = {
-    "join": (("member", str, True), ("role", str, True)),
-    "apply": (("member", str, True),),
-    "approve": (("member", str, True), ("by", str, False), ("decision", str, False)),
-    "leave": (("member", str, True),),
-    "pledge": (("member", str, True), ("year", int, True), ("split", dict, False), *ORIGINAL_FIELDS),
-    "contribute": (("member", str, True), ("pledge", int, False), ("split", dict, False), *ORIGINAL_FIELDS),
-    "earmark": (("earmark", str, True), ("purpose", str, False)),
-    "package": (("package", str, True),),
-    "pay": (("package", str, True), ("supplier", str, False)),
-    "reverse": (("reverses", int, True), ("reason", str, True)),
-    "repair": (("file", str, True), ("offset", int, True), ("removed_bytes", int, True), ("removed_sha256", str, True)),
-    "rate": (("currency", str, True), ("rate", str, True)),
-}
-# Kinds that record an event about the fund, not a movement of money.
-NO_POSTING_KINDS = (*MEMBERSHIP_KINDS, "repair", "rate")
-KINDS = tuple(KIND_FIELDS)
 COMMON_FIELDS = ("id", "date", "recorded_at", "kind", "memo", "source", "postings", "prev", "hash")
 
-# The chart of accounts (envelope model, see DOMAIN.md).
+# The chart of accounts (the envelope model, laid out in docs/FORMAT.md).
 UNALLOCATED = "assets:fund:unallocated"
 EARMARKED = "assets:fund:earmarked"
 COMMITTED = "assets:fund:committed"
@@ -175,14 +152,12 @@ def to_record(entry: Entry) -> dict[str, Any]:
     return record
 
 
-def from_record(record: Mapping[str, Any]) -> Entry:
-    """Build an entry from a parsed TOML table, checking its shape; ValueError says what is wrong."""
-    if not isinstance(record, Mapping):
-        raise ValueError("an entry must be a table")
-    kind = record.get("kind")
-    if kind not in KIND_FIELDS:
-        raise ValueError(f"unknown kind {kind!r}")
-    own = {name: (typ, required) for name, typ, required in KIND_FIELDS[kind]}
+def from_record(record: Mapping[str, Any], own: Mapping[str, tuple[type, bool]]) -> Entry:
+    """Build an entry from a parsed TOML table, checking its shape; ValueError says what is wrong.
+
+    `own` is the kind's own fields, name -> (type, required): `kinds.from_record` looks them up.
+    """
+    kind = record["kind"]
     unknown = set(record) - set(COMMON_FIELDS) - set(own)
     if unknown:
         raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))} for a {kind} entry")

@@ -15,7 +15,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from ledger import model, money
+from ledger import kinds, model, money
 from ledger.model import Entry
 from ledger.reports import Report, Summary
 from ledger.text import inert
@@ -62,7 +62,7 @@ def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False):
         shown = (
             ", ".join(f"{k} {money.format_money(Decimal(v), given_in)}" for k, v in value.items())
             if isinstance(value, dict)
-            else (f"#{value}" if key in ("pledge", "reverses") else str(value))
+            else (f"#{value}" if key in kinds.REFS else str(value))
         )
         facts.add_row(key, Text(inert(shown)))
     for key in ("memo", "source"):
@@ -526,17 +526,19 @@ def _json_default(value: Any) -> Any:
 # --- git and the audit ---------------------------------------------------
 
 
-def commit_message(entry: Entry, currency: str) -> str:
-    """`fundledger: #42 contribute Latvia €30,000,000.00`, then trailers a program can read.
+def sync_json(outcome) -> dict[str, Any]:
+    """What a sync did, as docs/REPORTS.md documents it."""
+    return {
+        "fetched": outcome.fetched,
+        "replayed": [{"was": old, "now": new} for old, new in outcome.replayed],
+        "kept": [{"entry": model.to_json(k.entry), "reason": k.reason} for k in outcome.kept],
+        "pushed": outcome.pushed,
+        "attempts": outcome.attempts,
+    }
 
-    The subject is made inert and kept to one line, so no memo or reason can
-    forge a trailer.
-    """
-    amount = money.format_money(model.size(entry), currency) if entry.postings else ""
-    subject = " ".join(part for part in (f"#{entry.id}", entry.kind, inert(model.subject(entry)), amount) if part)
-    if len(subject) > 100:
-        subject = subject[:99] + "…"
-    return f"fundledger: {subject}\n\nEntry-Id: {entry.id}\nEntry-Hash: {entry.hash}\nEntry-Kind: {entry.kind}\n"
+
+def kept_json(items) -> list[dict[str, Any]]:
+    return [{"entry": model.to_json(k.entry), "reason": k.reason, "kept_at": k.kept_at} for k in items]
 
 
 def audit_json(result) -> dict[str, Any]:

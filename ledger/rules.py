@@ -2,30 +2,31 @@
 
 A check takes the books as they stand before an entry and the entry, and
 raises `Refused` with one line saying what is wrong and what the numbers are.
-The same checks run when an entry is recorded and when a journal is loaded.
+Some rules hold for every entry (`check_sequence`, `check_postings`,
+`check_accounts`, `check_envelopes`); each kind of entry has one rule of its
+own (`check_<kind>`) and, if it moves money, the accounts it may move it
+between (`accounts_<kind>`). The registry in `ledger.kinds` pairs each kind
+with its parts, and `fold.check` runs them in order, the same when an entry
+is recorded and when a journal is read. Rules are the only refusal: the
+operations in `ledger.fund` build entries and leave judging them here.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections import defaultdict
 from decimal import Decimal
 
 from ledger import exchange, model, money
-from ledger.books import ZERO, Books, receivable_parts
+from ledger.books import ZERO, Books, Member, receivable_parts
 from ledger.errors import BadInput, Refused
 from ledger.model import Entry
 
+Accounts = tuple[tuple[str, ...], tuple[str, ...]]  # (may debit, may credit): accounts or their parents
 
-def check(books: Books, entry: Entry, *, hashed: bool = False) -> None:
-    """Run every rule on `entry` against `books`; the first broken rule refuses it.
 
-    `hashed`: the caller has just checked the entry's hash against its
-    content (the journal reader does, for every entry it reads).
-    """
-    if not hashed:
-        check_hash(books, entry)
-    for rule in RULES:
-        rule(books, entry)
+# --- rules every entry meets -------------------------------------------------
 
 
 def check_hash(books: Books, entry: Entry) -> None:
@@ -40,9 +41,9 @@ def check_sequence(books: Books, entry: Entry) -> None:
         raise Refused(f"entry #{entry.id} does not chain to entry #{books.last_id} (prev {entry.prev[:12]}…)")
 
 
-def check_postings(books: Books, entry: Entry) -> None:
+def check_postings(books: Books, entry: Entry, moves_money: bool) -> None:
     """Amounts are non-zero, in the ledger's currency, and each entry balances per currency."""
-    if entry.kind in model.NO_POSTING_KINDS:
+    if not moves_money:
         if entry.postings:
             raise Refused(f"a {entry.kind} entry has no postings")
         return
@@ -67,65 +68,163 @@ def check_accounts(books: Books, entry: Entry) -> None:
             raise Refused(f"account {posting.account!r} is not known to this ledger")
 
 
-def check_kind(books: Books, entry: Entry) -> None:
-    """Each kind moves money only between the accounts its event concerns."""
-    if entry.kind == "reverse" or entry.kind in model.NO_POSTING_KINDS:
-        return
-    debits, credits = _allowed(books, entry)
+def check_allowed(books: Books, entry: Entry, allowed: Accounts) -> None:
+    """A kind moves money only between the accounts its event concerns."""
+    debits, credits = allowed
     for posting in entry.postings:
-        allowed = debits if posting.amount > 0 else credits
-        if not any(posting.account == a or posting.account.startswith(a + ":") for a in allowed):
+        may = debits if posting.amount > 0 else credits
+        if not any(posting.account == a or posting.account.startswith(a + ":") for a in may):
             side = "debit" if posting.amount > 0 else "credit"
             raise Refused(f"a {entry.kind} entry cannot {side} {posting.account}")
-    if entry.kind == "earmark":
-        target = model.earmarked(entry.get("earmark"))
-        if any(p.account == target for p in entry.postings if p.amount < 0):
-            raise Refused(f"earmark {entry.get('earmark')} cannot be funded from itself")
 
 
-def check_membership(books: Books, entry: Entry) -> None:
-    """Join, apply, approve and leave happen in an order that makes sense, by real members."""
-    if entry.kind not in model.MEMBERSHIP_KINDS:
-        return
+def check_envelopes(books: Books, entry: Entry) -> None:
+    """No asset account (an envelope of cash, or a pledge receivable) goes below zero on any day."""
+    taken: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for posting in entry.postings:
+        if posting.account.startswith("assets:"):
+            taken[posting.account] += posting.amount
+    for account, change in taken.items():
+        if change >= 0:
+            continue
+        lowest = books.lowest_from(account, entry.date)
+        if lowest + change < 0:
+            later = books.balance(account) != lowest
+            when = f" from {entry.date} on" if later else ""
+            have = _describe(books, account, _fmt(books, max(lowest, ZERO)))
+            raise Refused(f"{have}{when}; {_noun(entry)} of {_fmt(books, -change)} exceeds it")
+
+
+# --- membership --------------------------------------------------------------
+
+
+def check_join(books: Books, entry: Entry) -> None:
+    name, member = _membership(books, entry)
+    _check_name(lambda role: model.check_key(role, "role"), entry.get("role"))
+    if member and member.status == "active":
+        raise Refused(f"{name} is already a member (since {member.joined})")
+    if member and member.status == "pending":
+        raise Refused(f"{name} has applied; admit it with `member approve`, not `member join`")
+    if member and member.left and entry.date < member.left:
+        raise Refused(f"{name} left on {member.left}; it cannot rejoin before that")
+
+
+def check_apply(books: Books, entry: Entry) -> None:
+    name, member = _membership(books, entry)
+    if member and member.status in ("active", "pending"):
+        raise Refused(f"{name} is already {'a member' if member.status == 'active' else 'an applicant'}")
+
+
+def check_approve(books: Books, entry: Entry) -> None:
+    name, member = _membership(books, entry)
+    if member is None or member.status != "pending":
+        raise Refused(f"{name} has no pending application; record `member apply` first")
+    if entry.date < member.applied:
+        raise Refused(f"{name} applied on {member.applied}; it cannot be approved before that")
+    by, decision = entry.get("by"), entry.get("decision")
+    if bool(by) == bool(decision):
+        raise Refused("an approval names either the approving member (--by) or a collective decision (--decision)")
+    if by:
+        approver = books.members.get(by)
+        if approver is None or not approver.is_active(entry.date):
+            raise Refused(f"{by} is not an active member on {entry.date}, so it cannot approve {name}")
+        if by in member.approvals:
+            raise Refused(f"{by} already approved {name} on {member.approvals[by]}")
+
+
+def check_leave(books: Books, entry: Entry) -> None:
+    name, member = _membership(books, entry)
+    if member is None or member.status != "active":
+        raise Refused(f"{name} is not an active member, so it cannot leave")
+    if entry.date < member.joined:
+        raise Refused(f"{name} joined on {member.joined}; it cannot leave before that")
+    if member.last_dealing is not None and member.last_dealing >= entry.date:
+        later = [
+            e.id
+            for e in books.entries  # read only to name the entry in the refusal
+            if e.get("member") == name and e.kind in ("pledge", "contribute") and e.date >= entry.date
+        ]
+        raise Refused(f"{name} has entries dated on or after {entry.date} (#{later[0]}); it cannot leave before them")
+
+
+def _membership(books: Books, entry: Entry) -> tuple[str, Member | None]:
+    """What every membership entry needs: a proper name, not a near twin of a known member's."""
     name = entry.get("member")
     _check_name(model.check_member_name, name)
-    member = books.members.get(name)
     clash = books.member(name)
     if clash is not None and clash.name != name:
         raise Refused(f"member name {name!r} is too like {clash.name!r}; use that name")
-    if entry.kind == "join":
-        _check_name(lambda role: model.check_key(role, "role"), entry.get("role"))
-        if member and member.status == "active":
-            raise Refused(f"{name} is already a member (since {member.joined})")
-        if member and member.status == "pending":
-            raise Refused(f"{name} has applied; admit it with `member approve`, not `member join`")
-        if member and member.left and entry.date < member.left:
-            raise Refused(f"{name} left on {member.left}; it cannot rejoin before that")
-    elif entry.kind == "apply":
-        if member and member.status in ("active", "pending"):
-            raise Refused(f"{name} is already {'a member' if member.status == 'active' else 'an applicant'}")
-    elif entry.kind == "approve":
-        _check_approval(books, entry, member)
-    elif entry.kind == "leave":
-        if member is None or member.status != "active":
-            raise Refused(f"{name} is not an active member, so it cannot leave")
-        if entry.date < member.joined:
-            raise Refused(f"{name} joined on {member.joined}; it cannot leave before that")
-        if member.last_dealing is not None and member.last_dealing >= entry.date:
-            later = [
-                e.id
-                for e in books.entries  # read only to name the entry in the refusal
-                if e.get("member") == name and e.kind in ("pledge", "contribute") and e.date >= entry.date
-            ]
+    return name, books.members.get(name)
+
+
+# --- money in -----------------------------------------------------------------
+
+
+def check_pledge(books: Books, entry: Entry) -> None:
+    """An active member pledges for a sensible year, its split named properly, converted exactly."""
+    _check_active_member(books, entry)
+    year = entry.get("year")
+    if not 1900 <= year <= 2999:
+        raise Refused(f"pledge year {year} is not a year")
+    for earmark in entry.get("split") or {}:
+        _check_name(lambda e: model.check_key(e, "earmark"), earmark)
+    _check_conversion(books, entry, None)
+
+
+def check_contribute(books: Books, entry: Entry) -> None:
+    """An active member gives; a receipt against a pledge stays within what the pledge has outstanding."""
+    _check_active_member(books, entry)
+    promised = None
+    if entry.get("pledge"):
+        promised = books.pledges.get(entry.get("pledge"))
+        if promised is None:
+            raise Refused(f"#{entry.get('pledge')} is not a pledge")
+        if promised.member != entry.get("member"):
+            raise Refused(f"pledge #{promised.id} is {promised.member}'s, not {entry.get('member')}'s")
+        if promised.reversed_by is not None:
+            raise Refused(f"pledge #{promised.id} was reversed by #{promised.reversed_by}")
+        if entry.date < promised.date:
             raise Refused(
-                f"{name} has entries dated on or after {entry.date} (#{later[0]}); it cannot leave before them"
+                f"pledge #{promised.id} was made on {promised.date}; a receipt against it cannot be dated before"
             )
+        _check_within_pledge(books, entry, promised)
+    _check_conversion(books, entry, promised)
 
 
-def check_active_member(books: Books, entry: Entry) -> None:
+def _check_within_pledge(books: Books, entry: Entry, promised) -> None:
+    """The receipt as a whole, then each part, within what the pledge has outstanding (in its own currency)."""
+    given = _given(entry)
+    if given is not None and promised.foreign and given.currency == promised.currency:
+        total, left, currency = given.amount, promised.total_original_outstanding, promised.currency
+    elif given is None and not promised.foreign:
+        total = -sum((p.amount for p in entry.postings if p.account.startswith(model.RECEIVABLE + ":")), ZERO)
+        left, currency = promised.total_outstanding, books.currency
+    else:
+        return  # in another currency than the pledge's: the conversion rule says so
+    if total > left:
+        raise Refused(
+            f"pledge #{promised.id} of {promised.member} has {money.format_money(left, currency)} outstanding; "
+            f"receipt of {money.format_money(total, currency)} exceeds it "
+            "(record the excess as a contribution of its own, without --pledge)"
+        )
+    if promised.foreign:
+        return  # each part: the conversion rule, in the pledge's currency
+    for posting in entry.postings:
+        if posting.account.startswith(model.RECEIVABLE + ":"):
+            _, earmark = receivable_parts(posting.account)
+            if earmark not in promised.split:
+                raise Refused(f"pledge #{promised.id} has no {earmark or 'unearmarked'} part")
+            part_left = promised.outstanding(earmark)
+            if -posting.amount > part_left:
+                part = f" for {earmark}" if earmark else ""
+                raise Refused(
+                    f"pledge #{promised.id} of {promised.member} has {_fmt(books, part_left)} outstanding{part}; "
+                    f"receipt of {_fmt(books, -posting.amount)} exceeds it"
+                )
+
+
+def _check_active_member(books: Books, entry: Entry) -> None:
     """Only a member active on the entry's date pledges or contributes."""
-    if entry.kind not in ("pledge", "contribute"):
-        return
     name = entry.get("member")
     member = books.members.get(name)
     if member is None:
@@ -137,57 +236,15 @@ def check_active_member(books: Books, entry: Entry) -> None:
         raise Refused(f"{name} is not an active member on {entry.date}: {when}")
 
 
-def check_pledge(books: Books, entry: Entry) -> None:
-    """A pledge is for a sensible year; a receipt against one does not exceed what it has outstanding."""
-    if entry.kind == "pledge":
-        year = entry.get("year")
-        if not 1900 <= year <= 2999:
-            raise Refused(f"pledge year {year} is not a year")
-        for earmark in entry.get("split") or {}:
-            _check_name(lambda e: model.check_key(e, "earmark"), earmark)
-        return
-    if entry.kind != "contribute" or not entry.get("pledge"):
-        return
-    pledge = books.pledges.get(entry.get("pledge"))
-    if pledge is None:
-        raise Refused(f"#{entry.get('pledge')} is not a pledge")
-    if pledge.member != entry.get("member"):
-        raise Refused(f"pledge #{pledge.id} is {pledge.member}'s, not {entry.get('member')}'s")
-    if pledge.reversed_by is not None:
-        raise Refused(f"pledge #{pledge.id} was reversed by #{pledge.reversed_by}")
-    if entry.date < pledge.date:
-        raise Refused(f"pledge #{pledge.id} was made on {pledge.date}; a receipt against it cannot be dated before")
-    for posting in entry.postings:
-        if posting.account.startswith(model.RECEIVABLE + ":"):
-            _, earmark = receivable_parts(posting.account)
-            if earmark not in pledge.split:
-                raise Refused(f"pledge #{pledge.id} has no {earmark or 'unearmarked'} part")
-            left = pledge.outstanding(earmark)
-            if -posting.amount > left:
-                part = f" for {earmark}" if earmark else ""
-                raise Refused(
-                    f"pledge #{pledge.id} of {pledge.member} has {_fmt(books, left)} outstanding{part}; "
-                    f"receipt of {_fmt(books, -posting.amount)} exceeds it"
-                )
+def _given(entry: Entry) -> model.Given | None:
+    try:
+        return model.given_as(entry)
+    except (ValueError, ArithmeticError, BadInput) as problem:
+        raise Refused(f"the amount given is not readable: {problem}") from None
 
 
-def check_rate(books: Books, entry: Entry) -> None:
-    """A rate is for a known currency other than the fund's, and more than zero."""
-    if entry.kind != "rate":
-        return
-    currency = entry.get("currency")
-    if currency not in money.PLACES:
-        raise Refused(f"unknown currency {currency!r}: use an ISO 4217 code such as GBP, NOK or PLN")
-    if currency == books.currency:
-        raise Refused(f"{currency} is this fund's own currency; a rate is for another currency")
-    _stored_rate(entry)
-
-
-def check_conversion(books: Books, entry: Entry) -> None:
+def _check_conversion(books: Books, entry: Entry, promised) -> None:
     """Money given or pledged in another currency is booked at exactly its conversion, and stays in it."""
-    if entry.kind not in ("pledge", "contribute"):
-        return
-    promised = books.pledges.get(entry.get("pledge")) if entry.kind == "contribute" and entry.get("pledge") else None
     fields = [entry.get(name) for name in ("original_amount", "original_currency", "rate")]
     if not any(fields):
         if promised is not None and promised.foreign:
@@ -201,10 +258,7 @@ def check_conversion(books: Books, entry: Entry) -> None:
     if currency not in money.PLACES or currency == books.currency:
         raise Refused(f"{currency!r} is not another currency this fund can take")
     rate = _stored_rate(entry)
-    try:
-        given = model.given_as(entry)
-    except ValueError as problem:
-        raise Refused(str(problem)) from None
+    given = _given(entry)
     total, parts = given.amount, given.parts
     if total <= 0 or any(a <= 0 for a in parts.values()):
         raise Refused(f"the amounts given in {currency} must be more than zero and the split within the total")
@@ -229,6 +283,16 @@ def check_conversion(books: Books, entry: Entry) -> None:
         )
 
 
+def check_rate(books: Books, entry: Entry) -> None:
+    """A rate is for a known currency other than the fund's, and more than zero."""
+    currency = entry.get("currency")
+    if currency not in money.PLACES:
+        raise Refused(f"unknown currency {currency!r}: use an ISO 4217 code such as GBP, NOK or PLN")
+    if currency == books.currency:
+        raise Refused(f"{currency} is this fund's own currency; a rate is for another currency")
+    _stored_rate(entry)
+
+
 def _key(postings) -> list:
     return sorted((p.account, p.amount, p.currency) for p in postings)
 
@@ -243,40 +307,51 @@ def _stored_rate(entry: Entry) -> Decimal:
     return rate
 
 
+# --- money out ----------------------------------------------------------------
+
+
+def check_earmark(books: Books, entry: Entry) -> None:
+    """An earmark has a proper name and is never funded from itself."""
+    name = entry.get("earmark")
+    _check_name(lambda e: model.check_key(e, "earmark"), name)
+    if any(p.account == model.earmarked(name) for p in entry.postings if p.amount < 0):
+        raise Refused(f"earmark {name} cannot be funded from itself")
+
+
 def check_package(books: Books, entry: Entry) -> None:
-    """A package has a name of its own; payments go to an open package, on or after its date."""
-    if entry.kind == "package":
-        name = entry.get("package")
-        _check_name(lambda p: model.check_key(p, "package"), name)
-        if name in books.packages:
-            raise Refused(f"package {name} already exists (#{books.packages[name].id}); choose another name")
-    elif entry.kind == "pay":
-        name = entry.get("package")
-        package = books.packages.get(name)
-        if package is None:
-            raise Refused(f"there is no package {name!r}; record it with `package` first")
-        if package.reversed_by is not None:
-            raise Refused(f"package {name} was cancelled by #{package.reversed_by}")
-        if entry.date < package.date:
-            raise Refused(f"package {name} dates from {package.date}; a payment cannot be dated before")
-    elif entry.kind == "earmark":
-        _check_name(lambda e: model.check_key(e, "earmark"), entry.get("earmark"))
+    """A package has a name of its own."""
+    name = entry.get("package")
+    _check_name(lambda p: model.check_key(p, "package"), name)
+    if name in books.packages:
+        raise Refused(f"package {name} already exists (#{books.packages[name].id}); choose another name")
 
 
-def check_reversal(books: Books, entry: Entry) -> None:
-    """An entry is reversed at most once, with a reason, by exactly its opposite postings."""
-    if entry.kind != "reverse":
-        return
+def check_pay(books: Books, entry: Entry) -> None:
+    """A payment goes to an open package, on or after its date."""
+    name = entry.get("package")
+    package = books.packages.get(name)
+    if package is None:
+        raise Refused(f"there is no package {name!r}; record it with `package` first")
+    if package.reversed_by is not None:
+        raise Refused(f"package {name} was cancelled by #{package.reversed_by}")
+    if entry.date < package.date:
+        raise Refused(f"package {name} dates from {package.date}; a payment cannot be dated before")
+
+
+def check_reverse(books: Books, entry: Entry) -> None:
+    """An entry that moved money is reversed at most once, with a reason, by exactly its opposite postings."""
     target_id = entry.get("reverses")
     original = books.entry(target_id)
     if original is None:
-        raise Refused(f"there is no entry #{target_id} to reverse")
+        raise Refused(f"there is no entry #{target_id} to reverse (the newest is #{books.last_id})")
     if original.kind == "reverse":
         raise Refused(f"#{target_id} is itself a reversal; record the original event again instead")
-    if original.kind in model.MEMBERSHIP_KINDS:
+    if original.kind in ("join", "apply", "approve", "leave"):
         raise Refused(f"#{target_id} is a membership entry; record `member leave` instead of reversing it")
     if original.kind == "repair":
         raise Refused(f"#{target_id} records a repair of the journal; it cannot be undone")
+    if not original.postings:
+        raise Refused(f"#{target_id} is a {original.kind} entry, which moves no money: record a new one instead")
     if target_id in books.reversed_by:
         raise Refused(f"#{target_id} was already reversed by #{books.reversed_by[target_id]}")
     if not entry.get("reason", "").strip():
@@ -291,56 +366,64 @@ def check_reversal(books: Books, entry: Entry) -> None:
         raise Refused(f"pledge #{target_id} has {received} received against it; reverse those receipts first")
 
 
-def check_envelopes(books: Books, entry: Entry) -> None:
-    """No asset account (an envelope of cash, or a pledge receivable) goes below zero on any day."""
-    taken: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for posting in entry.postings:
-        if posting.account.startswith("assets:"):
-            taken[posting.account] += posting.amount
-    for account, change in taken.items():
-        if change >= 0:
-            continue
-        lowest = books.lowest_from(account, entry.date)
-        if lowest + change < 0:
-            later = books.balance(account) != lowest
-            when = f" from {entry.date} on" if later else ""
-            have = _describe(books, account, _fmt(books, max(lowest, ZERO)))
-            raise Refused(f"{have}{when}; {_noun(entry)} of {_fmt(books, -change)} exceeds it")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-# Specific rules first, so that the message names the event (an unknown
-# package) rather than its symptom (an unknown account).
-RULES = (
-    check_sequence,
-    check_reversal,
-    check_postings,
-    check_membership,
-    check_active_member,
-    check_pledge,
-    check_package,
-    check_rate,
-    check_conversion,
-    check_accounts,
-    check_kind,
-    check_envelopes,
-)
+def check_repair(books: Books, entry: Entry) -> None:
+    """A repair names a journal file, where the cut began, and how many bytes with which SHA-256."""
+    if not (entry.get("offset") >= 0 and entry.get("removed_bytes") > 0):
+        raise Refused("a repair records where its cut began (0 or more) and how many bytes it removed (1 or more)")
+    if not _SHA256.fullmatch(entry.get("removed_sha256")):
+        raise Refused("a repair records the SHA-256 of the bytes it removed, as 64 hex digits")
+    if entry.get("removed_sha256") == hashlib.sha256(b"").hexdigest():
+        raise Refused("a repair that removed nothing is no repair")
 
 
-def _check_approval(books: Books, entry: Entry, member: object) -> None:
-    name = entry.get("member")
-    if member is None or member.status != "pending":
-        raise Refused(f"{name} has no pending application; record `member apply` first")
-    if entry.date < member.applied:
-        raise Refused(f"{name} applied on {member.applied}; it cannot be approved before that")
-    by, decision = entry.get("by"), entry.get("decision")
-    if bool(by) == bool(decision):
-        raise Refused("an approval names either the approving member (--by) or a collective decision (--decision)")
-    if by:
-        approver = books.members.get(by)
-        if approver is None or not approver.is_active(entry.date):
-            raise Refused(f"{by} is not an active member on {entry.date}, so it cannot approve {name}")
-        if by in member.approvals:
-            raise Refused(f"{by} already approved {name} on {member.approvals[by]}")
+# --- the accounts each kind of entry may move money between ---------------------
+
+
+def accounts_pledge(books: Books, entry: Entry) -> Accounts:
+    who = _slug(books, entry)
+    return (model.receivable(who),), (model.contributions(who),)
+
+
+def accounts_contribute(books: Books, entry: Entry) -> Accounts:
+    who = _slug(books, entry)
+    envelopes = (model.UNALLOCATED, model.EARMARKED)
+    source = model.receivable(who) if entry.get("pledge") else model.contributions(who)
+    if entry.get("pledge") and entry.get("original_currency"):  # an exchange loss is a debit, a gain a credit
+        return (*envelopes, model.exchange(who)), (source, model.exchange(who))
+    return envelopes, (source,)
+
+
+def accounts_earmark(books: Books, entry: Entry) -> Accounts:
+    return (model.earmarked(entry.get("earmark")),), (model.UNALLOCATED, model.EARMARKED)
+
+
+def accounts_package(books: Books, entry: Entry) -> Accounts:
+    return (model.committed(entry.get("package")),), (model.UNALLOCATED, model.EARMARKED)
+
+
+def accounts_pay(books: Books, entry: Entry) -> Accounts:
+    return (model.expense(entry.get("package")),), (model.committed(entry.get("package")),)
+
+
+def accounts_reverse(books: Books, entry: Entry) -> Accounts:
+    """Exactly the accounts of the entry reversed, each on the other side."""
+    original = books.entry(entry.get("reverses"))
+    if original is None:
+        return (), ()
+    debited = tuple(p.account for p in original.postings if p.amount > 0)
+    credited = tuple(p.account for p in original.postings if p.amount < 0)
+    return credited, debited
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def _slug(books: Books, entry: Entry) -> str:
+    member = books.members.get(entry.get("member", ""))
+    return member.slug if member else "?"
 
 
 def _known_account(books: Books, entry: Entry, account: str) -> bool:
@@ -363,28 +446,6 @@ def _known_account(books: Books, entry: Entry, account: str) -> bool:
     if account.startswith((model.CONTRIBUTIONS + ":", model.EXCHANGE + ":")):
         return len(parts) == 3 and parts[2] in members
     return False
-
-
-def _allowed(books: Books, entry: Entry) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The accounts a kind may debit and credit."""
-    kind = entry.kind
-    member = books.members.get(entry.get("member", ""))
-    who = member.slug if member else "?"
-    envelopes = (model.UNALLOCATED, model.EARMARKED)
-    if kind == "pledge":
-        return (model.receivable(who),), (model.contributions(who),)
-    if kind == "contribute":
-        source = model.receivable(who) if entry.get("pledge") else model.contributions(who)
-        if entry.get("pledge") and entry.get("original_currency"):  # an exchange loss is a debit, a gain a credit
-            return (*envelopes, model.exchange(who)), (source, model.exchange(who))
-        return envelopes, (source,)
-    if kind == "earmark":
-        return (model.earmarked(entry.get("earmark")),), envelopes
-    if kind == "package":
-        return (model.committed(entry.get("package")),), envelopes
-    if kind == "pay":
-        return (model.expense(entry.get("package")),), (model.committed(entry.get("package")),)
-    return (), ()
 
 
 def _describe(books: Books, account: str, amount: str) -> str:
@@ -418,7 +479,7 @@ def _is_key(name: str) -> bool:
     return True
 
 
-def _check_name(check_one: object, name: str) -> None:
+def _check_name(check_one, name: str) -> None:
     try:
         check_one(name)
     except BadInput as problem:

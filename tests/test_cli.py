@@ -370,13 +370,13 @@ def test_hand_edited_journal_is_reported_with_entry_and_rule(coalition):
 
 def test_rules_recheck_on_load_names_the_rule(empty: Path):
     """A journal whose chain is intact but which breaks a rule is refused on load, naming the entry."""
-    from ledger import fund, model
+    from ledger import fold, fund, model
     from ledger.books import Books
 
     books = Books("EUR")
     note = fund.Note(__import__("datetime").date(2025, 1, 1))
     join = fund.join(books, "Latvia", "member", note).sealed(1, model.GENESIS)
-    books.apply(join)
+    fold.fold(books, join)
     bad = fund.earmark(books, "drones", "5M", note).sealed(2, join.hash)  # no cash to earmark
     with open(empty / "journal" / "2025-0001.toml", "wb") as handle:
         handle.write(journal.entry_bytes(join) + b"\n" + journal.entry_bytes(bad))

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ledger import fund, journal, model, money, rules
+from ledger import fold, fund, journal, model, money, writer
 from ledger.books import ZERO
 from ledger.errors import LedgerError, Refused
 
@@ -215,8 +215,8 @@ def test_the_rules_refuse_a_conversion_that_does_not_add_up(fx):
                   model.Posting("income:contributions:united-kingdom", D("-11850000.01"), "EUR")),
     ).sealed(books.last_id + 1, books.seal)  # fmt: skip
     with pytest.raises(Refused, match=re.escape("not the conversion of £10,000,000.00 at 1.1850")):
-        rules.check(books, forged)
-    rules.check(books, good.sealed(books.last_id + 1, books.seal))
+        fold.check(books, forged)
+    fold.check(books, good.sealed(books.last_id + 1, books.seal))
 
 
 # --- no cent lost or made -------------------------------------------------
@@ -265,7 +265,7 @@ def test_conversion_never_loses_or_makes_a_cent(steps):
     with tempfile.TemporaryDirectory() as folder:
         ledger = journal.init(Path(folder) / "fund", "FX fund", "EUR")
         day = dt.date(2025, 1, 1)
-        journal.record(ledger, lambda b: fund.join(b, "United Kingdom", "member", fund.Note(day)))
+        writer.record(ledger, lambda b: fund.join(b, "United Kingdom", "member", fund.Note(day)))
         cash_expected = ZERO
         prelude = [("pledge", "GBP", 2, False), ("pledge", "JPY", 2, True), ("pledge", "NOK", 1, True)]
         for number, item in enumerate(prelude + steps):
@@ -276,7 +276,7 @@ def test_conversion_never_loses_or_makes_a_cent(steps):
             if build is None:
                 continue
             try:
-                entry = journal.record(ledger, build)
+                entry = writer.record(ledger, build).entry
             except LedgerError as refused:
                 # A receipt within what is outstanding is taken, unless it is worth less than a cent.
                 assert item[0] != "receive" or "too small" in str(refused) or "worth less" in str(refused), refused

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import export, journal
+from ledger import export, journal, writer
 from ledger.books import Books
 from ledger.errors import LedgerError
 
@@ -78,8 +78,8 @@ def _random_books(ops) -> Books:
         ledger = journal.init(Path(folder) / "fund", "Random fund", "EUR")
         for op in PRELUDE + ops:
             with contextlib.suppress(LedgerError):
-                journal.record(ledger, _build(op))
-        return journal.load(ledger).hold_entries()  # the folder goes when this block ends
+                writer.record(ledger, _build(op))
+        return journal.hold(journal.load(ledger))  # the folder goes when this block ends
 
 
 class TestHledger:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger import journal, model
+from ledger import journal, kinds, model
 from ledger.errors import CorruptJournal, TornWrite
 
 from conftest import COALITION, snapshot
@@ -68,7 +68,7 @@ class TestChain:
         [
             ('amount = "20000000.00"', 'amount = "21000000.00"', "does not match its hash"),
             ("id = 3\n", "id = 33\n", "does not match its hash"),
-            ('kind = "pay"', 'kind = "payment"', "unknown kind 'payment'"),
+            ('kind = "pay"', 'kind = "payment"', "of kind 'payment', which this version of fundledger does not know"),
             ('amount = "5000000.00"', "amount = 5000000.00", "not a decimal string"),
         ],
     )
@@ -163,13 +163,13 @@ class TestShape:
                 data={"earmark": "x"},
             )
         )
-        assert model.from_record(record).data["earmark"] == "x"
+        assert kinds.from_record(record).data["earmark"] == "x"
         with pytest.raises(ValueError, match="unknown field"):
-            model.from_record({**record, "extra": 1})
+            kinds.from_record({**record, "extra": 1})
         with pytest.raises(ValueError, match="not a decimal string"):
-            model.from_record({**record, "postings": [{"account": "a", "amount": Decimal("1.00"), "currency": "EUR"}]})
+            kinds.from_record({**record, "postings": [{"account": "a", "amount": Decimal("1.00"), "currency": "EUR"}]})
         with pytest.raises(ValueError, match="field 'id' must be int"):
-            model.from_record({**record, "id": True})
+            kinds.from_record({**record, "id": True})
 
     def test_files_unchanged_when_a_load_fails(self, coalition):
         path = _journal_file(coalition.path)

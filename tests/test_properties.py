@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ledger import fund, journal, model
+from ledger import fold, fund, journal, model, writer
 from ledger.books import ZERO
 from ledger.errors import LedgerError
 
@@ -84,7 +84,7 @@ def _check_identities(books):
             assert amount >= 0, f"{account} is {amount}"
     # No envelope is negative on any day, not only today.
     for day in sorted({e.date for e in books.entries}):
-        past = books.as_of(day)
+        past = fold.as_of(books, day)
         assert all(v >= 0 for a, v in past.balances.items() if a.startswith("assets:")), f"negative on {day}"
     unallocated = books.balance(model.UNALLOCATED)
     earmarked = books.subtotal(model.EARMARKED)
@@ -110,7 +110,7 @@ def test_random_operations_keep_the_books_sound(ops):
         for op in PRELUDE + ops:
             before = snapshot(path)
             try:
-                journal.record(ledger, _build(op))
+                writer.record(ledger, _build(op))
                 recorded += 1
             except LedgerError:
                 assert snapshot(path) == before, f"{op} was refused but changed the files"
@@ -131,9 +131,9 @@ def test_reloading_gives_the_writers_balances(ops):
         mine = Books("EUR")
         for op in PRELUDE + ops:
             try:
-                entry = journal.record(ledger, _build(op))
+                entry = writer.record(ledger, _build(op)).entry
             except LedgerError:
                 continue
-            mine.apply(entry)
+            fold.fold(mine, entry)
         assert dict(journal.load(ledger).balances) == dict(mine.balances)
         assert all(isinstance(v, Decimal) for v in mine.balances.values())

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import fund, journal, model, money
+from ledger import fund, journal, kinds, model, money, writer
 from ledger.errors import BadInput, CorruptJournal, LedgerError, TornWrite
 
 from conftest import COALITION, Runner, snapshot
@@ -32,13 +32,13 @@ WRITERS, ENTRIES_EACH = 4, 40
 def _setup(path: Path) -> journal.Ledger:
     ledger = journal.init(path, "Reliability fund", "EUR")
     note = fund.Note(dt.date(2024, 2, 1))
-    journal.record(ledger, lambda b: fund.join(b, "Latvia", "member", note))
+    writer.record(ledger, lambda b: fund.join(b, "Latvia", "member", note))
     return ledger
 
 
 def _contribute(ledger, memo: str):
     note = fund.Note(dt.date(2024, 3, 1), memo=memo)
-    return journal.record(ledger, lambda b: fund.contribute(b, "Latvia", "1k", note))
+    return writer.record(ledger, lambda b: fund.contribute(b, "Latvia", "1k", note)).entry
 
 
 def _writer(ledger, count: int, tag: str, report_fd: int | None = None) -> None:
@@ -167,10 +167,10 @@ class TestConcurrentWriters:
     def test_writers_at_once_leave_every_entry_once_in_order(self, tmp_path):
         ledger = _setup(tmp_path / "fund")
         children = []
-        for writer in range(WRITERS):
+        for number in range(WRITERS):
             pid = os.fork()
             if pid == 0:
-                _writer(ledger, ENTRIES_EACH, f"w{writer}")
+                _writer(ledger, ENTRIES_EACH, f"w{number}")
             children.append(pid)
         for pid in children:
             _, status = os.waitpid(pid, 0)
@@ -183,8 +183,8 @@ class TestConcurrentWriters:
     def test_two_payments_racing_for_the_last_euros(self, tmp_path):
         ledger = _setup(tmp_path / "fund")
         note = fund.Note(dt.date(2024, 3, 1))
-        journal.record(ledger, lambda b: fund.contribute(b, "Latvia", "5M", note))
-        journal.record(ledger, lambda b: fund.package(b, "last", "5M", ["unallocated"], note))
+        writer.record(ledger, lambda b: fund.contribute(b, "Latvia", "5M", note))
+        writer.record(ledger, lambda b: fund.package(b, "last", "5M", ["unallocated"], note))
         go_read, go_write = os.pipe()
         results_read, results_write = os.pipe()
         children = []
@@ -193,7 +193,7 @@ class TestConcurrentWriters:
             if pid == 0:
                 os.read(go_read, 1)
                 try:
-                    journal.record(ledger, lambda b: fund.pay(b, "last", "3M", note))
+                    writer.record(ledger, lambda b: fund.pay(b, "last", "3M", note))
                     os.write(results_write, b"R")
                 except LedgerError:
                     os.write(results_write, b"X")
@@ -275,7 +275,7 @@ class TestHostileInput:
     )
     def test_valid_toml_of_the_wrong_shape(self, table):
         with pytest.raises(ValueError):
-            model.from_record(table)
+            kinds.from_record(table)
 
     def test_dates_refused_cleanly(self, coalition):
         for text in ("2025-02-30", "25-01-01", "2025/01/01", "yesterday", "2025-01-01T00:00", "２０２５-01-01"):

@@ -152,16 +152,16 @@ class TestLongTables:
     def many(self):
         import datetime as dt
 
-        from ledger import fund
-        from ledger.books import replay
+        from ledger import fold, fund
+        from ledger.books import Books
 
-        entries, books = [], replay("EUR", [])
+        entries, books = [], Books("EUR")
         day = fund.Note(dt.date(2025, 1, 1))
         steps = [lambda b: fund.join(b, "Latvia", "member", day), lambda b: fund.contribute(b, "Latvia", "1bn", day)]
         steps += [lambda b, n=n: fund.package(b, f"p{n:03d}", f"{n + 1}k", ["unallocated"], day) for n in range(520)]
         for build in steps:
             entry = build(books).sealed(books.last_id + 1, books.seal)
-            books.apply(entry)
+            fold.fold(books, entry)
             entries.append(entry)
         return books
 

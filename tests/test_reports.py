@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger import journal, reports
+from ledger import fold, journal, reports
 
 from conftest import SAMPLE, Runner
 
@@ -106,7 +106,7 @@ class TestWorkedExample:
         assert [r["id"] for r in reports.register_report(_books(coalition.path), spec).rows] == ids
 
     def test_as_of_shows_the_books_at_the_end_of_a_day(self, coalition):
-        before = _books(coalition.path).as_of(dt.date(2025, 2, 10))
+        before = fold.as_of(_books(coalition.path), dt.date(2025, 2, 10))
         s = reports.summary_report(before, dt.date(2025, 2, 10))
         assert s.entries == 5 and s.received == D(35_000_000) and s.earmarked == D(30_000_000)
         assert s.committed == 0

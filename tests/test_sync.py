@@ -45,7 +45,7 @@ class Clone(Runner):
         return {p.name: p.read_bytes() for p in (self.path / "journal").glob("*.toml")}
 
     def entries(self):
-        return journal.load(journal.open_ledger(self.path), use_cache=False).hold_entries().entries
+        return journal.hold(journal.load(journal.open_ledger(self.path), use_cache=False)).entries
 
 
 @pytest.fixture
@@ -239,7 +239,7 @@ def test_a_sync_that_died_half_way_loses_nothing(fund, monkeypatch):
     def dies(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(syncing, "replay", dies)
+    monkeypatch.setattr(syncing, "record_again", dies)
     with pytest.raises(KeyboardInterrupt):
         syncing.sync(journal.open_ledger(riga.path))
     assert "Riga" not in [e.memo for e in riga.entries()]  # reset to the remote, Riga's entry set aside

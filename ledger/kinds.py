@@ -1,0 +1,130 @@
+"""The closed set of entry kinds: each declared once, with every part it needs.
+
+A kind's declaration says which fields its entries carry, which of them
+name other entries (sync moves them to new ids, render shows them as
+`#id`), whether it moves money (and between which accounts), the rule that
+checks it, how it is applied to the books, the operation in `ledger.fund`
+that builds it and the command that records it. Everything that handles
+entries dispatches through this table, never on a name built from a string,
+so a kind that lacks a part fails closed (`fold` refuses it) and the suite's
+`test_kinds.py` names the part that is missing.
+
+To add a kind: declare it here, write its operation (`fund`), its rule and
+accounts (`rules`), its apply (`books`) and its command (`cli`), then its
+refusals in `tests/test_rules.py` and its fields in docs/FORMAT.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ledger import books, fund, model, rules
+from ledger.books import Books
+from ledger.model import Entry
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: type
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    fields: tuple[Field, ...]
+    rule: Callable[[Books, Entry], None] | None
+    apply: Callable[[Books, Entry], None] | None
+    operation: Callable[..., Entry] | None
+    command: str  # the fundledger command that records it ("member join", "pay"); "" for none
+    moves_money: bool = False
+    accounts: Callable[[Books, Entry], rules.Accounts] | None = None  # for one that moves money
+    refs: tuple[str, ...] = ()  # fields holding the id of another entry
+
+    def missing(self) -> list[str]:
+        """The parts this kind lacks; a kind with any missing is refused."""
+        absent = [part for part in ("rule", "apply", "operation") if getattr(self, part) is None]
+        if self.moves_money and self.accounts is None:
+            absent.append("accounts")
+        if not self.moves_money and self.accounts is not None:
+            absent.append("no accounts (it moves no money)")
+        absent += [f"refs field {name}" for name in self.refs if name not in {f.name for f in self.fields}]
+        return absent
+
+
+# Money given or pledged in another currency than the fund's: the amount as given, its currency, and the
+# rate (fund currency per unit) it was converted at. The postings are in the fund's currency.
+_ORIGINAL = (Field("original_amount", str), Field("original_currency", str), Field("rate", str))
+
+REGISTRY: Mapping[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind("join", (Field("member", str, True), Field("role", str, True)),
+             rules.check_join, books.apply_join, fund.join, "member join"),
+        Kind("apply", (Field("member", str, True),),
+             rules.check_apply, books.apply_apply, fund.apply, "member apply"),
+        Kind("approve", (Field("member", str, True), Field("by", str), Field("decision", str)),
+             rules.check_approve, books.apply_approve, fund.approve, "member approve"),
+        Kind("leave", (Field("member", str, True),),
+             rules.check_leave, books.apply_leave, fund.leave, "member leave"),
+        Kind("pledge", (Field("member", str, True), Field("year", int, True), Field("split", dict), *_ORIGINAL),
+             rules.check_pledge, books.apply_pledge, fund.pledge, "pledge",
+             moves_money=True, accounts=rules.accounts_pledge),
+        Kind("contribute", (Field("member", str, True), Field("pledge", int), Field("split", dict), *_ORIGINAL),
+             rules.check_contribute, books.apply_contribute, fund.contribute, "contribute",
+             moves_money=True, accounts=rules.accounts_contribute, refs=("pledge",)),
+        Kind("earmark", (Field("earmark", str, True), Field("purpose", str)),
+             rules.check_earmark, books.apply_earmark, fund.earmark, "earmark",
+             moves_money=True, accounts=rules.accounts_earmark),
+        Kind("package", (Field("package", str, True),),
+             rules.check_package, books.apply_package, fund.package, "package",
+             moves_money=True, accounts=rules.accounts_package),
+        Kind("pay", (Field("package", str, True), Field("supplier", str)),
+             rules.check_pay, books.apply_pay, fund.pay, "pay",
+             moves_money=True, accounts=rules.accounts_pay),
+        Kind("reverse", (Field("reverses", int, True), Field("reason", str, True)),
+             rules.check_reverse, books.apply_reverse, fund.reverse, "reverse",
+             moves_money=True, accounts=rules.accounts_reverse, refs=("reverses",)),
+        Kind("repair", (Field("file", str, True), Field("offset", int, True), Field("removed_bytes", int, True),
+                        Field("removed_sha256", str, True)),
+             rules.check_repair, books.apply_repair, fund.repair, "repair"),
+        Kind("rate", (Field("currency", str, True), Field("rate", str, True)),
+             rules.check_rate, books.apply_rate, fund.rate, "rate"),
+    )
+}  # fmt: skip
+
+NAMES = tuple(REGISTRY)
+# Every field of any kind that names another entry: what sync renumbers and render shows as `#id`.
+REFS = frozenset(name for kind in REGISTRY.values() for name in kind.refs)
+
+
+class UnknownKind(ValueError):
+    """An entry of a kind this version does not know: written by a newer fundledger, or forged."""
+
+    def __init__(self, kind: Any, entry_id: Any) -> None:
+        self.kind, self.entry_id = kind, entry_id
+        which = f"entry #{entry_id}" if isinstance(entry_id, int) and not isinstance(entry_id, bool) else "an entry"
+        super().__init__(
+            f"{which} is of kind {kind!r}, which this version of fundledger does not know; "
+            "it may have been written by a newer fundledger: upgrade to read this journal"
+        )
+
+
+def get(name: str) -> Kind | None:
+    return REGISTRY.get(name)
+
+
+def from_record(record: Mapping[str, Any]) -> Entry:
+    """An entry from a parsed TOML table, its shape checked against its kind's fields.
+
+    ValueError says what is wrong; `UnknownKind` (a ValueError) when the kind is not in the registry.
+    """
+    if not isinstance(record, Mapping):
+        raise ValueError("an entry must be a table")
+    kind = REGISTRY.get(record.get("kind")) if isinstance(record.get("kind"), str) else None
+    if kind is None:
+        raise UnknownKind(record.get("kind"), record.get("id"))
+    return model.from_record(record, {f.name: (f.type, f.required) for f in kind.fields})
