@@ -143,7 +143,7 @@ def _added_entries(commit, name, lines: list[str], first_line: int, state: _File
     """The entries in the lines a commit appended, read with the journal's own block reader and folded in."""
     data = "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape")
     before, spans = journal.split_blocks(data)
-    if data.strip() and (not spans or before.strip()):
+    if not journal.blank(data) and (not spans or not journal.blank(before)):
         return [_finding(commit, f"{name} gained text that is not an entry at line {first_line}")]
     found = []
     for start, end in spans:

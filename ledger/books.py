@@ -317,10 +317,14 @@ def apply_approve(books: Books, entry: Entry) -> None:
 
 
 def apply_leave(books: Books, entry: Entry) -> None:
+    """The member leaves; an applicant that only its approval was still missing for is admitted that day."""
     member = books.members[entry.get("member")]
     start, _ = member.periods[-1]
     member.periods[-1] = (start, entry.date)
     member.status, member.left = "left", entry.date
+    for applicant in list(books.members.values()):
+        if applicant.status == "pending" and applicant.approvals and not books.approvals_missing(applicant, entry.date):
+            _activate(applicant, entry.date)
 
 
 def apply_pledge(books: Books, entry: Entry) -> None:

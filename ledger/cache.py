@@ -224,6 +224,8 @@ def read(folder: Path, settings: tuple) -> Snapshot | None:
     if key is None:
         return None
     try:
+        if (folder / CACHE_FILE).is_symlink():  # never a file elsewhere, even a signed one
+            return None
         blob = (folder / CACHE_FILE).read_bytes()
     except OSError:
         return None

@@ -158,6 +158,15 @@ def state_dir(path: Path) -> Path:
     return git_dir / "fundledger" / prefix(path).strip("/")
 
 
+def committed_size(path: Path, file: Path) -> int | None:
+    """How many bytes `file` has in the commit HEAD names; None outside git or when HEAD does not hold it."""
+    if not inside_work_tree(path):
+        return None
+    name = os.path.relpath(file, path)
+    done = _git(path, "cat-file", "-s", f"HEAD:./{name}", check=False)
+    return int(done.stdout) if done.returncode == 0 and done.stdout.strip().isdigit() else None
+
+
 def add_attribute(path: Path, line: str) -> None:
     """Add `line` to this clone's own attributes (`info/attributes` in the git dir), once."""
     where = Path(_git(path, "rev-parse", "--absolute-git-dir").stdout.strip()) / "info" / "attributes"

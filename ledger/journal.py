@@ -29,7 +29,7 @@ from pathlib import Path
 
 import tomli_w
 
-from ledger import cache, fastparse, fold, kinds, model, money
+from ledger import cache, fastparse, fold, git, kinds, model, money
 from ledger.books import Books, Held
 from ledger.errors import BadInput, CorruptJournal, LedgerError, NotALedger, Refused, TornWrite
 from ledger.model import Entry
@@ -71,7 +71,18 @@ class Ledger:
 
     @property
     def cache_dir(self) -> Path:
-        return self.path / CACHE_DIR
+        """`.cache/`, where the lock and the read cache go: a folder of the ledger's own, never a link.
+
+        A link (committed to the repository by someone else, say) would send
+        what fundledger writes, and reads back, to wherever it points.
+        """
+        folder = self.path / CACHE_DIR
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise LedgerError(
+                f"{folder} is a link or not a folder: fundledger writes only inside the ledger; "
+                "remove it (it holds nothing that cannot be rebuilt) and run the command again"
+            )
+        return folder
 
     def journal_files(self) -> list[Path]:
         """The journal files, oldest first; only the last one ever grows. Links are refused, never followed."""
@@ -221,6 +232,11 @@ def split_blocks(data: bytes, begin: int = 0) -> tuple[bytes, list[tuple[int, in
     return data[begin : starts[0] if starts else len(data)], list(zip(starts, ends, strict=True))
 
 
+def blank(text: bytes) -> bool:
+    """Nothing but blank lines and TOML comments (which a whole-file TOML reader skips too)."""
+    return all(not line.strip() or line.lstrip().startswith(b"#") for line in text.splitlines())
+
+
 def entry_id_of(chunk: bytes) -> int | None:
     """The id a block that cannot be read says it has, if a line says so (to name it in a message)."""
     match = _ID_LINE.search(chunk)
@@ -232,7 +248,7 @@ def _blocks(
 ) -> Iterator[Located]:
     """The entries in `data` (a journal file's bytes) from byte `begin`, which is where an entry ends."""
     before, spans = split_blocks(data, begin)
-    if before.strip():
+    if not blank(before):
         raise CorruptJournal(f"{_rel(ledger, path)} has text before its first [[entry]] (byte {begin})")
     for number, (start, end) in enumerate(spans):
         last = newest and number == len(spans) - 1
@@ -240,17 +256,28 @@ def _blocks(
             entry = parse_entry(data[start:end], fast=fast)
         except kinds.UnknownKind as unknown:
             raise CorruptJournal(f"{_rel(ledger, path)} at byte {start}: {unknown}") from None
+        except HashMismatch as changed:
+            if not (last and changed.incomplete):
+                raise CorruptJournal(
+                    f"{_rel(ledger, path)} at byte {start}: {changed}: it is whole, so it was changed after it was "
+                    "written (damage, not an unfinished write); restore the file from git "
+                    f"(`git checkout -- {_rel(ledger, path)}`) or find out who changed it"
+                ) from None
+            raise _torn(ledger, path, start, end, changed) from None
         except ValueError as problem:
             if last:
-                raise TornWrite(
-                    f"{_rel(ledger, path)} ends with an unfinished entry at byte {start} "
-                    f"({end - start} bytes: {problem}); `fundledger repair` shows it, "
-                    "`fundledger repair --yes` removes it",
-                    str(path),
-                    start,
-                ) from None
+                raise _torn(ledger, path, start, end, problem) from None
             raise CorruptJournal(f"{_rel(ledger, path)} at byte {start}: {problem}") from None
         yield Located(entry, path, start, end - start)
+
+
+def _torn(ledger: Ledger, path: Path, start: int, end: int, problem: ValueError) -> TornWrite:
+    return TornWrite(
+        f"{_rel(ledger, path)} ends with an unfinished entry at byte {start} ({end - start} bytes: {problem}); "
+        "`fundledger repair` shows it, `fundledger repair --yes` removes it",
+        str(path),
+        start,
+    )
 
 
 def parse_entry(chunk: bytes, *, fast: bool = False) -> Entry:
@@ -270,8 +297,29 @@ def parse_entry(chunk: bytes, *, fast: bool = False) -> Entry:
         raise ValueError("an entry block holds exactly one [[entry]] table")
     entry = kinds.from_record(table["entry"][0])
     if entry.hash != model.entry_hash(entry):
-        raise ValueError(f"entry #{entry.id} does not match its hash")
+        raise HashMismatch(entry)
     return entry
+
+
+class HashMismatch(ValueError):
+    """A block that reads as an entry, but whose content is not what its hash pins."""
+
+    def __init__(self, entry: Entry) -> None:
+        super().__init__(f"entry #{entry.id} does not match its hash")
+        self.entry = entry
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether the entry lacks what a write cut short would lose: postings at the end of its block.
+
+        tomli-w writes an entry's postings as the block's last tables, after
+        its hash, so a write cut short can leave a block that reads but
+        balances no more. An entry that is whole (balanced, every field
+        there) with a wrong hash was changed after it was written.
+        """
+        kind = kinds.get(self.entry.kind)
+        postings = self.entry.postings
+        return kind is not None and kind.moves_money and (not postings or sum(p.amount for p in postings) != 0)
 
 
 def load(
@@ -313,7 +361,7 @@ def _load(ledger: Ledger, snapshot: cache.Snapshot, keep: bool, fast: bool, prog
     books, parts = snapshot.books, list(snapshot.parts)
     first = books.count
     archive = JournalArchive(ledger, parts)  # sees the parts grow as the new entries are read
-    books.store = Archived(archive, books.count)
+    books.store = Archived(archive, books.count, books.seal)
     names, changed = _to_read(ledger, snapshot.files)
     total = sum(len(data) - begin for _, data, begin, _ in changed)
     done = 0
@@ -335,8 +383,9 @@ def _load(ledger: Ledger, snapshot: cache.Snapshot, keep: bool, fast: bool, prog
                 progress(done + located.offset + located.length - begin, total)
         done += len(data) - begin
         states[path.name] = cache.state(path.name, data, stamp)
-        books.store = Archived(archive, books.count)  # what this file held is now the archive's: memory stays flat
-    books.store = Archived(archive, books.count)
+        # What this file held is now the archive's: memory stays flat.
+        books.store = Archived(archive, books.count, books.seal)
+    books.store = Archived(archive, books.count, books.seal)
     touched = any(begin == len(data) for _, data, begin, _ in changed)  # rewritten, nothing new: note the time
     if keep and (not snapshot.files or touched or books.count - first >= save_after):
         files = [states[name] for name in names]
@@ -484,21 +533,40 @@ class JournalArchive:
 
 
 class Archived:
-    """The entry store of books read from a journal: the first `count` entries in its files, later ones in memory."""
+    """The entry store of books read from a journal: the first `count` entries in its files, later ones in memory.
 
-    def __init__(self, archive: JournalArchive, count: int) -> None:
-        self.archive, self.count = archive, count
+    Books from the cache were not read from these bytes this time, so an
+    entry read back is checked against the chain the books hold: its hash
+    must be the `prev` of the entry after it, and the last one's the seal.
+    A file edited behind the cache's back (its hashes recomputed, its time
+    put back) is caught here instead of being built upon.
+    """
+
+    def __init__(self, archive: JournalArchive, count: int, seal: str) -> None:
+        self.archive, self.count, self.seal = archive, count, seal
         self._recent: list[Entry] = []
         self._all: list[Entry] | None = None
 
     def entries(self) -> list[Entry]:
         if self._all is None:
-            self._all = self.archive.entries(self.count) + self._recent
+            head = self.archive.entries(self.count)
+            if (head[-1].hash if head else model.GENESIS) != self.seal:
+                raise self.archive._changed()
+            self._all = head + self._recent
         return self._all
 
     def get(self, entry_id: int) -> Entry | None:
         if entry_id <= self.count:
-            return self.archive.entry(entry_id) if entry_id > 0 else None
+            if entry_id <= 0:
+                return None
+            entry = self.archive.entry(entry_id)
+            after = self.seal if entry_id == self.count else self.archive.entry(entry_id + 1).prev
+            if entry.hash != after:
+                raise CorruptJournal(
+                    f"entry #{entry_id} in {self.archive.ledger.journal_dir} is not the entry the books were read "
+                    "from: the journal was changed behind fundledger's back; run `fundledger verify`"
+                )
+            return entry
         number = entry_id - self.count - 1  # the recent ones follow the archive's, id by id
         return self._recent[number] if number < len(self._recent) else None
 
@@ -610,8 +678,15 @@ def cut_unfinished_tail(ledger: Ledger, torn: TornWrite) -> bytes:
     The one operation allowed to shorten a journal file. Under the write
     lock it re-reads the journal: only if the same unfinished tail is still
     there (an [[entry]] header in the newest file, not a whole entry) are the
-    bytes from that header to the end cut.
+    bytes from that header to the end cut, and never bytes a git commit
+    holds: those were written whole, and are damage to restore, not cut.
     """
+    committed = git.committed_size(ledger.path, Path(torn.path))
+    if committed is not None and committed > torn.offset:
+        raise LedgerError(
+            f"the entry at byte {torn.offset} of {_rel(ledger, Path(torn.path))} is in a git commit, so it is no "
+            f"unfinished write but damage; nothing cut: restore it with `git checkout -- {_rel(ledger, Path(torn.path))}`"
+        )
     with lock(ledger):
         try:
             for _ in read_entries(ledger):
@@ -655,7 +730,7 @@ def lock(ledger: Ledger) -> Iterator[None]:
         return
     try:
         ledger.cache_dir.mkdir(exist_ok=True)
-        fd = os.open(ledger.cache_dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(ledger.cache_dir / "write.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     except OSError as problem:
         raise LedgerError(f"cannot write to {ledger.path}: {problem.strerror}; nothing was recorded") from None
     try:

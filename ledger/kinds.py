@@ -43,6 +43,8 @@ class Kind:
     moves_money: bool = False
     accounts: Callable[[Books, Entry], rules.Accounts] | None = None  # for one that moves money
     refs: tuple[str, ...] = ()  # fields holding the id of another entry
+    creates: str = ""  # a field naming a thing this entry brings into being (a package)
+    uses: tuple[str, ...] = ()  # fields naming a thing another entry brought into being
 
     def missing(self) -> list[str]:
         """The parts this kind lacks; a kind with any missing is refused."""
@@ -51,7 +53,10 @@ class Kind:
             absent.append("accounts")
         if not self.moves_money and self.accounts is not None:
             absent.append("no accounts (it moves no money)")
-        absent += [f"refs field {name}" for name in self.refs if name not in {f.name for f in self.fields}]
+        named = {f.name for f in self.fields}
+        absent += [f"refs field {name}" for name in (*self.refs, *self.uses) if name not in named]
+        if self.creates and self.creates not in named:
+            absent.append(f"creates field {self.creates}")
         return absent
 
 
@@ -81,10 +86,10 @@ REGISTRY: Mapping[str, Kind] = {
              moves_money=True, accounts=rules.accounts_earmark),
         Kind("package", (Field("package", str, True),),
              rules.check_package, books.apply_package, fund.package, "package",
-             moves_money=True, accounts=rules.accounts_package),
+             moves_money=True, accounts=rules.accounts_package, creates="package"),
         Kind("pay", (Field("package", str, True), Field("supplier", str)),
              rules.check_pay, books.apply_pay, fund.pay, "pay",
-             moves_money=True, accounts=rules.accounts_pay),
+             moves_money=True, accounts=rules.accounts_pay, uses=("package",)),
         Kind("reverse", (Field("reverses", int, True), Field("reason", str, True)),
              rules.check_reverse, books.apply_reverse, fund.reverse, "reverse",
              moves_money=True, accounts=rules.accounts_reverse, refs=("reverses",)),

@@ -145,6 +145,13 @@ def check_leave(books: Books, entry: Entry) -> None:
             if e.get("member") == name and e.kind in ("pledge", "contribute") and e.date >= entry.date
         ]
         raise Refused(f"{name} has entries dated on or after {entry.date} (#{later[0]}); it cannot leave before them")
+    for applicant in books.members.values():
+        approved = [day for day in applicant.approvals.values() if day >= entry.date]
+        if applicant.status == "pending" and approved:
+            raise Refused(
+                f"{applicant.name}'s application has an approval dated {max(approved)}, on or after {entry.date}; "
+                f"{name} cannot leave before it (date the leave later)"
+            )
 
 
 def _membership(books: Books, entry: Entry) -> tuple[str, Member | None]:

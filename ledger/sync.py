@@ -119,13 +119,28 @@ def sync(ledger: journal.Ledger, remote: str = "origin", branch: str = "main", *
 
 
 def set_aside(entries: Sequence[Entry], authors: dict[str, str]) -> list[Kept]:
-    """Entries to record again, each with the hashes of the entries among them that it names."""
+    """Entries to record again, each with the hashes of the entries among them that it depends on.
+
+    An entry depends on one it names by id (a receipt's pledge) and on one
+    that brought into being a thing it names (a payment's package, made in
+    this clone): if that one is kept aside, so is this.
+    """
     by_id = {entry.id: entry for entry in entries}
+    made: dict[tuple[str, str], str] = {}  # (field, name) -> hash of the entry that made it
     waiting = []
     for entry in entries:
-        refs = {name: by_id[entry.get(name)].hash for name in kinds.REFS if entry.get(name) in by_id}
+        kind = kinds.get(entry.kind)
+        refs: dict[str, str | int] = {name: by_id[entry.get(name)].hash for name in kinds.REFS if entry.get(name) in by_id}
+        for name in kind.uses if kind else ():
+            if (name, entry.get(name)) in made:
+                refs[f"{AFTER}{name}"] = made[(name, entry.get(name))]
+        if kind and kind.creates:
+            made[(kind.creates, entry.get(kind.creates))] = entry.hash
         waiting.append(Kept(entry, "set aside by sync", author=authors.get(entry.hash, ""), refs=refs))
     return waiting
+
+
+AFTER = "after:"  # a dependency that names no id: only the order, and that the other one is recorded
 
 
 def record_again(
@@ -162,13 +177,21 @@ def _again(item: Kept, moved: dict[str, int]) -> Entry:
     """The entry to record anew: no id or chain yet, what it names of this clone's moved to the new ids."""
     data = dict(item.entry.data)
     for name, target in item.refs.items():
-        if isinstance(target, int):
-            data[name] = target
-        elif target in moved:
-            data[name] = moved[target]
-        else:
-            raise Refused(f"it refers to #{data[name]}, an entry of this clone's that could not be recorded")
+        field_name = name.removeprefix(AFTER)
+        if isinstance(target, str) and target not in moved:
+            raise Refused(
+                f"it refers to {_named(item.entry, name)}, made by an entry of this clone's that could not be recorded"
+                if name.startswith(AFTER)
+                else f"it refers to #{data[name]}, an entry of this clone's that could not be recorded"
+            )
+        if not name.startswith(AFTER):
+            data[field_name] = target if isinstance(target, int) else moved[target]
     return dataclasses.replace(item.entry, id=0, prev="", hash="", data=data)
+
+
+def _named(entry: Entry, name: str) -> str:
+    field_name = name.removeprefix(AFTER)
+    return f"{field_name} {entry.get(field_name)}"
 
 
 def _kept(item: Kept, reason: str, moved: dict[str, int]) -> Kept:
