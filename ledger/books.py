@@ -71,6 +71,13 @@ class Pledge:
     rate: Decimal | None = None  # fund currency per unit of `currency`, when it is another
     original_split: dict[str | None, Decimal] = field(default_factory=dict)
     original_received: dict[str | None, Decimal] = field(default_factory=dict)
+    # What was left of it when it was closed (written off by the fund, or withdrawn by the member).
+    closed: dict[str | None, Decimal] = field(default_factory=dict)
+    original_closed: dict[str | None, Decimal] = field(default_factory=dict)
+    closed_by: int | None = None
+    withdrawn: bool = False
+    due: dt.date | None = None  # when all of it falls due
+    instalments: dict[dt.date, Decimal] = field(default_factory=dict)  # or: what falls due when (own currency)
 
     @property
     def foreign(self) -> bool:
@@ -79,12 +86,39 @@ class Pledge:
     def outstanding(self, earmark: str | None) -> Decimal:
         if self.reversed_by is not None:
             return ZERO
-        return self.split.get(earmark, ZERO) - self.received.get(earmark, ZERO)
+        return self.split.get(earmark, ZERO) - self.received.get(earmark, ZERO) - self.closed.get(earmark, ZERO)
 
     def original_outstanding(self, earmark: str | None) -> Decimal:
         if self.reversed_by is not None:
             return ZERO
-        return self.original_split.get(earmark, ZERO) - self.original_received.get(earmark, ZERO)
+        owed = self.original_split.get(earmark, ZERO) - self.original_received.get(earmark, ZERO)
+        return owed - self.original_closed.get(earmark, ZERO)
+
+    @property
+    def total_original_closed(self) -> Decimal:
+        return sum(self.original_closed.values(), ZERO)
+
+    def schedule(self) -> dict[dt.date, Decimal]:
+        """What falls due when, in the pledge's own currency: its instalments, or all of it on its due date."""
+        if self.instalments:
+            return dict(sorted(self.instalments.items()))
+        return {self.due: self.original_amount} if self.due else {}
+
+    def overdue(self, day: dt.date) -> tuple[Decimal, dt.date | None]:
+        """What had fallen due by `day` and was not received (own currency), and the earliest day it fell due.
+
+        Receipts settle the earliest instalments first; a closed pledge owes nothing.
+        """
+        if self.reversed_by is not None or self.closed_by is not None:
+            return ZERO, None
+        paid, due, since = self.total_original_received, ZERO, None
+        for when, amount in self.schedule().items():
+            if when >= day:
+                break
+            due += amount
+            if since is None and due > paid:
+                since = when
+        return max(due - paid, ZERO), since
 
     @property
     def original_amount(self) -> Decimal:
@@ -117,6 +151,9 @@ class Package:
     sources: dict[str, Decimal]  # "unallocated" or an earmark -> amount
     paid: Decimal = ZERO
     reversed_by: int | None = None
+    original: Decimal = ZERO  # the amount first committed
+    amendments: list[Amendment] = field(default_factory=list)
+    closed_by: int | None = None
 
     @property
     def remaining(self) -> Decimal:
@@ -126,7 +163,34 @@ class Package:
     def status(self) -> str:
         if self.reversed_by is not None:
             return "cancelled"
+        if self.closed_by is not None:
+            return "closed"
         return "paid" if self.remaining == 0 else "open"
+
+
+@dataclass
+class Amendment:
+    """A package increased (positive) or decreased (negative), per source, and why."""
+
+    id: int
+    date: dt.date
+    change: Decimal
+    sources: dict[str, Decimal]
+    reason: str
+    close: bool = False
+
+
+@dataclass
+class Close:
+    """A closed period: nothing may be dated from `start` to `end` while it stands."""
+
+    id: int
+    period: str
+    start: dt.date
+    end: dt.date
+    date: dt.date  # when it was closed
+    seal: str  # what a report as of `end` prints
+    reopened_by: int | None = None
 
 
 @dataclass
@@ -203,6 +267,8 @@ class Books:
         self.rate_uses: dict[int, int] = {}  # rate entry id -> entries converted at it
         # Rates typed with --rate: (date, currency, rate, entry id).
         self.given_rates: list[tuple[dt.date, str, Decimal, int]] = []
+        self.invoices: dict[tuple[str, str, str], tuple[int, dt.date]] = {}  # (package, supplier, invoice) -> paid by
+        self.closes: dict[int, Close] = {}
 
     # --- reading ---------------------------------------------------------
 
@@ -262,6 +328,24 @@ class Books:
 
     def active_members(self, day: dt.date) -> list[Member]:
         return [member for member in self.members.values() if member.is_active(day)]
+
+    def closed_on(self, day: dt.date) -> Close | None:
+        """The close (not reopened) whose period holds `day`, if any."""
+        for close in self.closes.values():
+            if close.reopened_by is None and close.start <= day <= close.end:
+                return close
+        return None
+
+    def balances_on(self, day: dt.date) -> tuple[dict[Account, Decimal], str]:
+        """Every account's balance at the end of `day`, and the seal a report as of `day` prints."""
+        balances: dict[Account, Decimal] = defaultdict(Decimal)
+        seal = model.GENESIS
+        for entry in self.entries:
+            if entry.date <= day:
+                seal = entry.hash
+                for posting in entry.postings:
+                    balances[posting.account] += posting.amount
+        return {account: amount for account, amount in sorted(balances.items()) if amount}, seal
 
     def approvals_missing(self, applicant: Member, day: dt.date) -> list[str]:
         """The members active on `day` whose approval of `applicant` is not yet recorded."""
@@ -346,6 +430,8 @@ def apply_pledge(books: Books, entry: Entry) -> None:
         currency=given.currency if given else books.currency,
         rate=given.rate if given else None,
         original_split=_given_for(given, split) if given else dict(split),
+        due=dt.date.fromisoformat(entry.get("due")) if entry.get("due") else None,
+        instalments={dt.date.fromisoformat(day): Decimal(amount) for day, amount in (entry.get("instalments") or {}).items()},
     )
 
 
@@ -381,12 +467,95 @@ def apply_package(books: Books, entry: Entry) -> None:
         if posting.amount < 0:
             sources[_source_of(posting.account)] = -posting.amount
     amount = sum(sources.values(), ZERO)
-    books.packages[name] = Package(name, entry.id, entry.date, entry.memo, amount, sources)
+    books.packages[name] = Package(name, entry.id, entry.date, entry.memo, amount, sources, original=amount)
 
 
 def apply_pay(books: Books, entry: Entry) -> None:
     package = books.packages[entry.get("package")]
     package.paid += sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
+    if entry.get("invoice"):
+        books.invoices.setdefault(invoice_key(entry), (entry.id, entry.date))
+
+
+def invoice_key(entry: Entry) -> tuple[str, str, str]:
+    return (entry.get("package"), entry.get("supplier", ""), entry.get("invoice"))
+
+
+def apply_interest(books: Books, entry: Entry) -> None:
+    """Interest goes into its envelope; paid on a package's money, the package has that much more."""
+    _note_cash_earmarks(books, entry)
+    _package_moves(books, entry, 1)
+
+
+def apply_charge(books: Books, entry: Entry) -> None:
+    """A bank charge comes out of its envelope; out of a package's money, it counts as paid from it."""
+    _package_moves(books, entry, 1)
+
+
+def apply_fee(books: Books, entry: Entry) -> None:
+    """The manager's fee comes out of its envelope; out of a package's money, it counts as paid from it."""
+    _package_moves(books, entry, 1)
+
+
+def _package_moves(books: Books, entry: Entry, sign: int) -> None:
+    """What interest, a charge or a fee does to a package it was booked on (sign -1: its reversal)."""
+    envelope = entry.get("envelope", "")
+    if not envelope.startswith("package:"):
+        return
+    package = books.packages[envelope.removeprefix("package:")]
+    moved = sum((p.amount for p in entry.postings if p.account == model.committed(package.name)), ZERO)
+    if moved > 0:
+        package.amount += sign * moved  # interest earned on it
+    else:
+        package.paid -= sign * moved  # spent from it
+
+
+def apply_write_off(books: Books, entry: Entry) -> None:
+    """What is left of a pledge is closed: its receivable released, in the fund's and in its own currency."""
+    pledge = books.pledges[entry.get("pledge")]
+    for posting in entry.postings:
+        if posting.account.startswith(model.RECEIVABLE + ":"):
+            earmark = _earmark_of_receivable(posting.account)
+            pledge.closed[earmark] = pledge.closed.get(earmark, ZERO) - posting.amount
+    pledge.original_closed = {e: pledge.original_outstanding(e) for e in pledge.original_split}
+    pledge.original_closed = {e: a for e, a in pledge.original_closed.items() if a}
+    pledge.closed_by, pledge.withdrawn = entry.id, bool(entry.get("withdrawn"))
+
+
+def apply_amend(books: Books, entry: Entry) -> None:
+    """A package grows from its sources, or gives back what it does not need to the envelopes it came from."""
+    package = books.packages[entry.get("package")]
+    change = ZERO
+    by_source: dict[str, Decimal] = {}
+    for posting in entry.postings:
+        if posting.account == model.committed(package.name):
+            change += posting.amount
+        else:
+            by_source[_source_of(posting.account)] = -posting.amount
+    for source, amount in by_source.items():
+        package.sources[source] = package.sources.get(source, ZERO) + amount
+    package.sources = {source: amount for source, amount in package.sources.items() if amount}
+    package.amount += change
+    package.amendments.append(
+        Amendment(entry.id, entry.date, change, by_source, entry.get("reason"), bool(entry.get("close")))
+    )
+    if entry.get("close"):
+        package.closed_by = entry.id
+
+
+def apply_close(books: Books, entry: Entry) -> None:
+    books.closes[entry.id] = Close(
+        entry.id,
+        entry.get("period"),
+        dt.date.fromisoformat(entry.get("start")),
+        dt.date.fromisoformat(entry.get("end")),
+        entry.date,
+        entry.get("seal"),
+    )
+
+
+def apply_reopen(books: Books, entry: Entry) -> None:
+    books.closes[entry.get("close")].reopened_by = entry.id
 
 
 def apply_reverse(books: Books, entry: Entry) -> None:
@@ -400,6 +569,23 @@ def apply_reverse(books: Books, entry: Entry) -> None:
         books.packages[original.get("package")].paid -= sum(
             (p.amount for p in original.postings if p.amount > 0), ZERO
         )
+        if books.invoices.get(invoice_key(original), (None,))[0] == original.id:
+            del books.invoices[invoice_key(original)]
+    elif original.kind in ("interest", "charge", "fee"):
+        _package_moves(books, original, -1)
+    elif original.kind == "write_off":
+        pledge = books.pledges[original.get("pledge")]
+        pledge.closed, pledge.original_closed, pledge.closed_by, pledge.withdrawn = {}, {}, None, False
+    elif original.kind == "amend":
+        package = books.packages[original.get("package")]
+        amendment = next(a for a in package.amendments if a.id == original.id)
+        for source, amount in amendment.sources.items():
+            package.sources[source] = package.sources.get(source, ZERO) - amount
+        package.sources = {source: amount for source, amount in package.sources.items() if amount}
+        package.amount -= amendment.change
+        package.amendments.remove(amendment)
+        if package.closed_by == original.id:
+            package.closed_by = None
     if original.kind == "contribute":
         _count_given(books, original, -1)
     if original.kind == "contribute" and original.get("pledge"):
@@ -457,6 +643,12 @@ def _settle(pledge: Pledge, entry: Entry, relieved: dict[str | None, Decimal], s
         pledge.received[earmark] = pledge.received.get(earmark, ZERO) + sign * amount
     for earmark, amount in given.items():
         pledge.original_received[earmark] = pledge.original_received.get(earmark, ZERO) + sign * amount
+
+
+def _note_cash_earmarks(books: Books, entry: Entry) -> None:
+    for posting in entry.postings:
+        if posting.account.startswith(model.EARMARKED + ":"):
+            _note_earmark(books, posting.account.rsplit(":", 1)[1], entry)
 
 
 def _note_earmark(books: Books, name: str | None, entry: Entry, purpose: str = "") -> None:

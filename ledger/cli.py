@@ -262,8 +262,15 @@ def member_leave(name: str, note):
 @click.option("--year", type=int, required=True, help="The year the pledge is for.")
 @click.option("--split", "splits", multiple=True, metavar="EARMARK=AMOUNT", help="Part of the pledge for a purpose.")
 @click.option("--rate", "rate_text", metavar="RATE", help="For an amount in another currency: the rate to use.")
+@click.option("--due", "due", type=DATE, default=None, help="The day all of it falls due.")
+@click.option(
+    "--instalment", "instalments", multiple=True, metavar="DATE=AMOUNT",
+    help="Part of it that falls due on DATE (repeat; they add up to AMOUNT, in its currency).",
+)  # fmt: skip
 @recording
-def pledge(member_name: str, amount: str, year: int, splits: tuple[str, ...], rate_text: str | None, note):
+def pledge(
+    member_name: str, amount: str, year: int, splits: tuple[str, ...], rate_text: str | None, due, instalments, note
+):
     """Record MEMBER's promise to give AMOUNT for a year, optionally split by earmark.
 
     An AMOUNT in another currency (£10M, 25M NOK) is valued at the rate
@@ -274,10 +281,16 @@ def pledge(member_name: str, amount: str, year: int, splits: tuple[str, ...], ra
     Example:
       fundledger pledge Latvia 30M --year 2025 --split drones=20M --split industrial-cooperation=10M
       fundledger pledge "United Kingdom" £10M --year 2025 --date 2025-02-10
+      fundledger pledge Latvia 30M --year 2025 --due 2025-06-30
+      fundledger pledge Estonia 10M --year 2025 --instalment 2025-03-31=5M --instalment 2025-09-30=5M
     """
     from ledger import fund
 
-    return lambda books: fund.pledge(books, member_name, amount, year, splits, note, rate_text=rate_text)
+    if due and instalments:
+        raise click.UsageError("give --due or --instalment, not both")
+    return lambda books: fund.pledge(
+        books, member_name, amount, year, splits, note, rate_text=rate_text, due=due, instalments=instalments
+    )
 
 
 @main.command()
@@ -388,17 +401,162 @@ def package(name: str, amount: str, sources: tuple[str, ...], note):
 @click.argument("package_name", metavar="PACKAGE")
 @click.argument("amount")
 @click.option("--supplier", default="", help="Who is paid.")
+@click.option("--invoice", default="", metavar="REF", help="The supplier's invoice: the same one is not paid twice.")
+@click.option("--again", default="", metavar="REASON", help="Pay an invoice already paid, and say why.")
 @recording
-def pay(package_name: str, amount: str, supplier: str, note):
+def pay(package_name: str, amount: str, supplier: str, invoice: str, again: str, note):
     """Pay AMOUNT out of what PACKAGE has committed.
+
+    A second payment of the same package, supplier and --invoice is refused,
+    naming the first, unless --again says why it is paid again.
 
     \b
     Example:
       fundledger pay recon-drones-2025-03 5M --date 2025-04-01 --memo "Invoice 17, first tranche"
+      fundledger pay recon-drones-2025-03 2.4M --supplier "Baltic Drone Tech" --invoice BDTC-88
     """
     from ledger import fund
 
-    return lambda books: fund.pay(books, package_name, amount, note, supplier=supplier)
+    if again and not invoice:
+        raise click.UsageError("--again is for an --invoice already paid")
+    return lambda books: fund.pay(books, package_name, amount, note, supplier=supplier, invoice=invoice, again=again)
+
+
+ENVELOPE_HELP = "'unallocated', an earmark, or package:NAME."
+
+
+@main.command()
+@click.argument("amount")
+@click.option("--to", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE", help=ENVELOPE_HELP)
+@recording
+def interest(amount: str, envelope: str, note):
+    """Record bank interest of AMOUNT received into an envelope (income:interest).
+
+    \b
+    Example:
+      fundledger interest 1234.56 --date 2025-06-30 --memo "Q2 interest" --source "Statement 2025-06"
+    """
+    from ledger import fund
+
+    return lambda books: fund.interest(books, amount, note, envelope=envelope)
+
+
+@main.command()
+@click.argument("amount")
+@click.option("--from", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE", help=ENVELOPE_HELP)
+@recording
+def charge(amount: str, envelope: str, note):
+    """Record a bank charge of AMOUNT paid out of an envelope (expenses:bank-charges).
+
+    \b
+    Example:
+      fundledger charge 25 --date 2025-04-02 --memo "SWIFT fee, transfer LV-2025-001"
+    """
+    from ledger import fund
+
+    return lambda books: fund.charge(books, amount, note, envelope=envelope)
+
+
+@main.command()
+@click.argument("amount")
+@click.option("--from", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE", help=ENVELOPE_HELP)
+@recording
+def fee(amount: str, envelope: str, note):
+    """Record the manager's fee of AMOUNT paid out of an envelope (expenses:management-fee).
+
+    \b
+    Example:
+      fundledger fee 150k --date 2025-12-31 --memo "Administration fee 2025"
+    """
+    from ledger import fund
+
+    return lambda books: fund.fee(books, amount, note, envelope=envelope)
+
+
+@main.command("write-off")
+@click.argument("pledge_id", metavar="PLEDGE_ID", type=int)
+@click.option("--reason", required=True, help="Why what is left will not be received.")
+@click.option("--withdrawn", is_flag=True, help="The member withdrew it (its contribution is reduced), not the fund.")
+@recording
+def write_off(pledge_id: int, reason: str, withdrawn: bool, note):
+    """Close what is left of pledge PLEDGE_ID: written off by the fund, or --withdrawn by the member.
+
+    The remainder is closed in the pledge's own currency and its receivable
+    released; the pledge then shows what was received and what was closed.
+
+    \b
+    Example:
+      fundledger write-off 12 --reason "USD 25 bank charge on the way" --date 2025-07-01
+      fundledger write-off 14 --withdrawn --reason "Budget cut, letter of 2025-09-01"
+    """
+    from ledger import fund
+
+    return lambda books: fund.write_off(books, pledge_id, reason, note, withdrawn=withdrawn)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})  # so that `-2M` is a change, not an option
+@click.argument("package_name", metavar="PACKAGE")
+@click.argument("change", required=False, default="")
+@click.option("--from", "sources", multiple=True, metavar="SOURCE[=AMOUNT]", help="For an increase: where from.")
+@click.option("--close", "close_it", is_flag=True, help="Give back all that is not paid, and close the package.")
+@click.option("--reason", required=True, help="Why the package changes.")
+@recording
+def amend(package_name: str, change: str, sources: tuple[str, ...], close_it: bool, reason: str, note):
+    """Increase (+AMOUNT) or decrease (-AMOUNT) PACKAGE, or --close it.
+
+    What a decrease or a close gives back goes to the envelopes the package
+    came from, in proportion to what each gave it (leftover cents to the
+    largest remainders). Never below what is already paid.
+
+    \b
+    Example:
+      fundledger amend recon-drones-2025-03 +1M --from drones --reason "Two more launchers"
+      fundledger amend recon-drones-2025-03 -2M --reason "Contract came in under budget"
+      fundledger amend recon-drones-2025-03 --close --reason "Delivered; the rest is not needed"
+    """
+    from ledger import fund
+
+    if bool(change) == close_it:
+        raise click.UsageError("give a change (+1M or -2M) or --close")
+    if change and change[0] not in "+-":
+        raise click.UsageError(f"the change {change!r} starts with + (an increase) or - (a decrease)")
+    return lambda books: fund.amend(books, package_name, note, reason, change=change, sources=sources, close=close_it)
+
+
+@main.command()
+@click.argument("period")
+@recording
+def close(period: str, note):
+    """Close PERIOD (2024, 2025Q1 or 2025-03): nothing may be dated in it afterwards.
+
+    The close holds every account's balance at the period's end and the seal
+    a report as of that day prints, so such a report gives the same figures
+    forever; a correction is dated in the open period. Only `reopen` undoes it.
+
+    \b
+    Example:
+      fundledger close 2024 --date 2025-01-15
+      fundledger report closes
+    """
+    from ledger import fund
+
+    return lambda books: fund.close(books, period, note)
+
+
+@main.command()
+@click.argument("close_id", metavar="CLOSE_ID", type=int)
+@click.option("--reason", required=True, help="Why the period is opened again.")
+@recording
+def reopen(close_id: int, reason: str, note):
+    """Reopen the period closed by entry CLOSE_ID, saying why (audit lists every reopening).
+
+    \b
+    Example:
+      fundledger reopen 171 --reason "Auditor's adjustment AJE-3"
+    """
+    from ledger import fund
+
+    return lambda books: fund.reopen(books, close_id, reason, note)
 
 
 @main.command()
@@ -669,33 +827,55 @@ def audit(since: str | None, as_json: bool) -> None:
 
 @main.command()
 @click.option("--seal", default=None, metavar="HASH", help="A seal printed on an earlier report (12+ hex digits).")
+@click.option("--as-of", "as_of", type=DATE, default=None, help="With --seal: the day the sealed report was as of.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def verify(seal: str | None, as_json: bool) -> None:
+def verify(seal: str | None, as_of, as_json: bool) -> None:
     """Re-check the journal without git: every entry's hash, the chain, the ids and every rule.
 
     With --seal, prove that the state an earlier report sealed is still the
     beginning of this journal: a history rewritten and force-pushed passes
-    `audit` on its own terms, but loses the old seal.
+    `audit` on its own terms, but loses the old seal. With --as-of too, prove
+    that a report as of that day still prints that seal (its figures are the
+    same): certain for a day in a closed period.
 
     \b
     Example:
       fundledger verify --seal 3f1e9a0c27b4
+      fundledger verify --as-of 2024-12-31 --seal 8cbbd41ef66e
     """
     from ledger import audit as auditing
     from ledger import render
     from ledger.errors import Refused
 
+    if as_of and not seal:
+        raise click.UsageError("--as-of goes with --seal: the seal printed on the report as of that day")
     books = _books(_ledger(click.get_current_context()), use_cache=False, fast=False)  # every byte, tomllib
     found = auditing.verify_seal(books, seal) if seal else None
     result = {"ok": True, "entries": books.count, "seal": books.seal}
     if seal:
         result["sealed"] = {"id": found.id, "date": found.date.isoformat(), "hash": found.hash} if found else None
+    if as_of and found:
+        then = books.balances_on(as_of)[1]
+        closed = books.closed_on(as_of)
+        if not then.startswith(seal.strip().lower()):
+            raise Refused(
+                f"a report as of {as_of} now prints seal {then[:12]}, not {seal}: entries dated on or before "
+                f"{as_of} were recorded after it was printed"
+                + ("" if closed else f" ({as_of} is in no closed period)")
+            )
+        result["as_of"] = {"date": as_of.isoformat(), "closed_by": closed.id if closed else None}
     if as_json:
         click.echo(render.dumps(result))
     else:
         click.echo(f"ok: {books.count} entries, chain and rules intact; seal {books.seal[:12]}")
         if found:
             click.echo(f"ok: seal {seal} is entry #{found.id} of {found.date}, and the chain from #1 to it is intact")
+        if as_of and found:
+            closed = books.closed_on(as_of)
+            click.echo(
+                f"ok: a report as of {as_of} still prints seal {seal}"
+                + (f"; {closed.period} is closed by #{closed.id}, so it always will" if closed else "")
+            )
     if seal and not found:
         raise Refused(
             f"seal {seal} is not in this journal: the history it sealed was rewritten, or it is another ledger's"

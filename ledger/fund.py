@@ -66,19 +66,25 @@ def pledge(
     note: Note,
     *,
     rate_text: str | None = None,
+    due: dt.date | None = None,
+    instalments: Sequence[str] = (),
 ) -> Entry:
     """A promise to give: receivable per earmark of the split, the rest not earmarked.
 
     In another currency (`£10M`) the receivable is its value at the rate of
     the pledge's day (or `rate_text`), and the pledge is followed in pounds.
+    It may fall due on a day (`due`) or in dated instalments (`DATE=AMOUNT`,
+    in the pledge's own currency).
     """
     who = _member(books, member)
     foreign = _foreign(books, amount, note, rate_text)
+    own = foreign[0] if foreign else books.currency
+    schedule = {**({"due": due.isoformat()} if due else {}), **_instalments(instalments, own)}
     if foreign:
         currency, rate_used = foreign
         parts = _parts_given(money.parse_amount(amount, currency), parse_splits(splits, currency), "pledge")
         postings = exchange.pledge(who.slug, parts, rate_used, books.currency)
-        data = {"member": who.name, "year": year, **_original(parts, currency, rate_used)}
+        data = {"member": who.name, "year": year, **_original(parts, currency, rate_used), **schedule}
         return _entry(note, "pledge", postings, **data)
     total = money.parse_amount(amount, books.currency)
     parts = parse_splits(splits, books.currency)
@@ -90,7 +96,24 @@ def pledge(
     named = {e: money.to_text(share, books.currency) for e, share in parts.items() if e is not None}
     if named:
         data["split"] = named
-    return _entry(note, "pledge", postings, **data)
+    return _entry(note, "pledge", postings, **data, **schedule)
+
+
+def _instalments(texts: Sequence[str], currency: str) -> dict[str, dict[str, str]]:
+    """`--instalment DATE=AMOUNT` options as the pledge's `instalments` table (empty: none given)."""
+    table: dict[str, str] = {}
+    for text in texts:
+        day, equals, amount = text.partition("=")
+        try:
+            when = dt.date.fromisoformat(day.strip()) if len(day.strip()) == 10 else None
+        except ValueError:
+            when = None
+        if not equals or when is None:
+            raise BadInput(f"--instalment {text!r} must look like DATE=AMOUNT, for example 2025-03-31=10M")
+        if when.isoformat() in table:
+            raise BadInput(f"--instalment {when} is given twice")
+        table[when.isoformat()] = money.to_text(money.parse_amount(amount, currency), currency)
+    return {"instalments": table} if table else {}
 
 
 def contribute(
@@ -171,44 +194,23 @@ def package(books: Books, name: str, amount: str, sources: Sequence[str], note: 
     """
     model.check_key(name, "package")
     total = money.parse_amount(amount, books.currency)
-    if not sources:
-        raise BadInput("a package needs at least one --from (an earmark or 'unallocated')")
-    taken: dict[str, Decimal] = {}
-    open_ended = []
-    for text in sources:
-        source, _, part = text.partition("=")
-        source = _source(source.strip())
-        if source in taken or source in open_ended:
-            raise BadInput(f"--from {source} is given twice")
-        if part:
-            taken[source] = money.parse_amount(part, books.currency)
-        else:
-            open_ended.append(source)
-    if len(open_ended) > 1:
-        raise BadInput("only one --from may leave out its amount; it takes what the others do not")
-    named = _sum(taken.values(), total, "package")
-    if open_ended:
-        if named == total:
-            raise BadInput(f"--from {open_ended[0]} would take nothing: the other sources already cover the package")
-        taken[open_ended[0]] = total - named
-    elif named != total:
-        raise BadInput(
-            f"the sources add up to {money.format_money(named, books.currency)}, "
-            f"the package is {money.format_money(total, books.currency)}"
-        )
+    taken = _sources(books, sources, total, "package")
     postings = [Posting(model.committed(name), total, books.currency)]
     postings += [Posting(model.envelope(source), -part, books.currency) for source, part in taken.items()]
     return _entry(note, "package", postings, package=name)
 
 
-def pay(books: Books, name: str, amount: str, note: Note, *, supplier: str = "") -> Entry:
-    """Pay out of what a package has committed."""
+def pay(
+    books: Books, name: str, amount: str, note: Note, *, supplier: str = "", invoice: str = "", again: str = ""
+) -> Entry:
+    """Pay out of what a package has committed; `invoice` guards against paying the same invoice twice."""
     total = money.parse_amount(amount, books.currency)
     postings = [
         Posting(model.expense(name), total, books.currency),
         Posting(model.committed(name), -total, books.currency),
     ]
-    return _entry(note, "pay", postings, package=name, **({"supplier": supplier} if supplier else {}))
+    extra = {"supplier": supplier, "invoice": invoice, "again": again}
+    return _entry(note, "pay", postings, package=name, **{key: value for key, value in extra.items() if value})
 
 
 def reverse(books: Books, entry_id: int, reason: str, note: Note) -> Entry:
@@ -228,6 +230,124 @@ def repair(books: Books, file: str, offset: int, removed: bytes, note: Note) -> 
         removed_bytes=len(removed),
         removed_sha256=hashlib.sha256(removed).hexdigest(),
     )
+
+
+def interest(books: Books, amount: str, note: Note, *, envelope: str = "unallocated") -> Entry:
+    """Bank interest received into an envelope (unallocated, an earmark, or `package:NAME`)."""
+    total = money.parse_amount(amount, books.currency)
+    postings = [
+        Posting(model.cash_account(envelope), total, books.currency),
+        Posting(model.INTEREST, -total, books.currency),
+    ]
+    return _entry(note, "interest", postings, envelope=envelope)
+
+
+def charge(books: Books, amount: str, note: Note, *, envelope: str = "unallocated") -> Entry:
+    """A bank charge, out of an envelope."""
+    return _spend(books, "charge", model.BANK_CHARGES, amount, note, envelope)
+
+
+def fee(books: Books, amount: str, note: Note, *, envelope: str = "unallocated") -> Entry:
+    """The manager's fee, out of an envelope."""
+    return _spend(books, "fee", model.MANAGEMENT_FEE, amount, note, envelope)
+
+
+def _spend(books: Books, kind: str, account: str, amount: str, note: Note, envelope: str) -> Entry:
+    total = money.parse_amount(amount, books.currency)
+    postings = [Posting(account, total, books.currency), Posting(model.cash_account(envelope), -total, books.currency)]
+    return _entry(note, kind, postings, envelope=envelope)
+
+
+def write_off(books: Books, pledge_id: int, reason: str, note: Note, *, withdrawn: bool = False) -> Entry:
+    """Close what is left of a pledge: written off by the fund (an expense), or withdrawn by the member."""
+    promised = books.pledges.get(pledge_id)
+    data: dict[str, object] = {"pledge": pledge_id, "reason": reason}
+    if withdrawn:
+        data["withdrawn"] = True
+    if promised is None:
+        return _entry(note, "write_off", (), **data, amount="0", currency=books.currency)
+    who = _member(books, promised.member)
+    released = {e: promised.outstanding(e) for e in promised.split if promised.outstanding(e)}
+    postings = [Posting(model.receivable(who.slug, e), -amount, books.currency) for e, amount in released.items()]
+    closed = model.contributions(who.slug) if withdrawn else model.write_offs(who.slug)
+    postings.append(Posting(closed, sum(released.values(), ZERO), books.currency))
+    left = money.to_text(promised.total_original_outstanding, promised.currency)
+    return _entry(note, "write_off", postings, **data, amount=left, currency=promised.currency)
+
+
+def amend(
+    books: Books, name: str, note: Note, reason: str, *, change: str = "", sources: Sequence[str] = (), close: bool = False
+) -> Entry:
+    """Increase a package (`+1M`, from `sources`), decrease it (`-2M`) or close it, giving back what it does
+    not need to the envelopes it came from, in proportion to what each gave it."""
+    package = books.packages.get(name)
+    data: dict[str, object] = {"package": name, "reason": reason, **({"close": True} if close else {})}
+    if close:
+        amount = -(package.remaining if package else ZERO)
+    else:
+        sign, text = (-1, change[1:]) if change.startswith("-") else (1, change.removeprefix("+"))
+        amount = sign * money.parse_amount(text, books.currency)
+    if amount > 0:
+        taken = _sources(books, sources, amount, "amendment")
+        postings = [Posting(model.committed(name), amount, books.currency)]
+        postings += [Posting(model.envelope(source), -part, books.currency) for source, part in taken.items()]
+        return _entry(note, "amend", postings, **data)
+    if sources:
+        raise BadInput("a decrease gives back to where the money came from; it takes no --from")
+    back = {}
+    if package and package.sources and -amount <= package.remaining:
+        back = money.allocate(-amount, dict(package.sources), books.currency)
+    elif amount:
+        back = {"unallocated": -amount}  # more than it has: the rules refuse it, and say how much
+    postings = [Posting(model.committed(name), amount, books.currency)] if amount else []
+    postings += [Posting(model.envelope(source), part, books.currency) for source, part in back.items()]
+    return _entry(note, "amend", postings, **data)
+
+
+def close(books: Books, period: str, note: Note) -> Entry:
+    """Close a period: every account's balance at its end, and the seal a report as of its end prints."""
+    try:
+        start, end = model.period_bounds(period)
+    except ValueError as problem:
+        raise BadInput(str(problem)) from None
+    balances, seal = books.balances_on(end)
+    closing = {account: money.to_text(amount, books.currency) for account, amount in balances.items()}
+    return _entry(note, "close", period=period, start=start.isoformat(), end=end.isoformat(), balances=closing, seal=seal)
+
+
+def reopen(books: Books, close_id: int, reason: str, note: Note) -> Entry:
+    """Reopen a closed period, saying why; the audit lists every reopening."""
+    return _entry(note, "reopen", close=close_id, reason=reason)
+
+
+def _sources(books: Books, sources: Sequence[str], total: Decimal, what: str) -> dict[str, Decimal]:
+    """`--from` options (`NAME` or `NAME=AMOUNT`) that add up to `total`; at most one leaves out its amount."""
+    if not sources:
+        raise BadInput(f"a {what} needs at least one --from (an earmark or 'unallocated')")
+    taken: dict[str, Decimal] = {}
+    open_ended = []
+    for text in sources:
+        source, _, part = text.partition("=")
+        source = _source(source.strip())
+        if source in taken or source in open_ended:
+            raise BadInput(f"--from {source} is given twice")
+        if part:
+            taken[source] = money.parse_amount(part, books.currency)
+        else:
+            open_ended.append(source)
+    if len(open_ended) > 1:
+        raise BadInput("only one --from may leave out its amount; it takes what the others do not")
+    named = _sum(taken.values(), total, what)
+    if open_ended:
+        if named == total:
+            raise BadInput(f"--from {open_ended[0]} would take nothing: the other sources already cover the {what}")
+        taken[open_ended[0]] = total - named
+    elif named != total:
+        raise BadInput(
+            f"the sources add up to {money.format_money(named, books.currency)}, "
+            f"the {what} is {money.format_money(total, books.currency)}"
+        )
+    return taken
 
 
 def parse_splits(splits: Sequence[str], currency: str) -> dict[str | None, Decimal]:

@@ -60,6 +60,8 @@ class Kind:
         return absent
 
 
+# Days inside an entry's own fields are ISO text ("2025-06-30"), so the canonical form the chain hashes
+# (docs/FORMAT.md) needs no rule for them beyond the entry's own `date` and `recorded_at`.
 # Money given or pledged in another currency than the fund's: the amount as given, its currency, and the
 # rate (fund currency per unit) it was converted at. The postings are in the fund's currency.
 _ORIGINAL = (Field("original_amount", str), Field("original_currency", str), Field("rate", str))
@@ -75,7 +77,8 @@ REGISTRY: Mapping[str, Kind] = {
              rules.check_approve, books.apply_approve, fund.approve, "member approve"),
         Kind("leave", (Field("member", str, True),),
              rules.check_leave, books.apply_leave, fund.leave, "member leave"),
-        Kind("pledge", (Field("member", str, True), Field("year", int, True), Field("split", dict), *_ORIGINAL),
+        Kind("pledge", (Field("member", str, True), Field("year", int, True), Field("split", dict), *_ORIGINAL,
+                        Field("due", str), Field("instalments", dict)),
              rules.check_pledge, books.apply_pledge, fund.pledge, "pledge",
              moves_money=True, accounts=rules.accounts_pledge),
         Kind("contribute", (Field("member", str, True), Field("pledge", int), Field("split", dict), *_ORIGINAL),
@@ -87,7 +90,7 @@ REGISTRY: Mapping[str, Kind] = {
         Kind("package", (Field("package", str, True),),
              rules.check_package, books.apply_package, fund.package, "package",
              moves_money=True, accounts=rules.accounts_package, creates="package"),
-        Kind("pay", (Field("package", str, True), Field("supplier", str)),
+        Kind("pay", (Field("package", str, True), Field("supplier", str), Field("invoice", str), Field("again", str)),
              rules.check_pay, books.apply_pay, fund.pay, "pay",
              moves_money=True, accounts=rules.accounts_pay, uses=("package",)),
         Kind("reverse", (Field("reverses", int, True), Field("reason", str, True)),
@@ -98,6 +101,27 @@ REGISTRY: Mapping[str, Kind] = {
              rules.check_repair, books.apply_repair, fund.repair, "repair"),
         Kind("rate", (Field("currency", str, True), Field("rate", str, True)),
              rules.check_rate, books.apply_rate, fund.rate, "rate"),
+        Kind("interest", (Field("envelope", str, True),),
+             rules.check_interest, books.apply_interest, fund.interest, "interest",
+             moves_money=True, accounts=rules.accounts_interest),
+        Kind("charge", (Field("envelope", str, True),),
+             rules.check_charge, books.apply_charge, fund.charge, "charge",
+             moves_money=True, accounts=rules.accounts_charge),
+        Kind("fee", (Field("envelope", str, True),),
+             rules.check_fee, books.apply_fee, fund.fee, "fee",
+             moves_money=True, accounts=rules.accounts_fee),
+        Kind("write_off", (Field("pledge", int, True), Field("reason", str, True), Field("withdrawn", bool),
+                           Field("amount", str, True), Field("currency", str, True)),
+             rules.check_write_off, books.apply_write_off, fund.write_off, "write-off",
+             moves_money=True, accounts=rules.accounts_write_off, refs=("pledge",)),
+        Kind("amend", (Field("package", str, True), Field("reason", str, True), Field("close", bool)),
+             rules.check_amend, books.apply_amend, fund.amend, "amend",
+             moves_money=True, accounts=rules.accounts_amend, uses=("package",)),
+        Kind("close", (Field("period", str, True), Field("start", str, True), Field("end", str, True),
+                       Field("balances", dict, True), Field("seal", str, True)),
+             rules.check_close, books.apply_close, fund.close, "close"),
+        Kind("reopen", (Field("close", int, True), Field("reason", str, True)),
+             rules.check_reopen, books.apply_reopen, fund.reopen, "reopen", refs=("close",)),
     )
 }  # fmt: skip
 

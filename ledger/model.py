@@ -38,6 +38,23 @@ PACKAGE_EXPENSES = "expenses:packages"
 # What receipts against a pledge in another currency gain (credit) or lose (debit) against the
 # pledge's value in the fund's currency on the day it was made.
 EXCHANGE = "income:exchange-differences"
+INTEREST = "income:interest"  # bank interest received
+BANK_CHARGES = "expenses:bank-charges"
+MANAGEMENT_FEE = "expenses:management-fee"
+WRITE_OFFS = "expenses:write-offs"  # what is left of a pledge the fund gave up on, per member
+
+
+def write_offs(slug: str) -> Account:
+    return f"{WRITE_OFFS}:{slug}"
+
+
+def cash_account(envelope: str) -> Account:
+    """The account of an envelope of cash: 'unallocated', an earmark's name, or 'package:<name>'."""
+    if envelope == "unallocated":
+        return UNALLOCATED
+    if envelope.startswith("package:"):
+        return committed(envelope.removeprefix("package:"))
+    return earmarked(envelope)
 
 
 def exchange(slug: str) -> Account:
@@ -241,6 +258,28 @@ def given_as(entry: Entry) -> Given | None:
 def size(entry: Entry) -> Decimal:
     """How much an entry moves: the sum of its debits (an exchange loss is not money that moved)."""
     return sum((p.amount for p in entry.postings if p.amount > 0 and not p.account.startswith(EXCHANGE)), Decimal(0))
+
+
+def period_bounds(text: object) -> tuple[dt.date, dt.date]:
+    """The first and last day of a period: '2024', '2025Q1' or '2025-03'. ValueError says what is wrong."""
+    match = PERIOD.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"period {text!r} is not a year (2024), a quarter (2025Q1) or a month (2025-03)")
+    year, quarter, month = int(match["year"]), match["quarter"], match["month"]
+    if quarter:
+        first, months = 3 * int(quarter) - 2, 3
+    elif month:
+        first, months = int(month), 1
+        if not 1 <= first <= 12:
+            raise ValueError(f"period {text!r}: there is no month {first}")
+    else:
+        first, months = 1, 12
+    start = dt.date(year, first, 1)
+    after = dt.date(year + (first + months - 1) // 12, (first + months - 1) % 12 + 1, 1)
+    return start, after - dt.timedelta(days=1)
+
+
+PERIOD = re.compile(r"(?P<year>[0-9]{4})(?:Q(?P<quarter>[1-4])|-(?P<month>[0-9]{2}))?")
 
 
 def format_timestamp(stamp: dt.datetime) -> str:

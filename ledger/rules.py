@@ -13,13 +13,14 @@ operations in `ledger.fund` build entries and leave judging them here.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections import defaultdict
 from decimal import Decimal
 
 from ledger import exchange, model, money
-from ledger.books import ZERO, Books, Member, receivable_parts
+from ledger.books import ZERO, Books, Member, invoice_key, receivable_parts
 from ledger.errors import BadInput, Refused
 from ledger.model import Entry
 
@@ -39,6 +40,16 @@ def check_sequence(books: Books, entry: Entry) -> None:
         raise Refused(f"entry #{entry.id} is out of sequence: the next id is {books.last_id + 1}")
     if entry.prev != books.seal:
         raise Refused(f"entry #{entry.id} does not chain to entry #{books.last_id} (prev {entry.prev[:12]}…)")
+
+
+def check_open_period(books: Books, entry: Entry) -> None:
+    """Nothing is dated in a closed period: a report of it gives the same figures forever."""
+    close = books.closed_on(entry.date)
+    if close is not None:
+        raise Refused(
+            f"{entry.date} is in {close.period}, closed by #{close.id} on {close.date}: nothing may be dated in it; "
+            f"date the correction after {close.end}, in the open period"
+        )
 
 
 def check_postings(books: Books, entry: Entry, moves_money: bool) -> None:
@@ -176,6 +187,45 @@ def check_pledge(books: Books, entry: Entry) -> None:
     for earmark in entry.get("split") or {}:
         _check_name(lambda e: model.check_key(e, "earmark"), earmark)
     _check_conversion(books, entry, None)
+    _check_schedule(books, entry)
+
+
+def _check_schedule(books: Books, entry: Entry) -> None:
+    """A due date, or instalments that add up to the pledge, none before the pledge's date."""
+    due, instalments = entry.get("due"), entry.get("instalments") or {}
+    if due and instalments:
+        raise Refused("a pledge has a due date or instalments, not both")
+    if due:
+        try:
+            due = dt.date.fromisoformat(due) if len(due) == 10 else None
+        except ValueError:
+            due = None
+        if due is None:
+            raise Refused(f"due date {entry.get('due')!r} is not a day (YYYY-MM-DD)")
+    if due and due < entry.date:
+        raise Refused(f"a pledge made on {entry.date} cannot fall due on {due}, before it")
+    if not instalments:
+        return
+    currency = entry.get("original_currency") or books.currency
+    total = ZERO
+    for day, amount in instalments.items():
+        try:
+            when, part = dt.date.fromisoformat(day) if len(day) == 10 else None, money.parse_stored(amount, currency)
+            if when is None:
+                raise ValueError(day)
+        except (ValueError, BadInput):
+            raise Refused(f"instalment {day} = {amount!r} is not a date and an amount in {currency}") from None
+        if when < entry.date or part <= 0:
+            raise Refused(f"an instalment falls due on or after the pledge ({entry.date}) and is more than zero")
+        total += part
+    pledged = money.parse_stored(entry.get("original_amount"), currency) if entry.get("original_currency") else sum(
+        (p.amount for p in entry.postings if p.account.startswith(model.RECEIVABLE + ":")), ZERO
+    )
+    if total != pledged:
+        raise Refused(
+            f"the instalments add up to {money.format_money(total, currency)}, "
+            f"the pledge is {money.format_money(pledged, currency)}"
+        )
 
 
 def check_contribute(books: Books, entry: Entry) -> None:
@@ -343,6 +393,16 @@ def check_pay(books: Books, entry: Entry) -> None:
         raise Refused(f"package {name} was cancelled by #{package.reversed_by}")
     if entry.date < package.date:
         raise Refused(f"package {name} dates from {package.date}; a payment cannot be dated before")
+    if package.closed_by is not None:
+        raise Refused(f"package {name} was closed by #{package.closed_by}; it has nothing left to pay")
+    if entry.get("invoice") and not entry.get("again", "").strip():
+        first = books.invoices.get(invoice_key(entry))
+        if first is not None:
+            supplier = f" from {entry.get('supplier')}" if entry.get("supplier") else ""
+            raise Refused(
+                f"invoice {entry.get('invoice')}{supplier} was already paid by #{first[0]} on {first[1]}; "
+                "to pay it again, say why with --again"
+            )
 
 
 def check_reverse(books: Books, entry: Entry) -> None:
@@ -357,6 +417,10 @@ def check_reverse(books: Books, entry: Entry) -> None:
         raise Refused(f"#{target_id} is a membership entry; record `member leave` instead of reversing it")
     if original.kind == "repair":
         raise Refused(f"#{target_id} records a repair of the journal; it cannot be undone")
+    if original.kind == "close":
+        raise Refused(f"#{target_id} closes a period; record `reopen {target_id} --reason …` instead")
+    if original.kind == "reopen":
+        raise Refused(f"#{target_id} reopens a period; close it again with `close` instead")
     if not original.postings:
         raise Refused(f"#{target_id} is a {original.kind} entry, which moves no money: record a new one instead")
     if target_id in books.reversed_by:
@@ -384,6 +448,140 @@ def check_repair(books: Books, entry: Entry) -> None:
         raise Refused("a repair records the SHA-256 of the bytes it removed, as 64 hex digits")
     if entry.get("removed_sha256") == hashlib.sha256(b"").hexdigest():
         raise Refused("a repair that removed nothing is no repair")
+
+
+# --- a real year: interest, charges, fees, write-offs, amendments, closes ------------
+
+
+def check_interest(books: Books, entry: Entry) -> None:
+    """Interest goes into an envelope this fund has."""
+    _check_envelope(books, entry.get("envelope"))
+
+
+def check_charge(books: Books, entry: Entry) -> None:
+    """A bank charge comes out of an envelope this fund has (the envelope rule says if it can cover it)."""
+    _check_envelope(books, entry.get("envelope"))
+
+
+def check_fee(books: Books, entry: Entry) -> None:
+    """The manager's fee comes out of an envelope this fund has."""
+    _check_envelope(books, entry.get("envelope"))
+
+
+def _check_envelope(books: Books, envelope: str) -> None:
+    if envelope == "unallocated":
+        return
+    if envelope.startswith("package:"):
+        name = envelope.removeprefix("package:")
+        package = books.packages.get(name)
+        if package is None:
+            raise Refused(f"there is no package {name!r}; record it with `package` first")
+        if package.reversed_by is not None or package.closed_by is not None:
+            raise Refused(f"package {name} is {package.status}; it holds no money")
+        return
+    _check_name(lambda e: model.check_key(e, "earmark"), envelope)
+    if envelope not in books.earmarks:
+        raise Refused(f"there is no earmark {envelope!r}; name one this fund has, or 'unallocated'")
+
+
+def check_write_off(books: Books, entry: Entry) -> None:
+    """What is left of a pledge is closed once, with a reason, for exactly what it has outstanding."""
+    promised = books.pledges.get(entry.get("pledge"))
+    if promised is None:
+        raise Refused(f"#{entry.get('pledge')} is not a pledge")
+    if promised.reversed_by is not None:
+        raise Refused(f"pledge #{promised.id} was reversed by #{promised.reversed_by}")
+    if promised.closed_by is not None:
+        raise Refused(f"pledge #{promised.id} was already closed by #{promised.closed_by}")
+    if not entry.get("reason", "").strip():
+        raise Refused("a write-off needs a reason")
+    if entry.date < promised.date:
+        raise Refused(f"pledge #{promised.id} was made on {promised.date}; it cannot be closed before")
+    left = promised.total_original_outstanding
+    if left <= 0:
+        raise Refused(f"pledge #{promised.id} has nothing outstanding to close")
+    try:
+        closed = money.parse_stored(entry.get("amount"), promised.currency)
+    except (BadInput, ValueError):
+        closed = None
+    if closed != left or entry.get("currency") != promised.currency:
+        raise Refused(
+            f"pledge #{promised.id} of {promised.member} has {money.format_money(left, promised.currency)} "
+            f"outstanding; a write-off closes exactly that, not {entry.get('amount')} {entry.get('currency')}"
+        )
+    expected = {
+        model.receivable(_member_slug(books, promised.member), e): -promised.outstanding(e)
+        for e in promised.split
+        if promised.outstanding(e)
+    }
+    released = {p.account: p.amount for p in entry.postings if p.account.startswith(model.RECEIVABLE + ":")}
+    if released != expected:
+        raise Refused(f"a write-off of pledge #{promised.id} must release exactly what its receivable still holds")
+
+
+def check_amend(books: Books, entry: Entry) -> None:
+    """A package is increased, decreased or closed with a reason; what it gives back goes where it came from."""
+    name = entry.get("package")
+    package = books.packages.get(name)
+    if package is None:
+        raise Refused(f"there is no package {name!r}; record it with `package` first")
+    if package.reversed_by is not None or package.closed_by is not None:
+        raise Refused(f"package {name} is {package.status}; it cannot be amended")
+    if not entry.get("reason", "").strip():
+        raise Refused("an amendment needs a reason")
+    if entry.date < package.date:
+        raise Refused(f"package {name} dates from {package.date}; an amendment cannot be dated before")
+    change = sum((p.amount for p in entry.postings if p.account == model.committed(name)), ZERO)
+    if entry.get("close") and -change != package.remaining:
+        raise Refused(
+            f"closing package {name} releases exactly what is not paid ({_fmt(books, package.remaining)}), "
+            f"not {_fmt(books, -change)}"
+        )
+    if change < 0:
+        if -change > package.remaining:
+            raise Refused(
+                f"package {name} has {_fmt(books, package.remaining)} not yet paid; "
+                f"a decrease of {_fmt(books, -change)} would go below what is paid"
+            )
+        expected = money.allocate(-change, dict(package.sources), books.currency)
+        given_back = {
+            _source_name(p.account): p.amount for p in entry.postings if p.account != model.committed(name)
+        }
+        if given_back != expected:
+            parts = ", ".join(f"{s} {_fmt(books, a)}" for s, a in expected.items())
+            raise Refused(
+                f"what package {name} gives back goes to where it came from, in proportion: {parts}"
+            )
+
+
+def check_close(books: Books, entry: Entry) -> None:
+    """A period is closed once it is over, holding every account's balance at its end and the seal of it."""
+    try:
+        start, end = model.period_bounds(entry.get("period"))
+    except ValueError as problem:
+        raise Refused(str(problem)) from None
+    if (entry.get("start"), entry.get("end")) != (start.isoformat(), end.isoformat()):
+        raise Refused(f"period {entry.get('period')} runs from {start} to {end}")
+    if entry.date <= end:
+        raise Refused(f"{entry.get('period')} is not over until {end}; a close is dated after the period")
+    for close in books.closes.values():
+        if close.reopened_by is None and close.start <= end and start <= close.end:
+            raise Refused(f"{close.period} is already closed (#{close.id}), and overlaps {entry.get('period')}")
+    balances, seal = books.balances_on(end)
+    recorded = {account: money.parse_stored(amount, books.currency) for account, amount in entry.get("balances").items()}
+    if recorded != balances or entry.get("seal") != seal:
+        raise Refused(f"a close of {entry.get('period')} must hold every account's balance on {end} and its seal")
+
+
+def check_reopen(books: Books, entry: Entry) -> None:
+    """A close is undone only by a reopening that says why."""
+    close = books.closes.get(entry.get("close"))
+    if close is None:
+        raise Refused(f"#{entry.get('close')} is not a close")
+    if close.reopened_by is not None:
+        raise Refused(f"{close.period} was already reopened by #{close.reopened_by}")
+    if not entry.get("reason", "").strip():
+        raise Refused("a reopening needs a reason")
 
 
 # --- the accounts each kind of entry may move money between ---------------------
@@ -415,6 +613,30 @@ def accounts_pay(books: Books, entry: Entry) -> Accounts:
     return (model.expense(entry.get("package")),), (model.committed(entry.get("package")),)
 
 
+def accounts_interest(books: Books, entry: Entry) -> Accounts:
+    return (model.cash_account(entry.get("envelope")),), (model.INTEREST,)
+
+
+def accounts_charge(books: Books, entry: Entry) -> Accounts:
+    return (model.BANK_CHARGES,), (model.cash_account(entry.get("envelope")),)
+
+
+def accounts_fee(books: Books, entry: Entry) -> Accounts:
+    return (model.MANAGEMENT_FEE,), (model.cash_account(entry.get("envelope")),)
+
+
+def accounts_write_off(books: Books, entry: Entry) -> Accounts:
+    promised = books.pledges.get(entry.get("pledge"))
+    who = _member_slug(books, promised.member) if promised else "?"
+    closed = model.contributions(who) if entry.get("withdrawn") else model.write_offs(who)
+    return (closed,), (model.receivable(who),)
+
+
+def accounts_amend(books: Books, entry: Entry) -> Accounts:
+    envelopes = (model.committed(entry.get("package")), model.UNALLOCATED, model.EARMARKED)
+    return envelopes, envelopes
+
+
 def accounts_reverse(books: Books, entry: Entry) -> Accounts:
     """Exactly the accounts of the entry reversed, each on the other side."""
     original = books.entry(entry.get("reverses"))
@@ -426,6 +648,15 @@ def accounts_reverse(books: Books, entry: Entry) -> Accounts:
 
 
 # --- helpers ------------------------------------------------------------------
+
+
+def _member_slug(books: Books, name: str) -> str:
+    member = books.members.get(name)
+    return member.slug if member else "?"
+
+
+def _source_name(account: str) -> str:
+    return "unallocated" if account == model.UNALLOCATED else account.rsplit(":", 1)[1]
 
 
 def _slug(books: Books, entry: Entry) -> str:
@@ -450,9 +681,9 @@ def _known_account(books: Books, entry: Entry, account: str) -> bool:
         return len(parts) == 3 and package_known(parts[2])
     if account.startswith(model.RECEIVABLE + ":"):
         return len(parts) in (3, 4) and parts[2] in members and (len(parts) == 3 or _is_key(parts[3]))
-    if account.startswith((model.CONTRIBUTIONS + ":", model.EXCHANGE + ":")):
+    if account.startswith((model.CONTRIBUTIONS + ":", model.EXCHANGE + ":", model.WRITE_OFFS + ":")):
         return len(parts) == 3 and parts[2] in members
-    return False
+    return account in (model.INTEREST, model.BANK_CHARGES, model.MANAGEMENT_FEE)
 
 
 def _describe(books: Books, account: str, amount: str) -> str:
@@ -470,7 +701,13 @@ def _describe(books: Books, account: str, amount: str) -> str:
 
 
 def _noun(entry: Entry) -> str:
-    nouns = {"pay": "payment", "contribute": "receipt", "reverse": f"reversal of #{entry.get('reverses')}"}
+    nouns = {
+        "pay": "payment",
+        "contribute": "receipt",
+        "reverse": f"reversal of #{entry.get('reverses')}",
+        "amend": "decrease",
+        "write_off": "write-off",
+    }
     return nouns.get(entry.kind, entry.kind)
 
 
