@@ -239,6 +239,9 @@ def parse_entry(chunk: bytes, *, fast: bool = False) -> Entry:
 
     `fast` reads the block with `ledger.fastparse` when it is of the shape
     fundledger writes (tomllib otherwise); the result is the same.
+
+    Whatever the bytes, ValueError is the only exception: the callers turn it
+    into one `corrupt:` line naming the file and the entry's byte.
     """
     try:
         text = chunk.decode("utf-8")
@@ -247,10 +250,24 @@ def parse_entry(chunk: bytes, *, fast: bool = False) -> Entry:
         raise ValueError("not UTF-8 text") from None
     except tomllib.TOMLDecodeError as problem:
         raise ValueError(f"not valid TOML ({problem})") from None
-    if set(table) != {"entry"} or not isinstance(table["entry"], list) or len(table["entry"]) != 1:
-        raise ValueError("an entry block holds exactly one [[entry]] table")
-    entry = model.from_record(table["entry"][0])
-    if entry.hash != model.entry_hash(entry):
+    except (ArithmeticError, ValueError):
+        # TOML that tomllib matched but Python cannot hold, which tomllib does not wrap: an exponent Decimal
+        # refuses (InvalidOperation, issue 13 item 8) or an integer of more digits than int() takes.
+        raise ValueError("not readable TOML (a number with too many digits or too large an exponent)") from None
+    except RecursionError:
+        raise ValueError("not readable TOML (arrays or tables nested too deeply)") from None
+    try:
+        if set(table) != {"entry"} or not isinstance(table["entry"], list) or len(table["entry"]) != 1:
+            raise ValueError("an entry block holds exactly one [[entry]] table")
+        entry = model.from_record(table["entry"][0])
+        matches = entry.hash == model.entry_hash(entry)
+    except ArithmeticError:  # an amount of more digits than Decimal's precision, when the hash writes it out again
+        raise ValueError("an amount with too many digits to read") from None
+    except (LookupError, TypeError, AttributeError, RecursionError) as problem:
+        # A value of a type its field cannot have that the checks did not foresee (a list as the kind cannot
+        # be looked up). Not `Exception`: a mistake in our own code must still show as one, not as a corrupt journal.
+        raise ValueError(f"not an entry of the shape fundledger writes ({type(problem).__name__}: {problem})") from None
+    if not matches:
         raise ValueError(f"entry #{entry.id} does not match its hash")
     return entry
 
