@@ -282,6 +282,27 @@ def test_the_reported_example(template, tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("id=hex-beyond-int64", "field 'id' is an integer out of range (more than 64 bits)"),
+        ("pledge=int64-overflow", "field 'pledge' is an integer out of range (more than 64 bits)"),
+        ("posting-amount=hex-beyond-int64", "posting amount (int) is not a decimal string"),
+        ("posting-account=hex-beyond-int64", "posting account (int) is not text"),
+        ("posting-currency=hex-beyond-int64", "posting currency (int) is not text"),
+        ("amount-40-digits", "an amount with too many digits to read"),
+        ("deep-array-memo", "not readable TOML (arrays or tables nested too deeply)"),
+        ("id=huge-int", "not readable TOML (a number with too many digits or too large an exponent)"),
+    ],
+)
+def test_numbers_python_cannot_print_are_named_not_shown(case, message):
+    """An int of thousands of digits (TOML's hex takes one past int()'s limit) is too long to print or hash."""
+    for fast in (True, False):
+        with pytest.raises(ValueError) as raised:
+            journal.parse_entry(_bytes(CATALOGUE[case]), fast=fast)
+        assert str(raised.value) == message
+
+
 # Whole entries of the journal, mangled with the characters that make numbers, nesting and bad bytes.
 _MANGLE = [b"e", b"E", b"9" * 40, b"e99999999999999999999", b".", b"[", b"{ a = ", b"\x00", b"\xff", b"\xed\xa0\x80"]
 
