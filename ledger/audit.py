@@ -169,7 +169,8 @@ def _finding(commit: Commit, message: str, entry: int | None = None) -> Finding:
 
 
 def _id_in(chunk: bytes) -> int | None:
-    match = re.search(rb"^id = ([0-9]+)$", chunk, re.MULTILINE)
+    # At most 18 digits: an id is 64-bit, and int() refuses thousands of digits with a ValueError of its own.
+    match = re.search(rb"^id = ([0-9]{1,18})$", chunk, re.MULTILINE)
     return int(match[1]) if match else None
 
 

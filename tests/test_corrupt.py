@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -325,3 +326,17 @@ def test_mangled_entries_are_read_or_refused_with_value_error(template, number, 
             journal.parse_entry(block, fast=fast)
         except ValueError as problem:
             assert str(problem) and "\n" not in str(problem)
+
+
+def test_audit_names_an_appended_block_with_a_huge_id(tmp_path, git_env):
+    """`audit` reads each commit's new blocks with parse_entry, and takes the id of a broken one from its text."""
+    path = tmp_path / "fund"
+    assert CliRunner().invoke(main, ["init", str(path), "--name", "F", "--currency", "EUR"]).exit_code == 0
+    run = Runner(path)
+    run("member join Latvia --date 2024-02-01 --role co-lead")
+    file = _one_journal_file(path)
+    file.write_bytes(file.read_bytes() + b"\n" + setting("id", HUGE).encode())
+    subprocess.run(["git", "commit", "-qam", "by hand"], cwd=path, check=True)
+    result = run("audit --json", ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "not readable TOML" in result.stdout
