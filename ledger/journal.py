@@ -171,6 +171,8 @@ def open_ledger(path: Path) -> Ledger:
         raise NotALedger(f"cannot read {settings_path}: {getattr(problem, 'strerror', None) or problem}") from None
     except tomllib.TOMLDecodeError as problem:
         raise CorruptJournal(f"{settings_path} is not valid TOML: {problem}") from None
+    except (ArithmeticError, ValueError, RecursionError):
+        raise CorruptJournal(f"{settings_path} is not readable TOML (a number or nesting beyond reason)") from None
     try:
         settings = _settings(raw)
     except (KeyError, TypeError, ValueError, BadInput) as problem:
@@ -265,10 +267,34 @@ def _blocks(
                 ) from None
             raise _torn(ledger, path, start, end, changed) from None
         except ValueError as problem:
+            whole = _whole_entry_in(data[start:end]) if last else None
+            if whole is not None:
+                raise CorruptJournal(
+                    f"{_rel(ledger, path)} at byte {start + whole}: text that is no entry follows entry "
+                    f"#{entry_id_of(data[start:end])}, which is whole (damage, not an unfinished write of fundledger's)"
+                ) from None
             if last:
                 raise _torn(ledger, path, start, end, problem) from None
             raise CorruptJournal(f"{_rel(ledger, path)} at byte {start}: {problem}") from None
         yield Located(entry, path, start, end - start)
+
+
+def _whole_entry_in(chunk: bytes) -> int | None:
+    """Where a whole, hash-matching entry at the start of `chunk` ends, when other text follows it.
+
+    An unfinished write is a prefix of an entry; a whole entry followed by
+    something else is not, and must never be offered for cutting.
+    """
+    if len(chunk) > 1 << 20:
+        return None
+    ends = [index + 1 for index, byte in enumerate(chunk) if byte == 0x0A][:-1]
+    for end in reversed(ends):
+        try:
+            parse_entry(chunk[:end])
+        except ValueError:
+            continue
+        return end
+    return None
 
 
 def _torn(ledger: Ledger, path: Path, start: int, end: int, problem: ValueError) -> TornWrite:
@@ -285,6 +311,9 @@ def parse_entry(chunk: bytes, *, fast: bool = False) -> Entry:
 
     `fast` reads the block with `ledger.fastparse` when it is of the shape
     fundledger writes (tomllib otherwise); the result is the same.
+
+    Whatever the bytes, ValueError is the only exception: the callers turn it
+    into one `corrupt:` line naming the file and the entry's byte.
     """
     try:
         text = chunk.decode("utf-8")
@@ -293,10 +322,24 @@ def parse_entry(chunk: bytes, *, fast: bool = False) -> Entry:
         raise ValueError("not UTF-8 text") from None
     except tomllib.TOMLDecodeError as problem:
         raise ValueError(f"not valid TOML ({problem})") from None
-    if set(table) != {"entry"} or not isinstance(table["entry"], list) or len(table["entry"]) != 1:
-        raise ValueError("an entry block holds exactly one [[entry]] table")
-    entry = kinds.from_record(table["entry"][0])
-    if entry.hash != model.entry_hash(entry):
+    except (ArithmeticError, ValueError):
+        # TOML that tomllib matched but Python cannot hold, which tomllib does not wrap: an exponent Decimal
+        # refuses (InvalidOperation, issue 13 item 8) or an integer of more digits than int() takes.
+        raise ValueError("not readable TOML (a number with too many digits or too large an exponent)") from None
+    except RecursionError:
+        raise ValueError("not readable TOML (arrays or tables nested too deeply)") from None
+    try:
+        if set(table) != {"entry"} or not isinstance(table["entry"], list) or len(table["entry"]) != 1:
+            raise ValueError("an entry block holds exactly one [[entry]] table")
+        entry = kinds.from_record(table["entry"][0])
+        matches = entry.hash == model.entry_hash(entry)
+    except ArithmeticError:  # an amount of more digits than Decimal's precision, when the hash writes it out again
+        raise ValueError("an amount with too many digits to read") from None
+    except (LookupError, TypeError, AttributeError, RecursionError) as problem:
+        # A value of a type its field cannot have that the checks did not foresee (a list as the kind cannot
+        # be looked up). Not `Exception`: a mistake in our own code must still show as one, not as a corrupt journal.
+        raise ValueError(f"not an entry of the shape fundledger writes ({type(problem).__name__}: {problem})") from None
+    if not matches:
         raise HashMismatch(entry)
     return entry
 

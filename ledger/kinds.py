@@ -135,9 +135,13 @@ class UnknownKind(ValueError):
 
     def __init__(self, kind: Any, entry_id: Any) -> None:
         self.kind, self.entry_id = kind, entry_id
-        which = f"entry #{entry_id}" if isinstance(entry_id, int) and not isinstance(entry_id, bool) else "an entry"
+        plain_id = isinstance(entry_id, int) and not isinstance(entry_id, bool) and 0 < entry_id < 2**63
+        which = f"entry #{entry_id}" if plain_id else "an entry"
+        if not isinstance(kind, str):
+            super().__init__(f"{which} has a kind that is not text ({type(kind).__name__})")
+            return
         super().__init__(
-            f"{which} is of kind {kind!r}, which this version of fundledger does not know; "
+            f"{which} is of kind {kind[:64]!r}, which this version of fundledger does not know; "
             "it may have been written by a newer fundledger: upgrade to read this journal"
         )
 

@@ -341,6 +341,9 @@ def _need(record: Mapping[str, Any], name: str, typ: type) -> None:
     value = record[name]
     if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
         raise ValueError(f"field {name!r} must be {typ.__name__}, not {type(value).__name__}")
+    if typ is int and not -(2**63) <= value < 2**63:
+        # TOML's integers are 64-bit; tomllib takes any size, even one too long to print in a message or hash.
+        raise ValueError(f"field {name!r} is an integer out of range (more than 64 bits)")
 
 
 def _split(value: Mapping[str, Any]) -> dict[str, str]:
@@ -353,7 +356,12 @@ def _split(value: Mapping[str, Any]) -> dict[str, str]:
 def _posting(record: Any) -> Posting:
     if not isinstance(record, Mapping) or set(record) != {"account", "amount", "currency"}:
         raise ValueError("a posting has exactly account, amount and currency")
-    account, currency = record["account"], record["currency"]
-    if not isinstance(account, str) or not isinstance(currency, str) or currency not in money.PLACES:
+    account, amount, currency = record["account"], record["amount"], record["currency"]
+    if not (isinstance(account, str) and isinstance(amount, str) and isinstance(currency, str)):
+        # Named by its type, not shown: a value of any type can be here (an int too long to print).
+        what, value = next((k, v) for k, v in record.items() if not isinstance(v, str))
+        wanted = "a decimal string" if what == "amount" else "text"
+        raise ValueError(f"posting {what} ({type(value).__name__}) is not {wanted}")
+    if currency not in money.PLACES:
         raise ValueError(f"posting {dict(record)!r} has a bad account or currency")
-    return Posting(account, money.parse_stored(record["amount"], currency), currency)
+    return Posting(account, money.parse_stored(amount, currency), currency)

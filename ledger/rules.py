@@ -304,6 +304,7 @@ def _check_conversion(books: Books, entry: Entry, promised) -> None:
     """Money given or pledged in another currency is booked at exactly its conversion, and stays in it."""
     fields = [entry.get(name) for name in ("original_amount", "original_currency", "rate")]
     if not any(fields):
+        _check_own_split(books, entry)
         if promised is not None and promised.foreign:
             raise Refused(
                 f"pledge #{promised.id} is in {promised.currency}; a receipt against it is in {promised.currency} too"
@@ -338,6 +339,24 @@ def _check_conversion(books: Books, entry: Entry, promised) -> None:
             f"the postings are not the conversion of {money.format_money(total, currency)} at {rate}: "
             f"expected {', '.join(f'{p.account} {money.to_text(p.amount, p.currency)}' for p in expected)}"
         )
+
+
+def _check_own_split(books: Books, entry: Entry) -> None:
+    """In the fund's currency, a pledge's `split` says what its receivable postings hold; a receipt has none."""
+    split = entry.get("split")
+    if split is None:
+        return
+    if entry.kind != "pledge":
+        raise Refused("a contribution in the fund's currency has no split: its postings say where the money went")
+    slug = _slug(books, entry)
+    held = {p.account: p.amount for p in entry.postings}
+    for earmark, amount in split.items():
+        try:
+            named = money.parse_stored(amount, books.currency)
+        except (BadInput, ValueError):
+            named = None
+        if named is None or held.get(model.receivable(slug, earmark)) != named:
+            raise Refused(f"the pledge's split for {earmark} ({amount!r}) is not what its postings pledge for it")
 
 
 def check_rate(books: Books, entry: Entry) -> None:
