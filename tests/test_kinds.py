@@ -9,13 +9,12 @@ from pathlib import Path
 
 import click
 import pytest
+from test_rules import CASES
 
 from ledger import fold, fund, journal, kinds, model, rules, writer
 from ledger.books import Books
 from ledger.cli import main
 from ledger.errors import CorruptJournal, Refused
-
-from test_rules import CASES
 
 FORMAT = (Path(__file__).resolve().parent.parent / "docs" / "FORMAT.md").read_text(encoding="utf-8")
 
@@ -66,7 +65,7 @@ class TestEveryKindHasEveryPart:
 
 
 def test_references_are_read_from_the_registry():
-    assert kinds.REFS == {"pledge", "reverses"}
+    assert {"pledge", "reverses"} == kinds.REFS
 
 
 def test_every_rule_in_rules_is_used_by_the_fold_or_a_kind():
@@ -110,7 +109,7 @@ def test_a_kind_without_an_apply_is_refused_when_read(run, monkeypatch):
     ledger = journal.open_ledger(run.path)
     writer.record(ledger, lambda books: _delivery())  # a complete kind records
     monkeypatch.setitem(kinds.REGISTRY, "delivery", DELIVERY)
-    with pytest.raises(CorruptJournal, match="entry #2 .*delivery kind has no apply"):
+    with pytest.raises(CorruptJournal, match=r"entry #2 .*delivery kind has no apply"):
         journal.load(ledger, use_cache=False)
 
 
@@ -152,7 +151,8 @@ def test_operations_exist_for_the_registry_only():
     public = {
         function
         for name, function in inspect.getmembers(fund, inspect.isfunction)
-        if function.__module__ == "ledger.fund" and not name.startswith("_")
+        if function.__module__ == "ledger.fund"
+        and not name.startswith("_")
         and inspect.signature(function).return_annotation in ("Entry", model.Entry)
     }
     assert public == builders
