@@ -124,6 +124,8 @@ def check_apply(books: Books, entry: Entry) -> None:
     name, member = _membership(books, entry)
     if member and member.status in ("active", "pending"):
         raise Refused(f"{name} is already {'a member' if member.status == 'active' else 'an applicant'}")
+    if member and member.left and entry.date < member.left:
+        raise Refused(f"{name} left on {member.left}; it cannot apply again before that")
 
 
 def check_approve(books: Books, entry: Entry) -> None:
@@ -266,6 +268,15 @@ def _check_within_pledge(books: Books, entry: Entry, promised) -> None:
         )
     if promised.foreign:
         return  # each part: the conversion rule, in the pledge's currency
+    relieved = {
+        receivable_parts(p.account)[1]: -p.amount for p in entry.postings if p.account.startswith(model.RECEIVABLE + ":")
+    }
+    cash = {p.account: p.amount for p in entry.postings if p.amount > 0}
+    if cash != {(model.earmarked(e) if e else model.UNALLOCATED): amount for e, amount in relieved.items()}:
+        raise Refused(
+            f"a receipt against pledge #{promised.id} puts each part's money where the pledge meant it: "
+            "its earmark, or unallocated cash for the part not earmarked"
+        )
     for posting in entry.postings:
         if posting.account.startswith(model.RECEIVABLE + ":"):
             _, earmark = receivable_parts(posting.account)
@@ -287,10 +298,20 @@ def _check_active_member(books: Books, entry: Entry) -> None:
     if member is None:
         raise Refused(f"{name} is not a member of this fund; record `member join` first")
     if not member.is_active(entry.date):
-        when = {"pending": "its application is not yet approved", "left": f"it left on {member.left}"}.get(
-            member.status, f"it became a member on {member.joined}"
-        )
-        raise Refused(f"{name} is not an active member on {entry.date}: {when}")
+        raise Refused(f"{name} is not an active member on {entry.date}: {_why_not_active(member, entry.date)}")
+
+
+def _why_not_active(member: Member, day) -> str:
+    """Why a member was not active on `day`: by its periods around that day, not by its status today."""
+    ended = [end for start, end in member.periods if end is not None and end <= day]
+    later = [start for start, _ in member.periods if start > day]
+    if later and not ended:
+        return f"it became a member on {min(later)}"
+    if ended:
+        return f"it left on {max(ended)}" + (f" and became a member again on {min(later)}" if later else "")
+    if member.status == "pending":
+        return "its application is not yet approved"
+    return f"it became a member on {member.joined}"
 
 
 def _given(entry: Entry) -> model.Given | None:

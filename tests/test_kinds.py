@@ -9,12 +9,13 @@ from pathlib import Path
 
 import click
 import pytest
-from test_rules import CASES
 
 from ledger import fold, fund, journal, kinds, model, rules, writer
 from ledger.books import Books
 from ledger.cli import main
 from ledger.errors import CorruptJournal, Refused
+
+from test_rules import CASES
 
 FORMAT = (Path(__file__).resolve().parent.parent / "docs" / "FORMAT.md").read_text(encoding="utf-8")
 
@@ -65,12 +66,15 @@ class TestEveryKindHasEveryPart:
 
 
 def test_references_are_read_from_the_registry():
-    assert {"pledge", "reverses"} == kinds.REFS
+    assert {"pledge", "reverses", "close"} == kinds.REFS
 
 
 def test_every_rule_in_rules_is_used_by_the_fold_or_a_kind():
     """A `check_` function no kind names and the fold never calls would be a rule that never runs."""
-    generic = {"check_hash", "check_sequence", "check_postings", "check_accounts", "check_allowed", "check_envelopes"}
+    generic = {
+        "check_hash", "check_sequence", "check_open_period", "check_postings", "check_accounts", "check_allowed",
+        "check_envelopes",
+    }
     named = {kind.rule.__name__ for kind in kinds.REGISTRY.values()}
     present = {name for name, _ in inspect.getmembers(rules, inspect.isfunction) if name.startswith("check_")}
     assert present == generic | named
