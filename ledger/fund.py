@@ -78,7 +78,7 @@ def pledge(
         parts = _parts_given(money.parse_amount(amount, currency), parse_splits(splits, currency), "pledge")
         postings = exchange.pledge(who.slug, parts, rate_used, books.currency)
         data = {"member": who.name, "year": year, **_original(parts, currency, rate_used)}
-        return _entry(note, "pledge", postings, **data)
+        return _entry(note, "pledge", _within_limit(books, postings), **data)
     total = money.parse_amount(amount, books.currency)
     parts = parse_splits(splits, books.currency)
     rest = total - _sum(parts.values(), total, "pledge")
@@ -89,7 +89,7 @@ def pledge(
     named = {e: money.to_text(share, books.currency) for e, share in parts.items() if e is not None}
     if named:
         data["split"] = named
-    return _entry(note, "pledge", postings, **data)
+    return _entry(note, "pledge", _within_limit(books, postings), **data)
 
 
 def contribute(
@@ -129,7 +129,9 @@ def contribute(
             parts = _against_pledge(books, who.name, pledge_id, total, named)
             postings = exchange.receipt(who.slug, promised, parts, rate_used, books.currency)
         data = {"member": who.name, **({"pledge": pledge_id} if pledge_id is not None else {})}
-        return _entry(note, "contribute", postings, **data, **_original(parts, currency, rate_used))
+        return _entry(
+            note, "contribute", _within_limit(books, postings), **data, **_original(parts, currency, rate_used)
+        )
     total = money.parse_amount(amount, books.currency)
     parts = parse_splits(splits, books.currency)
     if pledge_id is None:
@@ -141,7 +143,7 @@ def contribute(
         credit = [Posting(model.receivable(who.slug, e), -share, books.currency) for e, share in shares.items()]
     debit = [Posting(_cash(e), share, books.currency) for e, share in shares.items()]
     data = {"member": who.name, **({"pledge": pledge_id} if pledge_id is not None else {})}
-    return _entry(note, "contribute", debit + credit, **data)
+    return _entry(note, "contribute", _within_limit(books, debit + credit), **data)
 
 
 def earmark(
@@ -155,7 +157,7 @@ def earmark(
         Posting(model.envelope(_source(source)), -total, books.currency),
     ]
     data = {"earmark": name, **({"purpose": purpose} if purpose else {})}
-    return _entry(note, "earmark", postings, **data)
+    return _entry(note, "earmark", _within_limit(books, postings), **data)
 
 
 def package(books: Books, name: str, amount: str, sources: Sequence[str], note: Note) -> Entry:
@@ -192,7 +194,7 @@ def package(books: Books, name: str, amount: str, sources: Sequence[str], note: 
         )
     postings = [Posting(model.committed(name), total, books.currency)]
     postings += [Posting(model.envelope(source), -part, books.currency) for source, part in taken.items()]
-    return _entry(note, "package", postings, package=name)
+    return _entry(note, "package", _within_limit(books, postings), package=name)
 
 
 def pay(books: Books, name: str, amount: str, note: Note, *, supplier: str = "") -> Entry:
@@ -202,7 +204,9 @@ def pay(books: Books, name: str, amount: str, note: Note, *, supplier: str = "")
         Posting(model.expense(name), total, books.currency),
         Posting(model.committed(name), -total, books.currency),
     ]
-    return _entry(note, "pay", postings, package=name, **({"supplier": supplier} if supplier else {}))
+    return _entry(
+        note, "pay", _within_limit(books, postings), package=name, **({"supplier": supplier} if supplier else {})
+    )
 
 
 def reverse(books: Books, entry_id: int, reason: str, note: Note) -> Entry:
@@ -211,7 +215,7 @@ def reverse(books: Books, entry_id: int, reason: str, note: Note) -> Entry:
     if original is None:
         raise Refused(f"there is no entry #{entry_id} to reverse (the newest is #{books.last_id})")
     postings = [Posting(p.account, -p.amount, p.currency) for p in original.postings]
-    return _entry(note, "reverse", postings, reverses=entry_id, reason=reason)
+    return _entry(note, "reverse", _within_limit(books, postings), reverses=entry_id, reason=reason)
 
 
 def repair(books: Books, file: str, offset: int, removed: bytes, note: Note) -> Entry:
@@ -318,6 +322,12 @@ def _original(parts: dict[str | None, Decimal], currency: str, rate_used: Decima
         "original_currency": currency,
         "rate": str(rate_used),
     }
+
+
+def _within_limit(books: Books, postings: list[Posting]) -> list[Posting]:
+    """The postings, if no account's balance reaches the amount limit with them (else Refused)."""
+    money.check_balances(books.balance, postings)
+    return postings
 
 
 def _entry(note: Note, kind: str, postings: Sequence[Posting] = (), **data: object) -> Entry:

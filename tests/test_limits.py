@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from ledger import journal, model, money
+from ledger.errors import Refused
 from ledger.model import Entry, Posting
 
 from conftest import Runner, snapshot
@@ -30,6 +31,58 @@ def one_line(result) -> str:
     assert len(lines) == 1, result.stderr
     assert result.exit_code == 1
     return lines[0]
+
+
+class TestConversions:
+    def test_a_conversion_beyond_the_limit_is_refused_naming_it(self, fund):
+        before = snapshot(fund.path)
+        result = fund(f"contribute Japan {HUGE_YEN} --rate {HUGE_RATE} --date 2025-01-01", ok=False)
+        line = one_line(result)
+        assert line.startswith("refused: ")
+        assert "1,000,000,000,000,000" in line
+        assert snapshot(fund.path) == before
+
+    def test_a_pledge_converted_beyond_the_limit_is_refused(self, fund):
+        result = fund(f"pledge Japan {HUGE_YEN} --year 2025 --rate {HUGE_RATE} --date 2025-01-01", ok=False)
+        assert "1,000,000,000,000,000" in one_line(result)
+
+    def test_a_conversion_just_below_the_limit_is_taken(self, fund):
+        # ¥999,999,999,999,999 × 1.0000000000010 = 999,999,999,999,999.99... -> €1,000,000,000,000,000.00: refused;
+        # × 0.5 = €499,999,999,999,999.50: taken.
+        entry = fund.json(f"contribute Japan {HUGE_YEN} --rate 0.5 --date 2025-01-01")
+        assert entry["postings"][0]["amount"] == "499999999999999.50"
+        result = fund(f"contribute Japan {HUGE_YEN} --rate 1.000000000001 --date 2025-01-01", ok=False)
+        assert "1,000,000,000,000,000" in one_line(result)
+
+    def test_the_check_itself(self):
+        assert money.check_within_limit(D("999999999999999.99"), "EUR") == D("999999999999999.99")
+        assert money.check_within_limit(D("-999999999999999.99"), "EUR") == D("-999999999999999.99")
+        for beyond in (D("1000000000000000.00"), D("-1000000000000000.00"), D("1E+24")):
+            with pytest.raises(Refused, match="1,000,000,000,000,000"):
+                money.check_within_limit(beyond, "EUR")
+
+
+class TestBalances:
+    def test_a_balance_that_would_reach_the_limit_is_refused(self, fund):
+        fund("contribute Latvia 999,999,999,999,999 --date 2025-01-01")
+        before = snapshot(fund.path)
+        line = one_line(fund("contribute Latvia 1 --date 2025-01-02", ok=False))
+        assert line.startswith("refused: ")
+        assert "1,000,000,000,000,000" in line
+        assert snapshot(fund.path) == before
+        fund("earmark drones 1M --date 2025-01-02")  # takes from the cash, so the cash can take more again
+        fund("contribute Japan 1 --date 2025-01-03")
+
+    def test_check_balances_sums_an_entrys_postings_per_account(self):
+        balances = {"assets:fund:unallocated": D("999999999999999.00"), "income:contributions:latvia": D("0.00")}
+        near = [
+            Posting("assets:fund:unallocated", D("0.50"), "EUR"),
+            Posting("assets:fund:unallocated", D("0.49"), "EUR"),
+            Posting("income:contributions:latvia", D("-0.99"), "EUR"),
+        ]
+        money.check_balances(balances.get, near)
+        with pytest.raises(Refused, match="assets:fund:unallocated"):
+            money.check_balances(balances.get, [*near, Posting("assets:fund:unallocated", D("0.01"), "EUR")])
 
 
 def _append_unchecked(path, entries) -> None:
