@@ -6,6 +6,9 @@ Each is one clear line and a non-zero exit, never a traceback, and nothing is wr
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -125,3 +128,48 @@ class TestCurrencyInTheAmount:
         line = one_line(members(f"import {tmp_path / 's.csv'} --map {tmp_path / 'm.toml'}", ok=False), "refused: ")
         assert "is written in GBP, but the row's currency is EUR" in line
         assert snapshot(members.path) == before
+
+
+NOT_UTF8 = "x\udced\udca0\udc80"  # what Python makes of the bytes 'x\xed\xa0\x80' in argv
+
+
+class TestTextThatIsNotUnicode:
+    @pytest.mark.parametrize(
+        ("command", "option"),
+        [
+            (["contribute", "Latvia", "100", "--memo", NOT_UTF8], "--memo"),
+            (["contribute", "Latvia", "100", "--source", NOT_UTF8], "--source"),
+            (["member", "join", NOT_UTF8], "NAME"),
+            (["member", "approve", "Latvia", "--decision", NOT_UTF8], "--decision"),
+            (["earmark", "drones", "1", "--purpose", NOT_UTF8], "--purpose"),
+            (["reverse", "3", "--reason", NOT_UTF8], "--reason"),
+        ],
+    )
+    def test_refused_in_one_line(self, members, command, option):
+        members("contribute Latvia 100 --date 2025-01-01")
+        before = snapshot(members.path)
+        line = one_line(members(command, ok=False))
+        assert option in line and "not valid UTF-8" in line
+        assert snapshot(members.path) == before
+
+    def test_from_a_real_command_line(self, members):
+        before = snapshot(members.path)
+        env = {**os.environ, "PYTHONUTF8": "1", "NO_COLOR": "1"}
+        args = [sys.executable, "-m", "ledger", "--ledger", str(members.path), "contribute", "Latvia", "100"]
+        done = subprocess.run([*args, "--memo", b"x\xed\xa0\x80"], capture_output=True, env=env)
+        assert done.returncode == 1
+        err = done.stderr.decode("utf-8", "replace").strip()
+        assert len(err.splitlines()) == 1 and err.startswith("error: '--memo'") and "Traceback" not in err, err
+        assert snapshot(members.path) == before
+        # valid UTF-8 in any script is welcome
+        done = subprocess.run([*args, "--memo", "Внесок, 日本, Ελλάδα".encode()], capture_output=True, env=env)
+        assert done.returncode == 0, done.stderr
+
+    def test_init_refuses_a_name_that_is_not_unicode_and_creates_nothing(self, tmp_path):
+        from click.testing import CliRunner
+
+        from ledger.cli import main
+
+        result = CliRunner().invoke(main, ["init", str(tmp_path / "fund"), "--name", NOT_UTF8, "--currency", "EUR"])
+        assert one_line(result).startswith("error: '--name' is not valid UTF-8 text")
+        assert not (tmp_path / "fund").exists()
