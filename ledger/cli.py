@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from ledger import __version__
-from ledger.errors import LedgerError
+from ledger.errors import BadInput, LedgerError
 from ledger.export import FORMATS as EXPORT_FORMATS
 
 
@@ -115,6 +115,7 @@ def init(path: Path, name: str, currency: str, manager: str, no_commit: bool) ->
     """
     from ledger import git, journal
 
+    _check_text({"name": name, "manager": manager})
     ledger = journal.init(path, name, currency.upper(), manager)
     note = ""
     if not git.inside_work_tree(path):
@@ -151,11 +152,29 @@ def recording(command: Callable) -> Callable:
     def wrapper(*args, date, memo, source, dry_run, as_json, no_commit, **kwargs):
         from ledger import fund
 
+        _check_text({"memo": memo, "source": source, **kwargs})
         note = fund.Note(date or dt.date.today(), memo, source)
         build = command(*args, note=note, **kwargs)
         _record(build, dry_run=dry_run, as_json=as_json, commit=not no_commit)
 
     return wrapper
+
+
+def _check_text(values: dict) -> None:
+    """Refuse a command-line value that is not Unicode text: argv bytes that are not UTF-8 arrive as lone surrogates."""
+    ctx = click.get_current_context()
+    for name, value in values.items():
+        for text in value if isinstance(value, tuple) else (value,):
+            if not isinstance(text, str):
+                continue
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                param = next((p for p in ctx.command.params if p.name == name), None)
+                shown = param.get_error_hint(ctx) if param is not None else name
+                raw = bytes(ord(c) - 0xDC00 for c in text if "\udc80" <= c <= "\udcff")
+                what = f"the bytes {raw!r}, which are not UTF-8" if raw else "a lone surrogate"
+                raise BadInput(f"{shown} is not valid UTF-8 text: it holds {what}; write it in UTF-8") from None
 
 
 def _record(build: Callable, *, dry_run: bool, as_json: bool, commit: bool, ledger=None) -> None:

@@ -34,6 +34,7 @@ def cash(earmark: str | None) -> str:
 def value(parts: Parts, rate: Decimal, currency: str) -> Parts:
     """What each part is worth in `currency` at `rate`: the total converted once, then spread."""
     total = money.convert(sum(parts.values(), ZERO), rate, currency)
+    money.check_within_limit(total, currency, f"converted at {rate}, this comes to")
     worth = money.prorate(total, parts, currency)
     if any(amount <= 0 for amount in worth.values()):
         raise Refused(f"at rate {rate} a part of this amount is worth less than the smallest unit of {currency}")

@@ -32,6 +32,7 @@ def check(books: Books, entry: Entry, *, hashed: bool = False) -> kinds.Kind:
     rules.check_open_period(books, entry)
     kind.rule(books, entry)
     rules.check_postings(books, entry, kind.moves_money)
+    rules.check_limit(books, entry)
     rules.check_accounts(books, entry)
     if kind.accounts is not None:
         rules.check_allowed(books, entry, kind.accounts(books, entry))

@@ -158,7 +158,9 @@ def contribute(
                 postings = [Posting(_cash(e), a, books.currency) for e, a in worth.items()]
                 postings.append(Posting(model.receivable(who.slug), -sum(worth.values(), ZERO), books.currency))
         data = {"member": who.name, **({"pledge": pledge_id} if pledge_id is not None else {})}
-        return _entry(note, "contribute", postings, **data, **_original(parts, currency, rate_used))
+        return _entry(
+            note, "contribute", postings, **data, **_original(parts, currency, rate_used)
+        )
     total = money.parse_amount(amount, books.currency)
     parts = parse_splits(splits, books.currency)
     if pledge_id is None:

@@ -177,11 +177,43 @@ def add_attribute(path: Path, line: str) -> None:
 
 
 def uncommitted(path: Path, pathspecs: Sequence[str]) -> list[str]:
-    """Paths below `path` that differ from HEAD or are untracked (git status --porcelain)."""
+    """Paths below `path` that differ from HEAD or are untracked (git status --porcelain).
+
+    GitError, naming the file, when git's index is locked: a git process is
+    running, or was killed and left its lock (a sync interrupted during its
+    reset can also leave the journal half changed; that is not the user's).
+    """
+    check_unlocked(path)
     done = _git(path, "status", "--porcelain", "--untracked-files=all", "--", *pathspecs, check=False)
     if done.returncode != 0:
+        if _LOCKED in done.stderr:
+            raise GitError(_locked_message(_index_lock(path)))
         return []
     return [line[3:] for line in done.stdout.splitlines() if line.strip()]
+
+
+def check_unlocked(path: Path) -> None:
+    """GitError when the repository's index lock file exists (a git process running, or killed part-way)."""
+    lock = _index_lock(path)
+    if lock is not None and lock.exists():
+        raise GitError(_locked_message(lock))
+
+
+_LOCKED = "index.lock"
+
+
+def _index_lock(path: Path) -> Path | None:
+    """Where git keeps the index lock of the repository holding `path` (worktrees have their own)."""
+    done = _git(path, "rev-parse", "--git-path", "index.lock", check=False)
+    return path / done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def _locked_message(lock: Path | None) -> str:
+    where = str(lock.resolve()) if lock is not None else ".git/index.lock"
+    return (
+        f"git's index is locked by {where}: another git process is running here, or one was killed "
+        "part-way (an interrupted sync or commit); if no git is running, remove that file and try again"
+    )
 
 
 def prefix(path: Path) -> str:
@@ -310,6 +342,8 @@ def _b_path(line: str) -> str:
 def _git(path: Path, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
     done = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, input=stdin, check=False)
     if check and done.returncode != 0:
+        if _LOCKED + "': File exists" in done.stderr:
+            raise GitError(_locked_message(_index_lock(path)))
         reason = (done.stderr or done.stdout).strip().splitlines()
         raise GitError(reason[0] if reason else f"git {args[0]} failed")
     return done

@@ -300,7 +300,7 @@ def check_key(name: str, what: str) -> str:
     """An earmark or package name: it becomes part of an account, so only a-z, 0-9 and '-'."""
     if not _KEY_NAME.fullmatch(name) or "--" in name:
         hint = slug(name) if _has_letters(name) else ""
-        suggestion = f" (for example {hint!r})" if hint and _KEY_NAME.fullmatch(hint) else ""
+        suggestion = f" (for example {hint!r})" if hint and _KEY_NAME.fullmatch(hint) and "--" not in hint else ""
         raise BadInput(
             f"{what} name {name!r} is not allowed: use lower-case letters, digits and single hyphens, "
             f"at most 64 characters{suggestion}"
@@ -310,12 +310,17 @@ def check_key(name: str, what: str) -> str:
     return name
 
 
+# Apostrophes as people type them: straight, curly (right and left) and the modifier letter.
+_APOSTROPHES = "'’‘ʼ"
+_AS_STRAIGHT = str.maketrans({char: "'" for char in _APOSTROPHES})
+
+
 def check_member_name(name: str) -> str:
-    """A member state's name: letters, spaces, hyphens, apostrophes and dots, as people write it."""
+    """A member state's name, in any script: letters (with their marks), spaces, hyphens, apostrophes and dots."""
     if not name or len(name) > _MAX_MEMBER or name != name.strip() or "  " in name:
         raise BadInput(f"member name {name!r} is not allowed: 1 to {_MAX_MEMBER} characters, no outer or double spaces")
     for char in name:
-        if not (char.isalpha() or char in " -'’." or unicodedata.category(char) == "Mn"):
+        if not (char.isalpha() or char in " -." + _APOSTROPHES or unicodedata.category(char) in ("Mn", "Mc")):
             raise BadInput(
                 f"member name {name!r} is not allowed: character {char!r} is not a letter, space, hyphen, "
                 "apostrophe or dot"
@@ -326,9 +331,27 @@ def check_member_name(name: str) -> str:
 
 
 def slug(name: str) -> str:
-    """The account part for a name: 'United Kingdom' -> 'united-kingdom', 'Türkiye' -> 'turkiye'."""
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+    """The account part for a name: 'United Kingdom' -> 'united-kingdom', 'Türkiye' -> 'turkiye', 'Україна' -> 'xn--80aaxgrpt'.
+
+    Lower case, accents dropped, every apostrophe alike, anything but a-z and
+    0-9 made one '-'. A name with no letter that has an ASCII form (Україна,
+    日本) has each word, case folded and its accents dropped, written in
+    punycode (RFC 3492, as Internet domain names are) after 'xn--'. Such a
+    slug always holds '--' and an ASCII one never does, so neither can be
+    taken for the other. The slug of a name an earlier version took never
+    changes (docs/FORMAT.md).
+    """
+    plain = unicodedata.normalize("NFKD", name.translate(_AS_STRAIGHT))
+    ascii_slug = re.sub(r"[^a-z0-9]+", "-", plain.encode("ascii", "ignore").decode("ascii").lower()).strip("-")
+    return ascii_slug or _unicode_slug(plain)
+
+
+def _unicode_slug(decomposed: str) -> str:
+    """'xn--' and the punycode of each word, case folded and without accents, joined by '-' ('' with no letters)."""
+    folded = unicodedata.normalize("NFKD", decomposed.casefold())
+    kept = "".join(c for c in folded if unicodedata.category(c) != "Mn")
+    words = "".join(c if c.isalpha() or unicodedata.category(c)[0] == "M" else " " for c in kept).split()
+    return "-".join("xn--" + unicodedata.normalize("NFC", word).encode("punycode").decode("ascii") for word in words)
 
 
 def _has_letters(name: str) -> bool:

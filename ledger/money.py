@@ -2,16 +2,24 @@
 
 Every amount in fundledger is a `Decimal` with no more places than its
 currency has. Nothing here rounds what a user typed: input with too many
-places is refused. The only rounding is `allocate`, which splits an amount
-pro rata and gives the leftover cents out explicitly.
+places is refused. The only roundings are deliberate ones (`convert`,
+`share`, `allocate`, `prorate`), each in a context of its own.
+
+All other money arithmetic is exact or an error: importing this module sets
+the thread's decimal context to `CONTEXT`, which traps a result that would be
+rounded (and invalid operations, overflow and floats mixed with decimals). No
+sum of amounts below `LIMIT` ever comes near its precision; a journal that
+would make one is refused first (`check_within_limit`, `check_balances`).
 """
 
 from __future__ import annotations
 
+import decimal
 import re
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
+from collections.abc import Callable, Iterable
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal, localcontext
 
-from ledger.errors import BadInput
+from ledger.errors import BadInput, Refused
 
 # ISO 4217 minor units for the currencies a coalition's members pay in, and a
 # few more. A currency missing here is refused rather than guessed at.
@@ -46,8 +54,24 @@ PLACES: dict[str, int] = {
 SYMBOLS: dict[str, str] = {"€": "EUR", "£": "GBP", "$": "USD", "¥": "JPY", "₴": "UAH", "zł": "PLN"}
 _SYMBOL_OF = {"EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥", "UAH": "₴"}
 
-# Far above any fund, far below where 28-digit Decimal arithmetic would round.
+# Far above any fund, far below where the money context's 34 digits would round: every amount, typed or
+# converted, and every account's balance stays below it.
 LIMIT = Decimal(10) ** 15
+
+_ALWAYS = [decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow, decimal.FloatOperation]
+# Money arithmetic: exact, or an exception. 34 digits hold a balance below LIMIT to a thousandth with room
+# for sums of billions of them; a result that needs more is trapped (Rounded, Inexact), never rounded.
+CONTEXT = Context(prec=34, rounding=ROUND_HALF_EVEN, traps=[*_ALWAYS, decimal.Inexact, decimal.Rounded])
+# The deliberate roundings (a conversion, a share, a split): wide enough that a product is exact before
+# its one rounding to the currency's places.
+ROUNDING = Context(prec=80, rounding=ROUND_HALF_EVEN, traps=_ALWAYS)
+decimal.setcontext(CONTEXT.copy())
+
+
+def rounding():
+    """A context for a computation whose result is rounded on purpose (a percentage, a bar's length)."""
+    return localcontext(ROUNDING)
+
 
 _SUFFIXES: dict[str, int] = {
     "k": 3,
@@ -108,9 +132,9 @@ def parse_amount(text: str, currency: str) -> Decimal:
     if suffix and suffix not in _SUFFIXES:
         raise BadInput(f"cannot read amount {raw!r}: unknown suffix {suffix!r} (use k, M or bn)")
     digits = match["int"].replace(",", "").replace("_", "")
-    number = Decimal(f"{digits}.{match['frac']}" if match["frac"] else digits)
-    if suffix:
-        number = number.scaleb(_SUFFIXES[suffix])
+    fraction = f".{match['frac']}" if match["frac"] else ""
+    # Built from its text with the suffix as an exponent: exact however many digits were typed.
+    number = Decimal(f"{digits}{fraction}E{_SUFFIXES[suffix] if suffix else 0}")
     return check_amount(number, currency, raw)
 
 
@@ -125,11 +149,39 @@ def check_amount(number: Decimal, currency: str, shown: str | None = None) -> De
         raise BadInput(f"amount {shown!r} must be more than zero")
     if number >= LIMIT:
         raise BadInput(f"amount {shown!r} is too large: amounts stay below {LIMIT:,}")
-    quantum = Decimal(1).scaleb(-places(currency))
-    exact = number.quantize(quantum, rounding=ROUND_DOWN)
+    with localcontext(ROUNDING):  # rounded only to see whether that changes it
+        exact = number.quantize(_quantum(currency), rounding=ROUND_DOWN)
     if exact != number:
         raise BadInput(f"amount {shown!r} has more decimal places than {currency} has ({places(currency)})")
     return exact
+
+
+def check_within_limit(amount: Decimal, currency: str, what: str = "the amount is") -> Decimal:
+    """Return `amount` if it is below `LIMIT` either way; else refuse it: "<what> €X, at or beyond the limit ..."
+
+    Typed amounts are refused at LIMIT when they are read (`check_amount`);
+    this is for what is computed from them: a conversion, a balance.
+    """
+    if not -LIMIT < amount < LIMIT:
+        raise Refused(
+            f"{what} {format_money(amount, currency)}, at or beyond the limit: "
+            f"amounts and balances stay below {format_money(LIMIT, currency)}"
+        )
+    return amount
+
+
+def check_balances(balance_of: Callable[[str], Decimal | None], postings: Iterable) -> None:
+    """Refuse postings that would bring an account's balance to `LIMIT` or beyond (either way).
+
+    `balance_of(account)` is the balance before them (None for an account
+    not yet used); `postings` have `account`, `amount` and `currency`.
+    """
+    moved: dict[tuple[str, str], Decimal] = {}
+    for posting in postings:
+        key = (posting.account, posting.currency)
+        moved[key] = moved.get(key, Decimal(0)) + posting.amount
+    for (account, currency), delta in moved.items():
+        check_within_limit((balance_of(account) or Decimal(0)) + delta, currency, f"this would bring {account} to")
 
 
 def parse_stored(text: object, currency: str) -> Decimal:
@@ -139,6 +191,8 @@ def parse_stored(text: object, currency: str) -> Decimal:
     number = Decimal(text)
     if number.as_tuple().exponent != -places(currency):
         raise ValueError(f"amount {text!r} does not have exactly {places(currency)} places for {currency}")
+    if not -LIMIT < number < LIMIT:
+        raise ValueError(f"amount {text!r} is at or beyond the limit: amounts stay below {LIMIT:,}")
     return number
 
 
@@ -146,12 +200,12 @@ def to_text(number: Decimal, currency: str) -> str:
     """The plain decimal string of an amount, with exactly the currency's places ("30000000.00")."""
     if not isinstance(number, Decimal):
         raise TypeError(f"money is Decimal, never {type(number).__name__}")
-    return str(number.quantize(Decimal(1).scaleb(-places(currency))))
+    return str(number.quantize(_quantum(currency)))
 
 
 def format_money(number: Decimal, currency: str) -> str:
     """An amount for people: symbol, thousands separators, the currency's places ("€30,000,000.00")."""
-    text = f"{abs(number.quantize(Decimal(1).scaleb(-places(currency)))):,}"
+    text = f"{number.quantize(_quantum(currency), context=_wide_enough(number)).copy_abs():,}"
     symbol = _SYMBOL_OF.get(currency)
     body = f"{symbol}{text}" if symbol else f"{text} {currency}"
     return f"-{body}" if number < 0 else body
@@ -168,11 +222,13 @@ def allocate(total: Decimal, weights: dict[str, Decimal], currency: str) -> dict
     whole = sum(weights.values(), Decimal(0))
     if whole <= 0:
         raise ValueError("cannot allocate against nothing")
-    quantum = Decimal(1).scaleb(-places(currency))
-    exact = {key: total * weight / whole for key, weight in weights.items()}
-    shares = {key: value.quantize(quantum, rounding=ROUND_DOWN) for key, value in exact.items()}
+    quantum = _quantum(currency)
+    with localcontext(ROUNDING):
+        exact = {key: total * weight / whole for key, weight in weights.items()}
+        shares = {key: value.quantize(quantum, rounding=ROUND_DOWN) for key, value in exact.items()}
+        remainders = {key: exact[key] - shares[key] for key in weights}
     left = total - sum(shares.values(), Decimal(0))
-    by_remainder = sorted(weights, key=lambda key: exact[key] - shares[key], reverse=True)
+    by_remainder = sorted(weights, key=lambda key: remainders[key], reverse=True)
     for key in by_remainder:
         if left <= 0:
             break
@@ -204,18 +260,16 @@ def convert(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
     """`amount` times `rate`, rounded once, half to even, to `currency`'s places: the one rounding of a conversion."""
     if not isinstance(amount, Decimal) or not isinstance(rate, Decimal):
         raise TypeError("money and rates are Decimal, never float")
-    with localcontext() as exact:
-        exact.prec = 80  # the product is exact before its one rounding
-        return (amount * rate).quantize(Decimal(1).scaleb(-places(currency)), rounding=ROUND_HALF_EVEN)
+    with localcontext(ROUNDING):  # the product is exact before its one rounding
+        return (amount * rate).quantize(_quantum(currency), rounding=ROUND_HALF_EVEN)
 
 
 def share(whole: Decimal, part: Decimal, of: Decimal, currency: str) -> Decimal:
     """`whole * part / of`, rounded once, half to even, to `currency`'s places (`whole` when `part` is all of it)."""
     if part == of:
         return whole
-    with localcontext() as exact:
-        exact.prec = 80
-        return (whole * part / of).quantize(Decimal(1).scaleb(-places(currency)), rounding=ROUND_HALF_EVEN)
+    with localcontext(ROUNDING):
+        return (whole * part / of).quantize(_quantum(currency), rounding=ROUND_HALF_EVEN)
 
 
 def split_currency(text: str) -> tuple[str | None, str]:
@@ -234,18 +288,35 @@ def prorate(total: Decimal, weights: dict, currency: str) -> dict:
     whole = sum(weights.values(), Decimal(0))
     if whole <= 0:
         raise ValueError("cannot prorate against nothing")
-    quantum = Decimal(1).scaleb(-places(currency))
-    with localcontext() as exact:
-        exact.prec = 80
+    quantum = _quantum(currency)
+    with localcontext(ROUNDING):
         shares_exact = {key: total * weight / whole for key, weight in weights.items()}
-    shares = {key: value.quantize(quantum, rounding=ROUND_DOWN) for key, value in shares_exact.items()}
+        shares = {key: value.quantize(quantum, rounding=ROUND_DOWN) for key, value in shares_exact.items()}
+        remainders = {key: shares_exact[key] - shares[key] for key in weights}
     left = total - sum(shares.values(), Decimal(0))
-    for key in sorted(weights, key=lambda key: shares_exact[key] - shares[key], reverse=True):
+    for key in sorted(weights, key=lambda key: remainders[key], reverse=True):
         if left <= 0:
             break
         shares[key] += quantum
         left -= quantum
     return shares
+
+
+_QUANTA = {code: Decimal(f"1E-{digits}") for code, digits in PLACES.items()}
+
+
+def _quantum(currency: str) -> Decimal:
+    """The smallest unit of `currency`: Decimal('0.01') for EUR, Decimal('1') for JPY."""
+    return _QUANTA[check_currency(currency)]
+
+
+def _wide_enough(number: Decimal) -> Context | None:
+    """None (the money context) for any amount below LIMIT; for a larger one (shown in a refusal), enough digits."""
+    if not number.is_finite() or number.adjusted() + 8 <= CONTEXT.prec:
+        return None
+    context = CONTEXT.copy()
+    context.prec = number.adjusted() + 8
+    return context
 
 
 def _strip_currency(text: str) -> tuple[str | None, str]:

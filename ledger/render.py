@@ -430,8 +430,9 @@ def _bar(bar, width: int = 24):
 
     if bar.allocated <= 0:
         return Text("░" * width, style="dim")
-    paid = round(bar.paid * width / bar.allocated)
-    committed = round((bar.paid + bar.committed) * width / bar.allocated) - paid
+    with money.rounding():
+        paid = round(bar.paid * width / bar.allocated)
+        committed = round((bar.paid + bar.committed) * width / bar.allocated) - paid
     text = Text()
     text.append("█" * paid, style="green")
     text.append("▓" * committed, style="yellow")

@@ -462,7 +462,8 @@ def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
     """A share in per cent, rounded once, half-even, to two places (shares are shown, never summed)."""
     if whole == 0:
         return None
-    return (part * 100 / whole).quantize(Decimal("0.01"))
+    with money.rounding():
+        return (part * 100 / whole).quantize(Decimal("0.01"))
 
 
 _ROOTS = ("assets", "liabilities", "equity", "income", "expenses")

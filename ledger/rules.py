@@ -72,6 +72,11 @@ def check_postings(books: Books, entry: Entry, moves_money: bool) -> None:
             raise Refused(f"entry does not balance: its {currency} postings sum to {money.to_text(total, currency)}")
 
 
+def check_limit(books: Books, entry: Entry) -> None:
+    """No account's balance reaches the amount limit, either way: every sum stays exact in Decimal."""
+    money.check_balances(books.balance, entry.postings)
+
+
 def check_accounts(books: Books, entry: Entry) -> None:
     """Every account is one of the chart's, for a known member, earmark name or package."""
     for posting in entry.postings:

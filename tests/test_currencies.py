@@ -247,7 +247,8 @@ def _builder(item, pledges, note):
         promised = pledges[which % len(pledges)]
         left = promised.total_original_outstanding
         unit = D(1).scaleb(-money.places(promised.currency))
-        part = left if pick == 0 else max((left * pick / 7).quantize(unit), unit)  # all, or sevenths
+        with money.rounding():  # ledger.money traps rounding elsewhere; a seventh is rounded on purpose
+            part = left if pick == 0 else max((left * pick / 7).quantize(unit), unit)  # all, or sevenths
         rate = CURRENCIES[promised.currency][rate_pick % len(CURRENCIES[promised.currency])]
         text = f"{money.to_text(part, promised.currency)} {promised.currency}"
         return lambda b: fund.contribute(b, "United Kingdom", text, note, pledge_id=promised.id, rate_text=rate)

@@ -72,7 +72,8 @@ def test_references_are_read_from_the_registry():
 def test_every_rule_in_rules_is_used_by_the_fold_or_a_kind():
     """A `check_` function no kind names and the fold never calls would be a rule that never runs."""
     generic = {
-        "check_hash", "check_sequence", "check_open_period", "check_postings", "check_accounts", "check_allowed",
+        "check_hash", "check_sequence", "check_open_period", "check_postings", "check_limit", "check_accounts",
+        "check_allowed",
         "check_envelopes",
     }
     named = {kind.rule.__name__ for kind in kinds.REGISTRY.values()}
