@@ -51,6 +51,9 @@ class Audit:
     recorders: Counter = field(default_factory=Counter)
     signatures: list[tuple[str, str, str]] | None = None  # (commit, author, status)
     seal: str = model.GENESIS
+    # Closed periods opened again, which an auditor wants to see even when nothing else is wrong:
+    # (period, close id, reopening id, its date, its reason, who recorded it).
+    reopenings: list[tuple[str, int, int, str, str, str]] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -80,6 +83,7 @@ def run(ledger: journal.Ledger, since: str | None = None) -> Audit:
     books = Books(settings.currency, settings.name, settings.manager)
     result = Audit(signatures=[] if signers.is_file() else None)
     files: dict[str, _File] = {}
+    recorded_by: dict[int, str] = {}  # entry id -> who committed it
     settings_seen = False
     since_sha = git.resolve(path, since) if since else None
     reporting = since_sha is None
@@ -93,7 +97,9 @@ def run(ledger: journal.Ledger, since: str | None = None) -> Audit:
                     found.append(_finding(commit, f"{name} changed after the commit that created it"))
                 settings_seen = True
             elif _JOURNAL.fullmatch(name):
+                before = books.last_id
                 found += _journal_change(commit, name, change, files, books, result)
+                recorded_by.update(dict.fromkeys(range(before + 1, books.last_id + 1), commit.who))
         if result.signatures is not None:
             status = SIGNATURES.get(commit.signature, f"unknown ({commit.signature})")
             result.signatures.append((commit.sha, commit.who, status))
@@ -109,6 +115,13 @@ def run(ledger: journal.Ledger, since: str | None = None) -> Audit:
                                        "that are not committed"))  # fmt: skip
     result.entries = books.count
     result.seal = books.seal
+    for close in books.closes.values():
+        if close.reopened_by is not None:
+            reopening = books.entry(close.reopened_by)
+            who = recorded_by.get(close.reopened_by, "")
+            result.reopenings.append(
+                (close.period, close.id, reopening.id, reopening.date.isoformat(), reopening.get("reason"), who)
+            )
     return result
 
 

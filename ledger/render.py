@@ -556,6 +556,10 @@ def audit_json(result) -> dict[str, Any]:
         "signatures": None
         if result.signatures is None
         else [{"commit": sha, "author": who, "status": status} for sha, who, status in result.signatures],
+        "reopenings": [
+            {"period": period, "close": close, "reopening": entry, "date": day, "reason": reason, "recorder": who}
+            for period, close, entry, day, reason, who in result.reopenings
+        ],
     }
 
 
@@ -588,6 +592,13 @@ def audit_view(result):
     for who, count in result.recorders.most_common():
         recorders.add_row(Text(inert(who)), str(count))
     parts.append(recorders)
+    if result.reopenings:
+        reopened = Table(title="Closed periods reopened", box=box.SIMPLE_HEAD, title_justify="left")
+        for title in ("period", "closed by", "reopened by", "date", "reason", "recorder"):
+            reopened.add_column(title, overflow="fold")
+        for period, close, entry, day, reason, who in result.reopenings:
+            reopened.add_row(period, f"#{close}", f"#{entry}", day, Text(inert(reason)), Text(inert(who)))
+        parts.append(reopened)
     if result.signatures is not None:
         counts: dict[str, int] = {}
         for _, _, status in result.signatures:

@@ -253,3 +253,25 @@ def test_the_same_invoice_twice(run):
     run('pay p 100 --supplier ACME --invoice BDTC-88 --again "Second delivery, same invoice number" --date 2025-06-03')
     run("reverse 4 --reason mistake --date 2025-06-04")
     run("pay p 100 --supplier ACME --invoice OTHER --date 2025-06-04")
+
+
+def test_audit_lists_every_reopening(tmp_path, git_env):
+    from click.testing import CliRunner
+
+    from ledger.cli import main
+
+    from conftest import Runner
+
+    made = CliRunner().invoke(main, ["init", str(tmp_path / "fund"), "--name", "F", "--currency", "EUR"])
+    assert made.exit_code == 0, made.output
+    run = Runner(tmp_path / "fund")
+    run("member join Latvia --date 2024-01-01")
+    run("contribute Latvia 100 --date 2024-02-01")
+    run("close 2024 --date 2025-01-02")
+    run('reopen 3 --reason "Auditor adjustment AJE-3" --date 2025-01-03')
+    data = run.json("audit")
+    assert data["clean"] and data["reopenings"] == [{
+        "period": "2024", "close": 3, "reopening": 4, "date": "2025-01-03", "reason": "Auditor adjustment AJE-3",
+        "recorder": "Finance Officer <officer@fund.example>",
+    }]  # fmt: skip
+    assert "Closed periods reopened" in run("audit").stdout
