@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-from ledger import model
+from ledger import funding, model
 from ledger.model import Account, Entry
 
 ZERO = Decimal(0)
@@ -169,6 +169,48 @@ class Package:
 
 
 @dataclass
+class Supplier:
+    name: str
+    country: str
+    number: str = ""
+    since: dt.date | None = None
+
+
+@dataclass
+class Contract:
+    """What a package committed to one supplier: paid against in milestones, delivered against in items."""
+
+    ref: str
+    package: str
+    supplier: str
+    id: int
+    date: dt.date
+    amount: Decimal
+    item: str = ""
+    quantity: int | None = None
+    paid: Decimal = ZERO
+    delivered: dict[str, int] = field(default_factory=dict)  # item -> quantity
+    reversed_by: int | None = None
+
+    @property
+    def remaining(self) -> Decimal:
+        return ZERO if self.reversed_by is not None else self.amount - self.paid
+
+
+@dataclass
+class Delivery:
+    id: int
+    date: dt.date
+    package: str
+    item: str
+    quantity: int
+    contract: str = ""
+    recipient: str = ""
+    value: Decimal | None = None
+    reversed_by: int | None = None
+
+
+@dataclass
 class Amendment:
     """A package increased (positive) or decreased (negative), per source, and why."""
 
@@ -269,6 +311,10 @@ class Books:
         self.given_rates: list[tuple[dt.date, str, Decimal, int]] = []
         self.invoices: dict[tuple[str, str, str], tuple[int, dt.date]] = {}  # (package, supplier, invoice) -> paid by
         self.closes: dict[int, Close] = {}
+        self.funding = funding.Funding(currency)  # whose money is in each envelope, and what it bought
+        self.suppliers: dict[str, Supplier] = {}
+        self.contracts: dict[str, Contract] = {}  # by reference
+        self.deliveries: list[Delivery] = []
 
     # --- reading ---------------------------------------------------------
 
@@ -329,6 +375,16 @@ class Books:
     def active_members(self, day: dt.date) -> list[Member]:
         return [member for member in self.members.values() if member.is_active(day)]
 
+    def supplier(self, name: str) -> Supplier | None:
+        """A supplier by its name, ignoring case and spacing."""
+        wanted = " ".join(name.split()).casefold()
+        return next((s for s in self.suppliers.values() if " ".join(s.name.split()).casefold() == wanted), None)
+
+    def contract(self, ref: str) -> Contract | None:
+        """A contract by its reference, ignoring case (its account part is the reference's slug)."""
+        wanted = model.slug(ref)
+        return next((c for c in self.contracts.values() if model.slug(c.ref) == wanted), None)
+
     def closed_on(self, day: dt.date) -> Close | None:
         """The close (not reopened) whose period holds `day`, if any."""
         for close in self.closes.values():
@@ -370,6 +426,8 @@ class Books:
             if posting.account.startswith("assets:"):
                 self.history.note(posting.account, entry.date, posting.amount)
                 self.latest[posting.account] = max(entry.date, self.latest.get(posting.account, entry.date))
+        if entry.postings:
+            self.funding.move(entry, self.entry(entry.get("reverses")) if entry.kind == "reverse" else None)
 
 
 # --- how each kind changes the books (the registry in ledger.kinds names them) ---
@@ -472,13 +530,46 @@ def apply_package(books: Books, entry: Entry) -> None:
 
 def apply_pay(books: Books, entry: Entry) -> None:
     package = books.packages[entry.get("package")]
-    package.paid += sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
+    paid = sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
+    package.paid += paid
+    if entry.get("contract"):
+        books.contract(entry.get("contract")).paid += paid
     if entry.get("invoice"):
         books.invoices.setdefault(invoice_key(entry), (entry.id, entry.date))
 
 
 def invoice_key(entry: Entry) -> tuple[str, str, str]:
     return (entry.get("package"), entry.get("supplier", ""), entry.get("invoice"))
+
+
+def apply_supplier(books: Books, entry: Entry) -> None:
+    name = entry.get("supplier")
+    books.suppliers[name] = Supplier(name, entry.get("country"), entry.get("number", ""), entry.date)
+
+
+def apply_contract(books: Books, entry: Entry) -> None:
+    ref = entry.get("contract")
+    amount = sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
+    books.contracts[ref] = Contract(
+        ref, entry.get("package"), entry.get("supplier"), entry.id, entry.date, amount,
+        entry.get("item", ""), entry.get("quantity"),
+    )  # fmt: skip
+
+
+def apply_deliver(books: Books, entry: Entry) -> None:
+    value = entry.get("value")
+    delivery = Delivery(
+        entry.id, entry.date, entry.get("package"), entry.get("item"), entry.get("quantity"),
+        entry.get("contract", ""), entry.get("to", ""), Decimal(value) if value else None,
+    )  # fmt: skip
+    books.deliveries.append(delivery)
+    _count_delivered(books, delivery, 1)
+
+
+def _count_delivered(books: Books, delivery: Delivery, sign: int) -> None:
+    if delivery.contract:
+        contract = books.contract(delivery.contract)
+        contract.delivered[delivery.item] = contract.delivered.get(delivery.item, 0) + sign * delivery.quantity
 
 
 def apply_interest(books: Books, entry: Entry) -> None:
@@ -566,11 +657,18 @@ def apply_reverse(books: Books, entry: Entry) -> None:
     elif original.kind == "package":
         books.packages[original.get("package")].reversed_by = entry.id
     elif original.kind == "pay":
-        books.packages[original.get("package")].paid -= sum(
-            (p.amount for p in original.postings if p.amount > 0), ZERO
-        )
+        paid = sum((p.amount for p in original.postings if p.amount > 0), ZERO)
+        books.packages[original.get("package")].paid -= paid
+        if original.get("contract"):
+            books.contract(original.get("contract")).paid -= paid
         if books.invoices.get(invoice_key(original), (None,))[0] == original.id:
             del books.invoices[invoice_key(original)]
+    elif original.kind == "contract":
+        books.contract(original.get("contract")).reversed_by = entry.id
+    elif original.kind == "deliver":
+        delivery = next(d for d in books.deliveries if d.id == original.id)
+        delivery.reversed_by = entry.id
+        _count_delivered(books, delivery, -1)
     elif original.kind in ("interest", "charge", "fee"):
         _package_moves(books, original, -1)
     elif original.kind == "write_off":

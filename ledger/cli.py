@@ -422,8 +422,9 @@ def package(name: str, amount: str, sources: tuple[str, ...], note):
 @click.option("--supplier", default="", help="Who is paid.")
 @click.option("--invoice", default="", metavar="REF", help="The supplier's invoice: the same one is not paid twice.")
 @click.option("--again", default="", metavar="REASON", help="Pay an invoice already paid, and say why.")
+@click.option("--contract", default="", metavar="REF", help="The contract this pays (a milestone), by its reference.")
 @recording
-def pay(package_name: str, amount: str, supplier: str, invoice: str, again: str, note):
+def pay(package_name: str, amount: str, supplier: str, invoice: str, again: str, contract: str, note):
     """Pay AMOUNT out of what PACKAGE has committed.
 
     A second payment of the same package, supplier and --invoice is refused,
@@ -433,12 +434,87 @@ def pay(package_name: str, amount: str, supplier: str, invoice: str, again: str,
     Example:
       fundledger pay recon-drones-2025-03 5M --date 2025-04-01 --memo "Invoice 17, first tranche"
       fundledger pay recon-drones-2025-03 2.4M --supplier "Baltic Drone Tech" --invoice BDTC-88
+      fundledger pay recon-drones-2025-03 3M --contract NIS-2025-7 --invoice 17
     """
     from ledger import fund
 
     if again and not invoice:
         raise click.UsageError("--again is for an --invoice already paid")
-    return lambda books: fund.pay(books, package_name, amount, note, supplier=supplier, invoice=invoice, again=again)
+    return lambda books: fund.pay(
+        books, package_name, amount, note, supplier=supplier, invoice=invoice, again=again, contract=contract
+    )
+
+
+@main.group()
+def supplier() -> None:
+    """Name the fund's suppliers: `supplier add`."""
+
+
+@supplier.command("add")
+@click.argument("name")
+@click.option("--country", required=True, metavar="CC", help="Its country, an ISO 3166 code (SE, LV, DE).")
+@click.option("--number", default="", metavar="REG", help="Its registration number.")
+@recording
+def supplier_add(name: str, country: str, number: str, note):
+    """Name supplier NAME once; contracts and payments then name it, and a misspelling is refused.
+
+    \b
+    Example:
+      fundledger supplier add "Nordic Interceptor Systems AB" --country SE --number 556677-8899
+    """
+    from ledger import fund
+
+    return lambda books: fund.supplier(books, name, country, note, number=number)
+
+
+@main.command()
+@click.argument("package_name", metavar="PACKAGE")
+@click.argument("supplier_name", metavar="SUPPLIER")
+@click.argument("amount")
+@click.option("--ref", "ref", required=True, metavar="REF", help="The contract's reference (it names the contract).")
+@click.option("--item", default="", help="What the contract buys.")
+@click.option("--quantity", type=click.IntRange(min=1), default=None, help="How many of --item.")
+@recording
+def contract(package_name: str, supplier_name: str, amount: str, ref: str, item: str, quantity, note):
+    """Contract AMOUNT of PACKAGE with SUPPLIER, under reference --ref.
+
+    Refused beyond what the package has not yet put under contract. Pay it
+    with `pay PACKAGE AMOUNT --contract REF`; record what arrives with
+    `deliver`.
+
+    \b
+    Example:
+      fundledger contract recon-drones-2025-03 "Nordic Interceptor Systems AB" 12M --ref NIS-2025-7 \\
+          --quantity 400 --item "recon drone"
+    """
+    from ledger import fund
+
+    if (quantity is None) != (not item):
+        raise click.UsageError("give --item and --quantity together, or neither")
+    return lambda books: fund.contract(books, package_name, supplier_name, amount, ref, note, item=item, quantity=quantity)
+
+
+@main.command()
+@click.argument("package_name", metavar="PACKAGE")
+@click.option("--item", required=True, help="What arrived.")
+@click.option("--quantity", type=click.IntRange(min=1), required=True, help="How many.")
+@click.option("--contract", default="", metavar="REF", help="The contract it was delivered under.")
+@click.option("--to", "recipient", default="", metavar="RECIPIENT", help="Who received it.")
+@click.option("--value", default="", metavar="AMOUNT", help="What it is worth, if stated.")
+@recording
+def deliver(package_name: str, item: str, quantity: int, contract: str, recipient: str, value: str, note):
+    """Record what arrived for PACKAGE: it moves no money, and is never more than its contract states.
+
+    \b
+    Example:
+      fundledger deliver recon-drones-2025-03 --item "recon drone" --quantity 120 --contract NIS-2025-7 \\
+          --to "Recipient unit" --date 2025-06-15
+    """
+    from ledger import fund
+
+    return lambda books: fund.deliver(
+        books, package_name, item, quantity, note, contract=contract, recipient=recipient, value=value
+    )
 
 
 ENVELOPE_HELP = "'unallocated', an earmark, or package:NAME."

@@ -203,15 +203,24 @@ def package(books: Books, name: str, amount: str, sources: Sequence[str], note: 
 
 
 def pay(
-    books: Books, name: str, amount: str, note: Note, *, supplier: str = "", invoice: str = "", again: str = ""
+    books: Books,
+    name: str,
+    amount: str,
+    note: Note,
+    *,
+    supplier: str = "",
+    invoice: str = "",
+    again: str = "",
+    contract: str = "",
 ) -> Entry:
-    """Pay out of what a package has committed; `invoice` guards against paying the same invoice twice."""
+    """Pay out of what a package (or one of its contracts) has committed; `invoice` guards against paying twice."""
     total = money.parse_amount(amount, books.currency)
-    postings = [
-        Posting(model.expense(name), total, books.currency),
-        Posting(model.committed(name), -total, books.currency),
-    ]
-    extra = {"supplier": supplier, "invoice": invoice, "again": again}
+    known = books.contract(contract) if contract else None
+    if known is not None:
+        contract = known.ref
+    paid_from = model.contracted(name, contract) if contract else model.committed(name)
+    postings = [Posting(model.expense(name), total, books.currency), Posting(paid_from, -total, books.currency)]
+    extra = {"supplier": supplier, "invoice": invoice, "again": again, "contract": contract}
     return _entry(note, "pay", postings, package=name, **{key: value for key, value in extra.items() if value})
 
 
@@ -232,6 +241,48 @@ def repair(books: Books, file: str, offset: int, removed: bytes, note: Note) -> 
         removed_bytes=len(removed),
         removed_sha256=hashlib.sha256(removed).hexdigest(),
     )
+
+
+def supplier(books: Books, name: str, country: str, note: Note, *, number: str = "") -> Entry:
+    """Name a supplier once, with its country (ISO 3166 code) and, if it has one, its registration number."""
+    return _entry(note, "supplier", supplier=" ".join(name.split()), country=country.upper(),
+                  **({"number": number} if number else {}))  # fmt: skip
+
+
+def contract(
+    books: Books, package_name: str, supplier_name: str, amount: str, ref: str, note: Note,
+    *, item: str = "", quantity: int | None = None,
+) -> Entry:  # fmt: skip
+    """Commit part of a package to a supplier under reference `ref`: the money moves into the contract's envelope."""
+    total = money.parse_amount(amount, books.currency)
+    known = books.supplier(supplier_name)
+    postings = [
+        Posting(model.contracted(package_name, ref), total, books.currency),
+        Posting(model.committed(package_name), -total, books.currency),
+    ]
+    data: dict[str, object] = {"package": package_name, "supplier": known.name if known else supplier_name,
+                               "contract": ref}  # fmt: skip
+    if item:
+        data["item"] = item
+    if quantity is not None:
+        data["quantity"] = quantity
+    return _entry(note, "contract", postings, **data)
+
+
+def deliver(
+    books: Books, package_name: str, item: str, quantity: int, note: Note,
+    *, contract: str = "", recipient: str = "", value: str = "",
+) -> Entry:  # fmt: skip
+    """What arrived for a package: items, how many, for whom; it moves no money."""
+    known = books.contract(contract) if contract else None
+    data: dict[str, object] = {"package": package_name, "item": item, "quantity": quantity}
+    if contract:
+        data["contract"] = known.ref if known else contract
+    if recipient:
+        data["to"] = recipient
+    if value:
+        data["value"] = money.to_text(money.parse_amount(value, books.currency), books.currency)
+    return _entry(note, "deliver", **data)
 
 
 def interest(books: Books, amount: str, note: Note, *, envelope: str = "unallocated") -> Entry:

@@ -90,9 +90,10 @@ REGISTRY: Mapping[str, Kind] = {
         Kind("package", (Field("package", str, True),),
              rules.check_package, books.apply_package, fund.package, "package",
              moves_money=True, accounts=rules.accounts_package, creates="package"),
-        Kind("pay", (Field("package", str, True), Field("supplier", str), Field("invoice", str), Field("again", str)),
+        Kind("pay", (Field("package", str, True), Field("supplier", str), Field("invoice", str), Field("again", str),
+                     Field("contract", str)),
              rules.check_pay, books.apply_pay, fund.pay, "pay",
-             moves_money=True, accounts=rules.accounts_pay, uses=("package",)),
+             moves_money=True, accounts=rules.accounts_pay, uses=("package", "contract")),
         Kind("reverse", (Field("reverses", int, True), Field("reason", str, True)),
              rules.check_reverse, books.apply_reverse, fund.reverse, "reverse",
              moves_money=True, accounts=rules.accounts_reverse, refs=("reverses",)),
@@ -122,6 +123,15 @@ REGISTRY: Mapping[str, Kind] = {
              rules.check_close, books.apply_close, fund.close, "close"),
         Kind("reopen", (Field("close", int, True), Field("reason", str, True)),
              rules.check_reopen, books.apply_reopen, fund.reopen, "reopen", refs=("close",)),
+        Kind("supplier", (Field("supplier", str, True), Field("country", str, True), Field("number", str)),
+             rules.check_supplier, books.apply_supplier, fund.supplier, "supplier add", creates="supplier"),
+        Kind("contract", (Field("package", str, True), Field("supplier", str, True), Field("contract", str, True),
+                          Field("item", str), Field("quantity", int)),
+             rules.check_contract, books.apply_contract, fund.contract, "contract",
+             moves_money=True, accounts=rules.accounts_contract, uses=("package", "supplier"), creates="contract"),
+        Kind("deliver", (Field("package", str, True), Field("item", str, True), Field("quantity", int, True),
+                         Field("contract", str), Field("to", str), Field("value", str)),
+             rules.check_deliver, books.apply_deliver, fund.deliver, "deliver", uses=("package", "contract")),
     )
 }  # fmt: skip
 

@@ -44,6 +44,11 @@ MANAGEMENT_FEE = "expenses:management-fee"
 WRITE_OFFS = "expenses:write-offs"  # what is left of a pledge the fund gave up on, per member
 
 
+def contracted(package: str, contract: str) -> Account:
+    """The envelope of a contract under its package: what the package committed to that supplier, not yet paid."""
+    return f"{COMMITTED}:{package}:{slug(contract)}"
+
+
 def write_offs(slug: str) -> Account:
     return f"{WRITE_OFFS}:{slug}"
 

@@ -14,6 +14,7 @@ operations in `ledger.fund` build entries and leave judging them here.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import re
 from collections import defaultdict
@@ -54,6 +55,9 @@ def check_open_period(books: Books, entry: Entry) -> None:
 
 def check_postings(books: Books, entry: Entry, moves_money: bool) -> None:
     """Amounts are non-zero, in the ledger's currency, and each entry balances per currency."""
+    if entry.kind == "reverse":  # a reversal moves money as the entry it undoes did (a delivery moves none)
+        undone = books.entry(entry.get("reverses"))
+        moves_money = undone is None or bool(undone.postings)
     if not moves_money:
         if entry.postings:
             raise Refused(f"a {entry.kind} entry has no postings")
@@ -428,12 +432,102 @@ def check_package(books: Books, entry: Entry) -> None:
         raise Refused(f"package {name} already exists (#{books.packages[name].id}); choose another name")
 
 
+def check_supplier(books: Books, entry: Entry) -> None:
+    """A supplier is named once, in printable text, with the ISO code of its country."""
+    name = entry.get("supplier")
+    if not name.strip() or name != " ".join(name.split()) or len(name) > 128 or not name.isprintable():
+        raise Refused(f"supplier name {name!r} is not allowed: 1 to 128 printable characters, single spaces")
+    known = books.supplier(name)
+    if known is not None:
+        raise Refused(f"supplier {known.name} is already named (since {known.since})")
+    if not re.fullmatch(r"[A-Z]{2}", entry.get("country")):
+        raise Refused(f"country {entry.get('country')!r} is not an ISO 3166 code of two capital letters, such as SE")
+
+
+def check_contract(books: Books, entry: Entry) -> None:
+    """A contract of an open package with a named supplier, under a reference of its own."""
+    package = _open_package(books, entry.get("package"), "a contract")
+    _known_supplier(books, entry.get("supplier"))
+    ref = entry.get("contract")
+    _check_name(lambda r: model.check_key(model.slug(r) or r, "contract reference"), ref)
+    if books.contract(ref) is not None:
+        raise Refused(f"contract {books.contract(ref).ref} already exists (#{books.contract(ref).id})")
+    if entry.date < package.date:
+        raise Refused(f"package {package.name} dates from {package.date}; a contract cannot be dated before")
+    if (entry.get("quantity") is None) != (not entry.get("item")):
+        raise Refused("a contract states an item and its quantity together, or neither")
+    if entry.get("quantity") is not None and entry.get("quantity") <= 0:
+        raise Refused("a contract's quantity is a whole number more than zero")
+
+
+def check_deliver(books: Books, entry: Entry) -> None:
+    """What arrived for an open package (or one of its contracts), never more than a contract states."""
+    package = books.packages.get(entry.get("package"))
+    if package is None:
+        raise Refused(f"there is no package {entry.get('package')!r}; record it with `package` first")
+    if package.reversed_by is not None:
+        raise Refused(f"package {package.name} was cancelled by #{package.reversed_by}")
+    if entry.date < package.date:
+        raise Refused(f"package {package.name} dates from {package.date}; a delivery cannot be dated before")
+    if entry.get("quantity") <= 0 or not entry.get("item", "").strip():
+        raise Refused("a delivery names its item and a quantity more than zero")
+    if entry.get("value"):
+        try:
+            money.parse_stored(entry.get("value"), books.currency)
+        except (BadInput, ValueError):
+            raise Refused(f"value {entry.get('value')!r} is not an amount in {books.currency}") from None
+    if not entry.get("contract"):
+        return
+    contract = _contract_of(books, entry)
+    if contract.quantity is not None and contract.item == entry.get("item"):
+        done = contract.delivered.get(contract.item, 0)
+        if done + entry.get("quantity") > contract.quantity:
+            raise Refused(
+                f"contract {contract.ref} is for {contract.quantity} {contract.item}; {done} were delivered, "
+                f"so {entry.get('quantity')} more exceeds it"
+            )
+
+
+def _open_package(books: Books, name: str, what: str):
+    package = books.packages.get(name)
+    if package is None:
+        raise Refused(f"there is no package {name!r}; record it with `package` first")
+    if package.reversed_by is not None or package.closed_by is not None:
+        raise Refused(f"package {name} is {package.status}; it takes no {what.split()[-1]}")
+    return package
+
+
+def _known_supplier(books: Books, name: str) -> None:
+    if books.supplier(name) is not None:
+        return
+    near = difflib.get_close_matches(name, [s.name for s in books.suppliers.values()], n=1, cutoff=0.6)
+    hint = f"; did you mean {near[0]!r}?" if near else f"; name it first with `supplier add {name!r} --country CC`"
+    raise Refused(f"{name!r} is not a supplier of this fund{hint}")
+
+
+def _contract_of(books: Books, entry: Entry):
+    contract = books.contract(entry.get("contract"))
+    if contract is None:
+        raise Refused(f"there is no contract {entry.get('contract')!r}; record it with `contract` first")
+    if contract.package != entry.get("package"):
+        raise Refused(f"contract {contract.ref} is package {contract.package}'s, not {entry.get('package')}'s")
+    if contract.reversed_by is not None:
+        raise Refused(f"contract {contract.ref} was cancelled by #{contract.reversed_by}")
+    return contract
+
+
 def check_pay(books: Books, entry: Entry) -> None:
-    """A payment goes to an open package, on or after its date."""
+    """A payment goes to an open package (and contract), on or after its date, to a supplier the fund knows."""
     name = entry.get("package")
     package = books.packages.get(name)
     if package is None:
         raise Refused(f"there is no package {name!r}; record it with `package` first")
+    if entry.get("contract"):
+        contract = _contract_of(books, entry)
+        if entry.get("supplier") and books.supplier(entry.get("supplier")) is not books.supplier(contract.supplier):
+            raise Refused(f"contract {contract.ref} is with {contract.supplier}, not {entry.get('supplier')}")
+    elif entry.get("supplier") and books.suppliers:
+        _known_supplier(books, entry.get("supplier"))
     if package.reversed_by is not None:
         raise Refused(f"package {name} was cancelled by #{package.reversed_by}")
     if entry.date < package.date:
@@ -462,11 +556,13 @@ def check_reverse(books: Books, entry: Entry) -> None:
         raise Refused(f"#{target_id} is a membership entry; record `member leave` instead of reversing it")
     if original.kind == "repair":
         raise Refused(f"#{target_id} records a repair of the journal; it cannot be undone")
+    if original.kind == "supplier":
+        raise Refused(f"#{target_id} names a supplier; a name is not undone")
     if original.kind == "close":
         raise Refused(f"#{target_id} closes a period; record `reopen {target_id} --reason …` instead")
     if original.kind == "reopen":
         raise Refused(f"#{target_id} reopens a period; close it again with `close` instead")
-    if not original.postings:
+    if not original.postings and original.kind != "deliver":  # a delivery moves no money, but it can be undone
         raise Refused(f"#{target_id} is a {original.kind} entry, which moves no money: record a new one instead")
     if target_id in books.reversed_by:
         raise Refused(f"#{target_id} was already reversed by #{books.reversed_by[target_id]}")
@@ -655,7 +751,9 @@ def accounts_package(books: Books, entry: Entry) -> Accounts:
 
 
 def accounts_pay(books: Books, entry: Entry) -> Accounts:
-    return (model.expense(entry.get("package")),), (model.committed(entry.get("package")),)
+    package = entry.get("package")
+    paid_from = model.contracted(package, entry.get("contract")) if entry.get("contract") else model.committed(package)
+    return (model.expense(package),), (paid_from,)
 
 
 def accounts_interest(books: Books, entry: Entry) -> Accounts:
@@ -675,6 +773,10 @@ def accounts_write_off(books: Books, entry: Entry) -> Accounts:
     who = _member_slug(books, promised.member) if promised else "?"
     closed = model.contributions(who) if entry.get("withdrawn") else model.write_offs(who)
     return (closed,), (model.receivable(who),)
+
+
+def accounts_contract(books: Books, entry: Entry) -> Accounts:
+    return (model.contracted(entry.get("package"), entry.get("contract")),), (model.committed(entry.get("package")),)
 
 
 def accounts_amend(books: Books, entry: Entry) -> Accounts:
@@ -721,6 +823,9 @@ def _known_account(books: Books, entry: Entry, account: str) -> bool:
     if account.startswith(model.EARMARKED + ":"):
         return len(parts) == 4 and _is_key(parts[3])
     if account.startswith(model.COMMITTED + ":"):
+        if len(parts) == 5:  # a contract's envelope
+            contract = books.contract(parts[4]) or (entry.get("contract") if entry.kind == "contract" else None)
+            return package_known(parts[3]) and contract is not None and model.slug(getattr(contract, "ref", contract)) == parts[4]
         return len(parts) == 4 and package_known(parts[3])
     if account.startswith(model.PACKAGE_EXPENSES + ":"):
         return len(parts) == 3 and package_known(parts[2])
@@ -738,7 +843,13 @@ def _describe(books: Books, account: str, amount: str) -> str:
     name = account.rsplit(":", 1)[1]
     if account.startswith(model.EARMARKED + ":"):
         return f"earmark {name} has {amount} available"
+    if account.startswith(model.COMMITTED + ":") and account.count(":") == 4:
+        contract = books.contract(name)
+        return f"contract {contract.ref if contract else name} has {amount} left to pay"
     if account.startswith(model.COMMITTED + ":"):
+        package = books.packages.get(name)
+        if package is not None and any(c.package == name for c in books.contracts.values()):
+            return f"package {name} has {amount} not under contract"
         return f"package {name} has {amount} left to pay"
     slug, earmark = receivable_parts(account)
     member = next((m.name for m in books.members.values() if m.slug == slug), slug)

@@ -291,7 +291,8 @@ def test_the_reported_example(template, tmp_path):
         ("posting-amount=hex-beyond-int64", "posting amount (int) is not a decimal string"),
         ("posting-account=hex-beyond-int64", "posting account (int) is not text"),
         ("posting-currency=hex-beyond-int64", "posting currency (int) is not text"),
-        ("amount-40-digits", "an amount with too many digits to read"),
+        ("amount-40-digits", "amount '1234567890123456789012345678901234567890.00' is at or beyond the limit: "
+                             "amounts stay below 1,000,000,000,000,000"),
         ("deep-array-memo", "not readable TOML (arrays or tables nested too deeply)"),
         ("id=huge-int", "not readable TOML (a number with too many digits or too large an exponent)"),
     ],
