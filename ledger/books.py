@@ -191,10 +191,21 @@ class Contract:
     paid: Decimal = ZERO
     delivered: dict[str, int] = field(default_factory=dict)  # item -> quantity
     reversed_by: int | None = None
+    original: Decimal = ZERO
+    amendments: list[Amendment] = field(default_factory=list)
+    closed_by: int | None = None
 
     @property
     def remaining(self) -> Decimal:
         return ZERO if self.reversed_by is not None else self.amount - self.paid
+
+    @property
+    def status(self) -> str:
+        if self.reversed_by is not None:
+            return "cancelled"
+        if self.closed_by is not None:
+            return "closed"
+        return "paid" if self.remaining == 0 else "open"
 
 
 @dataclass
@@ -552,8 +563,20 @@ def apply_contract(books: Books, entry: Entry) -> None:
     amount = sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
     books.contracts[ref] = Contract(
         ref, entry.get("package"), entry.get("supplier"), entry.id, entry.date, amount,
-        entry.get("item", ""), entry.get("quantity"),
+        entry.get("item", ""), entry.get("quantity"), original=amount,
     )  # fmt: skip
+
+
+def apply_amend_contract(books: Books, entry: Entry) -> None:
+    contract = books.contract(entry.get("contract"))
+    account = model.contracted(contract.package, contract.ref)
+    change = sum((p.amount for p in entry.postings if p.account == account), ZERO)
+    contract.amount += change
+    contract.amendments.append(
+        Amendment(entry.id, entry.date, change, {}, entry.get("reason"), bool(entry.get("close")))
+    )
+    if entry.get("close"):
+        contract.closed_by = entry.id
 
 
 def apply_deliver(books: Books, entry: Entry) -> None:
@@ -665,6 +688,13 @@ def apply_reverse(books: Books, entry: Entry) -> None:
             del books.invoices[invoice_key(original)]
     elif original.kind == "contract":
         books.contract(original.get("contract")).reversed_by = entry.id
+    elif original.kind == "amend_contract":
+        contract = books.contract(original.get("contract"))
+        amendment = next(a for a in contract.amendments if a.id == original.id)
+        contract.amount -= amendment.change
+        contract.amendments.remove(amendment)
+        if contract.closed_by == original.id:
+            contract.closed_by = None
     elif original.kind == "deliver":
         delivery = next(d for d in books.deliveries if d.id == original.id)
         delivery.reversed_by = entry.id

@@ -51,7 +51,10 @@ class DateType(click.ParamType):
 DATE = DateType()
 
 # Kept here rather than imported so that `fundledger --help` does not load the reports.
-REPORT_NAMES = ("summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register", "rates")
+REPORT_NAMES = (
+    "summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register", "rates",
+    "funding", "suppliers", "deliveries", "closes",
+)  # fmt: skip
 
 
 @dataclass
@@ -594,9 +597,10 @@ def write_off(pledge_id: int, reason: str, withdrawn: bool, note):
 @click.argument("change", required=False, default="")
 @click.option("--from", "sources", multiple=True, metavar="SOURCE[=AMOUNT]", help="For an increase: where from.")
 @click.option("--close", "close_it", is_flag=True, help="Give back all that is not paid, and close the package.")
+@click.option("--contract", "contract_ref", default="", metavar="REF", help="Amend this contract of PACKAGE instead.")
 @click.option("--reason", required=True, help="Why the package changes.")
 @recording
-def amend(package_name: str, change: str, sources: tuple[str, ...], close_it: bool, reason: str, note):
+def amend(package_name: str, change: str, sources: tuple[str, ...], close_it: bool, contract_ref: str, reason: str, note):
     """Increase (+AMOUNT) or decrease (-AMOUNT) PACKAGE, or --close it.
 
     What a decrease or a close gives back goes to the envelopes the package
@@ -608,6 +612,7 @@ def amend(package_name: str, change: str, sources: tuple[str, ...], close_it: bo
       fundledger amend recon-drones-2025-03 +1M --from drones --reason "Two more launchers"
       fundledger amend recon-drones-2025-03 -2M --reason "Contract came in under budget"
       fundledger amend recon-drones-2025-03 --close --reason "Delivered; the rest is not needed"
+      fundledger amend recon-drones-2025-03 +500k --contract NIS-2025-7 --reason "Spare batteries"
     """
     from ledger import fund
 
@@ -615,7 +620,20 @@ def amend(package_name: str, change: str, sources: tuple[str, ...], close_it: bo
         raise click.UsageError("give a change (+1M or -2M) or --close")
     if change and change[0] not in "+-":
         raise click.UsageError(f"the change {change!r} starts with + (an increase) or - (a decrease)")
+    if contract_ref:
+        if sources:
+            raise click.UsageError("a contract grows from its package's money: it takes no --from")
+        return lambda books: _amended_contract(books, package_name, contract_ref, note, reason, change, close_it)
     return lambda books: fund.amend(books, package_name, note, reason, change=change, sources=sources, close=close_it)
+
+
+def _amended_contract(books, package_name: str, ref: str, note, reason: str, change: str, close_it: bool):
+    from ledger import fund
+
+    entry = fund.amend_contract(books, ref, note, reason, change=change, close=close_it)
+    if entry.get("package") not in ("", package_name):
+        raise click.UsageError(f"contract {ref} is package {entry.get('package')}'s, not {package_name}'s")
+    return entry
 
 
 @main.command()
@@ -819,12 +837,16 @@ def output_options(command: Callable) -> Callable:
 @click.option("--from", "start", type=DATE, default=None, help="register: entries dated on or after this day.")
 @click.option("--to", "end", type=DATE, default=None, help="register: entries dated on or before this day.")
 @click.option("--original", is_flag=True, help="contributors: also what each gave, in the currencies it gave.")
+@click.option("--overdue", is_flag=True, help="pledges: only what fell due and was not received, with its age.")
 @output_options
-def report(name: str, year, account, member_name, earmark_name, package_name, kind, start, end, original, books, as_of):
+def report(
+    name: str, year, account, member_name, earmark_name, package_name, kind, start, end, original, overdue, books, as_of
+):
     """Print report NAME (default: summary), as a table, JSON, CSV, HTML or SVG.
 
     \b
-    Reports: summary, balance, contributors, pledges, earmarks, packages, members, register, rates.
+    Reports: summary, balance, contributors, pledges, earmarks, packages, members, register, rates,
+    funding (who funded each package; --member, --package), suppliers, deliveries, closes.
 
     \b
     Example:
@@ -833,9 +855,17 @@ def report(name: str, year, account, member_name, earmark_name, package_name, ki
       fundledger report contributors --original
       fundledger report register --account assets:fund:earmarked:drones --from 2025-01-01
       fundledger report summary --as-of 2025-03-31 --html summary.html
+      fundledger report pledges --overdue --as-of 2025-09-30
+      fundledger report funding --member Latvia
     """
     from ledger import reports
 
+    if overdue and name != "pledges":
+        raise click.UsageError("--overdue is for `report pledges`")
+    if name == "funding":
+        return reports.funding_report(books, as_of, member=member_name, package=package_name)
+    if name == "pledges" and overdue:
+        return reports.overdue_report(books, as_of)
     if name == "register":
         spec = reports.RegisterFilter(account, member_name, earmark_name, package_name, kind, start, end)
         return reports.register_report(books, spec, as_of)

@@ -357,6 +357,29 @@ def amend(
     return _entry(note, "amend", postings, **data)
 
 
+def amend_contract(
+    books: Books, ref: str, note: Note, reason: str, *, change: str = "", close: bool = False
+) -> Entry:
+    """Increase a contract (`+1M`, from what its package has not put under contract), decrease it (`-2M`) or
+    close it, giving back to the package what the contract does not need."""
+    known = books.contract(ref)
+    package = known.package if known else ""
+    ref = known.ref if known else ref
+    data: dict[str, object] = {"contract": ref, "package": package, "reason": reason, **({"close": True} if close else {})}
+    if close:
+        amount = -(known.remaining if known else ZERO)
+    else:
+        sign, text = (-1, change[1:]) if change.startswith("-") else (1, change.removeprefix("+"))
+        amount = sign * money.parse_amount(text, books.currency)
+    postings = []
+    if amount:
+        postings = [
+            Posting(model.contracted(package, ref), amount, books.currency),
+            Posting(model.committed(package), -amount, books.currency),
+        ]
+    return _entry(note, "amend_contract", postings, **data)
+
+
 def close(books: Books, period: str, note: Note) -> Entry:
     """Close a period: every account's balance at its end, and the seal a report as of its end prints."""
     try:

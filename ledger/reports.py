@@ -473,3 +473,143 @@ def _tree_key(account: str) -> tuple:
     parts = account.split(":")
     root = _ROOTS.index(parts[0]) if parts[0] in _ROOTS else len(_ROOTS)
     return (root, parts)
+
+
+# --- what the money bought (issue 16) and a real year's closes and due dates (issue 15) ----------
+
+
+def funding_report(
+    books: Books, as_of: dt.date | None = None, *, member: str | None = None, package: str | None = None
+) -> Report:
+    """Who funded each package, and how much: what each member's money committed to it (paid or not yet).
+
+    By the tracing rule of docs/FORMAT.md. With `member`, each package that
+    member's money went to, and what of its money is not yet spent, per
+    envelope (`package` then names the envelope, `status` is `unspent`).
+    """
+    names = {m.slug: m.name for m in books.members.values()}
+    wanted = books.member(member).slug if member and books.member(member) else (model.slug(member) if member else None)
+    funding = books.funding
+    rows = []
+    for name, p in sorted(books.packages.items(), key=lambda item: (item[1].date, item[1].id)):
+        if package and name != package:
+            continue
+        held: dict[str, Decimal] = {}
+        for account in books.balances:
+            if account == model.committed(name) or account.startswith(model.committed(name) + ":"):
+                for owner, amount in funding.of(account).items():
+                    held[owner] = held.get(owner, ZERO) + amount
+        spent = {o: a for o, a in funding.spent.get(name, {}).items() if a}
+        for owner in sorted(set(held) | set(spent)):
+            if wanted and owner != wanted:
+                continue
+            paid, unpaid = spent.get(owner, ZERO), held.get(owner, ZERO)
+            rows.append({"package": name, "member": names.get(owner, owner), "amount": paid + unpaid,
+                         "paid": paid, "not_yet_paid": unpaid, "status": p.status})  # fmt: skip
+    if wanted and not package:
+        for account in sorted(books.balances):
+            if account == model.UNALLOCATED or account.startswith(model.EARMARKED + ":"):
+                share = funding.of(account).get(wanted, ZERO)
+                if share:
+                    envelope = "unallocated" if account == model.UNALLOCATED else account.rsplit(":", 1)[1]
+                    rows.append({"package": envelope, "member": names.get(wanted, wanted), "amount": share,
+                                 "paid": ZERO, "not_yet_paid": share, "status": "unspent"})  # fmt: skip
+    columns = (
+        Column("package", "Package"),
+        Column("member", "Member"),
+        Column("amount", "Funded", "money"),
+        Column("paid", "Paid", "money"),
+        Column("not_yet_paid", "Not yet paid", "money", optional=True),
+        Column("status", "Status", optional=True),
+    )
+    totals = {key: sum((row[key] for row in rows), ZERO) for key in ("amount", "paid", "not_yet_paid")}
+    return _report(books, "funding", "Who funded what", columns, rows, as_of, totals)
+
+
+def suppliers_report(books: Books, as_of: dt.date | None = None) -> Report:
+    """Per supplier: its country, its contracts, what they are for, what was paid to it, what is left."""
+    rows = []
+    for supplier in sorted(books.suppliers.values(), key=lambda s: s.name.casefold()):
+        contracts = [c for c in books.contracts.values() if c.supplier == supplier.name and c.reversed_by is None]
+        contracted = sum((c.amount for c in contracts), ZERO)
+        paid = sum((c.paid for c in contracts), ZERO)
+        rows.append({"supplier": supplier.name, "country": supplier.country, "number": supplier.number,
+                     "contracts": [c.ref for c in contracts], "contracted": contracted, "paid": paid,
+                     "remaining": contracted - paid})  # fmt: skip
+    columns = (
+        Column("supplier", "Supplier"),
+        Column("country", "Country", optional=True),
+        Column("number", "Registration", optional=True),
+        Column("contracts", "Contracts", "list", optional=True),
+        Column("contracted", "Contracted", "money"),
+        Column("paid", "Paid", "money"),
+        Column("remaining", "Remaining", "money"),
+    )
+    totals = {key: sum((row[key] for row in rows), ZERO) for key in ("contracted", "paid", "remaining")}
+    return _report(books, "suppliers", "Suppliers", columns, rows, as_of, totals)
+
+
+def deliveries_report(books: Books, as_of: dt.date | None = None) -> Report:
+    """What was delivered: by package, item, recipient and date (reversed deliveries left out)."""
+    rows = [
+        {
+            "date": d.date, "package": d.package, "item": d.item, "quantity": d.quantity,
+            "contract": d.contract or None, "recipient": d.recipient or None, "value": d.value, "entry": d.id,
+        }
+        for d in sorted(books.deliveries, key=lambda d: (d.date, d.id))
+        if d.reversed_by is None
+    ]
+    columns = (
+        Column("date", "Date", "date"),
+        Column("package", "Package"),
+        Column("item", "Item"),
+        Column("quantity", "Quantity", "int"),
+        Column("contract", "Contract", optional=True),
+        Column("recipient", "To", optional=True),
+        Column("value", "Value", "money", optional=True),
+    )
+    return _report(books, "deliveries", "Deliveries", columns, rows, as_of)
+
+
+def closes_report(books: Books, as_of: dt.date | None = None) -> Report:
+    """The closed periods: when, by which entry, the seal of their end, and whether reopened."""
+    rows = [
+        {
+            "period": c.period, "start": c.start, "end": c.end, "closed": c.date, "close": c.id, "seal": c.seal,
+            "seal_shown": c.seal[:12], "reopened_by": c.reopened_by,
+        }
+        for c in sorted(books.closes.values(), key=lambda c: (c.start, c.id))
+    ]
+    columns = (
+        Column("period", "Period"),
+        Column("start", "From", "date", optional=True),
+        Column("end", "To", "date"),
+        Column("closed", "Closed on", "date"),
+        Column("close", "Entry", "int"),
+        Column("seal_shown", "Seal of its end"),  # the whole seal is in the JSON and CSV
+        Column("reopened_by", "Reopened by", "int", optional=True),
+    )
+    return _report(books, "closes", "Closed periods", columns, rows, as_of, hidden=("seal_shown",))
+
+
+def overdue_report(books: Books, as_of: dt.date | None = None) -> Report:
+    """Pledges with money fallen due and not received by the day (today by default), with its age."""
+    day = as_of or dt.date.today()
+    rows = []
+    for pledge in sorted(books.pledges.values(), key=lambda p: (p.date, p.id)):
+        owed, since = pledge.overdue(day)
+        if owed <= 0:
+            continue
+        age = (day - since).days
+        bucket = "0-30" if age <= 30 else "31-90" if age <= 90 else "over 90"
+        rows.append({"pledge": pledge.id, "member": pledge.member, "overdue": {pledge.currency: owed},
+                     "since": since, "days": age, "bucket": bucket})  # fmt: skip
+    columns = (
+        Column("pledge", "Pledge", "int"),
+        Column("member", "Member"),
+        Column("overdue", "Overdue", "amounts"),
+        Column("since", "Due since", "date"),
+        Column("days", "Days", "int"),
+        Column("bucket", "Age", optional=True),
+    )
+    return _report(books, "overdue", "Overdue pledges", columns, rows, as_of)

@@ -673,6 +673,10 @@ def check_amend(books: Books, entry: Entry) -> None:
     if entry.date < package.date:
         raise Refused(f"package {name} dates from {package.date}; an amendment cannot be dated before")
     change = sum((p.amount for p in entry.postings if p.account == model.committed(name)), ZERO)
+    under_contract = {c.ref: c.remaining for c in books.contracts.values() if c.package == name and c.remaining}
+    if entry.get("close") and under_contract:
+        refs = ", ".join(under_contract)
+        raise Refused(f"package {name} has contracts not yet paid in full ({refs}); close those first")
     if entry.get("close") and -change != package.remaining:
         raise Refused(
             f"closing package {name} releases exactly what is not paid ({_fmt(books, package.remaining)}), "
@@ -693,6 +697,33 @@ def check_amend(books: Books, entry: Entry) -> None:
             raise Refused(
                 f"what package {name} gives back goes to where it came from, in proportion: {parts}"
             )
+
+
+def check_amend_contract(books: Books, entry: Entry) -> None:
+    """A contract grows from its package's money not under contract, or gives back what it does not need."""
+    contract = books.contract(entry.get("contract"))
+    if contract is None:
+        raise Refused(f"there is no contract {entry.get('contract')!r}; record it with `contract` first")
+    if contract.package != entry.get("package"):
+        raise Refused(f"contract {contract.ref} is package {contract.package}'s, not {entry.get('package')}'s")
+    if contract.reversed_by is not None or contract.closed_by is not None:
+        raise Refused(f"contract {contract.ref} is {'closed' if contract.closed_by else 'cancelled'}; "
+                      "it cannot be amended")  # fmt: skip
+    if not entry.get("reason", "").strip():
+        raise Refused("an amendment needs a reason")
+    if entry.date < contract.date:
+        raise Refused(f"contract {contract.ref} dates from {contract.date}; an amendment cannot be dated before")
+    change = sum((p.amount for p in entry.postings if p.account == model.contracted(contract.package, contract.ref)), ZERO)
+    if entry.get("close") and -change != contract.remaining:
+        raise Refused(
+            f"closing contract {contract.ref} gives back exactly what is not paid ({_fmt(books, contract.remaining)}), "
+            f"not {_fmt(books, -change)}"
+        )
+    if -change > contract.remaining:
+        raise Refused(
+            f"contract {contract.ref} has {_fmt(books, contract.remaining)} not yet paid; "
+            f"a decrease of {_fmt(books, -change)} would go below what is paid"
+        )
 
 
 def check_close(books: Books, entry: Entry) -> None:
@@ -777,6 +808,11 @@ def accounts_write_off(books: Books, entry: Entry) -> Accounts:
 
 def accounts_contract(books: Books, entry: Entry) -> Accounts:
     return (model.contracted(entry.get("package"), entry.get("contract")),), (model.committed(entry.get("package")),)
+
+
+def accounts_amend_contract(books: Books, entry: Entry) -> Accounts:
+    both = (model.contracted(entry.get("package"), entry.get("contract")), model.committed(entry.get("package")))
+    return both, both
 
 
 def accounts_amend(books: Books, entry: Entry) -> Accounts:

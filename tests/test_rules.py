@@ -95,6 +95,9 @@ OPERATIONS: dict[str, Callable[[Books, list[str], dict[str, list[str]], fund.Not
         b, a[0], a[1], a[2], _opt(o, "ref", "C-1"), n, item=_opt(o, "item", ""),
         quantity=int(_opt(o, "quantity")) if _opt(o, "quantity") else None,
     ),
+    "amend-contract": lambda b, a, o, n: fund.amend_contract(
+        b, a[0], n, _opt(o, "reason", "changed"), change=a[1] if len(a) > 1 else "", close="close" in o
+    ),
     "deliver": lambda b, a, o, n: fund.deliver(
         b, a[0], _opt(o, "item", "drone"), int(_opt(o, "quantity", "1")), n, contract=_opt(o, "contract", "")
     ),
@@ -221,6 +224,14 @@ package recon 50 2024-03-01 --from unallocated
 PLEDGED = """
 join Latvia 2024-01-01
 pledge Latvia 100 2024-03-01 --split drones=50
+"""
+
+CONTRACTED = """
+join Latvia 2024-01-01
+contribute Latvia 100 2024-02-01
+package recon 50 2024-03-01 --from unallocated
+supplier ACME 2024-03-01
+contract recon ACME 10 2024-03-02
 """
 
 APPLIED = """
@@ -967,6 +978,25 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
      "value 'lots' is not an amount in EUR"),
     ("deliver", "nothing-delivered", PACKAGED, edit("deliver recon 2024-03-04", quantity=0), rules.check_deliver,
      "a delivery names its item and a quantity more than zero"),
+    ("amend_contract", "unknown-contract", PACKAGED, cmd("amend-contract X-9 +1 2024-03-02"), rules.check_amend_contract,
+     "there is no contract 'X-9'; record it with `contract` first"),
+    ("amend_contract", "another-packages", CONTRACTED, edit("amend-contract C-1 +1 2024-03-03", package="other"),
+     rules.check_amend_contract, "contract C-1 is package recon's, not other's"),
+    ("amend_contract", "closed", CONTRACTED + "amend-contract C-1 2024-03-03 --close\n",
+     cmd("amend-contract C-1 +1 2024-03-04"), rules.check_amend_contract, "contract C-1 is closed; it cannot be amended"),
+    ("amend_contract", "no-reason", CONTRACTED, cmd('amend-contract C-1 +1 2024-03-03 --reason ""'),
+     rules.check_amend_contract, "an amendment needs a reason"),
+    ("amend_contract", "before-the-contract", CONTRACTED, cmd("amend-contract C-1 +1 2024-03-01"),
+     rules.check_amend_contract, "contract C-1 dates from 2024-03-02; an amendment cannot be dated before"),
+    ("amend_contract", "close-gives-back-less", CONTRACTED + "pay recon 4 2024-03-03 --contract C-1\n",
+     edit("amend-contract C-1 2024-03-04 --close", P("assets:fund:committed:recon:c-1", "-1.00"),
+          P("assets:fund:committed:recon", "1.00")), rules.check_amend_contract,
+     "closing contract C-1 gives back exactly what is not paid (€6.00), not €1.00"),
+    ("amend_contract", "below-what-is-paid", CONTRACTED + "pay recon 4 2024-03-03 --contract C-1\n",
+     cmd("amend-contract C-1 -7 2024-03-04"), rules.check_amend_contract,
+     "contract C-1 has €6.00 not yet paid; a decrease of €7.00 would go below what is paid"),
+    ("amend", "a-package-with-open-contracts", CONTRACTED, cmd("amend recon 2024-03-04 --close"), rules.check_amend,
+     "package recon has contracts not yet paid in full (C-1); close those first"),
     ("reverse", "a-supplier", LATVIA + "\nsupplier ACME 2024-01-02\n", cmd("reverse 2 2024-01-03"), rules.check_reverse,
      "#2 names a supplier; a name is not undone"),
     ("pledge", "instalment-that-is-no-day", LATVIA,

@@ -1,0 +1,112 @@
+"""What the money bought (issue 16), on the fictional procurement example: contracts, milestone payments,
+deliveries, an amended contract, who funded what, and what is overdue."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ledger import journal, model
+
+from conftest import Runner, snapshot
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "ledgers" / "examples" / "procurement"
+D = Decimal
+
+
+@pytest.fixture
+def example(tmp_path) -> Runner:
+    shutil.copytree(EXAMPLE, tmp_path / "procurement", ignore=shutil.ignore_patterns(".cache"))
+    return Runner(tmp_path / "procurement")
+
+
+def test_the_example_is_sound_and_every_envelope_is_owned_to_the_cent(example):
+    assert example("verify").exit_code == 0
+    books = journal.load(journal.open_ledger(example.path))
+    for account, balance in books.balances.items():
+        if account.startswith("assets:fund:"):
+            assert sum(books.funding.of(account).values(), D(0)) == balance, account
+
+
+def test_suppliers_list_their_contracts_and_payments(example):
+    rows = {row["supplier"]: row for row in example.json("report suppliers")["rows"]}
+    # Fjord: 15M contracted, 5M + 5M paid; Baltic Optics: 4M + 1M amended, 5M paid; Alpine: 5M, 2.5M paid.
+    assert {name: (row["contracted"], row["paid"], row["remaining"]) for name, row in rows.items()} == {
+        "Alpine Training GmbH": ("5000000.00", "2500000.00", "2500000.00"),
+        "Baltic Optics SIA": ("5000000.00", "5000000.00", "0.00"),
+        "Fjord Drone Works AS": ("15000000.00", "10000000.00", "5000000.00"),
+    }
+    assert rows["Fjord Drone Works AS"]["country"] == "NO" and rows["Baltic Optics SIA"]["contracts"] == ["BO-77"]
+
+
+def test_deliveries_by_package_item_and_recipient(example):
+    rows = example.json("report deliveries")["rows"]
+    assert [(r["date"], r["item"], r["quantity"], r["recipient"]) for r in rows] == [
+        ("2025-05-02", "FPV drone", 1000, "Recipient unit A"),
+        ("2025-07-01", "FPV drone", 1200, "Recipient unit B"),
+        ("2025-08-20", "thermal camera", 400, "Recipient unit A"),
+    ]
+
+
+def test_a_package_is_funded_by_whose_money_went_into_it(example):
+    """By hand. drones holds Northland's 20M and the 4M topped up from unallocated's 13.7M (Eastmark 5M,
+    Westria 8.7M): 4M x 5/13.7 = 1,459,854.0146 and 4M x 8.7/13.7 = 2,540,145.9854, rounded down with the
+    cent left to the larger remainder (Westria's): 1,459,854.01 and 2,540,145.99. fpv-drones takes 22M of
+    drones' 24M: 18,333,333.333, 1,338,199.509 and 2,328,467.157, rounded down (.33, .50, .15) with the two
+    cents left to the largest remainders, Eastmark's (.0092) then Westria's (.0075)."""
+    rows = example.json("report funding --package fpv-drones")["rows"]
+    assert {r["member"]: r["amount"] for r in rows} == {
+        "Northland": "18333333.33", "Eastmark": "1338199.51", "Westria": "2328467.16",
+    }  # fmt: skip
+    assert sum(D(r["paid"]) for r in rows) == D("15000000.00")  # 5M + 5M to Fjord, 5M to Baltic Optics
+
+
+def test_a_members_money_is_in_packages_or_unspent_or_went_on_fees(example):
+    """Eastmark gave 5M and earned a share of the interest: every cent of it is in a package (paid or not),
+    in an envelope not yet spent, or went on the charge and the fee."""
+    books = journal.load(journal.open_ledger(example.path))
+    rows = example.json("report funding --member Eastmark")["rows"]
+    assert rows and all(r["member"] == "Eastmark" for r in rows)
+    interest = books.funding.flows[27][model.UNALLOCATED]["eastmark"]  # entry #27 is the interest
+    on_fees = books.funding.spent[""]["eastmark"]
+    assert sum(D(r["amount"]) for r in rows) + on_fees == D("5000000.00") + interest
+    assert D(0) < interest < D("18250.40") and D(0) < on_fees < D("120035.00")
+
+
+def test_overdue_instalments_with_their_age(example):
+    rows = example.json("report pledges --overdue --as-of 2025-10-15")["rows"]
+    # Eastmark's second instalment of 5M fell due on 2025-09-30 and was not paid: 15 days overdue.
+    assert rows == [{"pledge": 6, "member": "Eastmark", "overdue": {"EUR": "5000000.00"}, "since": "2025-09-30",
+                     "days": 15, "bucket": "0-30"}]  # fmt: skip
+    assert example.json("report pledges --overdue --as-of 2025-09-30")["rows"] == []
+
+
+def test_a_closed_quarter_is_listed_and_refuses_backdating(example):
+    rows = example.json("report closes")["rows"]
+    assert [(r["period"], r["end"], r["reopened_by"]) for r in rows] == [("2025Q2", "2025-06-30", None)]
+    before = snapshot(example.path)
+    refused = example("deliver fpv-drones --item 'FPV drone' --quantity 1 --contract FDW-2025-01 --date 2025-06-30",
+                      ok=False)  # fmt: skip
+    assert refused.exit_code == 1 and "is in 2025Q2, closed by" in refused.stderr
+    assert snapshot(example.path) == before
+
+
+def test_a_contract_amended_and_closed_gives_back_to_its_package(example):
+    example('amend fpv-drones --close --contract FDW-2025-01 --reason "Last batch cancelled" --date 2025-10-01')
+    books = journal.load(journal.open_ledger(example.path))
+    contract = books.contract("FDW-2025-01")
+    assert (contract.status, contract.amount, contract.paid) == ("closed", D("10000000.00"), D("10000000.00"))
+    # Not under contract before: 22M - 15M (Fjord) - 4M (Baltic Optics) - 1M (its amendment) = 2M; then the
+    # 5M Fjord was not paid comes back: 7M.
+    assert books.balance(model.committed("fpv-drones")) == D("7000000.00")
+    assert books.balance(model.contracted("fpv-drones", "FDW-2025-01")) == 0
+
+
+def test_pay_refuses_a_misspelt_supplier_with_a_suggestion(example):
+    refused = example('pay fpv-drones 1 --supplier "Fjord Drone Work AS" --date 2025-10-02', ok=False)
+    assert refused.stderr.strip() == (
+        "refused: 'Fjord Drone Work AS' is not a supplier of this fund; did you mean 'Fjord Drone Works AS'?"
+    )
