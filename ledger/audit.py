@@ -10,12 +10,14 @@ each commit's signature.
 from __future__ import annotations
 
 import re
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ledger import fold, git, journal, model
 from ledger.books import Books
-from ledger.errors import Refused
+from ledger.errors import LedgerError, Refused
 from ledger.git import Commit
 
 ALLOWED_SIGNERS = "allowed_signers"
@@ -54,6 +56,8 @@ class Audit:
     # Closed periods opened again, which an auditor wants to see even when nothing else is wrong:
     # (period, close id, reopening id, its date, its reason, who recorded it).
     reopenings: list[tuple[str, int, int, str, str, str]] = field(default_factory=list)
+    # Four eyes: each proposal, who proposed it and who approved it, proven by the commits' signatures.
+    approvals: list[dict] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -76,6 +80,11 @@ class _File:
 
 def run(ledger: journal.Ledger, since: str | None = None) -> Audit:
     """Audit the ledger's history; findings in commits before `since` are left out (they are still replayed)."""
+    with tempfile.TemporaryDirectory() as folder:
+        return _run(ledger, since, Path(folder))
+
+
+def _run(ledger: journal.Ledger, since: str | None, scratch: Path) -> Audit:
     path = ledger.path
     signers = path / ALLOWED_SIGNERS
     prefix = git.prefix(path)
@@ -84,10 +93,16 @@ def run(ledger: journal.Ledger, since: str | None = None) -> Audit:
     result = Audit(signatures=[] if signers.is_file() else None)
     files: dict[str, _File] = {}
     recorded_by: dict[int, str] = {}  # entry id -> who committed it
+    signed_by: dict[int, tuple[str, str]] = {}  # entry id -> (git's %G?, the signer's principal)
+    try:
+        officers = journal.load(ledger).officers  # every officer the journal names, to know their keys' commits
+    except LedgerError:  # a journal that does not read is the history's findings to tell
+        officers = {}
+    known = _signers_file(signers, officers, scratch) if officers else (signers if signers.is_file() else None)
     settings_seen = False
     since_sha = git.resolve(path, since) if since else None
     reporting = since_sha is None
-    for commit, changes in git.history(path, allowed_signers=signers if signers.is_file() else None):
+    for commit, changes in git.history(path, allowed_signers=known):
         result.commits += 1
         found: list[Finding] = []
         for change in changes:
@@ -100,6 +115,7 @@ def run(ledger: journal.Ledger, since: str | None = None) -> Audit:
                 before = books.last_id
                 found += _journal_change(commit, name, change, files, books, result)
                 recorded_by.update(dict.fromkeys(range(before + 1, books.last_id + 1), commit.who))
+                signed_by.update(dict.fromkeys(range(before + 1, books.last_id + 1), (commit.signature, commit.signer)))
         if result.signatures is not None:
             status = SIGNATURES.get(commit.signature, f"unknown ({commit.signature})")
             result.signatures.append((commit.sha, commit.who, status))
@@ -122,7 +138,79 @@ def run(ledger: journal.Ledger, since: str | None = None) -> Audit:
             result.reopenings.append(
                 (close.period, close.id, reopening.id, reopening.date.isoformat(), reopening.get("reason"), who)
             )
+    if books.proposals:
+        result.findings += _four_eyes(books, signed_by, result)
     return result
+
+
+def own_proposal(ledger: journal.Ledger, books: Books, proposal_id: int) -> str | None:
+    """The officer this clone signs as, if it is the one whose signed commit made proposal `proposal_id`."""
+    mine = git.signing_key(ledger.path) if books.officers and git.inside_work_tree(ledger.path) else None
+    proposal = books.entry(proposal_id)
+    if mine is None or proposal is None or proposal.kind != "proposal":
+        return None
+    me = next((o for o in books.officers.values() if o.key.split()[:2] == mine.split()[:2]), None)
+    if me is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        found = git.signer(ledger.path, proposal.hash, journal.JOURNAL_DIR,
+                           _signers_file(ledger.path / ALLOWED_SIGNERS, books.officers, Path(folder)))  # fmt: skip
+    return me.name if found == ("G", _principal(me.name)) else None
+
+
+def _signers_file(listed: Path, officers: dict, scratch: Path) -> Path:
+    """allowed_signers for git: the fund's own file, if any, and each officer's key under its account name."""
+    lines = listed.read_text(encoding="utf-8").splitlines() if listed.is_file() else []
+    lines += [f"{_principal(o.name)} {o.key}" for o in officers.values()]
+    made = scratch / "allowed_signers"
+    made.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return made
+
+
+def _principal(name: str) -> str:
+    return "officer-" + model.slug(name)
+
+
+def _four_eyes(books: Books, signed_by: dict[int, tuple[str, str]], result: Audit) -> list[Finding]:
+    """Every approval proven: signed by an officer's key, an approver then, not the proposer, the list unchanged."""
+    officer_of = {_principal(o.name): o for o in books.officers.values()}
+    officer_entries = sorted(o.id for o in books.officers.values())
+    found = []
+
+    def who(entry_id: int):
+        status, principal = signed_by.get(entry_id, ("", ""))
+        return officer_of.get(principal) if status == "G" else None
+
+    for proposal in sorted(books.proposals.values(), key=lambda p: p.id):
+        proposer = who(proposal.id)
+        approvers = []
+        for approval_id in proposal.approvals:
+            approver = who(approval_id)
+            approvers.append(approver.name if approver else None)
+            if approver is None:
+                found.append(Finding(f"entry #{approval_id} approves proposal #{proposal.id}, but its commit is not "
+                                     "signed by an officer's key", approval_id))  # fmt: skip
+                continue
+            if "approver" not in approver.roles or approver.id > approval_id:
+                found.append(Finding(f"entry #{approval_id}: {approver.name} approved proposal #{proposal.id} "
+                                     "without the approver role", approval_id))  # fmt: skip
+            if proposer is not None and approver.name == proposer.name:
+                found.append(Finding(f"entry #{approval_id}: {approver.name} approved their own proposal "
+                                     f"#{proposal.id}", approval_id))  # fmt: skip
+            changed = [o for o in officer_entries if proposal.id < o < approval_id]
+            if changed:
+                found.append(Finding(f"entry #{approval_id} approves proposal #{proposal.id} after the officer list "
+                                     f"changed under it (#{changed[0]})", approval_id))  # fmt: skip
+        if proposer is None:
+            found.append(Finding(f"proposal #{proposal.id}'s commit is not signed by an officer's key", proposal.id))
+        if len(set(approvers)) < len(approvers):
+            found.append(Finding(f"proposal #{proposal.id} counts one officer's approval twice", proposal.id))
+        result.approvals.append({
+            "proposal": proposal.id, "kind": proposal.proposed["kind"], "date": proposal.date.isoformat(),
+            "proposer": proposer.name if proposer else None, "approvers": approvers,
+            "status": proposal.status, "booked_as": proposal.booked_as,
+        })  # fmt: skip
+    return found
 
 
 def _journal_change(commit: Commit, name: str, change, files: dict[str, _File], books: Books, result: Audit) -> list:

@@ -20,12 +20,19 @@ from collections import defaultdict
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from ledger import funding, model
 from ledger.model import Account, Entry
 
 ZERO = Decimal(0)
+
+# Kinds that need another officer's approval once a fund names its officers, unless its policy says otherwise.
+DEFAULT_POLICY = {
+    kind: 1
+    for kind in ("package", "amend", "contract", "amend_contract", "pay", "write_off", "close", "reopen", "officer",
+                 "policy")
+}  # fmt: skip
 
 
 @dataclass
@@ -222,6 +229,34 @@ class Delivery:
 
 
 @dataclass
+class Officer:
+    name: str
+    key: str  # the public key its commits are signed with ("ssh-ed25519 AAAA…")
+    roles: tuple[str, ...]
+    since: dt.date
+    id: int
+
+
+@dataclass
+class Proposal:
+    """An entry one officer proposed; booked once enough others approve it, or closed by a rejection."""
+
+    id: int
+    date: dt.date
+    proposed: dict[str, Any]  # the entry as it would be recorded, less its id, chain and recorded_at
+    approvals: list[int] = field(default_factory=list)  # approval entry ids
+    needed: int = 1
+    rejected_by: int | None = None
+    booked_as: int | None = None
+
+    @property
+    def status(self) -> str:
+        if self.rejected_by is not None:
+            return "rejected"
+        return "booked" if self.booked_as is not None else "open"
+
+
+@dataclass
 class Amendment:
     """A package increased (positive) or decreased (negative), per source, and why."""
 
@@ -326,6 +361,10 @@ class Books:
         self.suppliers: dict[str, Supplier] = {}
         self.contracts: dict[str, Contract] = {}  # by reference
         self.deliveries: list[Delivery] = []
+        self.officers: dict[str, Officer] = {}
+        self.policy: dict[str, tuple[int, Decimal | None]] = {}  # kind -> (approvals needed, only above this)
+        self.proposals: dict[int, Proposal] = {}
+        self.booking: int | None = None  # the proposal whose entry must come next (its last approval was just made)
 
     # --- reading ---------------------------------------------------------
 
@@ -396,6 +435,16 @@ class Books:
         wanted = model.slug(ref)
         return next((c for c in self.contracts.values() if model.slug(c.ref) == wanted), None)
 
+    def approvals_needed(self, entry: Entry) -> int:
+        """How many other officers must approve `entry` before it is booked: 0 without officers or policy."""
+        approvers = sum(1 for officer in self.officers.values() if "approver" in officer.roles)
+        if approvers < 2:  # four eyes need two: until then, nothing waits (and the second officer is named)
+            return 0
+        needed, above = self.policy.get(entry.kind, (DEFAULT_POLICY.get(entry.kind, 0), None))
+        if needed and above is not None and model.size(entry) <= above:
+            return 0
+        return needed
+
     def closed_on(self, day: dt.date) -> Close | None:
         """The close (not reopened) whose period holds `day`, if any."""
         for close in self.closes.values():
@@ -429,6 +478,9 @@ class Books:
 
         Only `fold.fold` calls this, followed by the kind's own apply.
         """
+        if self.booking is not None and entry.kind != "approval":
+            self.proposals[self.booking].booked_as = entry.id
+            self.booking = None
         self.store.append(entry)
         self.count += 1
         self.last_id, self.seal = entry.id, entry.hash
@@ -593,6 +645,34 @@ def _count_delivered(books: Books, delivery: Delivery, sign: int) -> None:
     if delivery.contract:
         contract = books.contract(delivery.contract)
         contract.delivered[delivery.item] = contract.delivered.get(delivery.item, 0) + sign * delivery.quantity
+
+
+def apply_officer(books: Books, entry: Entry) -> None:
+    name = entry.get("officer")
+    books.officers[name] = Officer(name, entry.get("key"), tuple(entry.get("roles")), entry.date, entry.id)
+
+
+def apply_policy(books: Books, entry: Entry) -> None:
+    above = entry.get("above")
+    books.policy[entry.get("target")] = (entry.get("approvals"), Decimal(above) if above else None)
+
+
+def apply_proposal(books: Books, entry: Entry) -> None:
+    import json
+
+    proposed = json.loads(entry.get("proposed"))
+    books.proposals[entry.id] = Proposal(entry.id, entry.date, proposed, needed=entry.get("needed", 1))
+
+
+def apply_approval(books: Books, entry: Entry) -> None:
+    proposal = books.proposals[entry.get("proposal")]
+    proposal.approvals.append(entry.id)
+    if len(proposal.approvals) >= proposal.needed:
+        books.booking = proposal.id
+
+
+def apply_reject(books: Books, entry: Entry) -> None:
+    books.proposals[entry.get("proposal")].rejected_by = entry.id
 
 
 def apply_interest(books: Books, entry: Entry) -> None:

@@ -53,13 +53,14 @@ DATE = DateType()
 # Kept here rather than imported so that `fundledger --help` does not load the reports.
 REPORT_NAMES = (
     "summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register", "rates",
-    "funding", "suppliers", "deliveries", "closes",
+    "funding", "suppliers", "deliveries", "closes", "approvals",
 )  # fmt: skip
 
 
 @dataclass
 class Options:
     ledger: str | None
+    proposing: bool = False  # set by `propose`: the command's entry is proposed, not recorded
 
 
 def _ledger(ctx: click.Context):
@@ -158,9 +159,17 @@ def recording(command: Callable) -> Callable:
         _check_text({"memo": memo, "source": source, **kwargs})
         note = fund.Note(date or dt.date.today(), memo, source)
         build = command(*args, note=note, **kwargs)
+        if click.get_current_context().find_object(Options).proposing:  # `fundledger propose COMMAND …`
+            build = _proposal_of(build, note)
         _record(build, dry_run=dry_run, as_json=as_json, commit=not no_commit)
 
     return wrapper
+
+
+def _proposal_of(build: Callable, note) -> Callable:
+    from ledger import fund
+
+    return lambda books: fund.propose(books, build(books), note)
 
 
 def _check_text(values: dict) -> None:
@@ -187,14 +196,14 @@ def _record(build: Callable, *, dry_run: bool, as_json: bool, commit: bool, ledg
     with render.ReadProgress(f"reading {ledger.path.name}") as progress:
         recorded = writer.record(ledger, build, dry_run=dry_run, commit=commit, progress=progress)
     _warn_not_committed(recorded)
-    entry = recorded.entry
-    if as_json:
-        data = render.entry_json(entry)
-        if dry_run:
-            data["dry_run"] = True
-        click.echo(render.dumps(data))
-    else:
-        render.console().print(render.entry_panel(entry, ledger.settings.currency, dry_run=dry_run))
+    for entry in recorded.entries:  # an approval that books its proposal records two
+        if as_json:
+            data = render.entry_json(entry)
+            if dry_run:
+                data["dry_run"] = True
+            click.echo(render.dumps(data))
+        else:
+            render.console().print(render.entry_panel(entry, ledger.settings.currency, dry_run=dry_run))
 
 
 def _warn_not_committed(recorded) -> None:
@@ -518,6 +527,149 @@ def deliver(package_name: str, item: str, quantity: int, contract: str, recipien
     return lambda books: fund.deliver(
         books, package_name, item, quantity, note, contract=contract, recipient=recipient, value=value
     )
+
+
+@main.group()
+def officer() -> None:
+    """Name the fund's officers and the keys their commits are signed with: `officer add`."""
+
+
+@officer.command("add")
+@click.argument("name")
+@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The officer's SSH public key (a .pub file), the one its git commits are signed with.")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(("recorder", "approver", "auditor")),
+              help="recorder, approver, auditor (repeat).")  # fmt: skip
+@recording
+def officer_add(name: str, key_file: Path, roles: tuple[str, ...], note):
+    """Name officer NAME with its signing key and roles (again, to change them: that needs approval too).
+
+    \b
+    Example:
+      fundledger officer add "A. Officer" --key alice.pub --role recorder --role approver
+    """
+    from ledger import fund
+    from ledger.errors import BadInput
+
+    try:
+        key = key_file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as problem:
+        raise BadInput(f"cannot read key {key_file}: {getattr(problem, 'strerror', None) or problem}") from None
+    return lambda books: fund.officer(books, name, key, roles, note)
+
+
+@main.command()
+@click.argument("kind")
+@click.option("--approvals", type=click.IntRange(0, 5), required=True, help="How many other officers approve it.")
+@click.option("--above", default="", metavar="AMOUNT", help="Only entries that move more than AMOUNT.")
+@recording
+def policy(kind: str, approvals: int, above: str, note):
+    """Set how many other officers must approve an entry of KIND (pay, package, contract, …).
+
+    Once a fund names its officers, packages and their amendments,
+    contracts, payments, write-offs, closes, reopenings, officers and
+    policies need one approval each unless a policy says otherwise.
+
+    \b
+    Example:
+      fundledger policy pay --approvals 2 --above 1M
+    """
+    from ledger import fund
+
+    return lambda books: fund.policy(books, kind, approvals, note, above=above)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
+@click.pass_context
+def propose(ctx: click.Context, command: tuple[str, ...]):
+    """Propose COMMAND (any recording command) instead of recording it: another officer approves it.
+
+    The proposal is checked against the rules as they stand and moves no
+    money; `fundledger approve ID` books it (checked again then), and
+    `fundledger reject ID --reason …` closes it.
+
+    \b
+    Example:
+      fundledger propose pay recon-drones-2025-03 5M --invoice 17
+      fundledger proposals
+    """
+    name, *rest = command
+    sub = main.get_command(ctx, name)
+    if sub is None or (isinstance(sub, click.Group) and not rest) or name in ("propose", "approve", "reject"):
+        raise click.UsageError(f"{name!r} is not a recording command to propose")
+    ctx.find_object(Options).proposing = True
+    if isinstance(sub, click.Group):
+        sub_name, *rest = rest
+        parent = sub.make_context(name, [sub_name], parent=ctx)
+        sub = sub.get_command(parent, sub_name)
+        if sub is None:
+            raise click.UsageError(f"{name} {sub_name!r} is not a recording command to propose")
+        ctx = parent
+    with sub.make_context(sub.name, list(rest), parent=ctx) as sub_ctx:
+        sub.invoke(sub_ctx)
+
+
+@main.command("approve")
+@click.argument("proposal_id", metavar="ID", type=int)
+@recording
+def approve_command(proposal_id: int, note):
+    """Approve proposal ID; the last approval it needs books the entry (its rules checked again now).
+
+    An officer cannot approve their own proposal: the audit proves who
+    proposed and who approved from the signatures on the git commits.
+
+    \b
+    Example:
+      fundledger approve 12 --memo "Checked against invoice 17"
+    """
+    from ledger import fund
+
+    def approval(books):
+        from ledger import audit
+        from ledger.errors import Refused
+
+        ledger = _ledger(click.get_current_context())
+        me = audit.own_proposal(ledger, books, proposal_id)
+        if me is not None:
+            raise Refused(f"{me} proposed #{proposal_id} (its commit is signed with this clone's key); "
+                          "another officer approves it")  # fmt: skip
+        return fund.approve_proposal(books, proposal_id, note)
+
+    return approval
+
+
+@main.command()
+@click.argument("proposal_id", metavar="ID", type=int)
+@click.option("--reason", required=True, help="Why it is not booked.")
+@recording
+def reject(proposal_id: int, reason: str, note):
+    """Reject proposal ID, saying why; it is then never booked.
+
+    \b
+    Example:
+      fundledger reject 12 --reason "Invoice 17 is already paid"
+    """
+    from ledger import fund
+
+    return lambda books: fund.reject(books, proposal_id, reason, note)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the proposals as JSON.")
+@click.option("--all", "everything", is_flag=True, help="Also those booked or rejected.")
+def proposals(as_json: bool, everything: bool) -> None:
+    """List the proposals waiting for approval, with what each would record.
+
+    \b
+    Example:
+      fundledger proposals
+      fundledger proposals --all --json
+    """
+    from ledger import render, reports
+
+    report = reports.proposals_report(_books(_ledger(click.get_current_context())), everything=everything)
+    click.echo(render.emit(report, "json" if as_json else "table") or "", nl=False)
 
 
 ENVELOPE_HELP = "'unallocated', an earmark, or package:NAME."
@@ -846,7 +998,8 @@ def report(
 
     \b
     Reports: summary, balance, contributors, pledges, earmarks, packages, members, register, rates,
-    funding (who funded each package; --member, --package), suppliers, deliveries, closes.
+    funding (who funded each package; --member, --package), suppliers, deliveries, closes,
+    approvals (who proposed and who approved what, proven by the commits' signatures).
 
     \b
     Example:
@@ -864,6 +1017,13 @@ def report(
         raise click.UsageError("--overdue is for `report pledges`")
     if name == "funding":
         return reports.funding_report(books, as_of, member=member_name, package=package_name)
+    if name == "approvals":
+        from ledger import audit, git
+
+        ledger = _ledger(click.get_current_context())
+        if not git.inside_work_tree(ledger.path):
+            raise git.GitError(f"{ledger.path} is not in a git repository: approvals are proven by signed commits")
+        return reports.approvals_report(books, audit.run(ledger).approvals, as_of)
     if name == "pledges" and overdue:
         return reports.overdue_report(books, as_of)
     if name == "register":

@@ -19,17 +19,20 @@ from ledger.errors import Refused
 from ledger.model import Entry
 
 
-def check(books: Books, entry: Entry, *, hashed: bool = False) -> kinds.Kind:
+def check(books: Books, entry: Entry, *, hashed: bool = False, proposing: bool = False) -> kinds.Kind:
     """Run every rule on `entry` against `books` (the first broken one refuses it); return its kind.
 
     `hashed`: the caller has just checked the entry's hash against its
     content (the journal reader does, for every entry it reads).
+    `proposing`: the entry is checked as a proposal would put it, before
+    anyone approved it.
     """
     kind = _kind(entry)
     if not hashed:
         rules.check_hash(books, entry)
     rules.check_sequence(books, entry)
     rules.check_open_period(books, entry)
+    rules.check_four_eyes(books, entry, proposing)
     kind.rule(books, entry)
     rules.check_postings(books, entry, kind.moves_money)
     rules.check_limit(books, entry)

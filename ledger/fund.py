@@ -285,6 +285,49 @@ def deliver(
     return _entry(note, "deliver", **data)
 
 
+def officer(books: Books, name: str, key: str, roles: Sequence[str], note: Note) -> Entry:
+    """Name an officer of the fund with the SSH public key its commits are signed with, and its roles."""
+    return _entry(note, "officer", officer=" ".join(name.split()), key=" ".join(key.split()[:2]), roles=list(roles))
+
+
+def policy(books: Books, kind: str, approvals: int, note: Note, *, above: str = "") -> Entry:
+    """How many other officers must approve an entry of `kind` (only above `above`, if given)."""
+    data: dict[str, object] = {"target": kind, "approvals": approvals}
+    if above:
+        data["above"] = money.to_text(money.parse_amount(above, books.currency), books.currency)
+    return _entry(note, "policy", **data)
+
+
+def propose(books: Books, entry: Entry, note: Note) -> Entry:
+    """A proposal of `entry`: it moves no money until enough other officers approve it."""
+    import json
+
+    proposed = json.dumps(model.proposable(entry), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _entry(note, "proposal", proposed=proposed, needed=max(books.approvals_needed(entry), 1))
+
+
+def approve_proposal(books: Books, proposal_id: int, note: Note) -> list[Entry]:
+    """The approval of a proposal and, when it is the last one needed, the entry it books (recorded together)."""
+    approval = _entry(note, "approval", proposal=proposal_id)
+    proposal = books.proposals.get(proposal_id)
+    if proposal is None or len(proposal.approvals) + 1 < proposal.needed or proposal.status != "open":
+        return [approval]
+    return [approval, _entry_proposed(proposal.proposed)]
+
+
+def _entry_proposed(proposed: dict) -> Entry:
+    """The entry a proposal holds, to be recorded now (its date, memo, source, fields and postings as proposed)."""
+    data = {k: v for k, v in proposed.items() if k not in ("kind", "date", "memo", "source", "postings")}
+    postings = [Posting(p["account"], Decimal(p["amount"]), p["currency"]) for p in proposed["postings"]]
+    note = Note(dt.date.fromisoformat(proposed["date"]), proposed["memo"], proposed["source"])
+    return _entry(note, proposed["kind"], postings, **data)
+
+
+def reject(books: Books, proposal_id: int, reason: str, note: Note) -> Entry:
+    """Close a proposal without booking it, saying why."""
+    return _entry(note, "reject", proposal=proposal_id, reason=reason)
+
+
 def interest(books: Books, amount: str, note: Note, *, envelope: str = "unallocated") -> Entry:
     """Bank interest received into an envelope (unallocated, an earmark, or `package:NAME`)."""
     total = money.parse_amount(amount, books.currency)

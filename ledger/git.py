@@ -167,6 +167,35 @@ def committed_size(path: Path, file: Path) -> int | None:
     return int(done.stdout) if done.returncode == 0 and done.stdout.strip().isdigit() else None
 
 
+def signing_key(path: Path) -> str | None:
+    """The public SSH key this clone signs commits with ("ssh-ed25519 AAAA…"), if it signs with one."""
+    if _git(path, "config", "gpg.format", check=False).stdout.strip() != "ssh":
+        return None
+    key = _git(path, "config", "user.signingkey", check=False).stdout.strip()
+    if key.startswith("key::"):
+        return " ".join(key[5:].split()[:2])
+    if not key:
+        return None
+    public = Path(key if key.endswith(".pub") else key + ".pub").expanduser()
+    try:
+        return " ".join(public.read_text(encoding="utf-8").split()[:2])
+    except OSError:
+        return None
+
+
+def signer(path: Path, text: str, pathspec: str, allowed_signers: Path) -> tuple[str, str] | None:
+    """(git's %G?, the signer's principal in `allowed_signers`) of the oldest commit that added `text`."""
+    done = _git(
+        path, "-c", f"gpg.ssh.allowedSignersFile={allowed_signers.resolve()}", "log", "--reverse", "-S", text,
+        "--format=%G?%x00%GS", "--", pathspec, check=False,
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    if not lines:
+        return None
+    status, _, principal = lines[0].partition("\0")
+    return status, principal
+
+
 def add_attribute(path: Path, line: str) -> None:
     """Add `line` to this clone's own attributes (`info/attributes` in the git dir), once."""
     where = Path(_git(path, "rev-parse", "--absolute-git-dir").stdout.strip()) / "info" / "attributes"
@@ -236,6 +265,7 @@ class Commit:
     email: str
     date: str
     signature: str = ""  # git's %G?: G good, B bad, U unknown validity, N none, E cannot check, ...
+    signer: str = ""  # git's %GS: the principal allowed_signers gives the signing key
 
     @property
     def who(self) -> str:
@@ -264,7 +294,7 @@ def history(path: Path, *, allowed_signers: Path | None = None) -> Iterator[tupl
     One `git log -p` process streams it all. With `allowed_signers`, git
     checks each commit's SSH signature against that file.
     """
-    fields = ["%H", "%an", "%ae", "%aI", "%G?" if allowed_signers else ""]
+    fields = ["%H", "%an", "%ae", "%aI", "%G?" if allowed_signers else "", "%GS" if allowed_signers else ""]
     config = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers.resolve()}"] if allowed_signers else []
     command = [
         "git", *config, "-c", "core.quotepath=off", "log", "--reverse", "--first-parent",
@@ -282,8 +312,8 @@ def history(path: Path, *, allowed_signers: Path | None = None) -> Iterator[tupl
         if line.startswith(_COMMIT_MARK):
             if commit is not None:
                 yield commit, changes
-            sha, author, email, date, signature = (line[len(_COMMIT_MARK) :].split(_SEP) + [""] * 5)[:5]
-            commit, changes, current, hunk = Commit(sha, author, email, date, signature), [], None, None
+            sha, author, email, date, signature, signer_ = (line[len(_COMMIT_MARK) :].split(_SEP) + [""] * 6)[:6]
+            commit, changes, current, hunk = Commit(sha, author, email, date, signature, signer_), [], None, None
         elif line.startswith("diff --git "):
             current = FileChange(path=_b_path(line))
             changes.append(current)

@@ -133,6 +133,16 @@ REGISTRY: Mapping[str, Kind] = {
                                 Field("close", bool)),
              rules.check_amend_contract, books.apply_amend_contract, fund.amend_contract, "amend",
              moves_money=True, accounts=rules.accounts_amend_contract, uses=("package", "contract")),
+        Kind("officer", (Field("officer", str, True), Field("key", str, True), Field("roles", list, True)),
+             rules.check_officer, books.apply_officer, fund.officer, "officer add"),
+        Kind("policy", (Field("target", str, True), Field("approvals", int, True), Field("above", str)),
+             rules.check_policy, books.apply_policy, fund.policy, "policy"),
+        Kind("proposal", (Field("proposed", str, True), Field("needed", int, True)),
+             rules.check_proposal, books.apply_proposal, fund.propose, "propose"),
+        Kind("approval", (Field("proposal", int, True),),
+             rules.check_approval, books.apply_approval, fund.approve_proposal, "approve", refs=("proposal",)),
+        Kind("reject", (Field("proposal", int, True), Field("reason", str, True)),
+             rules.check_reject, books.apply_reject, fund.reject, "reject", refs=("proposal",)),
         Kind("deliver", (Field("package", str, True), Field("item", str, True), Field("quantity", int, True),
                          Field("contract", str), Field("to", str), Field("value", str)),
              rules.check_deliver, books.apply_deliver, fund.deliver, "deliver", uses=("package", "contract")),
@@ -140,6 +150,7 @@ REGISTRY: Mapping[str, Kind] = {
 }  # fmt: skip
 
 NAMES = tuple(REGISTRY)
+rules.KIND_NAMES = NAMES  # the policy rule names kinds; rules cannot import this module, which imports it
 # Every field of any kind that names another entry: what sync renumbers and render shows as `#id`.
 REFS = frozenset(name for kind in REGISTRY.values() for name in kind.refs)
 

@@ -154,6 +154,14 @@ def to_json(entry: Entry) -> dict[str, Any]:
     return record
 
 
+def proposable(entry: Entry) -> dict[str, Any]:
+    """What a proposal holds of an entry, and what its booking must match: all but its id, chain and time."""
+    record = to_json(entry)
+    for name in ("id", "recorded_at", "prev", "hash"):
+        del record[name]
+    return record
+
+
 def to_record(entry: Entry) -> dict[str, Any]:
     """The entry as the TOML journal stores it (dates stay dates)."""
     record: dict[str, Any] = {

@@ -560,6 +560,7 @@ def audit_json(result) -> dict[str, Any]:
             {"period": period, "close": close, "reopening": entry, "date": day, "reason": reason, "recorder": who}
             for period, close, entry, day, reason, who in result.reopenings
         ],
+        "approvals": result.approvals,
     }
 
 
@@ -592,6 +593,16 @@ def audit_view(result):
     for who, count in result.recorders.most_common():
         recorders.add_row(Text(inert(who)), str(count))
     parts.append(recorders)
+    if result.approvals:
+        approved = Table(title="Proposals and approvals (by signature)", box=box.SIMPLE_HEAD, title_justify="left")
+        for title in ("proposal", "kind", "proposed by", "approved by", "status"):
+            approved.add_column(title, overflow="fold")
+        for item in result.approvals:
+            by = ", ".join(name or "(not an officer's signature)" for name in item["approvers"]) or "-"
+            status = f"booked as #{item['booked_as']}" if item["booked_as"] else item["status"]
+            approved.add_row(f"#{item['proposal']}", item["kind"], Text(inert(item["proposer"] or "(unsigned)")),
+                             Text(inert(by)), status)  # fmt: skip
+        parts.append(approved)
     if result.reopenings:
         reopened = Table(title="Closed periods reopened", box=box.SIMPLE_HEAD, title_justify="left")
         for title in ("period", "closed by", "reopened by", "date", "reason", "recorder"):

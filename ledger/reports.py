@@ -613,3 +613,50 @@ def overdue_report(books: Books, as_of: dt.date | None = None) -> Report:
         Column("bucket", "Age", optional=True),
     )
     return _report(books, "overdue", "Overdue pledges", columns, rows, as_of)
+
+
+def proposals_report(books: Books, as_of: dt.date | None = None, *, everything: bool = False) -> Report:
+    """Proposals (open ones unless `everything`): what each would record, how many approvals it has and needs."""
+    rows = []
+    for proposal in sorted(books.proposals.values(), key=lambda p: p.id):
+        if proposal.status != "open" and not everything:
+            continue
+        proposed = proposal.proposed
+        moves = sum((Decimal(p["amount"]) for p in proposed.get("postings", []) if Decimal(p["amount"]) > 0), ZERO)
+        subject = " ".join(str(proposed.get(k)) for k in ("member", "package", "contract", "earmark") if proposed.get(k))
+        rows.append({"proposal": proposal.id, "date": proposal.date, "kind": proposed["kind"], "subject": subject,
+                     "amount": moves if moves else None, "approvals": len(proposal.approvals),
+                     "needed": proposal.needed, "status": proposal.status, "booked_as": proposal.booked_as,
+                     "proposed": proposed})  # fmt: skip
+    columns = (
+        Column("proposal", "Proposal", "int"),
+        Column("date", "Date", "date", optional=True),
+        Column("kind", "Kind"),
+        Column("subject", "Of", optional=True),
+        Column("amount", "Amount", "money"),
+        Column("approvals", "Approved", "int"),
+        Column("needed", "Needs", "int"),
+        Column("status", "Status"),
+    )
+    return _report(books, "proposals", "Proposals", columns, rows, as_of)
+
+
+def approvals_report(books: Books, approvals: list[dict], as_of: dt.date | None = None) -> Report:
+    """Who proposed and who approved what, as the audit proved it from the commits' signatures."""
+    rows = [
+        {"proposal": a["proposal"], "date": dt.date.fromisoformat(a["date"]), "kind": a["kind"],
+         "proposer": a["proposer"], "approvers": [name or "(not an officer's signature)" for name in a["approvers"]],
+         "status": a["status"], "booked_as": a["booked_as"]}
+        for a in approvals
+        if as_of is None or dt.date.fromisoformat(a["date"]) <= as_of
+    ]
+    columns = (
+        Column("proposal", "Proposal", "int"),
+        Column("date", "Date", "date", optional=True),
+        Column("kind", "Kind"),
+        Column("proposer", "Proposed by"),
+        Column("approvers", "Approved by", "list"),
+        Column("status", "Status"),
+        Column("booked_as", "Booked as", "int", optional=True),
+    )
+    return _report(books, "approvals", "Approvals", columns, rows, as_of)

@@ -53,6 +53,30 @@ def check_open_period(books: Books, entry: Entry) -> None:
         )
 
 
+def check_four_eyes(books: Books, entry: Entry, proposing: bool = False) -> None:
+    """Once a fund names its officers, what its policy lists is booked only after another officer approves it.
+
+    The entry booked must be exactly what was proposed, right after the approval that completes it; who
+    proposed and who approved is proven by the signatures on the git commits (`audit`), not here.
+    """
+    if books.booking is not None and entry.kind not in ("approval", "proposal", "reject"):  # their rules say
+        proposal = books.proposals[books.booking]
+        if model.proposable(entry) != proposal.proposed:
+            raise Refused(
+                f"proposal #{proposal.id} was approved by #{proposal.approvals[-1]}: the next entry is the "
+                f"{proposal.proposed['kind']} it proposed, exactly"
+            )
+        return
+    if entry.kind in ("approval", "proposal", "reject") or proposing or books.booking is not None:
+        return
+    needed = books.approvals_needed(entry)
+    if needed:
+        raise Refused(
+            f"a {entry.kind} entry needs {'another officer' if needed == 1 else f'{needed} other officers'} to approve "
+            f"it: record it with `fundledger propose {entry.kind} …`, then `fundledger approve ID`"
+        )
+
+
 def check_postings(books: Books, entry: Entry, moves_money: bool) -> None:
     """Amounts are non-zero, in the ledger's currency, and each entry balances per currency."""
     if entry.kind == "reverse":  # a reversal moves money as the entry it undoes did (a delivery moves none)
@@ -558,6 +582,8 @@ def check_reverse(books: Books, entry: Entry) -> None:
         raise Refused(f"#{target_id} records a repair of the journal; it cannot be undone")
     if original.kind == "supplier":
         raise Refused(f"#{target_id} names a supplier; a name is not undone")
+    if original.kind in ("proposal", "approval", "reject", "officer", "policy"):
+        raise Refused(f"#{target_id} is a {original.kind} entry; it is not reversed (reject a proposal, or record anew)")
     if original.kind == "close":
         raise Refused(f"#{target_id} closes a period; record `reopen {target_id} --reason …` instead")
     if original.kind == "reopen":
@@ -592,6 +618,93 @@ def check_repair(books: Books, entry: Entry) -> None:
 
 
 # --- a real year: interest, charges, fees, write-offs, amendments, closes ------------
+
+
+# --- four eyes: officers, policy, proposals, approvals ----------------------------------
+
+ROLES = ("recorder", "approver", "auditor")
+_SSH_KEY = re.compile(r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}")
+KIND_NAMES: tuple[str, ...] = ()  # the registry's kinds, set by ledger.kinds (which imports this module)
+
+
+def check_officer(books: Books, entry: Entry) -> None:
+    """An officer has a name, the SSH public key its commits are signed with, and roles from the three."""
+    name = entry.get("officer")
+    if not name.strip() or name != " ".join(name.split()) or len(name) > 128 or not name.isprintable():
+        raise Refused(f"officer name {name!r} is not allowed: 1 to 128 printable characters, single spaces")
+    if not _SSH_KEY.match(entry.get("key")) or not entry.get("key").isprintable():
+        raise Refused("an officer's key is an SSH public key, as in a .pub file (ssh-ed25519 AAAA…)")
+    roles = entry.get("roles")
+    if not roles or not all(isinstance(role, str) and role in ROLES for role in roles):
+        raise Refused(f"an officer's roles are one or more of {', '.join(ROLES)}")
+    if any(o.key.split()[:2] == entry.get("key").split()[:2] and o.name != name for o in books.officers.values()):
+        raise Refused("that key is another officer's; each officer signs with a key of their own")
+
+
+def check_policy(books: Books, entry: Entry) -> None:
+    """A policy names a kind of entry, how many other officers approve it, and perhaps from what amount."""
+    if entry.get("target") not in KIND_NAMES:
+        raise Refused(f"{entry.get('target')!r} is not a kind of entry")
+    if not 0 <= entry.get("approvals") <= 5:
+        raise Refused("a policy asks for 0 to 5 approvals")
+    if entry.get("above"):
+        try:
+            money.parse_stored(entry.get("above"), books.currency)
+        except (BadInput, ValueError):
+            raise Refused(f"{entry.get('above')!r} is not an amount in {books.currency}") from None
+
+
+def check_proposal(books: Books, entry: Entry) -> None:
+    """What is proposed must be an entry the rules would record now; its booking checks them again."""
+    import json
+
+    from ledger import fold, kinds  # they import this module
+
+    if books.booking is not None:
+        raise Refused(f"proposal #{books.booking} was approved: the next entry is what it proposed")
+    try:
+        proposed = json.loads(entry.get("proposed"))
+        candidate = kinds.from_record(
+            {**proposed, "id": entry.id, "date": dt.date.fromisoformat(proposed["date"]),
+             "recorded_at": entry.recorded_at, "prev": entry.prev, "hash": "",
+             "postings": [{**p} for p in proposed.get("postings", [])]}
+        )
+    except (ValueError, TypeError, KeyError, AttributeError) as problem:
+        raise Refused(f"the proposed entry cannot be read: {problem}") from None
+    if candidate.kind in ("proposal", "approval", "reject"):
+        raise Refused(f"a {candidate.kind} is not proposed; it is recorded")
+    if model.proposable(candidate) != proposed:
+        raise Refused("the proposed entry is not written as fundledger writes entries")
+    if entry.get("needed") != max(books.approvals_needed(candidate), 1):
+        raise Refused(f"a {candidate.kind} of this size needs {max(books.approvals_needed(candidate), 1)} approval(s)")
+    fold.check(books, candidate.sealed(books.last_id + 1, books.seal), proposing=True)
+
+
+def check_approval(books: Books, entry: Entry) -> None:
+    """An open proposal is approved, on or after its day; the last approval it needs books it next."""
+    proposal = books.proposals.get(entry.get("proposal"))
+    if proposal is None:
+        raise Refused(f"#{entry.get('proposal')} is not a proposal")
+    if proposal.status != "open":
+        by = proposal.rejected_by if proposal.rejected_by is not None else proposal.booked_as
+        raise Refused(f"proposal #{proposal.id} is {proposal.status} (#{by})")
+    if books.booking is not None:
+        raise Refused(f"proposal #{books.booking} was approved: the next entry is what it proposed")
+    if entry.date < proposal.date:
+        raise Refused(f"proposal #{proposal.id} was made on {proposal.date}; it cannot be approved before")
+
+
+def check_reject(books: Books, entry: Entry) -> None:
+    """An open proposal is rejected with a reason."""
+    proposal = books.proposals.get(entry.get("proposal"))
+    if proposal is None:
+        raise Refused(f"#{entry.get('proposal')} is not a proposal")
+    if proposal.status != "open":
+        raise Refused(f"proposal #{proposal.id} is {proposal.status}")
+    if not entry.get("reason", "").strip():
+        raise Refused("a rejection needs a reason")
+    if books.booking is not None:
+        raise Refused(f"proposal #{books.booking} was approved: the next entry is what it proposed")
 
 
 def check_interest(books: Books, entry: Entry) -> None:

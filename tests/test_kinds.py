@@ -66,13 +66,14 @@ class TestEveryKindHasEveryPart:
 
 
 def test_references_are_read_from_the_registry():
-    assert {"pledge", "reverses", "close"} == kinds.REFS
+    assert {"pledge", "reverses", "close", "proposal"} == kinds.REFS
 
 
 def test_every_rule_in_rules_is_used_by_the_fold_or_a_kind():
     """A `check_` function no kind names and the fold never calls would be a rule that never runs."""
     generic = {
-        "check_hash", "check_sequence", "check_open_period", "check_postings", "check_limit", "check_accounts",
+        "check_hash", "check_sequence", "check_open_period", "check_four_eyes", "check_postings", "check_limit",
+        "check_accounts",
         "check_allowed",
         "check_envelopes",
     }
@@ -158,6 +159,6 @@ def test_operations_exist_for_the_registry_only():
         for name, function in inspect.getmembers(fund, inspect.isfunction)
         if function.__module__ == "ledger.fund"
         and not name.startswith("_")
-        and inspect.signature(function).return_annotation in ("Entry", model.Entry)
+        and inspect.signature(function).return_annotation in ("Entry", model.Entry, "list[Entry]")
     }
     assert public == builders

@@ -95,6 +95,11 @@ OPERATIONS: dict[str, Callable[[Books, list[str], dict[str, list[str]], fund.Not
         b, a[0], a[1], a[2], _opt(o, "ref", "C-1"), n, item=_opt(o, "item", ""),
         quantity=int(_opt(o, "quantity")) if _opt(o, "quantity") else None,
     ),
+    "officer": lambda b, a, o, n: fund.officer(b, a[0], _opt(o, "key", KEYS[a[0]]), o["role"] or ["approver"], n),
+    "policy": lambda b, a, o, n: fund.policy(b, a[0], int(_opt(o, "approvals", "1")), n, above=_opt(o, "above", "")),
+    "approve-proposal": lambda b, a, o, n: fund.approve_proposal(b, int(a[0]), n),
+    "approve-only": lambda b, a, o, n: fund.approve_proposal(b, int(a[0]), n)[0],  # its booking not yet made
+    "reject": lambda b, a, o, n: fund.reject(b, int(a[0]), _opt(o, "reason", "no"), n),
     "amend-contract": lambda b, a, o, n: fund.amend_contract(
         b, a[0], n, _opt(o, "reason", "changed"), change=a[1] if len(a) > 1 else "", close="close" in o
     ),
@@ -105,8 +110,21 @@ OPERATIONS: dict[str, Callable[[Books, list[str], dict[str, list[str]], fund.Not
 }
 
 
-def build(books: Books, line: str) -> Entry:
-    """The entry one line of the little language stands for, against `books` (not sealed, not checked)."""
+KEYS = {  # made up: the rules check a key's form; only the audit checks signatures made with one
+    "Alice": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAliceAliceAliceAliceAliceAliceAliceAlice",
+    "Bob": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBobBobBobBobBobBobBobBobBobBobBobBobBob",
+}
+
+
+def build(books: Books, line: str):
+    """The entry one line of the little language stands for, against `books` (not sealed, not checked).
+
+    `propose LINE` is the proposal of LINE's entry; `approve-proposal ID` the approval, and with it the entry
+    it books when it is the last one needed (a list).
+    """
+    if line.startswith("propose "):
+        inner = build(books, line.removeprefix("propose "))
+        return fund.propose(books, inner, fund.Note(inner.date))
     kind, *words = shlex.split(line)
     args: list[str] = []
     options: dict[str, list[str]] = defaultdict(list)
@@ -127,7 +145,8 @@ def ledger(text: str, currency: str = "EUR") -> Books:
     books = Books(currency)
     for line in textwrap.dedent(text).splitlines():
         if line.strip():
-            writer.seal(books, [build(books, line)])
+            built = build(books, line)
+            writer.seal(books, built if isinstance(built, list) else [built])
     return books
 
 
@@ -161,8 +180,13 @@ def test_the_little_language_builds_the_books_it_says():
 
 
 def cmd(line: str) -> Build:
-    """The entry an operation builds for `line`."""
-    return lambda books: build(books, line)
+    """The entry an operation builds for `line` (the first, for an approval that books its proposal)."""
+
+    def first(books: Books) -> Entry:
+        built = build(books, line)
+        return built[0] if isinstance(built, list) else built
+
+    return first
 
 
 def P(account: str, amount: str, currency: str = "EUR") -> Posting:
@@ -232,6 +256,14 @@ contribute Latvia 100 2024-02-01
 package recon 50 2024-03-01 --from unallocated
 supplier ACME 2024-03-01
 contract recon ACME 10 2024-03-02
+"""
+
+# Two approvers: from here on, what the default policy lists is proposed and approved.
+OFFICERS = """
+join Latvia 2024-01-01
+contribute Latvia 100 2024-02-01
+officer Alice 2024-02-01 --role approver
+officer Bob 2024-02-01 --role approver
 """
 
 APPLIED = """
@@ -997,6 +1029,59 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
      "contract C-1 has €6.00 not yet paid; a decrease of €7.00 would go below what is paid"),
     ("amend", "a-package-with-open-contracts", CONTRACTED, cmd("amend recon 2024-03-04 --close"), rules.check_amend,
      "package recon has contracts not yet paid in full (C-1); close those first"),
+    # --- four eyes --------------------------------------------------------------------------
+    ("officer", "a-bad-key", LATVIA, cmd('officer Alice 2024-01-02 --key "ssh-dss AAAA"'), rules.check_officer,
+     "an officer's key is an SSH public key, as in a .pub file (ssh-ed25519 AAAA…)"),
+    ("officer", "no-such-role", LATVIA, edit("officer Alice 2024-01-02", roles=["treasurer"]), rules.check_officer,
+     "an officer's roles are one or more of recorder, approver, auditor"),
+    ("officer", "a-name-with-a-control-character", LATVIA, edit("officer Alice 2024-01-02", officer="A\x07"),
+     rules.check_officer, "officer name 'A\\x07' is not allowed: 1 to 128 printable characters, single spaces"),
+    ("officer", "anothers-key", LATVIA + "\nofficer Alice 2024-01-02\n",
+     cmd(f'officer Bob 2024-01-03 --key "{KEYS["Alice"]}"'), rules.check_officer,
+     "that key is another officer's; each officer signs with a key of their own"),
+    ("policy", "no-such-kind", LATVIA, cmd("policy payment 2024-01-02"), rules.check_policy,
+     "'payment' is not a kind of entry"),
+    ("policy", "too-many-approvals", LATVIA, edit("policy pay 2024-01-02", approvals=6), rules.check_policy,
+     "a policy asks for 0 to 5 approvals"),
+    ("policy", "a-bad-threshold", LATVIA, edit("policy pay 2024-01-02", above="lots"), rules.check_policy,
+     "'lots' is not an amount in EUR"),
+    ("*", "unproposed-once-two-approvers", PACKAGED + "officer Alice 2024-03-01\nofficer Bob 2024-03-01\n",
+     cmd("pay recon 5 2024-03-02"), rules.check_four_eyes,
+     "a pay entry needs another officer to approve it: record it with `fundledger propose pay …`, "
+     "then `fundledger approve ID`"),
+    ("*", "not-what-was-proposed", OFFICERS + "propose package recon 50 --from unallocated 2024-03-01\n"
+     "approve-only 5 2024-03-02\n", cmd("package recon 49 2024-03-01 --from unallocated"),
+     rules.check_four_eyes, "proposal #5 was approved by #6: the next entry is the package it proposed, exactly"),
+    ("proposal", "what-the-rules-refuse", OFFICERS, cmd("propose pay nothing 5 2024-03-02"), rules.check_proposal,
+     "there is no package 'nothing'; record it with `package` first"),
+    ("proposal", "unreadable", OFFICERS, forge("proposal", "2024-03-02", proposed="{", needed=1), rules.check_proposal,
+     "the proposed entry cannot be read: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    ("proposal", "a-proposal-of-a-proposal", OFFICERS,
+     forge("proposal", "2024-03-02", proposed='{"date":"2024-03-02","kind":"reject","memo":"","postings":[],'
+           '"proposal":1,"reason":"x","source":""}', needed=1), rules.check_proposal,
+     "a reject is not proposed; it is recorded"),
+    ("proposal", "too-few-approvals", OFFICERS + "propose policy earmark 2024-02-02 --approvals 2\n"
+     "approve-proposal 5 2024-02-03\n",
+     edit("propose earmark drones 5 2024-03-02", needed=1), rules.check_proposal,
+     "a earmark of this size needs 2 approval(s)"),
+    ("approval", "not-a-proposal", OFFICERS, cmd("approve-proposal 1 2024-03-02"), rules.check_approval,
+     "#1 is not a proposal"),
+    ("approval", "before-the-proposal", OFFICERS + "propose earmark drones 5 2024-03-02\n",
+     cmd("approve-proposal 5 2024-03-01"), rules.check_approval,
+     "proposal #5 was made on 2024-03-02; it cannot be approved before"),
+    ("approval", "a-rejected-proposal", OFFICERS + "propose earmark drones 5 2024-03-02\nreject 5 2024-03-03\n",
+     cmd("approve-proposal 5 2024-03-04"), rules.check_approval, "proposal #5 is rejected (#6)"),
+    ("approval", "while-a-booking-waits", OFFICERS + "propose earmark drones 5 2024-03-02\n"
+     "propose earmark drones 6 2024-03-02\napprove-only 5 2024-03-03\n", cmd("approve-proposal 6 2024-03-04"),
+     rules.check_approval, "proposal #5 was approved: the next entry is what it proposed"),
+    ("reject", "not-a-proposal", OFFICERS, cmd("reject 2 2024-03-02"), rules.check_reject, "#2 is not a proposal"),
+    ("reject", "no-reason", OFFICERS + "propose earmark drones 5 2024-03-02\n",
+     cmd('reject 5 2024-03-03 --reason " "'), rules.check_reject, "a rejection needs a reason"),
+    ("reject", "twice", OFFICERS + "propose earmark drones 5 2024-03-02\nreject 5 2024-03-03\n",
+     cmd("reject 5 2024-03-04"), rules.check_reject, "proposal #5 is rejected"),
+    ("reverse", "an-approval", OFFICERS + "propose earmark drones 5 2024-03-02\nreject 5 2024-03-03\n",
+     cmd("reverse 6 2024-03-04"), rules.check_reverse,
+     "#6 is a reject entry; it is not reversed (reject a proposal, or record anew)"),
     ("reverse", "a-supplier", LATVIA + "\nsupplier ACME 2024-01-02\n", cmd("reverse 2 2024-01-03"), rules.check_reverse,
      "#2 names a supplier; a name is not undone"),
     ("pledge", "instalment-that-is-no-day", LATVIA,
