@@ -148,19 +148,13 @@ class Pledge:
         return sum((self.outstanding(earmark) for earmark in self.split), ZERO)
 
 
-@dataclass
-class Package:
-    name: str
-    id: int
-    date: dt.date
-    memo: str
+class Spendable:
+    """What a package and a contract share: an amount committed, what is paid of it, and how it stands."""
+
     amount: Decimal
-    sources: dict[str, Decimal]  # "unallocated" or an earmark -> amount
-    paid: Decimal = ZERO
-    reversed_by: int | None = None
-    original: Decimal = ZERO  # the amount first committed
-    amendments: list[Amendment] = field(default_factory=list)
-    closed_by: int | None = None
+    paid: Decimal
+    reversed_by: int | None
+    closed_by: int | None
 
     @property
     def remaining(self) -> Decimal:
@@ -176,6 +170,21 @@ class Package:
 
 
 @dataclass
+class Package(Spendable):
+    name: str
+    id: int
+    date: dt.date
+    memo: str
+    amount: Decimal
+    sources: dict[str, Decimal]  # "unallocated" or an earmark -> amount
+    paid: Decimal = ZERO
+    reversed_by: int | None = None
+    original: Decimal = ZERO  # the amount first committed
+    amendments: list[Amendment] = field(default_factory=list)
+    closed_by: int | None = None
+
+
+@dataclass
 class Supplier:
     name: str
     country: str
@@ -184,7 +193,7 @@ class Supplier:
 
 
 @dataclass
-class Contract:
+class Contract(Spendable):
     """What a package committed to one supplier: paid against in milestones, delivered against in items."""
 
     ref: str
@@ -201,18 +210,6 @@ class Contract:
     original: Decimal = ZERO
     amendments: list[Amendment] = field(default_factory=list)
     closed_by: int | None = None
-
-    @property
-    def remaining(self) -> Decimal:
-        return ZERO if self.reversed_by is not None else self.amount - self.paid
-
-    @property
-    def status(self) -> str:
-        if self.reversed_by is not None:
-            return "cancelled"
-        if self.closed_by is not None:
-            return "closed"
-        return "paid" if self.remaining == 0 else "open"
 
 
 @dataclass
