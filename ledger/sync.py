@@ -274,6 +274,8 @@ def _seen(ledger: journal.Ledger, remote: str, branch: str, folder: str) -> tupl
     except git.GitError:
         return 0, model.GENESIS
     books = journal.books_from_files(ledger, git.files_at(ledger.path, before, folder), "the remote's")
+    if books.count:  # noted now: the fetch that follows moves the ref this was read from, even if it is refused
+        _store_seen(ledger, books.count, books.seal)
     return books.count, books.seal
 
 
