@@ -167,6 +167,14 @@ def committed_size(path: Path, file: Path) -> int | None:
     return int(done.stdout) if done.returncode == 0 and done.stdout.strip().isdigit() else None
 
 
+def tracked(path: Path, file: Path) -> bool:
+    """Whether git tracks `file` (it is in the index): someone's commit put it there."""
+    if not inside_work_tree(path):
+        return False
+    done = _git(path, "ls-files", "--error-unmatch", "--", os.path.relpath(file, path), check=False)
+    return done.returncode == 0
+
+
 def add_attribute(path: Path, line: str) -> None:
     """Add `line` to this clone's own attributes (`info/attributes` in the git dir), once."""
     where = Path(_git(path, "rev-parse", "--absolute-git-dir").stdout.strip()) / "info" / "attributes"

@@ -340,14 +340,18 @@ def _keep(ledger: journal.Ledger, more: Sequence[Kept]) -> None:
 def _state(ledger: journal.Ledger) -> Path:
     """This clone's own folder for what sync keeps: under `.git/`, never committed, never swept as derived.
 
-    Files an older fundledger kept in `.cache/` are moved here on first use.
+    Files an older fundledger kept in `.cache/` are moved here on first use,
+    but never one git tracks: `.cache/` is ignored, so such a file was
+    committed by someone (forged entries to record under this clone's name),
+    not left by this clone.
     """
     folder = git.state_dir(ledger.path)
     folder.mkdir(parents=True, exist_ok=True)
     for name, old in _OLD_FILES.items():
         legacy = ledger.cache_dir / old
         if legacy.is_file() and not legacy.is_symlink() and not (folder / name).exists():
-            os.replace(legacy, folder / name)
+            if not git.tracked(ledger.path, legacy):
+                os.replace(legacy, folder / name)
     return folder
 
 
