@@ -158,6 +158,15 @@ def state_dir(path: Path) -> Path:
     return git_dir / "fundledger" / prefix(path).strip("/")
 
 
+def committed_bytes(path: Path, file: Path) -> bytes | None:
+    """`file` as the commit HEAD holds it; None outside git or when HEAD does not hold it."""
+    if not inside_work_tree(path):
+        return None
+    name = os.path.relpath(file, path)
+    done = subprocess.run(["git", "cat-file", "blob", f"HEAD:./{name}"], cwd=path, capture_output=True, check=False)
+    return done.stdout if done.returncode == 0 else None
+
+
 def committed_size(path: Path, file: Path) -> int | None:
     """How many bytes `file` has in the commit HEAD names; None outside git or when HEAD does not hold it."""
     if not inside_work_tree(path):
