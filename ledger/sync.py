@@ -349,9 +349,9 @@ def _state(ledger: journal.Ledger) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, old in _OLD_FILES.items():
         legacy = ledger.cache_dir / old
-        if legacy.is_file() and not legacy.is_symlink() and not (folder / name).exists():
-            if not git.tracked(ledger.path, legacy):
-                os.replace(legacy, folder / name)
+        mine = legacy.is_file() and not legacy.is_symlink() and not git.tracked(ledger.path, legacy)
+        if mine and not (folder / name).exists():
+            os.replace(legacy, folder / name)
     return folder
 
 

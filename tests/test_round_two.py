@@ -78,11 +78,6 @@ class Clone(Runner):
     def newest(self) -> Path:
         return sorted((self.path / "journal").glob("*.toml"))[-1]
 
-    def process(self, *args: str, **options) -> subprocess.CompletedProcess:
-        """`python -m ledger ARGS` in this clone, as a separate process."""
-        return subprocess.run([sys.executable, "-m", "ledger", *args], cwd=self.path, capture_output=True,
-                              text=True, env={**os.environ, **self.env}, **options)  # fmt: skip
-
 
 @dataclass
 class Fund:
@@ -218,7 +213,11 @@ def test_repair_never_cuts_a_whole_entry_changed_after_it_was_written(fund2, com
     refused = a("balance", ok=False)
     assert refused.exit_code == 1
     line = one_line(refused)
-    assert line.startswith("corrupt:") and "ends with an unfinished" not in line and "entry #6 does not match its hash" in line
+    assert (
+        line.startswith("corrupt:")
+        and "ends with an unfinished" not in line
+        and "entry #6 does not match its hash" in line
+    )
     for command in ("repair", "repair --yes"):
         result = a(command, ok=False)
         assert result.exit_code == 1 and one_line(result).startswith("corrupt:"), result.output
@@ -254,6 +253,24 @@ def test_repair_still_cuts_a_genuinely_torn_write(fund2):
     repaired = a.entries()[-1]
     assert (repaired.id, repaired.kind, repaired.get("removed_bytes")) == (6, "repair", len(torn))
     audit_clean(a)
+
+
+def test_repair_never_cuts_a_committed_entry_that_lost_its_last_posting_table(fund2):
+    """The same cut, made to an entry a commit holds: it reads as unfinished, but it is damage to restore."""
+    a = fund2.a
+    name = "long-range-reconnaissance-drones-batch-1"
+    a(f"package {name} 5 --from drones --date 2025-01-04")
+    path = a.newest()
+    whole = path.read_bytes()
+    cut = whole[: whole.rindex(b"[[entry.postings]]")]
+    path.write_bytes(cut)
+    assert "ends with an unfinished entry" in one_line(a("balance", ok=False))
+    head = a.head()
+    refused = a("repair --yes", ok=False)
+    assert refused.exit_code == 1 and "is in a git commit" in one_line(refused)
+    assert path.read_bytes() == cut and a.head() == head
+    git(a.path, "checkout", "--", "journal")
+    assert a.entries()[-1].get("package") == name
 
 
 # --- 3. a crash during sync keeps both of two identical entries ------------------
@@ -331,14 +348,16 @@ memo = "Memo"
 def statement(folder: Path, rows: int, tag: str = "R") -> tuple[Path, Path]:
     csv = folder / f"statement-{tag}-{rows}.csv"
     lines = ["Date;Member;Amount;Reference;Memo"]
-    lines += [f"2025-02-01;{'Latvia' if i % 2 else 'Estonia'};1.{i % 100:02d};{tag}-{i:05d};row {i}" for i in range(rows)]
+    lines += [
+        f"2025-02-01;{'Latvia' if i % 2 else 'Estonia'};1.{i % 100:02d};{tag}-{i:05d};row {i}" for i in range(rows)
+    ]
     csv.write_text("\n".join(lines) + "\n")
     mapping = folder / "map.toml"
     mapping.write_text(MAPPING)
     return csv, mapping
 
 
-@pytest.mark.parametrize(("how", "rows"), [("short count", 2000), ("ENOSPC", 300)])
+@pytest.mark.parametrize(("how", "rows"), [("short count", 2000), ("ENOSPC", 50)])
 def test_an_import_cut_short_by_a_full_disk_records_nothing(fund2, monkeypatch, how, rows):
     a = fund2.a
     csv, mapping = statement(fund2.root, rows)
@@ -522,17 +541,20 @@ def test_a_committed_cache_link_is_refused_and_nothing_is_written_through_it(fun
     git(a.path, "push", "--quiet", "origin", "main")
     git(b.path, "pull", "--quiet")
     assert (b.path / ".cache").is_symlink() and os.readlink(b.path / ".cache") == target
-    before = {"evil": tree(b.path / "evil"), "outside": tree(outside), "journal": b.journal_bytes(),
-              "state": tree(b.path / ".git" / "fundledger") if (b.path / ".git" / "fundledger").exists() else {}}
+    state = b.path / ".git" / "fundledger"
+
+    def everything() -> dict:
+        return {"evil": tree(b.path / "evil"), "outside": tree(outside), "journal": b.journal_bytes(),
+                "state": tree(state) if state.exists() else {}}  # fmt: skip
+
+    before = everything()
     head, remote = b.head(), fund2.remote_head()
     for command in REFUSED_WITH_A_CACHE_LINK:
         result = b(command, ok=False)
         assert result.exit_code == 1, (command, result.output)
         line = one_line(result)
         assert ".cache is a link" in line, (command, line)
-    after = {"evil": tree(b.path / "evil"), "outside": tree(outside), "journal": b.journal_bytes(),
-             "state": tree(b.path / ".git" / "fundledger") if (b.path / ".git" / "fundledger").exists() else {}}
-    assert after == before
+    assert everything() == before
     assert b.head() == head and fund2.remote_head() == remote
     # Once the link is gone (as the message says), the old-style files in evil/ are never taken up.
     (b.path / ".cache").unlink()
@@ -558,7 +580,7 @@ def test_old_style_files_committed_into_a_real_cache_folder_are_never_taken_up(f
     for command in ("sync", "kept", "kept --record", "sync"):
         b(command, ok=False)
     assert [e.memo for e in b.entries() if e.kind == "pay"] == []
-    assert "forged" not in b("kept", ok=False).output
+    assert [k["entry"]["memo"] for k in b.json("kept")] == []
     state = b.path / ".git" / "fundledger"
     assert not any(b"forged" in p.read_bytes() for p in state.glob("*") if p.is_file())
 
@@ -568,8 +590,9 @@ def test_old_style_files_committed_into_a_real_cache_folder_are_never_taken_up(f
 
 def test_the_read_cache_never_answers_from_a_tampered_file(fund2):
     a = fund2.a
-    for number in range(12):  # #6-#17: entry #3 ends more than the 4 KiB the cache hashes again from the end
-        a(f"contribute Estonia 1 --date 2025-02-01 --memo pad-{number:02d}")
+    notes = [fund.Note(dt.date(2025, 2, 1), memo=f"pad-{number:02d}") for number in range(12)]
+    # #6-#17 (one write, one commit): entry #3 ends more than the 4 KiB the cache hashes again from the end
+    writer.record(a.ledger, lambda books: [fund.contribute(books, "Estonia", "1", note) for note in notes])
     a("balance")  # the cache now holds every byte of the journal
     path = a.newest()
     data = path.read_bytes()
