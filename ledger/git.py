@@ -158,6 +158,15 @@ def state_dir(path: Path) -> Path:
     return git_dir / "fundledger" / prefix(path).strip("/")
 
 
+def committed_bytes(path: Path, file: Path) -> bytes | None:
+    """`file` as the commit HEAD holds it; None outside git or when HEAD does not hold it."""
+    if not inside_work_tree(path):
+        return None
+    name = os.path.relpath(file, path)
+    done = subprocess.run(["git", "cat-file", "blob", f"HEAD:./{name}"], cwd=path, capture_output=True, check=False)
+    return done.stdout if done.returncode == 0 else None
+
+
 def committed_size(path: Path, file: Path) -> int | None:
     """How many bytes `file` has in the commit HEAD names; None outside git or when HEAD does not hold it."""
     if not inside_work_tree(path):
@@ -194,6 +203,14 @@ def signer(path: Path, text: str, pathspec: str, allowed_signers: Path) -> tuple
         return None
     status, _, principal = lines[0].partition("\0")
     return status, principal
+
+
+def tracked(path: Path, file: Path) -> bool:
+    """Whether git tracks `file` (it is in the index): someone's commit put it there."""
+    if not inside_work_tree(path):
+        return False
+    done = _git(path, "ls-files", "--error-unmatch", "--", os.path.relpath(file, path), check=False)
+    return done.returncode == 0
 
 
 def add_attribute(path: Path, line: str) -> None:

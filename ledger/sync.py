@@ -101,7 +101,7 @@ def sync(ledger: journal.Ledger, remote: str = "origin", branch: str = "main", *
                     )
                 authors = git.authors(path, f"{theirs}..HEAD", journal.JOURNAL_DIR) if unpublished else {}
                 waiting = set_aside(unpublished, authors)
-                _write(ledger, SETTING_ASIDE_FILE, waiting)
+                _write(ledger, SETTING_ASIDE_FILE, waiting, base=len(published))
                 _done_log(ledger).unlink(missing_ok=True)
                 git.reset_hard(path, theirs)
                 outcome.fetched += len(published) - common
@@ -225,7 +225,10 @@ def _resume(ledger: journal.Ledger, outcome: Outcome) -> None:
     If they are all still in the journal, the sync died before it moved the
     branch, and nothing is needed. Otherwise each one the done log names is
     recorded already, and the newest entry of the journal, if it is the one
-    that was being recorded when the sync died, counts as done too.
+    that was being recorded when the sync died, counts as done too, unless
+    it is one of the remote's (its id is within what the branch was moved to:
+    a published twin of the same event, recorded in the same second, is not
+    this clone's).
     """
     waiting = _read(ledger, SETTING_ASIDE_FILE)
     if not waiting:
@@ -240,7 +243,9 @@ def _resume(ledger: journal.Ledger, outcome: Outcome) -> None:
     claimed = set(moved.values())
     pending = [item for item in waiting if item.entry.hash not in moved]
     newest = books.entry(books.last_id)
-    if pending and newest is not None and newest.id not in claimed and _same_event(newest, pending[0].entry):
+    base = (_read_table(ledger, SETTING_ASIDE_FILE) or {}).get("base", 0)
+    ours = newest is not None and newest.id > base and newest.id not in claimed
+    if pending and ours and _same_event(newest, pending[0].entry):
         moved[pending[0].entry.hash] = newest.id  # recorded, but the sync died before it could note so
         if git.inside_work_tree(ledger.path) and git.uncommitted(ledger.path, [journal.JOURNAL_DIR]):
             files = [ledger.journal_dir / name for name in ledger.journal_names()[-1:]]
@@ -274,6 +279,8 @@ def _seen(ledger: journal.Ledger, remote: str, branch: str, folder: str) -> tupl
     except git.GitError:
         return 0, model.GENESIS
     books = journal.books_from_files(ledger, git.files_at(ledger.path, before, folder), "the remote's")
+    if books.count:  # noted now: the fetch that follows moves the ref this was read from, even if it is refused
+        _store_seen(ledger, books.count, books.seal)
     return books.count, books.seal
 
 
@@ -333,13 +340,17 @@ def _keep(ledger: journal.Ledger, more: Sequence[Kept]) -> None:
 def _state(ledger: journal.Ledger) -> Path:
     """This clone's own folder for what sync keeps: under `.git/`, never committed, never swept as derived.
 
-    Files an older fundledger kept in `.cache/` are moved here on first use.
+    Files an older fundledger kept in `.cache/` are moved here on first use,
+    but never one git tracks: `.cache/` is ignored, so such a file was
+    committed by someone (forged entries to record under this clone's name),
+    not left by this clone.
     """
     folder = git.state_dir(ledger.path)
     folder.mkdir(parents=True, exist_ok=True)
     for name, old in _OLD_FILES.items():
         legacy = ledger.cache_dir / old
-        if legacy.is_file() and not legacy.is_symlink() and not (folder / name).exists():
+        mine = legacy.is_file() and not legacy.is_symlink() and not git.tracked(ledger.path, legacy)
+        if mine and not (folder / name).exists():
             os.replace(legacy, folder / name)
     return folder
 
@@ -361,8 +372,11 @@ def _read_done(ledger: journal.Ledger) -> dict[str, int]:
     return moved
 
 
-def _write(ledger: journal.Ledger, name: str, items: Sequence[Kept]) -> None:
-    """Write a list of kept entries (through tomli-w only) with one rename, so it is whole or as it was."""
+def _write(ledger: journal.Ledger, name: str, items: Sequence[Kept], *, base: int | None = None) -> None:
+    """Write a list of kept entries (through tomli-w only) with one rename, so it is whole or as it was.
+
+    `base`: for entries set aside, how many entries the branch they go on top of holds.
+    """
     if not items:
         (_state(ledger) / name).unlink(missing_ok=True)
         return
@@ -376,7 +390,7 @@ def _write(ledger: journal.Ledger, name: str, items: Sequence[Kept]) -> None:
         }
         for k in items
     ]
-    _write_table(ledger, name, {"kept": records})
+    _write_table(ledger, name, {"kept": records} if base is None else {"base": base, "kept": records})
 
 
 def _write_table(ledger: journal.Ledger, name: str, table: dict) -> None:

@@ -63,17 +63,43 @@ def record(
         entries = seal(books, [planned] if isinstance(planned, Entry) else list(planned))
         if dry_run or not entries:
             return Recorded(entries)
+        newest = ledger.journal_names()[-1:]
         written = journal.append(ledger, entries)
         if not (commit and ledger.settings.commit and git.inside_work_tree(ledger.path)):
             return Recorded(entries, written)
         message = commit_message(entries, ledger.settings.currency, batch)
+        files = [written]
+        if newest and newest[0] != written.name:  # a new part: the ones before may hold entries never committed
+            files = [*_left_uncommitted(ledger, written), written]
         try:
-            sha = git.commit_paths(ledger.path, [written], message, author=author)
+            sha = git.commit_paths(ledger.path, files, message, author=author)
         except git.GitError as problem:
             span = f"#{entries[0].id}" if len(entries) == 1 else f"#{entries[0].id}-#{entries[-1].id}"
             why = f"entry {span} is recorded but not committed ({problem}); `fundledger audit` lists it"
             return Recorded(entries, written, not_committed=why)
         return Recorded(entries, written, commit=sha)
+
+
+def _left_uncommitted(ledger: journal.Ledger, written: Path) -> list[Path]:
+    """The parts before `written` (a new part) that hold entries appended but never committed, oldest first.
+
+    A record killed between its write and its commit leaves its entries in
+    the newest part, checked and chained, but not in git. A later record to
+    the same part commits them with its own; one that starts a new part
+    would commit that part alone, and the history would skip their ids. So
+    the parts before are committed too, back to one that HEAD holds as it
+    is, each only if it is what HEAD holds (or nothing, for a part HEAD does
+    not have) with entries appended: anything else is left for `audit`.
+    """
+    found: list[Path] = []
+    for name in reversed([n for n in ledger.journal_names() if n < written.name]):
+        part = ledger.journal_dir / name
+        committed = git.committed_bytes(ledger.path, part) or b""
+        data = part.read_bytes()
+        if len(data) == len(committed) or not data.startswith(committed):
+            break
+        found.insert(0, part)
+    return found
 
 
 def seal(books: Books, entries: Sequence[Entry]) -> list[Entry]:
