@@ -860,6 +860,11 @@ def repair(yes: bool) -> None:
     from ledger.text import inert
 
     ledger = _ledger(click.get_current_context())
+    if yes:
+        with journal.lock(ledger):
+            cut = journal.finish_interrupted(ledger)
+        if cut:
+            click.echo(f"cut back an append a kill left short ({cut} bytes, as .cache/{journal.INTENT_FILE} noted)")
     try:
         _books(ledger)
     except TornWrite as torn:

@@ -666,28 +666,40 @@ def next_file(files: list[tuple[str, int]], year: int, size: int) -> str:
     return f"{newest_year:04d}-{part + 1:04d}.toml"
 
 
+INTENT_FILE = "append.intent"  # under .cache/: where a write began and how long it is, until it is whole
+
+
 def append(ledger: Ledger, entries: list[Entry]) -> Path:
     """Append sealed, checked `entries` to the newest journal file (or a new part) with one write and an fsync.
 
-    All or none: when the write fails, the file is cut back to exactly the
-    size it had (this write's own unfinished bytes, nothing else), and a
-    file this call created is removed. Called by `ledger.writer` under `lock`.
+    All or none, whatever stops it:
+    - a new part is written whole under `.cache/` and renamed into the
+      journal, so it appears complete or not at all;
+    - an append to the newest file first notes where it begins and how long
+      it is (`.cache/append.intent`); a write that fails is cut back at once
+      to exactly where it began, and one a kill left short is cut back by
+      the next writer or `repair` (`finish_interrupted`), before anything
+      else is read or written.
+    Called by `ledger.writer` under `lock`.
     """
     names = ledger.journal_names()[-1:]  # only the newest file takes entries
     data = SEPARATOR.join(entry_bytes(entry) for entry in entries)
     newest = [(name, (ledger.journal_dir / name).stat().st_size) for name in names]
     size = len(data) + 1 + len(SEPARATOR)
     target = ledger.journal_dir / next_file(newest, entries[0].recorded_at.year, size)
-    new_file = target.name not in names
+    if target.name not in names or not newest[-1][1]:
+        _write_new_part(ledger, target, data)
+        return target
     try:
-        fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(target, os.O_RDWR | os.O_APPEND)
     except OSError as problem:
         raise LedgerError(f"cannot write {_rel(ledger, target)}: {problem.strerror}; nothing was recorded") from None
     try:
         before = os.fstat(fd).st_size
-        if before:
-            data = (b"" if os.pread(fd, 1, before - 1) == b"\n" else b"\n") + SEPARATOR + data
+        data = (b"" if os.pread(fd, 1, before - 1) == b"\n" else b"\n") + SEPARATOR + data
+        intent = ledger.cache_dir / INTENT_FILE
         try:
+            _write_synced(intent, f"{target.name} {before} {len(data)}\n".encode())
             written = os.write(fd, data)
             if written != len(data):
                 raise OSError(errno.ENOSPC, "short write: the disk may be full")
@@ -696,16 +708,67 @@ def append(ledger: Ledger, entries: list[Entry]) -> Path:
             # Our own unfinished write at the very end of the file: remove exactly it.
             os.ftruncate(fd, before)
             os.fsync(fd)
-            if new_file and before == 0:
-                os.unlink(target)
+            intent.unlink(missing_ok=True)
             raise LedgerError(
                 f"cannot write {_rel(ledger, target)}: {problem.strerror}; nothing was recorded"
             ) from None
+        intent.unlink(missing_ok=True)
     finally:
         os.close(fd)
-    if new_file:
-        _fsync_dir(ledger.journal_dir)
     return target
+
+
+def finish_interrupted(ledger: Ledger) -> int:
+    """Cut back an append a kill left short (as `.cache/append.intent` says), under `lock`; the bytes cut.
+
+    Only the bytes after where that append began go, and only while the file
+    is still longer than that and shorter than the whole append: a file that
+    holds all of it (the writer died after its write) or more (someone wrote
+    since) is left as it is. The intent is then removed.
+    """
+    intent = ledger.cache_dir / INTENT_FILE
+    try:
+        name, begin, length = intent.read_text(encoding="ascii").split()
+        begin_at, whole = int(begin), int(begin) + int(length)
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError, UnicodeDecodeError):
+        intent.unlink(missing_ok=True)  # not one we wrote whole: nothing to go by
+        return 0
+    path = ledger.journal_dir / name
+    cut = 0
+    if is_journal_name(name) and path.is_file() and not path.is_symlink():
+        size = path.stat().st_size
+        if begin_at < size < whole:
+            with open(path, "r+b") as handle:
+                handle.truncate(begin_at)
+                handle.flush()
+                os.fsync(handle.fileno())
+            cut = size - begin_at
+    intent.unlink(missing_ok=True)
+    return cut
+
+
+def _write_new_part(ledger: Ledger, target: Path, data: bytes) -> None:
+    """A new journal part, written whole beside the journal and renamed in: it is there complete, or not at all."""
+    staged = ledger.cache_dir / f"new-{target.name}"
+    try:
+        _write_synced(staged, data)
+        os.replace(staged, target)
+    except OSError as problem:
+        staged.unlink(missing_ok=True)
+        raise LedgerError(f"cannot write {_rel(ledger, target)}: {problem.strerror}; nothing was recorded") from None
+    _fsync_dir(ledger.journal_dir)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    try:
+        if os.write(fd, data) != len(data):
+            raise OSError(errno.ENOSPC, "short write: the disk may be full")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def unfinished_tail(torn: TornWrite) -> bytes:

@@ -58,6 +58,8 @@ def record(
     commit's subject ("import from statement.csv").
     """
     with journal.lock(ledger) if not dry_run else _unlocked():
+        if not dry_run:
+            journal.finish_interrupted(ledger)  # an append a kill left short goes before anything is read
         books = journal.load(ledger, progress=progress, save_after=SAVE_AFTER)
         planned = plan(books)
         entries = seal(books, [planned] if isinstance(planned, Entry) else list(planned))
