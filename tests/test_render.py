@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,15 +13,16 @@ from rich.console import Console
 from ledger import journal, render, reports
 from ledger.text import inert
 
-from conftest import COALITION
+from conftest import copy_ledger
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
 @pytest.fixture
-def books(run, frozen_clock):
-    for command in COALITION:
-        run(command)
+def books(run, frozen_clock, coalition_frozen_built):
+    """The worked example recorded at the frozen time (once per test run; each test gets a copy)."""
+    shutil.rmtree(run.path)
+    copy_ledger(coalition_frozen_built, run.path)
     return journal.load(journal.open_ledger(run.path))
 
 

@@ -18,7 +18,7 @@ from ledger import journal
 from ledger import sync as syncing
 from ledger.cli import main
 
-from conftest import Runner
+from conftest import Runner, build_with_git, built_once, copy_ledger
 
 NAMES = ["London Officer", "Riga Deputy", "Oslo Clerk"]
 
@@ -48,12 +48,15 @@ class Clone(Runner):
         return journal.load(journal.open_ledger(self.path), use_cache=False).hold_entries().entries
 
 
-@pytest.fixture
-def fund(tmp_path, git_env) -> list[Clone]:
-    """A bare remote holding a fund with two members and €10M unallocated; three clones of it."""
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(remote))
-    first = tmp_path / "london"
+FOLDERS = ["london", "riga", "oslo"]
+
+
+def _share_fund(top: Path) -> None:
+    """In `top`: the bare remote and the three clones of `fund`."""
+    top.mkdir()
+    remote = top / "remote.git"
+    git(top, "init", "--quiet", "--bare", "-b", "main", str(remote))
+    first = top / FOLDERS[0]
     result = CliRunner().invoke(main, ["init", str(first), "--name", "Shared fund", "--currency", "EUR"])
     assert result.exit_code == 0, result.output
     london = Clone(first, NAMES[0])
@@ -62,11 +65,32 @@ def fund(tmp_path, git_env) -> list[Clone]:
     london("contribute Latvia 10M --date 2024-03-01")
     git(first, "remote", "add", "origin", str(remote))
     git(first, "push", "--quiet", "-u", "origin", "main")
-    clones = [london]
-    for name, folder in zip(NAMES[1:], ("riga", "oslo"), strict=True):
-        git(tmp_path, "clone", "--quiet", str(remote), folder)
+    for name, folder in zip(NAMES[1:], FOLDERS[1:], strict=True):
+        git(top, "clone", "--quiet", str(remote), folder)
+        Clone(top / folder, name)("git-setup")
+
+
+@pytest.fixture(scope="session")
+def fund_built(tmp_path_factory, _cache_key_home):
+    with built_once(tmp_path_factory, "shared", build_with_git(_share_fund)) as folder:
+        yield folder
+
+
+@pytest.fixture
+def fund(tmp_path, git_env, fund_built) -> list[Clone]:
+    """A bare remote holding a fund with two members and €10M unallocated; three clones of it.
+
+    Made once per test run; each test copies the four repositories into its own tmp_path and points
+    every clone's origin at its own copy of the remote.
+    """
+    for folder in ["remote.git", *FOLDERS]:
+        copy_ledger(fund_built / folder, tmp_path / folder)
+    clones = []
+    for name, folder in zip(NAMES, FOLDERS, strict=True):
+        config = tmp_path / folder / ".git" / "config"
+        config.write_text(config.read_text().replace(str(fund_built), str(tmp_path)))
         clone = Clone(tmp_path / folder, name)
-        clone("git-setup")
+        assert git(clone.path, "remote", "get-url", "origin").stdout.strip() == str(tmp_path / "remote.git")
         clones.append(clone)
     return clones
 
