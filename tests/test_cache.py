@@ -99,6 +99,7 @@ def count_parsed(monkeypatch) -> list[int]:
 
 
 class TestSameFigures:
+    @pytest.mark.slow
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(operations, min_size=5, max_size=40), st.randoms(use_true_random=False))
     def test_with_without_and_after_deleting_the_cache(self, ops, rng):
