@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import shlex
 import shutil
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 from ledger import journal
 from ledger.cli import main
@@ -36,6 +38,22 @@ COALITION = [
     'pay recon-drones-2025-03 5M --date 2025-04-01 --memo "Invoice 17, first tranche"',
     'reverse 9 --reason "Invoice 17 paid twice by mistake" --date 2025-04-02',
 ]
+
+
+# Hypothesis, the same here and in CI: new random examples on every run (Hypothesis's own "ci" profile, which it
+# loads when CI is set, would derandomize and try the same examples every time), no deadline and no too_slow
+# health check (a busy machine must not fail a test for being slow). Each test sets its own max_examples.
+# HYPOTHESIS_PROFILE (or --hypothesis-profile) chooses another profile.
+for _name in ("default", "ci"):
+    settings.register_profile(
+        _name,
+        settings.get_profile(_name),
+        derandomize=False,
+        deadline=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or settings.get_current_profile_name())
 
 
 @pytest.fixture(autouse=True, scope="session")
