@@ -88,10 +88,10 @@ def fund(tmp_path, git_env, fund_built) -> list[Clone]:
     clones = []
     for name, folder in zip(NAMES, FOLDERS, strict=True):
         config = tmp_path / folder / ".git" / "config"
-        config.write_text(config.read_text().replace(str(fund_built), str(tmp_path)))
-        clone = Clone(tmp_path / folder, name)
-        assert git(clone.path, "remote", "get-url", "origin").stdout.strip() == str(tmp_path / "remote.git")
-        clones.append(clone)
+        text = config.read_text().replace(str(fund_built), str(tmp_path))
+        assert f"\turl = {tmp_path / 'remote.git'}\n" in text and str(fund_built) not in text
+        config.write_text(text)
+        clones.append(Clone(tmp_path / folder, name))
     return clones
 
 
