@@ -14,6 +14,7 @@ import json
 import os
 import shlex
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -38,6 +39,26 @@ COALITION = [
     'pay recon-drones-2025-03 5M --date 2025-04-01 --memo "Invoice 17, first tranche"',
     'reverse 9 --reason "Invoice 17 paid twice by mistake" --date 2025-04-02',
 ]
+
+
+def _temporary_folders_in_memory() -> None:
+    """The tests' folders in /dev/shm where it has room, unless TMPDIR says where they go.
+
+    Every record fsyncs its journal file, and the suite records thousands of entries: on a disk that other
+    programs keep busy an fsync takes milliseconds, in memory nothing. Nothing the tests check depends on the
+    disk (a SIGKILLed writer's bytes are in the page cache either way).
+    """
+    shm = Path("/dev/shm")
+    if os.environ.get("TMPDIR") or not shm.is_dir() or not os.access(shm, os.W_OK | os.X_OK):
+        return
+    room = os.statvfs(shm)
+    if room.f_bavail * room.f_frsize < 2 << 30:  # a container's small /dev/shm: leave it alone
+        return
+    os.environ["TMPDIR"] = str(shm)  # for pytest's tmp_path, tempfile and the programs the tests run
+    tempfile.tempdir = None  # tempfile reads TMPDIR again
+
+
+_temporary_folders_in_memory()
 
 
 # Hypothesis, the same here and in CI: new random examples on every run (Hypothesis's own "ci" profile, which it

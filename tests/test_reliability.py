@@ -11,6 +11,7 @@ import datetime as dt
 import errno
 import os
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def _writer(ledger, count: int, tag: str, report_fd: int | None = None) -> None:
 
 class TestCrashes:
     @pytest.mark.slow
-    def test_sigkill_at_random_moments_never_loses_or_half_writes(self):
+    def test_sigkill_at_random_moments_never_loses_or_half_writes(self, tmp_path, monkeypatch):
         """Kill a recording child at random moments; every reported entry survives, whole and chained.
 
         The harness is benchmarks/stress.py's: after each kill it loads the
@@ -68,6 +69,7 @@ class TestCrashes:
         docs/RELIABILITY.md reports), benchmarks/stress.py thousands.
         """
         assert CRASH_TRIALS >= 1, "FUNDLEDGER_TRIALS must be a positive number"
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # stress.kills' ledger: in this test's folder
         outcome = stress.kills(CRASH_TRIALS, seed=20251124)
         assert outcome["trials"] == CRASH_TRIALS
         assert outcome["reported entries lost"] == 0
