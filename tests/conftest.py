@@ -1,13 +1,26 @@
-"""Fixtures: an empty ledger, the issue's worked example, and a CLI runner pointed at a ledger."""
+"""Fixtures: an empty ledger, the issue's worked example, and a CLI runner pointed at a ledger.
+
+Ledgers that many tests start from (the worked example, a git repository of
+it, sync's clones) are built once per test run by session fixtures
+(`built_once`) and their folders copied into each test's own tmp_path
+(`copy_ledger`), so every test still gets a ledger of its own to change.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
+import os
 import shlex
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 from ledger import journal
 from ledger.cli import main
@@ -26,6 +39,42 @@ COALITION = [
     'pay recon-drones-2025-03 5M --date 2025-04-01 --memo "Invoice 17, first tranche"',
     'reverse 9 --reason "Invoice 17 paid twice by mistake" --date 2025-04-02',
 ]
+
+
+def _temporary_folders_in_memory() -> None:
+    """The tests' folders in /dev/shm where it has room, unless TMPDIR says where they go.
+
+    Every record fsyncs its journal file, and the suite records thousands of entries: on a disk that other
+    programs keep busy an fsync takes milliseconds, in memory nothing. Nothing the tests check depends on the
+    disk (a SIGKILLed writer's bytes are in the page cache either way).
+    """
+    shm = Path("/dev/shm")
+    if os.environ.get("TMPDIR") or not shm.is_dir() or not os.access(shm, os.W_OK | os.X_OK):
+        return
+    room = os.statvfs(shm)
+    if room.f_bavail * room.f_frsize < 2 << 30:  # a container's small /dev/shm: leave it alone
+        return
+    os.environ["TMPDIR"] = str(shm)  # for pytest's tmp_path, tempfile and the programs the tests run
+    tempfile.tempdir = None  # tempfile reads TMPDIR again
+
+
+_temporary_folders_in_memory()
+
+
+# Hypothesis, the same here and in CI: new random examples on every run (Hypothesis's own "ci" profile, which it
+# loads when CI is set, would derandomize and try the same examples every time), no deadline and no too_slow
+# health check (a busy machine must not fail a test for being slow). Each test sets its own max_examples.
+# HYPOTHESIS_PROFILE (or --hypothesis-profile) chooses another profile.
+for _name in ("default", "ci"):
+    settings.register_profile(
+        _name,
+        settings.get_profile(_name),
+        derandomize=False,
+        deadline=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or settings.get_current_profile_name())
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -64,12 +113,60 @@ def snapshot(path: Path) -> dict[str, bytes]:
     }
 
 
+def new_ledger(path: Path) -> Path:
+    """A new ledger with no entries (not a git repository), as `empty` makes."""
+    journal.init(path, "Test fund", "EUR", "United Kingdom")
+    return path
+
+
+def record_coalition(path: Path) -> None:
+    """The worked example, recorded through the CLI into a new ledger at `path`."""
+    run = Runner(new_ledger(path))
+    for command in COALITION:
+        run(command)
+
+
+def every_file(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder`, .git and .cache included, byte for byte."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@contextlib.contextmanager
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], object]) -> Iterator[Path]:
+    """For a session fixture: `build(folder)` in a folder of the test run's own, which tests only copy.
+
+    Session fixtures are set up before any function fixture of the test that first needs them, so what a
+    test patches (a clock, PART_BYTES, git settings) never leaks into a folder built once. At the end of the
+    run the folder must be as built: a test that changed it instead of its copy fails the run.
+    """
+    folder = tmp_path_factory.mktemp(name) / name
+    build(folder)
+    before = every_file(folder)
+    yield folder
+    assert every_file(folder) == before, f"a test changed the shared folder {folder}, not its own copy"
+
+
+def copy_ledger(built: Path, to: Path, *, cache: bool = True) -> Path:
+    """A copy of a folder built once: hidden files too (.git, .cache), modification times kept.
+
+    The read cache under .cache/ is signed with the run's key (`_cache_key_home`), so a copied cache is
+    taken only where the copied journal files still match it, as the builder's own would be;
+    `cache=False` leaves .cache/ behind.
+    """
+    shutil.copytree(built, to, symlinks=True, ignore=None if cache else shutil.ignore_patterns(".cache"))
+    return to
+
+
+@pytest.fixture(scope="session")
+def coalition_built(tmp_path_factory, _cache_key_home) -> Iterator[Path]:
+    with built_once(tmp_path_factory, "coalition", record_coalition) as folder:
+        yield folder
+
+
 @pytest.fixture
 def empty(tmp_path: Path) -> Path:
     """A new ledger with no entries (not a git repository)."""
-    path = tmp_path / "fund"
-    journal.init(path, "Test fund", "EUR", "United Kingdom")
-    return path
+    return new_ledger(tmp_path / "fund")
 
 
 @pytest.fixture
@@ -78,10 +175,10 @@ def run(empty: Path) -> Runner:
 
 
 @pytest.fixture
-def coalition(run: Runner) -> Runner:
-    """The issue's worked example, recorded through the CLI."""
-    for command in COALITION:
-        run(command)
+def coalition(run: Runner, coalition_built: Path) -> Runner:
+    """The issue's worked example, recorded through the CLI (once per test run; each test gets a copy)."""
+    shutil.rmtree(run.path)
+    copy_ledger(coalition_built, run.path)
     return run
 
 
@@ -89,29 +186,59 @@ def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", help="Rewrite tests/golden/ from the current output.")
 
 
+FROZEN = dt.datetime(2025, 6, 1, 12, 0, 0, tzinfo=dt.UTC)
+
+
 @pytest.fixture
 def frozen_clock(monkeypatch):
     """Entries recorded at a fixed time, so hashes and seals are the same on every run."""
-    import datetime as dt
-
     from ledger import model
 
-    stamp = dt.datetime(2025, 6, 1, 12, 0, 0, tzinfo=dt.UTC)
-    monkeypatch.setattr(model, "now", lambda: stamp)
-    return stamp
+    monkeypatch.setattr(model, "now", lambda: FROZEN)
+    return FROZEN
+
+
+def record_coalition_frozen(path: Path) -> None:
+    """The worked example recorded with the clock of `frozen_clock`: the same bytes on every run."""
+    from ledger import model
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(model, "now", lambda: FROZEN)
+        record_coalition(path)
+
+
+@pytest.fixture(scope="session")
+def coalition_frozen_built(tmp_path_factory, _cache_key_home) -> Iterator[Path]:
+    with built_once(tmp_path_factory, "coalition-frozen", record_coalition_frozen) as folder:
+        yield folder
 
 
 SAMPLE = Path(__file__).resolve().parent.parent / "ledgers" / "drone-coalition"
 
 
+def use_git_identity(patch: pytest.MonkeyPatch, config: Path) -> Path:
+    """Git as `git_env` sets it up: the Finance Officer's identity and only the given config file."""
+    config.write_text("[init]\n\tdefaultBranch = main\n")
+    patch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for role in ("AUTHOR", "COMMITTER"):
+        patch.setenv(f"GIT_{role}_NAME", "Finance Officer")
+        patch.setenv(f"GIT_{role}_EMAIL", "officer@fund.example")
+    return config
+
+
 @pytest.fixture
 def git_env(tmp_path, monkeypatch):
     """A git identity of the test's own, and no user or system git config to change what git does."""
-    config = tmp_path / "gitconfig"
-    config.write_text("[init]\n\tdefaultBranch = main\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Finance Officer")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "officer@fund.example")
-    return config
+    return use_git_identity(monkeypatch, tmp_path / "gitconfig")
+
+
+def build_with_git(build: Callable[[Path], object]) -> Callable[[Path], object]:
+    """`build`, run with the git setup of `git_env` (a config file beside the folder built)."""
+
+    def building(folder: Path):
+        with pytest.MonkeyPatch.context() as patch:
+            use_git_identity(patch, folder.parent / "gitconfig")
+            return build(folder)
+
+    return building

@@ -12,19 +12,30 @@ from click.testing import CliRunner
 
 from ledger.cli import main
 
-from conftest import COALITION, Runner
+from conftest import COALITION, Runner, build_with_git, built_once, copy_ledger
 
 
-@pytest.fixture
-def repo(tmp_path, git_env) -> Runner:
-    """A ledger in its own git repository, with the worked example recorded: one commit per entry."""
-    path = tmp_path / "coalition"
+def _record_repo(path: Path) -> None:
     result = CliRunner().invoke(main, ["init", str(path), "--name", "Coalition", "--currency", "EUR"])
     assert result.exit_code == 0, result.output
     run = Runner(path)
     for command in COALITION:
         run(command)
-    return run
+
+
+@pytest.fixture(scope="session")
+def repo_built(tmp_path_factory, _cache_key_home):
+    with built_once(tmp_path_factory, "coalition", build_with_git(_record_repo)) as folder:
+        yield folder
+
+
+@pytest.fixture
+def repo(tmp_path, git_env, repo_built) -> Runner:
+    """A ledger in its own git repository, with the worked example recorded: one commit per entry.
+
+    Recorded once per test run (as the Finance Officer of `git_env`); each test gets a copy, .git and all.
+    """
+    return Runner(copy_ledger(repo_built, tmp_path / "coalition"))
 
 
 def git(path: Path, *args: str) -> str:

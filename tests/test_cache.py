@@ -7,6 +7,7 @@ import os
 import pickle
 import random
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from ledger import cache, fold, fund, journal, reports, writer
 from ledger.errors import CorruptJournal, LedgerError, TornWrite
 
+from conftest import built_once, copy_ledger, new_ledger
 from test_properties import PRELUDE, _build, operations
 
 
@@ -49,16 +51,36 @@ def small_parts(monkeypatch):
     monkeypatch.setattr(journal, "PART_BYTES", 2048)
 
 
+def _record_forty(path: Path) -> None:
+    """40 entries in journal files of about 2 KiB (as `small_parts` makes them)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(journal, "PART_BYTES", 2048)
+        ledger = journal.open_ledger(new_ledger(path))
+        for op in PRELUDE:
+            writer.record(ledger, _build(op))
+        for number in range(36):
+            note = fund.Note(dt.date(2024, 4, 1) + dt.timedelta(days=number), memo=f'receipt "{number}" – ünïcode')
+            writer.record(ledger, lambda b, n=note: fund.contribute(b, "Latvia", "1k", n))
+
+
+@pytest.fixture(scope="session")
+def grown_built(tmp_path_factory, _cache_key_home):
+    with built_once(tmp_path_factory, "grown", _record_forty) as folder:
+        yield folder
+
+
 @pytest.fixture
-def grown(empty, small_parts):
-    """A ledger of 40 entries over several journal files, read once (so cached)."""
-    ledger = journal.open_ledger(empty)
-    for op in PRELUDE:
-        writer.record(ledger, _build(op))
-    for number in range(36):
-        note = fund.Note(dt.date(2024, 4, 1) + dt.timedelta(days=number), memo=f'receipt "{number}" – ünïcode')
-        writer.record(ledger, lambda b, n=note: fund.contribute(b, "Latvia", "1k", n))
+def grown(empty, small_parts, grown_built):
+    """A ledger of 40 entries over several journal files, read once (so cached).
+
+    The entries are recorded once per test run; each test copies the folder without .cache/ and reads it
+    here, so the cache every test starts from is one its own load wrote.
+    """
+    shutil.rmtree(empty)
+    ledger = journal.open_ledger(copy_ledger(grown_built, empty, cache=False))
+    assert not (ledger.cache_dir / cache.CACHE_FILE).exists()
     journal.load(ledger)
+    assert (ledger.cache_dir / cache.CACHE_FILE).exists()
     assert len(ledger.journal_files()) > 3
     return ledger
 
@@ -77,6 +99,7 @@ def count_parsed(monkeypatch) -> list[int]:
 
 
 class TestSameFigures:
+    @pytest.mark.slow
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(operations, min_size=5, max_size=40), st.randoms(use_true_random=False))
     def test_with_without_and_after_deleting_the_cache(self, ops, rng):

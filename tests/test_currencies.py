@@ -235,7 +235,7 @@ step = st.one_of(
 
 
 def _builder(item, pledges, note):
-    """The operation a generated step stands for, as a builder for `journal.record`; None if it has nothing to act on."""
+    """The operation a generated step stands for, as a builder for `writer.record`; None if it has nothing to act on."""
     if item[0] == "pledge":
         _, currency, pick, split = item
         amount = f"{amounts[currency][pick % len(amounts[currency])]} {currency}"
@@ -260,6 +260,7 @@ def _builder(item, pledges, note):
     return None
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(step, min_size=1, max_size=25))
 def test_conversion_never_loses_or_makes_a_cent(steps):

@@ -104,6 +104,7 @@ class TestHledger:
         books = journal.load(journal.open_ledger(coalition.path))
         assert hledger_balances(export.as_hledger(books)) == _ours(books)
 
+    @pytest.mark.slow
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(operations, min_size=5, max_size=30))
     def test_random_ledgers_round_trip(self, ops):
@@ -125,6 +126,7 @@ class TestBeancount:
         books = journal.load(journal.open_ledger(coalition.path))
         assert beancount_balances(export.as_beancount(books)) == _ours(books)
 
+    @pytest.mark.slow
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(operations, min_size=5, max_size=30))
     def test_random_ledgers_round_trip(self, ops):

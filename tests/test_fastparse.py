@@ -6,6 +6,7 @@ import datetime as dt
 import tomllib
 from decimal import Decimal
 
+import pytest
 import tomli_w
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -67,6 +68,7 @@ values = st.one_of(scalars, st.lists(tables, max_size=3), tables, st.lists(scala
 records = st.dictionaries(keys, values, max_size=10)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records)
 def test_any_block_tomli_w_writes(record):
@@ -76,6 +78,7 @@ def test_any_block_tomli_w_writes(record):
 SIGNIFICANT = [*'"\\ =[]{},#.\n\r\t\x00\x7fé0123456789-:+abcdefuUntrz', "\\u0041", '\\"', "\n\n", "]]", "[["]
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     records, st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 3), st.sampled_from(SIGNIFICANT)), max_size=4)

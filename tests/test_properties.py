@@ -7,6 +7,7 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -100,6 +101,7 @@ def _check_identities(books):
         assert package.remaining == books.balance(model.committed(package.name))
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(operations, min_size=5, max_size=40))
 def test_random_operations_keep_the_books_sound(ops):
@@ -120,6 +122,7 @@ def test_random_operations_keep_the_books_sound(ops):
         _check_identities(books)
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None)
 @given(st.lists(operations, min_size=5, max_size=25))
 def test_reloading_gives_the_writers_balances(ops):

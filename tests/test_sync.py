@@ -18,7 +18,7 @@ from ledger import journal
 from ledger import sync as syncing
 from ledger.cli import main
 
-from conftest import Runner
+from conftest import Runner, build_with_git, built_once, copy_ledger
 
 NAMES = ["London Officer", "Riga Deputy", "Oslo Clerk"]
 
@@ -48,12 +48,15 @@ class Clone(Runner):
         return journal.hold(journal.load(journal.open_ledger(self.path), use_cache=False)).entries
 
 
-@pytest.fixture
-def fund(tmp_path, git_env) -> list[Clone]:
-    """A bare remote holding a fund with two members and €10M unallocated; three clones of it."""
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(remote))
-    first = tmp_path / "london"
+FOLDERS = ["london", "riga", "oslo"]
+
+
+def _share_fund(top: Path) -> None:
+    """In `top`: the bare remote and the three clones of `fund`."""
+    top.mkdir()
+    remote = top / "remote.git"
+    git(top, "init", "--quiet", "--bare", "-b", "main", str(remote))
+    first = top / FOLDERS[0]
     result = CliRunner().invoke(main, ["init", str(first), "--name", "Shared fund", "--currency", "EUR"])
     assert result.exit_code == 0, result.output
     london = Clone(first, NAMES[0])
@@ -62,12 +65,33 @@ def fund(tmp_path, git_env) -> list[Clone]:
     london("contribute Latvia 10M --date 2024-03-01")
     git(first, "remote", "add", "origin", str(remote))
     git(first, "push", "--quiet", "-u", "origin", "main")
-    clones = [london]
-    for name, folder in zip(NAMES[1:], ("riga", "oslo"), strict=True):
-        git(tmp_path, "clone", "--quiet", str(remote), folder)
-        clone = Clone(tmp_path / folder, name)
-        clone("git-setup")
-        clones.append(clone)
+    for name, folder in zip(NAMES[1:], FOLDERS[1:], strict=True):
+        git(top, "clone", "--quiet", str(remote), folder)
+        Clone(top / folder, name)("git-setup")
+
+
+@pytest.fixture(scope="session")
+def fund_built(tmp_path_factory, _cache_key_home):
+    with built_once(tmp_path_factory, "shared", build_with_git(_share_fund)) as folder:
+        yield folder
+
+
+@pytest.fixture
+def fund(tmp_path, git_env, fund_built) -> list[Clone]:
+    """A bare remote holding a fund with two members and €10M unallocated; three clones of it.
+
+    Made once per test run; each test copies the four repositories into its own tmp_path and points
+    every clone's origin at its own copy of the remote.
+    """
+    for folder in ["remote.git", *FOLDERS]:
+        copy_ledger(fund_built / folder, tmp_path / folder)
+    clones = []
+    for name, folder in zip(NAMES, FOLDERS, strict=True):
+        config = tmp_path / folder / ".git" / "config"
+        text = config.read_text().replace(str(fund_built), str(tmp_path))
+        assert f"\turl = {tmp_path / 'remote.git'}\n" in text and str(fund_built) not in text
+        config.write_text(text)
+        clones.append(Clone(tmp_path / folder, name))
     return clones
 
 
@@ -189,6 +213,7 @@ def test_git_pull_that_cannot_replay_fails_and_leaves_the_clone_as_it_was(fund):
     assert "earmark drones has €0.00 available" in riga.json("kept")[0]["reason"]
 
 
+@pytest.mark.slow
 def test_fifty_rounds_of_three_clones_recording_and_syncing_in_random_order(fund):
     """At the end every clone holds the same journal; every entry accepted anywhere is in it exactly once,
     unless it was refused on replay, and then it is in its clone's kept file with the reason."""
