@@ -343,6 +343,7 @@ class Books:
         self.history = History()
         self.latest: dict[Account, dt.date] = {}  # the last day each asset account changed
         self.members: dict[str, Member] = {}
+        self.slugs: dict[str, str] = {}  # account slug -> member name: found by name at any size of fund
         self.pledges: MutableMapping[int, Pledge] = {}
         self.packages: MutableMapping[str, Package] = {}
         self.earmarks: dict[str, Earmark] = {}
@@ -413,11 +414,7 @@ class Books:
 
     def member(self, name: str) -> Member | None:
         """Find a member by its name or account slug, ignoring case ('latvia', 'United kingdom')."""
-        wanted = model.slug(name)
-        for member in self.members.values():
-            if member.slug == wanted:
-                return member
-        return None
+        return self.members.get(self.slugs.get(model.slug(name), ""))
 
     def active_members(self, day: dt.date) -> list[Member]:
         return [member for member in self.members.values() if member.is_active(day)]
@@ -498,14 +495,19 @@ def apply_join(books: Books, entry: Entry) -> None:
     member = books.members.get(name) or Member(name, model.slug(name))
     member.role = entry.get("role")
     _activate(member, entry.date)
-    books.members[name] = member
+    _admit(books, member)
 
 
 def apply_apply(books: Books, entry: Entry) -> None:
     name = entry.get("member")
     member = books.members.get(name) or Member(name, model.slug(name))
     member.status, member.applied, member.approvals = "pending", entry.date, {}
-    books.members[name] = member
+    _admit(books, member)
+
+
+def _admit(books: Books, member: Member) -> None:
+    books.members[member.name] = member
+    books.slugs[member.slug] = member.name
 
 
 def apply_approve(books: Books, entry: Entry) -> None:

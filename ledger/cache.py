@@ -47,7 +47,9 @@ _MAGIC = b"fundledger-cache-1\n"
 _TAIL_BYTES = 4096
 # Books cached by other code are never taken: the signature covers every module of the package, so a
 # changed rule or apply (not only a changed class) means the journal is read again.
-_CODE = sorted(Path(__file__).parent.glob("*.py"))
+# Read when this module is imported, not when a cache is signed: a process still running older code (the
+# package upgraded under it) then signs with that code's fingerprint, and newer code never takes its books.
+_CODE = hashlib.sha256(b"".join(path.read_bytes() for path in sorted(Path(__file__).parent.glob("*.py")))).digest()
 _HISTORY_PENDING = 10_000  # changes a lazy history keeps as a list before it is worth unpickling
 
 
@@ -273,8 +275,7 @@ def _sweep(folder: Path) -> None:
 
 
 def _sign(key: bytes, payload: bytes) -> bytes:
-    code = b"".join(path.read_bytes() for path in _CODE)
-    return hmac.new(key, hashlib.sha256(code).digest() + payload, hashlib.sha256).digest()
+    return hmac.new(key, _CODE + payload, hashlib.sha256).digest()
 
 
 def _key() -> bytes | None:

@@ -962,7 +962,7 @@ def _slug(books: Books, entry: Entry) -> str:
 
 def _known_account(books: Books, entry: Entry, account: str) -> bool:
     parts = account.split(":")
-    members = {member.slug for member in books.members.values()}
+    members = books.slugs
 
     def package_known(name: str) -> bool:
         return name in books.packages or (entry.kind == "package" and entry.get("package") == name)
