@@ -257,3 +257,35 @@ class TestSignatures:
         assert code == 1
         found = {f["commit"]: f["message"] for f in data["findings"]}
         assert found == {stranger_sha: "signature: key not allowed", unsigned_sha: "commit is unsigned"}
+
+
+class TestTheQuickWay:
+    """A clean history is proven by blob ids alone; the quick audit and the thorough one say the same."""
+
+    def test_same_result_both_ways_on_a_clean_history(self, repo):
+        import tempfile
+
+        from ledger import audit as auditing
+        from ledger import journal
+
+        ledger = journal.open_ledger(repo.path)
+        with tempfile.TemporaryDirectory() as folder:
+            quick = auditing._run_by_blobs(ledger, Path(folder))
+            thorough = auditing._run(ledger, None, Path(folder))
+        assert quick is not None
+        assert (quick.commits, quick.entries, quick.seal, dict(quick.recorders), quick.findings) == (
+            thorough.commits, thorough.entries, thorough.seal, dict(thorough.recorders), thorough.findings,
+        )  # fmt: skip
+
+    def test_a_rewritten_history_is_left_to_the_thorough_way(self, repo):
+        import tempfile
+
+        from ledger import audit as auditing
+        from ledger import journal
+
+        path = journal_file(repo.path)
+        path.write_text(path.read_text().replace('memo = ""', 'memo = "x"', 1))
+        git(repo.path, "commit", "-qam", "an edit")
+        with tempfile.TemporaryDirectory() as folder:
+            assert auditing._run_by_blobs(journal.open_ledger(repo.path), Path(folder)) is None
+        assert audit(repo)[0] == 1
