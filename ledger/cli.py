@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -1139,6 +1140,8 @@ def verify(seal: str | None, as_of, as_json: bool) -> None:
 
     if as_of and not seal:
         raise click.UsageError("--as-of goes with --seal: the seal printed on the report as of that day")
+    if seal is not None and not re.fullmatch(r"[0-9a-fA-F]{12,64}", seal.strip()):
+        raise click.UsageError(f"a seal is 12 to 64 hex digits, as reports print it (not {seal!r})")
     books = _books(_ledger(click.get_current_context()), use_cache=False, fast=False)  # every byte, tomllib
     found = auditing.verify_seal(books, seal) if seal else None
     result = {"ok": True, "entries": books.count, "seal": books.seal}

@@ -289,3 +289,9 @@ class TestTheQuickWay:
         with tempfile.TemporaryDirectory() as folder:
             assert auditing._run_by_blobs(journal.open_ledger(repo.path), Path(folder)) is None
         assert audit(repo)[0] == 1
+
+
+def test_a_seal_too_short_is_a_usage_error_not_a_rewritten_history(repo):
+    result = repo("verify --seal 3f1e9a", ok=False)
+    assert result.exit_code == 2 and "a seal is 12 to 64 hex digits" in result.output
+    assert "rewritten" not in result.output
