@@ -329,7 +329,8 @@ def _check_active_member(books: Books, entry: Entry) -> None:
     name = entry.get("member")
     member = books.members.get(name)
     if member is None:
-        raise Refused(f"{name} is not a member of this fund; record `member join` first")
+        near = _did_you_mean(name, [m.name for m in books.members.values()])
+        raise Refused(f"{name} is not a member of this fund{near or '; record `member join` first'}")
     if not member.is_active(entry.date):
         raise Refused(f"{name} is not an active member on {entry.date}: {_why_not_active(member, entry.date)}")
 
@@ -446,6 +447,7 @@ def check_earmark(books: Books, entry: Entry) -> None:
     _check_name(lambda e: model.check_key(e, "earmark"), name)
     if any(p.account == model.earmarked(name) for p in entry.postings if p.amount < 0):
         raise Refused(f"earmark {name} cannot be funded from itself")
+    _check_sources_known(books, entry)
 
 
 def check_package(books: Books, entry: Entry) -> None:
@@ -454,6 +456,7 @@ def check_package(books: Books, entry: Entry) -> None:
     _check_name(lambda p: model.check_key(p, "package"), name)
     if name in books.packages:
         raise Refused(f"package {name} already exists (#{books.packages[name].id}); choose another name")
+    _check_sources_known(books, entry)
 
 
 def check_supplier(books: Books, entry: Entry) -> None:
@@ -488,7 +491,7 @@ def check_deliver(books: Books, entry: Entry) -> None:
     """What arrived for an open package (or one of its contracts), never more than a contract states."""
     package = books.packages.get(entry.get("package"))
     if package is None:
-        raise Refused(f"there is no package {entry.get('package')!r}; record it with `package` first")
+        raise Refused(_no_package(books, entry.get("package")))
     if package.reversed_by is not None:
         raise Refused(f"package {package.name} was cancelled by #{package.reversed_by}")
     if entry.date < package.date:
@@ -515,7 +518,7 @@ def check_deliver(books: Books, entry: Entry) -> None:
 def _open_package(books: Books, name: str, what: str):
     package = books.packages.get(name)
     if package is None:
-        raise Refused(f"there is no package {name!r}; record it with `package` first")
+        raise Refused(_no_package(books, name))
     if package.reversed_by is not None or package.closed_by is not None:
         raise Refused(f"package {name} is {package.status}; it takes no {what.split()[-1]}")
     return package
@@ -545,7 +548,7 @@ def check_pay(books: Books, entry: Entry) -> None:
     name = entry.get("package")
     package = books.packages.get(name)
     if package is None:
-        raise Refused(f"there is no package {name!r}; record it with `package` first")
+        raise Refused(_no_package(books, name))
     if entry.get("contract"):
         contract = _contract_of(books, entry)
         if entry.get("supplier") and books.supplier(entry.get("supplier")) is not books.supplier(contract.supplier):
@@ -729,13 +732,14 @@ def _check_envelope(books: Books, envelope: str) -> None:
         name = envelope.removeprefix("package:")
         package = books.packages.get(name)
         if package is None:
-            raise Refused(f"there is no package {name!r}; record it with `package` first")
+            raise Refused(_no_package(books, name))
         if package.reversed_by is not None or package.closed_by is not None:
             raise Refused(f"package {name} is {package.status}; it holds no money")
         return
     _check_name(lambda e: model.check_key(e, "earmark"), envelope)
     if envelope not in books.earmarks:
-        raise Refused(f"there is no earmark {envelope!r}; name one this fund has, or 'unallocated'")
+        near = _did_you_mean(envelope, books.earmarks)
+        raise Refused(f"there is no earmark {envelope!r}{near or '; name one this fund has, or unallocated'}")
 
 
 def check_write_off(books: Books, entry: Entry) -> None:
@@ -778,7 +782,7 @@ def check_amend(books: Books, entry: Entry) -> None:
     name = entry.get("package")
     package = books.packages.get(name)
     if package is None:
-        raise Refused(f"there is no package {name!r}; record it with `package` first")
+        raise Refused(_no_package(books, name))
     if package.reversed_by is not None or package.closed_by is not None:
         raise Refused(f"package {name} is {package.status}; it cannot be amended")
     if not entry.get("reason", "").strip():
@@ -944,6 +948,27 @@ def accounts_reverse(books: Books, entry: Entry) -> Accounts:
 
 
 # --- helpers ------------------------------------------------------------------
+
+
+def _did_you_mean(name: str, known) -> str:
+    """'; did you mean 'drones'?' when a known name is close to `name`, else ''."""
+    near = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
+def _no_package(books: Books, name: str) -> str:
+    near = _did_you_mean(name, books.packages)
+    return f"there is no package {name!r}{near or '; record it with `package` first'}"
+
+
+def _check_sources_known(books: Books, entry: Entry) -> None:
+    """Money taken from an earmark comes from one the fund has (not from a misspelt, empty one)."""
+    for posting in entry.postings:
+        if posting.amount < 0 and posting.account.startswith(model.EARMARKED + ":"):
+            earmark = posting.account.rsplit(":", 1)[1]
+            if earmark not in books.earmarks:
+                near = _did_you_mean(earmark, books.earmarks)
+                raise Refused(f"there is no earmark {earmark!r}{near or '; take money from one this fund has'}")
 
 
 def _member_slug(books: Books, name: str) -> str:

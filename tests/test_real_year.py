@@ -201,7 +201,7 @@ REFUSALS = [
     ("amend radios -1 --reason x --date 2025-09-02", "refused: package radios is closed; it cannot be amended"),
     ("charge 40k --from drones --date 2025-09-02",
      "refused: earmark drones has €29,975.00 available; charge of €40,000.00 exceeds it"),
-    ("fee 1 --from nothing", "refused: there is no earmark 'nothing'; name one this fund has, or 'unallocated'"),
+    ("fee 1 --from nothing", "refused: there is no earmark 'nothing'; name one this fund has, or unallocated"),
     ("interest 1 --to package:nothing", "refused: there is no package 'nothing'; record it with `package` first"),
     ("pay radios 1 --supplier ACME --invoice R-1 --date 2025-08-02",
      "refused: package radios was closed by #15; it has nothing left to pay"),
