@@ -36,17 +36,33 @@ class FundGroup(click.Group):
 
 
 class DateType(click.ParamType):
+    """A day as people type it: 2025-03-20, 2025-3-5, today, yesterday, -3d (three days ago)."""
+
     name = "DATE"
+    _DAY = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+    _AGO = re.compile(r"-([0-9]{1,4})d")
 
     def convert(self, value, param, ctx):
         if isinstance(value, dt.date):
             return value
+        text = value.strip().lower()
+        today = dt.date.today()
+        if text in ("today", "yesterday"):
+            return today - dt.timedelta(days=text == "yesterday")
+        if ago := self._AGO.fullmatch(text):
+            return today - dt.timedelta(days=int(ago[1]))
+        day = self._DAY.fullmatch(text)
+        if day is None:
+            self.fail(f"{value!r} is not a date: write it as YYYY-MM-DD (2025-03-20), today, yesterday or -3d",
+                      param, ctx)  # fmt: skip
+        year, month, number = (int(part) for part in day.groups())
         try:
-            if len(value) == 10:  # fromisoformat also takes 20250320 and week dates; we take YYYY-MM-DD only
-                return dt.date.fromisoformat(value)
+            return dt.date(year, month, number)
         except ValueError:
-            pass
-        self.fail(f"{value!r} is not a date: write it as YYYY-MM-DD, for example 2025-03-20", param, ctx)
+            if not 1 <= month <= 12:
+                self.fail(f"{value!r} is not a date: there is no month {month}", param, ctx)
+            month_name = dt.date(2000, month, 1).strftime("%B")
+            self.fail(f"{value!r} is not a date: there is no {number} {month_name} in {year}", param, ctx)
 
 
 DATE = DateType()
@@ -147,7 +163,8 @@ def init(path: Path, name: str, currency: str, manager: str, no_commit: bool) ->
 def recording(command: Callable) -> Callable:
     """The options every recording command takes, written once."""
 
-    @click.option("--date", "date", type=DATE, default=None, help="The event's date, YYYY-MM-DD. Default: today.")
+    @click.option("--date", "date", type=DATE, default=None,
+                  help="The event's date: YYYY-MM-DD, today, yesterday or -3d. Default: today.")  # fmt: skip
     @click.option("--memo", default="", help="What this is, in words (a bank reference, an invoice).")
     @click.option("--source", default="", help="A citation: URL, decision number, bank reference.")
     @click.option("--dry-run", is_flag=True, help="Show the entry that would be recorded; write nothing.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -125,8 +126,6 @@ class TestWorkedExample:
         assert snapshot(coalition.path) == before
 
     def test_date_defaults_to_today(self, coalition):
-        import datetime as dt
-
         assert coalition.json("contribute Latvia 1k")["date"] == dt.date.today().isoformat()
 
 
@@ -279,9 +278,36 @@ class TestRefusals:
         assert coalition("pledge Latvia 1M", ok=False).exit_code == 2  # --year missing
         bad_date = coalition("contribute Latvia 1M --date 2025-13-01", ok=False)
         assert bad_date.exit_code == 2
-        assert "is not a date: write it as YYYY-MM-DD" in bad_date.stderr
+        assert "'2025-13-01' is not a date: there is no month 13" in bad_date.stderr
         assert coalition("member approve Belgium", ok=False).exit_code == 2
         assert snapshot(coalition.path) == before
+
+
+class TestDates:
+    """Days as people type them (issue 23): ISO, single digits, today, yesterday, -3d; impossible days named."""
+
+    @pytest.mark.parametrize(
+        ("text", "days_ago"), [("today", 0), ("yesterday", 1), ("-3d", 3), ("-0d", 0), ("TODAY", 0)]
+    )
+    def test_relative_days(self, coalition, text, days_ago):
+        entry = coalition.json(f"contribute Latvia 1k --date {text}")
+        assert entry["date"] == (dt.date.today() - dt.timedelta(days=days_ago)).isoformat()
+
+    def test_single_digit_month_and_day(self, coalition):
+        assert coalition.json("contribute Latvia 1k --date 2025-3-5")["date"] == "2025-03-05"
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("2025-02-30", "'2025-02-30' is not a date: there is no 30 February in 2025"),
+            ("2024-02-30", "'2024-02-30' is not a date: there is no 30 February in 2024"),
+            ("2025-13-01", "'2025-13-01' is not a date: there is no month 13"),
+            ("soon", "'soon' is not a date: write it as YYYY-MM-DD (2025-03-20), today, yesterday or -3d"),
+        ],
+    )
+    def test_impossible_days_are_named(self, coalition, text, message):
+        result = coalition(["contribute", "Latvia", "1k", "--date", text], ok=False)
+        assert result.exit_code == 2 and message in result.stderr
 
 
 class TestDiscovery:
