@@ -23,7 +23,11 @@ from ledger.export import FORMATS as EXPORT_FORMATS
 
 
 class FundGroup(click.Group):
-    """Turns the library's errors into one clear line and a non-zero exit, never a traceback."""
+    """Turns the library's errors into one clear line and a non-zero exit, never a traceback.
+
+    Exit status: 0 done, 1 refused or bad input, 2 usage (click's), 130
+    interrupted (Ctrl-C); a reader that went away (`| head`) ends it quietly.
+    """
 
     def invoke(self, ctx: click.Context):
         try:
@@ -33,6 +37,20 @@ class FundGroup(click.Group):
 
             click.echo(f"{problem.prefix}: {inert(str(problem))}", err=True)
             ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+        except BrokenPipeError:
+            _quiet_pipe()
+            ctx.exit(0)
+
+
+def _quiet_pipe() -> None:
+    """The reader of our output went away: nothing more to say, and no complaint when the output closes."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 class DateType(click.ParamType):
@@ -94,7 +112,11 @@ def _books(ledger, **options):
         return journal.load(ledger, progress=progress, **options)
 
 
-@click.group(cls=FundGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=FundGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--ledger",
     "ledger_path",
@@ -116,6 +138,8 @@ def main(ctx: click.Context, ledger_path: str | None) -> None:
       fundledger balance
     """
     ctx.obj = Options(ledger_path)
+    if ctx.invoked_subcommand is None:  # `fundledger` alone: its help, on stdout, and success
+        click.echo(ctx.get_help())
 
 
 # --- creating a ledger ---------------------------------------------------

@@ -412,3 +412,34 @@ def test_rules_recheck_on_load_names_the_rule(empty: Path):
         f"corrupt: journal/2025-0001.toml: entry #2 (byte {offset}) breaks a rule: unallocated cash is €0.00; "
         "earmark of €5,000,000.00 exceeds it"
     )
+
+
+class TestExitCodes:
+    """One policy: 0 done, 1 refused, 2 usage, 130 interrupted; a closed pipe is not an error."""
+
+    def test_fundledger_alone_prints_its_help_and_succeeds(self):
+        result = CliRunner().invoke(main, [])
+        assert result.exit_code == 0 and "Usage:" in result.stdout and "Commands:" in result.stdout
+
+    def test_interrupted_exits_130(self, coalition, monkeypatch):
+        from ledger import reports
+
+        def interrupted(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(reports, "balance_report", interrupted)
+        result = coalition("balance", ok=False)
+        assert result.exit_code == 130 and "interrupted" in result.stderr
+
+    def test_a_reader_that_went_away_is_not_an_error(self, run):
+        """More than a pipe holds (a 300 KB memo), read by `head -c 10`: exit 0, nothing on stderr."""
+        import subprocess
+        import sys
+
+        run(["member", "join", "Latvia", "--date", "2024-01-01", "--memo", "x" * 300_000])
+        done = subprocess.run(
+            ["bash", "-c", f"{sys.executable} -m ledger --ledger {run.path} show 1 --json | head -c 10; "
+             "exit ${PIPESTATUS[0]}"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert (done.returncode, done.stdout, done.stderr) == (0, '{\n  "id": ', "")
