@@ -665,8 +665,10 @@ def report(name: str, year, account, member_name, earmark_name, package_name, ki
     if name == "contributors":
         return reports.contributors_report(books, as_of, original=original, period=period)
     if name in PERIOD_REPORTS:
-        return getattr(reports, f"{name}_report")(books, as_of, period)
-    return getattr(reports, f"{name}_report")(books, as_of)
+        chosen = {"summary": reports.summary_report, "balance": reports.balance_report,
+                  "earmarks": reports.earmarks_report, "packages": reports.packages_report}  # fmt: skip
+        return chosen[name](books, as_of, period)
+    return {"members": reports.members_report, "rates": reports.rates_report}[name](books, as_of)
 
 
 @main.command()

@@ -190,8 +190,9 @@ def _safe(text: Any) -> Any:
 # what may give way to a narrow terminal is stated: amounts, dates, names and
 # identifiers are always whole and on one line; memos and purposes are cut
 # short with an ellipsis (whole in JSON, CSV and with --wide); optional
-# columns are dropped from the right, with a note saying which; and when even
-# that is too wide, each row becomes a block of its own, one figure a line.
+# columns (words, dates, links, never an amount) are dropped from the right,
+# with a note saying which; and when even that is too wide, each row becomes
+# a block of its own, one figure a line.
 
 SEP = 2  # spaces between two columns
 SHORTEST = 20  # the narrowest a column of words (memo, purpose) is made before optional columns are dropped
@@ -255,6 +256,10 @@ def report_table(report: Report, width: int | None = None, *, wide: bool = False
 def _fit(column) -> str:
     if column.prose:
         return "short"
+    if column.kind == "words":  # names among words (a register's What): it wraps between words, never inside one
+        return "wrap"
+    if column.kind == "original":  # figures in words: it may wrap between them
+        return "wrap"
     return "list" if column.kind in ("list", "split") else "whole"
 
 
@@ -312,7 +317,7 @@ def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
         if col.fit == "short":
             least.append(max(head, min(longest, SHORTEST)))
         elif col.fit in ("wrap", "list"):
-            pieces = max((len(w) for row in rows for w in _pieces(_words(row[index]), col.fit)), default=0)
+            pieces = max((len(w) for row in rows for w in _words(row[index]).split()), default=0)
             least.append(max(head, pieces, min(longest, SHORTEST)))
         else:
             least.append(max(longest, head))
@@ -460,6 +465,8 @@ def _wrap_items(text: str, width: int) -> list[str]:
     for item in _pieces(text, "list"):
         if lines and len(lines[-1]) + 1 + len(item) <= width:
             lines[-1] += " " + item
+        elif len(item) > width:  # an item wider than the column: between its words ("drones" and its amount)
+            lines += _wrap(item, width)
         else:
             lines.append(item)
     return lines or [""]
@@ -607,7 +614,7 @@ def summary_view(summary: Summary, width: int = 100, *, wide: bool = False):
     lines += [Text("")] + [Text(line) for line in _wrap(members, width)]
     if summary.earmarks:
         cols = [_Col("Earmark"), _Col("", fit="bar", optional=True), _Col("Allocated", True),
-                _Col("Pledged, not received", True, optional=True)]  # fmt: skip
+                _Col("Pledged, not received", True)]  # fmt: skip
         rows = [
             [Text(inert(bar.earmark)), lambda w, bar=bar: _bar(bar, w), _money_text(bar.allocated, c),
              _money_text(bar.pledged_outstanding, c) if bar.pledged_outstanding else Text("")]
@@ -703,8 +710,11 @@ def _show_cell(row: dict[str, Any], column, currency: str):
         if not value:
             return Text("")
         c = value["currency"]
-        figures = {k: money.format_money(Decimal(value[k]), c) for k in ("amount", "outstanding")}
-        return Text(f"{figures['amount']} at {value['rate']}, {figures['outstanding']} outstanding")
+        figures = {k: money.format_money(Decimal(value[k]), c) for k in ("amount", "received", "outstanding")}
+        return Text(
+            f"{figures['amount']} at {value['rate']}: {figures['received']} received, "
+            f"{figures['outstanding']} outstanding"
+        )
     if isinstance(value, dt.date):
         return Text(value.isoformat())
     return Text(inert("" if value is None else str(value)))
@@ -909,36 +919,26 @@ def import_json(planned, *, dry_run: bool) -> dict[str, Any]:
 
 
 def import_table(planned, currency: str):
-    """Each row of the file: what it would record, or why it is skipped or refused."""
-    from rich import box
-    from rich.table import Table
+    """Each row of the file: what it would record, or why it is skipped or refused (amounts never cut)."""
     from rich.text import Text
 
     counts = {s: sum(1 for p in planned if p.status == s) for s in ("record", "skip", "refused")}
-    table = Table(
-        title=f"{counts['record']} to record, {counts['skip']} already recorded, {counts['refused']} refused",
-        box=box.SIMPLE_HEAD,
-    )
-    for title, justify in (
-        ("row", "right"),
-        ("status", "left"),
-        ("date", "left"),
-        ("member", "left"),
-        ("amount", "right"),
-        ("reference", "left"),
-        ("why", "left"),
-    ):
-        table.add_column(title, justify=justify, overflow="fold")
+    title = f"{counts['record']} to record, {counts['skip']} already recorded, {counts['refused']} refused"
+    cols = [_Col("row", True), _Col("status"), _Col("date"), _Col("member"), _Col("amount", True),
+            _Col("reference", optional=True), _Col("why", fit="short")]  # fmt: skip
     style = {"record": "green", "skip": "dim", "refused": "red"}
+    rows = []
     for p in planned:
         amount = _money_text(model.size(p.entry), currency) if p.entry else Text(inert(p.values.get("amount", "")))
-        table.add_row(
-            str(p.row),
-            Text(p.status, style=style[p.status]),
-            Text(inert(p.values.get("date", ""))),
-            Text(inert(p.values.get("member", ""))),
-            amount,
-            Text(inert(p.values.get("reference", ""))),
-            Text(inert(p.reason)),
+        rows.append(
+            [
+                Text(str(p.row)),
+                Text(p.status, style=style[p.status]),
+                Text(inert(p.values.get("date", ""))),
+                Text(inert(p.values.get("member", ""))),
+                amount,
+                Text(inert(p.values.get("reference", ""))),
+                Text(inert(p.reason)),
+            ]
         )
-    return table
+    return _Lines(_table_lines(title, cols, [], rows, [], console().width, False, ""))

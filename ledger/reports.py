@@ -379,7 +379,7 @@ def contributors_report(
         *([Column("outstanding_opening", "Outstanding at start", "money")] if period is not None else []),
         Column("pledged", "Pledged", "money"),
         Column("received", "Received", "money"),
-        *([Column("exchange_differences", "Exchange gains", "money", optional=True)] if exchange else []),
+        *([Column("exchange_differences", "Exchange gains", "money")] if exchange else []),
         Column("outstanding", "Outstanding" if period is None else "Outstanding at end", "money"),
         Column("share", "Share", "share"),
         *([Column("given_as", "Given as", "amounts")] if original else []),
@@ -470,7 +470,7 @@ def rates_report(books: Books, as_of: dt.date | None = None) -> Report:
         Column("entry", "#", "int"),
         Column("origin", "Origin"),
         Column("used_by", "Used by", "int"),
-        Column("source", "Source", optional=True),
+        Column("source", "Source", optional=True, prose=True),
     )
     return _report(books, "rates", f"Exchange rates (in {books.currency})", columns, rows, as_of)
 
@@ -524,7 +524,7 @@ def earmarks_report(books: Books, as_of: dt.date | None = None, period: Period |
             Column("committed", "Committed", "money"),
             Column("paid", "Paid", "money"),
             Column("available", "Available", "money"),
-            Column("pledged_outstanding", "Pledged, not received", "money", optional=True),
+            Column("pledged_outstanding", "Pledged, not received", "money"),
         )
         keys = ("allocated", "committed", "paid", "available", "pledged_outstanding")
         totals = {key: sum((row[key] for row in rows), ZERO) for key in keys}
@@ -551,7 +551,7 @@ def earmarks_report(books: Books, as_of: dt.date | None = None, period: Period |
         Column("committed", "Committed", "money"),
         Column("paid", "Paid", "money"),
         Column("available", "Available at end", "money"),
-        Column("pledged_outstanding", "Pledged, not received", "money", optional=True),
+        Column("pledged_outstanding", "Pledged, not received", "money"),
     )
     keys = ("opening", "allocated", "committed", "paid", "available", "pledged_outstanding")
     totals = {key: sum((row[key] for row in rows), ZERO) for key in keys}
@@ -751,20 +751,21 @@ def register_report(
         Column("id", "#", "int"),
         Column("date", "Date", "date"),
         Column("kind", "Kind"),
-        Column("what", "What", prose=True),
+        Column("what", "What", "words"),
     ]
     if spec.account:
         columns += [Column("change", "Change", "money"), Column("running_balance", "Balance", "money")]
     else:
         columns.append(Column("amount", "Amount", "money"))
-    # Optional columns, dropped from the right on a narrow terminal: the memo first, the amount given last.
+    # The amount given in another currency is a figure (never dropped); a narrow table drops the reversal
+    # links first (the Kind and the sign still mark a reversal), then the memo.
     if any(row["given"] for row in rows):
-        columns.append(Column("given", "Given as", optional=True))
+        columns.append(Column("given", "Given as"))
+    columns.append(Column("words", "Memo", optional=True, prose=True))
     if any(row["link"] for row in rows):
         columns.append(Column("link", "Reversal", optional=True))
-    columns.append(Column("memo", "Memo", optional=True, prose=True))
     title = f"Register of {spec.account}" if spec.account else "Register"
-    hidden = ("what", "given", "link")
+    hidden = ("what", "given", "link", "words")
     return _report(books, "register", title, columns, rows, as_of, hidden=hidden, period=period, opening=opening)
 
 
@@ -775,15 +776,17 @@ def _register_fields(books: Books, entry: Entry) -> dict[str, Any]:
     given = model.given_as(entry)  # the rounding in plain sight: the amount given and its rate
     if undone is not None:
         amount = -model.size(undone) if undone.postings else None  # the other way, by what the entry moved
-        what = f"#{undone.id} {undone.kind} {model.subject(undone)} of {undone.date.isoformat()}: {entry.get('reason')}"
+        what = f"#{undone.id} {undone.kind} {model.subject(undone)} of {undone.date.isoformat()}"
         link = f"reverses #{undone.id}"
         given = model.given_as(undone)
     else:
         amount = model.size(entry) if entry.postings else None
         what = model.subject(entry)
         link = f"reversed by #{reversal}" if reversal is not None else ""
+    words = " · ".join(part for part in (entry.get("reason") if undone is not None else "", entry.memo) if part)
     return {
         "what": what,
+        "words": words,  # the memo, after a reversal's reason
         "given": f"{'-' if undone is not None else ''}{given}" if given else "",
         "link": link,
         "amount": amount,

@@ -1,0 +1,128 @@
+"""No figure is ever cut or wrapped, at any terminal width from 40 columns up (issue 14, item 4).
+
+Every report is printed at 40, 60, 80, 100 and 120 columns, on the sample
+ledger and on a wide, long one (long names, big amounts, long memos, money
+in pounds), and every amount its JSON holds must appear whole, on one line,
+in the text; no line may be wider than the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from ledger import journal, money
+
+from conftest import SAMPLE, Runner
+
+WIDTHS = [40, 60, 80, 100, 120]
+REPORTS = ["summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register", "rates"]
+AMOUNT = re.compile(r"-?\d+\.\d{2}")
+# Keys whose values are not amounts the table shows: the register's postings and splits are in JSON only
+# (docs/REPORTS.md), an entry in another currency shows its original amount as given ("£5,000,000.00 at 1.185").
+SKIPPED = {"postings", "split", "share", "rate", "original_amount", "entries", "hash", "prev", "seal"}
+
+LONG_MEMO = "A memo long enough to need cutting in any table, " * 4
+WIDE = [
+    'member join "Saint Vincent and the Grenadines" --date 2024-02-01 --role co-lead',
+    'member join "Bosnia and Herzegovina" --date 2024-02-01',
+    'member join "United Kingdom" --date 2024-02-01',
+    "member apply Liechtenstein --date 2025-04-01",
+    "rate GBP 1.1850 --date 2025-01-01",
+    'pledge "Saint Vincent and the Grenadines" 1,234,567,890.12 --year 2025 '
+    "--split unmanned-aerial-systems-and-counter-drone-equipment-2025=1bn --date 2025-01-10",
+    'contribute "Saint Vincent and the Grenadines" 1,000,000,000.00 --pledge 6 --date 2025-02-01',
+    'contribute "Bosnia and Herzegovina" 987,654,321.99 --date 2025-02-02',
+    'pledge "United Kingdom" £15M --year 2025 --split unmanned-aerial-systems-and-counter-drone-equipment-2025=£15M '
+    "--date 2025-02-03",
+    'contribute "United Kingdom" £5M --pledge 9 --date 2025-02-04',
+    "earmark training-of-operators-and-maintenance-crews-in-the-field 123,456,789.01 --date 2025-02-05",
+    "package very-long-package-name-for-reconnaissance-drones-lot-2025-03 876,543,210.98 "
+    "--from unmanned-aerial-systems-and-counter-drone-equipment-2025=800M --from unallocated --date 2025-03-01",
+    "pay very-long-package-name-for-reconnaissance-drones-lot-2025-03 111,111,111.11 --date 2025-03-02",
+    "reverse 13 --reason 'paid twice' --date 2025-03-03",
+]
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory) -> Runner:
+    path = tmp_path_factory.mktemp("wide") / "fund"
+    journal.init(path, "A fund with a rather long name, to see titles wrap", "EUR", "United Kingdom")
+    run = Runner(path)
+    for n, command in enumerate(WIDE):
+        run(f"{command} --memo '{LONG_MEMO} ({n})'")
+    for n in range(60):  # a long register
+        run(f"contribute 'Bosnia and Herzegovina' {n + 1}k --date 2025-04-{n % 28 + 1:02d} --memo '{LONG_MEMO}'")
+    return run
+
+
+def _amounts(data, currency: str, key: str = "") -> set[str]:
+    """Every amount in a report's JSON, as the table prints it (€1,234.56)."""
+    found: set[str] = set()
+    if key in SKIPPED:
+        return found
+    if isinstance(data, dict):
+        own = data.get("currency", currency)  # a pledge followed in its own currency carries it
+        for inner, value in data.items():
+            found |= _amounts(value, own, inner)
+    elif isinstance(data, list):
+        for value in data:
+            found |= _amounts(value, currency, key)
+    elif isinstance(data, str) and AMOUNT.fullmatch(data):
+        found.add(money.format_money(Decimal(data), currency))
+    return found
+
+
+def _summary_amounts(data: dict) -> set[str]:
+    """The summary shows its headline figures, each earmark's allocated and pledged sums, and open packages."""
+    shown = {k: v for k, v in data.items() if k not in ("earmarks", "open_packages")}
+    shown["earmarks"] = [{k: e[k] for k in ("allocated", "pledged_outstanding")} for e in data["earmarks"]]
+    shown["open_packages"] = data["open_packages"]
+    return _amounts(shown, data["currency"])
+
+
+def _check(run: Runner, name: str, width: int) -> None:
+    data = run.json(f"report {name}")
+    text = run(f"report {name}", env={"COLUMNS": str(width), "NO_COLOR": "1"}).stdout
+    amounts = _summary_amounts(data) if name == "summary" else _amounts(data, data["currency"])
+    missing = sorted(a for a in amounts if a not in text)
+    assert not missing, f"{name} at {width} columns cuts {missing}:\n{text}"
+    # Only an identifier longer than the terminal itself may be wider (whole, on a line of its own).
+    wider = [line for line in text.splitlines() if len(line) > width and len(line.split()) > 1]
+    assert not wider, f"{name} at {width} columns has lines wider than the terminal:\n" + "\n".join(wider)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", REPORTS)
+def test_sample_ledger(name, width):
+    _check(Runner(SAMPLE), name, width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", REPORTS)
+def test_wide_long_ledger(wide, name, width):
+    _check(wide, name, width)
+
+
+class TestWhatGivesWay:
+    """Memos are cut short with an ellipsis, and said to be; --wide and JSON give them whole."""
+
+    def test_memos_end_in_an_ellipsis_and_a_note_says_so(self, wide):
+        text = wide("report register", env={"COLUMNS": "200"}).stdout
+        assert "…" in text and "--wide or --json" in text
+        assert len(text.splitlines()) < 100  # 74 entries: a line each, not a word a line
+
+    def test_wide_gives_memos_whole(self, wide):
+        text = wide("report register --wide", env={"COLUMNS": "80"}).stdout
+        assert LONG_MEMO.strip() in text and "…" not in text
+
+    def test_hidden_columns_are_named(self):
+        text = Runner(SAMPLE)("report pledges", env={"COLUMNS": "80"}).stdout
+        assert "split hidden to fit; --wide or --json for all" in text
+
+    def test_identifiers_stay_on_one_line(self, wide):
+        for width in (40, 80):
+            text = wide("report packages", env={"COLUMNS": str(width)}).stdout
+            assert "very-long-package-name-for-reconnaissance-drones-lot-2025-03" in text
