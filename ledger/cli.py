@@ -538,11 +538,12 @@ TAKEN_BY = {
     "package_name": ("register",),
     "kind": ("register",),
     "original": ("contributors",),
+    "every": ("balance", "contributors", "earmarks", "packages"),
     "period": PERIOD_REPORTS,
     "start": PERIOD_REPORTS,
     "end": PERIOD_REPORTS,
 }
-_FLAGS = {"member_name": "--member", "earmark_name": "--earmark", "package_name": "--package", "start": "--from",
+_FLAGS = {"every": "--yearly/--quarterly/--monthly", "member_name": "--member", "earmark_name": "--earmark", "package_name": "--package", "start": "--from",
           "end": "--to"}  # fmt: skip
 
 
@@ -593,6 +594,9 @@ def output_options(command: Callable) -> Callable:
     )
     @click.option("--from", "start", type=DATE, default=None, help="Flows from this day on (with --to: a period).")
     @click.option("--to", "end", type=DATE, default=None, help="Flows up to the end of this day.")
+    @click.option("--yearly", "every", flag_value="yearly", help="A column per year (balance, contributors, ...).")
+    @click.option("--quarterly", "every", flag_value="quarterly", help="A column per quarter.")
+    @click.option("--monthly", "every", flag_value="monthly", help="A column per month.")
     @click.option("--json", "fmt", flag_value="json", help="Print JSON (documented in docs/REPORTS.md).")
     @click.option("--csv", "fmt", flag_value="csv", help="Print CSV.")
     @click.option("--html", "html", metavar="FILE", default=None, help="Write the report as an HTML page.")
@@ -600,8 +604,8 @@ def output_options(command: Callable) -> Callable:
     @click.option("--wide", is_flag=True, help="Tables: every column and whole memos, however wide the terminal.")
     @click.option("--pager", is_flag=True, help="Show a long report through a pager.")
     @functools.wraps(command)
-    def wrapper(*args, as_of, period, start, end, fmt, html, svg, wide, pager, **kwargs):
-        from ledger import fold, render
+    def wrapper(*args, as_of, period, start, end, every, fmt, html, svg, wide, pager, **kwargs):
+        from ledger import fold, render, reports
 
         chosen = [f for f in (fmt, html and "html", svg and "svg") if f]
         if len(chosen) > 1:
@@ -609,14 +613,20 @@ def output_options(command: Callable) -> Callable:
         if wide and chosen and chosen[0] in ("json", "csv"):
             raise click.UsageError("--wide is for tables; JSON and CSV always hold every column and whole memos")
         name = kwargs.get("name", command.__name__)
-        _refuse_untaken(name, {**kwargs, "period": period, "start": start, "end": end})
+        _refuse_untaken(name, {**kwargs, "period": period, "start": start, "end": end, "every": every})
         span = _period(period, start, end)
         if span is not None and as_of:
             raise click.UsageError("--as-of ends a report at a day; with a period, end it with --to (or --period)")
+        if every and kwargs.get("original"):
+            raise click.UsageError("--original gives one column per currency; it cannot be split by period too")
         books = _books(_ledger(click.get_current_context()))
         if as_of:
             books = fold.as_of(books, as_of)
-        report = command(*args, books=books, as_of=as_of, period=span, **kwargs)
+            span = reports.Period(None, as_of) if every else span
+        if every:  # one column per period, the same for each report that takes it
+            report = reports.by_period_report(books, name, every, span)
+        else:
+            report = command(*args, books=books, as_of=as_of, period=span, **kwargs)
         out = render.emit(report, chosen[0] if chosen else "table", path=html or svg, pager=pager, wide=wide)
         if out is not None:
             click.echo(out, nl=False)

@@ -136,6 +136,11 @@ def report_json(report: Report) -> dict[str, Any]:
         "entries": report.entries,
         "seal": report.seal,
     }
+    if report.spans:  # one column per period: the key of each column, and its first and last day
+        data["periods"] = [
+            {"column": column.key, "from": _date(span.start), "to": _date(span.end)}
+            for column, span in zip(report.columns[1:], report.spans, strict=False)
+        ]
     if report.opening is not None:
         data["opening"] = {k: _plain(v, report.currency, kinds.get(k)) for k, v in report.opening.items()}
     data["rows"] = [

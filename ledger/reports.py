@@ -8,6 +8,7 @@ a shape of its own, `Summary`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class Report:
     hidden: tuple[str, ...] = ()  # row keys for the table only, left out of JSON and CSV
     period: Period | None = None  # the period whose flows the report shows (None: the books as they stand)
     opening: dict[str, Any] | None = None  # the register's opening-balance line, before its rows
+    spans: tuple[Period, ...] = ()  # with --yearly/--quarterly/--monthly: the period of each column
 
 
 def _report(
@@ -817,3 +819,82 @@ def _tree_key(account: str) -> tuple:
     parts = account.split(":")
     root = _ROOTS.index(parts[0]) if parts[0] in _ROOTS else len(_ROOTS)
     return (root, parts)
+
+
+# --- one column per period ---------------------------------------------------
+
+EVERY = ("yearly", "quarterly", "monthly")
+
+# For each report that takes --yearly/--quarterly/--monthly: its row key and the flow its columns show.
+_BY_PERIOD = {
+    "balance": ("account", "change", "Changes"),
+    "contributors": ("member", "received", "Received"),
+    "earmarks": ("earmark", "allocated", "Allocated"),
+    "packages": ("package", "paid", "Paid"),
+}
+
+
+def spans(period: Period, every: str) -> list[Period]:
+    """The years, quarters or months that `period` (both ends known) falls in, cut to its own first and last day."""
+    months = {"yearly": 12, "quarterly": 3, "monthly": 1}[every]
+    found = []
+    day = period.start
+    while day <= period.end:
+        first = dt.date(day.year, (day.month - 1) // months * months + 1, 1)
+        last_month = first.month + months - 1
+        last = _month_end(dt.date(first.year, last_month, 1))
+        found.append(Period(max(first, period.start), min(last, period.end)))
+        day = last + dt.timedelta(days=1)
+    return found
+
+
+def by_period_report(books: Books, name: str, every: str, period: Period | None = None) -> Report:
+    """One column per year, quarter or month of `period` (else of the books' first to last entry): for
+    `balance` each account's change, for `contributors` what each member's gave, for `earmarks` what was
+    allocated to each, for `packages` what was paid on each; the last column is the whole period's.
+    """
+    key, figure, what = _BY_PERIOD[name]
+    build = {
+        "balance": balance_report,
+        "contributors": lambda b, a, p: contributors_report(b, a, period=p),
+        "earmarks": earmarks_report,
+        "packages": packages_report,
+    }[name]
+    dates = [entry.date for entry in books.entries]
+    start = period.start if period and period.start else min(dates, default=dt.date.today())
+    end = period.end if period and period.end else max(dates, default=dt.date.today())
+    whole = Period(start, end)
+    overall = build(books, None, whole)
+    parts = [(span, build(books, None, span)) for span in spans(whole, every)]
+    labels = [_span_label(span, every) for span, _ in parts]
+    rows = []
+    for row in overall.rows:
+        out: dict[str, Any] = {key: row[key]}
+        for label, (_, report) in zip(labels, parts, strict=True):
+            found = next((r for r in report.rows if r[key] == row[key]), None)
+            out[label] = found[figure] if found else ZERO
+        out["total"] = row[figure]
+        rows.append(out)
+    columns = (
+        overall.columns[0],
+        *(Column(label, label, "money") for label in labels),
+        Column("total", "Total", "money"),
+    )
+    totals = {}
+    if name != "balance":  # a balance's changes always add up to nothing
+        totals = {c.key: sum((r[c.key] for r in rows), ZERO) for c in columns[1:]}
+    title = f"{what} by {_EVERY_WORD[every]}"
+    report = _report(books, name, title, columns, rows, end, totals, period=whole)
+    return dataclasses.replace(report, entries=overall.entries, seal=overall.seal, spans=tuple(s for s, _ in parts))
+
+
+_EVERY_WORD = {"yearly": "year", "quarterly": "quarter", "monthly": "month"}
+
+
+def _span_label(span: Period, every: str) -> str:
+    """The column's name: 2025, 2025Q2 or 2025-04 (a part-period is named after the whole it is part of)."""
+    if every == "yearly":
+        return str(span.start.year)
+    if every == "quarterly":
+        return f"{span.start.year}Q{(span.start.month - 1) // 3 + 1}"
+    return f"{span.start.year}-{span.start.month:02d}"

@@ -163,6 +163,36 @@ class TestYear:
         assert summary["opening"]["outstanding"] == "6000000.00" and summary["paid"] == "1500000.00"
 
 
+class TestColumns:
+    """--yearly, --quarterly, --monthly: a column per period, the last one the whole period's."""
+
+    def test_contributors_by_quarter(self, books):
+        report = reports.by_period_report(books, "contributors", "quarterly", period("2025"))
+        assert [c.key for c in report.columns] == ["member", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "total"]
+        rows = {r["member"]: r for r in report.rows}
+        assert rows["Belgium"]["2025Q1"] == -10 * M and rows["Belgium"]["total"] == -10 * M
+        assert rows["United Kingdom"]["2025Q1"] == D("1200000.00") and rows["United Kingdom"]["2025Q2"] == 0
+        assert report.totals["total"] == D("-2800000.00")
+
+    def test_packages_paid_by_year(self, books):
+        report = reports.by_period_report(books, "packages", "yearly")  # the first entry's day to the last's
+        (kit,) = report.rows
+        assert (kit["2024"], kit["2025"], kit["2026"], kit["total"]) == (0, D("1500000"), M, D("2500000"))
+        assert report.spans[0].start == dt.date(2024, 2, 1) and report.spans[-1].end == dt.date(2026, 1, 1)
+
+    def test_json_names_each_column_s_days(self, year):
+        data = year.json("balance --monthly --period 2025Q1")
+        assert [p["column"] for p in data["periods"]] == ["2025-01", "2025-02", "2025-03"]
+        assert data["periods"][1] == {"column": "2025-02", "from": "2025-02-01", "to": "2025-02-28"}
+        row = next(r for r in data["rows"] if r["account"] == "assets:fund:unallocated")
+        assert (row["2025-01"], row["2025-02"], row["2025-03"], row["total"]) == (
+            "0.00", "-10000000.00", "1200000.00", "-8800000.00")  # fmt: skip
+
+    def test_only_where_it_has_a_meaning(self, year):
+        result = year("report members --monthly", ok=False)
+        assert result.exit_code == 2 and "only balance, contributors, earmarks, packages take it" in result.stderr
+
+
 class TestReversalsFollow:
     """A filter that selects an entry selects its reversal, signed the other way (issue 14, item 1)."""
 
@@ -284,3 +314,20 @@ def test_opening_plus_movements_is_closing_and_periods_add_up(ops, first, middle
         summaries = [reports.summary_report(books, period=p) for p in (whole, *parts)]
         for key in reports.HEADLINES:
             assert summaries[1].movements[key] + summaries[2].movements[key] == summaries[0].movements[key], key
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(operations, min_size=5, max_size=25), st.sampled_from(["balance", "contributors", "earmarks", "packages"])
+)
+def test_monthly_columns_add_up_to_the_year(ops, name):
+    books = _random_books(ops)
+    year = reports.Period(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    monthly = reports.by_period_report(books, name, "monthly", year)
+    yearly = reports.by_period_report(books, name, "yearly", year)
+    key = monthly.columns[0].key
+    assert len(monthly.columns) == 14  # the key, twelve months, the total
+    by_year = {r[key]: r["2024"] for r in yearly.rows}
+    for row in monthly.rows:
+        months = [row[c.key] for c in monthly.columns[1:-1]]
+        assert sum(months, ZERO) == row["total"] == by_year[row[key]], row[key]
