@@ -51,7 +51,9 @@ class DateType(click.ParamType):
 DATE = DateType()
 
 # Kept here rather than imported so that `fundledger --help` does not load the reports.
-REPORT_NAMES = ("summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register", "rates")
+REPORT_NAMES = (
+    "summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register", "rates", "statement"
+)  # fmt: skip
 
 
 @dataclass
@@ -527,7 +529,7 @@ def import_(csv_file: Path, mapping_file: Path, dry_run: bool, as_json: bool, no
 
 
 # The reports that show flows over a period (--period, --from, --to).
-PERIOD_REPORTS = ("summary", "balance", "contributors", "earmarks", "packages", "register")
+PERIOD_REPORTS = ("summary", "balance", "contributors", "earmarks", "packages", "register", "statement")
 
 # Which reports take each report option; any other report refuses it (exit 2), never ignores it.
 TAKEN_BY = {
@@ -613,6 +615,10 @@ def output_options(command: Callable) -> Callable:
         if wide and chosen and chosen[0] in ("json", "csv"):
             raise click.UsageError("--wide is for tables; JSON and CSV always hold every column and whole memos")
         name = kwargs.get("name", command.__name__)
+        if (name == "statement") != bool(kwargs.get("subject")):
+            raise click.UsageError(
+                "report statement needs a MEMBER" if name == "statement" else f"report {name} takes no MEMBER"
+            )
         _refuse_untaken(name, {**kwargs, "period": period, "start": start, "end": end, "every": every})
         span = _period(period, start, end)
         if span is not None and as_of:
@@ -638,6 +644,7 @@ def output_options(command: Callable) -> Callable:
 
 @main.command()
 @click.argument("name", type=click.Choice(REPORT_NAMES), default="summary", required=False)
+@click.argument("subject", metavar="[MEMBER]", default=None, required=False)
 @click.option("--year", type=int, default=None, help="pledges: only pledges for this year.")
 @click.option("--account", default=None, help="register: entries touching this account (or below it).")
 @click.option("--member", "member_name", default=None, help="register: entries of this member.")
@@ -646,11 +653,15 @@ def output_options(command: Callable) -> Callable:
 @click.option("--kind", default=None, help="register: entries of this kind (pledge, contribute, pay, ...).")
 @click.option("--original", is_flag=True, help="contributors: also what each gave, in the currencies it gave.")
 @output_options
-def report(name: str, year, account, member_name, earmark_name, package_name, kind, original, books, as_of, period):
+def report(
+    name: str, subject, year, account, member_name, earmark_name, package_name, kind, original, books, as_of, period
+):
     """Print report NAME (default: summary), as a table, JSON, CSV, HTML or SVG.
 
     \b
-    Reports: summary, balance, contributors, pledges, earmarks, packages, members, register, rates.
+    Reports: summary, balance, contributors, pledges, earmarks, packages, members, register, rates,
+    and `statement MEMBER`: what a member state files (its position, pledges and receipts, and
+    where its earmarked money went).
     With --period (or --from/--to), summary, balance, contributors, earmarks
     and packages show what happened during the period between its opening
     and closing figures; the register lists the period's entries after an
@@ -664,9 +675,12 @@ def report(name: str, year, account, member_name, earmark_name, package_name, ki
       fundledger report summary --period 2025Q2
       fundledger report register --account assets:fund:earmarked:drones --from 2025-01-01
       fundledger report summary --as-of 2025-03-31 --html summary.html
+      fundledger report statement Latvia --period 2025 --html latvia-2025.html
     """
     from ledger import reports
 
+    if name == "statement":
+        return reports.statement_report(books, subject, as_of, period)
     if name == "register":
         spec = reports.RegisterFilter(account, member_name, earmark_name, package_name, kind)
         return reports.register_report(books, spec, as_of, period)

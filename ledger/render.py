@@ -18,7 +18,7 @@ from typing import Any
 
 from ledger import kinds, model, money
 from ledger.model import Entry
-from ledger.reports import Report, Summary
+from ledger.reports import Report, Statement, Summary
 from ledger.text import inert
 
 
@@ -95,16 +95,17 @@ def emit(
 
     Returns the text to print for json and csv, None when it has printed or written.
     """
+    shapes = {
+        Summary: (summary_json, summary_csv, summary_view),
+        Statement: (statement_json, statement_csv, statement_view),
+    }
+    as_json, as_csv, as_view = shapes.get(type(report), (report_json, report_csv, report_table))
     if fmt == "json":
-        data = summary_json(report) if isinstance(report, Summary) else report_json(report)
-        return dumps(data) + "\n"
+        return dumps(as_json(report)) + "\n"
     if fmt == "csv":
-        return summary_csv(report) if isinstance(report, Summary) else report_csv(report)
+        return as_csv(report)
     width = console().width if fmt == "table" else 100
-    if isinstance(report, Summary):
-        shown = summary_view(report, width, wide=wide)
-    else:
-        shown = report_table(report, width, wide=wide)
+    shown = as_view(report, width, wide=wide)
     if fmt in ("html", "svg"):
         recorder = _recording_console()
         recorder.print(shown, crop=False)
@@ -642,6 +643,115 @@ def summary_view(summary: Summary, width: int = 100, *, wide: bool = False):
     return _Lines(lines)
 
 
+# --- a member's statement -------------------------------------------------
+
+_POSITION = (("pledged", "Pledged"), ("received", "Received"), ("outstanding", "Outstanding"))
+
+
+def statement_json(statement: Statement) -> dict[str, Any]:
+    """The statement as docs/REPORTS.md documents it: amounts as strings, an entry given in another
+    currency with that currency, the amount given and the rate."""
+    c = statement.currency
+    return {
+        "report": "statement",
+        "ledger": statement.ledger,
+        "currency": c,
+        "member": statement.member,
+        "status": statement.status,
+        "as_of": _date(statement.as_of),
+        "from": _date(statement.period.start) if statement.period else None,
+        "to": _date(statement.period.end) if statement.period else None,
+        "entries": statement.entries,
+        "seal": statement.seal,
+        "opening": {k: money.to_text(v, c) for k, v in statement.opening.items()},
+        "lines": [
+            {
+                **{k: _plain(v, c) for k, v in line.items() if k not in ("given", "currency", "rate")},
+                "given_currency": line["currency"],
+                "given": _plain(line["given"], line["currency"]),
+                "rate": line["rate"],
+            }
+            for line in statement.lines
+        ],
+        "exchange_differences": money.to_text(statement.exchange_differences, c),
+        "closing": {k: money.to_text(v, c) for k, v in statement.closing.items()},
+        "earmarked": {k: money.to_text(v, c) for k, v in statement.earmarked.items()},
+        "funded": [{k: _plain(v, c) for k, v in row.items()} for row in statement.funded],
+    }
+
+
+def statement_csv(statement: Statement) -> str:
+    """One table: `section` says what a line is (opening, line, exchange, closing, earmarked, funded)."""
+    c = statement.currency
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "date", "entry", "kind", "what", "given_currency", "given", "rate", "amount", "paid"])
+    for key, _ in _POSITION:
+        writer.writerow(["opening", "", "", "", key, c, "", "", money.to_text(statement.opening[key], c), ""])
+    for line in statement.lines:
+        given = money.to_text(line["given"], line["currency"]) if line["given"] is not None else ""
+        writer.writerow(["line", line["date"].isoformat(), line["id"], line["kind"], _safe(line["what"]),
+                         line["currency"], given, line["rate"] or "", money.to_text(line["amount"], c), ""])  # fmt: skip
+    writer.writerow(["exchange", "", "", "", "exchange_differences", c, "", "", money.to_text(statement.exchange_differences, c), ""])  # fmt: skip
+    for key, _ in _POSITION:
+        writer.writerow(["closing", "", "", "", key, c, "", "", money.to_text(statement.closing[key], c), ""])
+    for earmark, amount in statement.earmarked.items():
+        writer.writerow(["earmarked", "", "", "", _safe(earmark), c, "", "", money.to_text(amount, c), ""])
+    for row in statement.funded:
+        writer.writerow(["funded", row["date"].isoformat(), "", row["status"], _safe(f"{row['earmark']} > {row['package']}"),
+                         c, "", "", money.to_text(row["amount"], c), money.to_text(row["paid"], c)])  # fmt: skip
+    return out.getvalue()
+
+
+def statement_view(statement: Statement, width: int = 100, *, wide: bool = False):
+    """Position at the start, the period's pledges and receipts, exchange differences, position at the end,
+    where the earmarked money went, and the seal."""
+    from rich.text import Text
+
+    c = statement.currency
+    lines = [
+        Text(line, style="bold")
+        for line in _wrap(f"Statement of {inert(statement.member)} — {inert(statement.ledger)}", width)
+    ]
+    if statement.period is not None:
+        lines += [Text(line) for line in _wrap(_period_line(statement.period), width)]
+    lines.append(Text(""))
+    cols = [_Col("", fit="wrap"), _Col("Opening", True), _Col("Closing", True)]
+    rows = [[_label(label), _money_text(statement.opening[key], c), _money_text(statement.closing[key], c)]
+            for key, label in _POSITION]  # fmt: skip
+    if statement.exchange_differences:
+        rows.append([_label("Exchange gains (losses)"), Text(""), _money_text(statement.exchange_differences, c)])
+    lines += _table_lines("", cols, [], rows, [], width, wide, "")
+    cols = [_Col("#", True), _Col("Date"), _Col("Kind"), _Col("Given", True), _Col("Rate", True),
+            _Col(f"In {c}", True), _Col("What", fit="short", optional=True)]  # fmt: skip
+    rows = [
+        [Text(str(line["id"])), Text(line["date"].isoformat()),
+         Text(f"reverses #{line['reverses']}" if line["reverses"] else line["kind"]),
+         _money_text(line["given"], line["currency"]), Text(line["rate"] or ""),
+         _money_text(line["amount"], c), Text(inert(line["what"]))]
+        for line in statement.lines
+    ]  # fmt: skip
+    lines += [Text(""), Text("Pledges and receipts", style="bold")]
+    lines += _table_lines("", cols, [], rows, [], width, wide, "", "none in the period" if not rows else None)
+    if statement.funded or statement.earmarked:
+        gave = ", ".join(f"{inert(e)} {money.format_money(a, c)}" for e, a in statement.earmarked.items())
+        lines += [Text(""), Text("Where its earmarked money went", style="bold")]
+        lines += [Text(line) for line in _wrap(f"Its receipts went to: {gave}. Packages drawn from those earmarks "
+                                               "(with other members' money in them too):", width)]  # fmt: skip
+        cols = [_Col("Earmark"), _Col("Package"), _Col("Date", optional=True), _Col("From earmark", True),
+                _Col("Paid", True), _Col("Status", optional=True)]  # fmt: skip
+        rows = [
+            [Text(inert(r["earmark"])), Text(inert(r["package"])), Text(r["date"].isoformat()),
+             _money_text(r["amount"], c), _money_text(r["paid"], c), Text(r["status"])]
+            for r in statement.funded
+        ]  # fmt: skip
+        lines += _table_lines("", cols, [], rows, [], width, wide, "", "no package yet" if not rows else None)
+    lines += [Text("")] + [
+        Text(line, style="dim") for line in _wrap(_caption(statement.as_of, statement.entries, statement.seal), width)
+    ]
+    return _Lines(lines)
+
+
 def _label(label: str):
     from rich.text import Text
 
@@ -677,6 +787,8 @@ def _bar(bar, width: int = 24):
 
 
 def _title(report) -> str:
+    if isinstance(report, Statement):
+        return f"Statement of {report.member}"
     return getattr(report, "title", "Summary")
 
 

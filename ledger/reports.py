@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Any
 
 from ledger import fold, model, money
 from ledger.books import ZERO, Books
+from ledger.errors import BadInput
 from ledger.model import Entry
 
 
@@ -898,3 +900,114 @@ def _span_label(span: Period, every: str) -> str:
     if every == "quarterly":
         return f"{span.start.year}Q{(span.start.month - 1) // 3 + 1}"
     return f"{span.start.year}-{span.start.month:02d}"
+
+
+# --- a member's statement ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What a member state's ministry files: its position at the start and end of a period, each pledge and
+    receipt in between (in the currency given and in the fund's, with the rate), exchange differences, and
+    the packages that the earmarks its money went to funded, with what was paid on each."""
+
+    ledger: str
+    currency: str
+    member: str
+    status: str
+    as_of: dt.date | None
+    period: Period | None
+    entries: int
+    seal: str
+    opening: dict[str, Decimal]  # pledged, received, outstanding (all zero for a statement from the beginning)
+    closing: dict[str, Decimal]
+    exchange_differences: Decimal  # during the period
+    lines: tuple[dict[str, Any], ...]  # id, date, kind, what, currency, given, rate, amount (fund's), reverses
+    earmarked: dict[str, Decimal]  # earmark -> what the member's receipts put in it (as they stand at the end)
+    funded: tuple[dict[str, Any], ...]  # earmark, package, date, amount (from that earmark), paid (its share), status
+
+
+def statement_report(
+    books: Books, member: str, as_of: dt.date | None = None, period: Period | None = None
+) -> Statement:
+    """MEMBER's statement for `period` (or for everything up to `as_of`).
+
+    Where the money went is stated by earmark, the rule the fund keeps: the
+    packages drawn from each earmark the member's receipts went to, with
+    each package's amount from that earmark and the part of its payments
+    that falls on the earmark (pro rata, exact to the cent). Other members'
+    money in the same earmark funded the same packages.
+    """
+    found = books.member(member)
+    if found is None:
+        close = difflib.get_close_matches(member, list(books.members), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else f" (members: {', '.join(sorted(books.members)) or 'none'})"
+        raise BadInput(f"there is no member {member!r}{hint}")
+    closing_at = closing_books(books, period)
+    span = period or Period(None, as_of)
+    keys = ("pledged", "received", "outstanding")
+    zero = dict.fromkeys((*keys, "exchange_differences"), ZERO)
+    closing = _member_figures(closing_at).get(found.name, zero)
+    opening = _member_figures(opening_books(closing_at, span)).get(found.name, zero) if span.start else zero
+    ids = selected(closing_at, RegisterFilter(member=found.name))
+    lines = []
+    for entry in sorted(closing_at.entries, key=lambda e: (e.date, e.id)):
+        if entry.id not in ids or not entry.postings or (span.start and entry.date < span.start):
+            continue
+        fields = _register_fields(closing_at, entry)
+        undone = closing_at.entry(entry.get("reverses")) if entry.kind == "reverse" else None
+        given = model.given_as(undone or entry)
+        sign = -1 if undone is not None else 1
+        lines.append(
+            {
+                "id": entry.id,
+                "date": entry.date,
+                "kind": entry.kind,
+                "what": fields["what"],
+                "currency": given.currency if given else closing_at.currency,
+                "given": sign * given.amount if given else fields["amount"],
+                "rate": str(given.rate) if given else None,
+                "amount": fields["amount"],
+                "reverses": fields["reverses"],
+                "reversed_by": fields["reversed_by"],
+            }
+        )
+    earmarked: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for entry in closing_at.entries:
+        if entry.id in ids and entry.kind == "contribute" and entry.id not in closing_at.reversed_by:
+            for p in entry.postings:
+                if p.account.startswith(model.EARMARKED + ":"):
+                    earmarked[p.account.rsplit(":", 1)[1]] += p.amount
+    funded = []
+    for package in sorted(closing_at.packages.values(), key=lambda p: (p.date, p.id)):
+        drawn = [e for e in package.sources if e in earmarked]
+        if not drawn or package.reversed_by is not None:
+            continue
+        shares = money.allocate(package.paid, package.sources, closing_at.currency) if package.paid else {}
+        for earmark in drawn:
+            funded.append(
+                {
+                    "earmark": earmark,
+                    "package": package.name,
+                    "date": package.date,
+                    "amount": package.sources[earmark],
+                    "paid": shares.get(earmark, ZERO),
+                    "status": package.status,
+                }
+            )
+    return Statement(
+        ledger=closing_at.name,
+        currency=closing_at.currency,
+        member=found.name,
+        status=found.status,
+        as_of=span.end,
+        period=period,
+        entries=closing_at.count,
+        seal=closing_at.seal,
+        opening={k: opening[k] for k in keys},
+        closing={k: closing[k] for k in keys},
+        exchange_differences=closing["exchange_differences"] - opening["exchange_differences"],
+        lines=tuple(lines),
+        earmarked=dict(sorted(earmarked.items())),
+        funded=tuple(funded),
+    )

@@ -75,6 +75,15 @@ def _amounts(data, currency: str, key: str = "") -> set[str]:
     return found
 
 
+def _statement_amounts(data: dict) -> set[str]:
+    """A statement's amounts: each line's as given (in its currency) and in the fund's, and the rest."""
+    c = data["currency"]
+    found = _amounts({k: v for k, v in data.items() if k != "lines"}, c)
+    for line in data["lines"]:
+        found |= _amounts(line["amount"], c) | _amounts(line["given"], line["given_currency"])
+    return found
+
+
 def _summary_amounts(data: dict) -> set[str]:
     """The summary shows its headline figures, each earmark's allocated and pledged sums, and open packages."""
     shown = {k: v for k, v in data.items() if k not in ("earmarks", "open_packages")}
@@ -86,7 +95,12 @@ def _summary_amounts(data: dict) -> set[str]:
 def _check(run: Runner, name: str, width: int) -> None:
     data = run.json(f"report {name}")
     text = run(f"report {name}", env={"COLUMNS": str(width), "NO_COLOR": "1"}).stdout
-    amounts = _summary_amounts(data) if name == "summary" else _amounts(data, data["currency"])
+    if name == "summary":
+        amounts = _summary_amounts(data)
+    elif name.startswith("statement"):
+        amounts = _statement_amounts(data)
+    else:
+        amounts = _amounts(data, data["currency"])
     missing = sorted(a for a in amounts if a not in text)
     assert not missing, f"{name} at {width} columns cuts {missing}:\n{text}"
     # Only an identifier longer than the terminal itself may be wider (whole, on a line of its own).
@@ -104,6 +118,28 @@ def test_sample_ledger(name, width):
 @pytest.mark.parametrize("name", REPORTS)
 def test_wide_long_ledger(wide, name, width):
     _check(wide, name, width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_statements(wide, width):
+    _check(Runner(SAMPLE), "statement Latvia", width)
+    _check(wide, "statement 'Saint Vincent and the Grenadines'", width)
+    _check(wide, "statement 'United Kingdom'", width)
+
+
+class TestOtherTables:
+    """The tables commands other than reports print: an import's dry run."""
+
+    @pytest.mark.parametrize("width", WIDTHS)
+    def test_an_import_dry_run(self, tmp_path, width):
+        examples = SAMPLE.parent / "examples"
+        journal.init(tmp_path / "fund", "Import fund", "EUR")
+        run = Runner(tmp_path / "fund")
+        run('member join "United Kingdom" --date 2024-02-01')
+        run("member join Latvia --date 2024-02-01")
+        command = f"import {examples / 'bank-statement.csv'} --map {examples / 'bank-statement.map.toml'} --dry-run"
+        text = run(command, env={"COLUMNS": str(width)}).stdout
+        assert "€1,500,000.00" in text and "€2,250,000.50" in text
 
 
 class TestWhatGivesWay:
