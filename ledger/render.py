@@ -41,8 +41,12 @@ def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
 
 
-def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False):
-    """A small panel: the entry's id, kind, date, its fields and its postings."""
+def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False, width: int | None = None):
+    """A small panel: the entry's id, kind, date, its fields and its postings (no amount ever cut).
+
+    Below 60 columns the panel's frame is left out, so that its title and
+    the postings' amounts keep the room.
+    """
     from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
@@ -69,19 +73,21 @@ def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False):
     for key in ("memo", "source"):
         if getattr(entry, key):
             facts.add_row(key, Text(inert(getattr(entry, key))))
+    width = width or console().width
+    framed = width >= 60
     parts: list[Any] = [facts]
     if entry.postings:
-        postings = Table(box=None, padding=(0, 1), show_header=True, header_style="dim")
-        postings.add_column("account", overflow="fold")
-        postings.add_column("debit", justify="right")
-        postings.add_column("credit", justify="right")
+        cols = [_Col("account"), _Col("debit", True), _Col("credit", True)]
+        rows = []
         for p in entry.postings:
-            amount = money.format_money(abs(p.amount), p.currency)
-            postings.add_row(p.account, amount if p.amount > 0 else "", amount if p.amount < 0 else "")
+            amount = _money_text(abs(p.amount), p.currency)
+            rows.append([Text(p.account), amount if p.amount > 0 else Text(""), amount if p.amount < 0 else Text("")])
         parts.append(Text(""))
-        parts.append(postings)
+        parts.append(_Lines(_table_lines("", cols, [], rows, [], width - 4 if framed else width, False, "")))
     title = f"#{entry.id} {entry.kind}" + (" (dry run: not recorded)" if dry_run else "")
     footer = None if dry_run else f"hash {entry.hash[:12]}"
+    if not framed:
+        return Group(Text(title, style="bold"), *parts, *([Text(footer, style="dim")] if footer else []))
     return Panel(Group(*parts), title=title, title_align="left", subtitle=footer, subtitle_align="right", expand=False)
 
 
@@ -225,6 +231,12 @@ class _Lines:
         for line in self.lines:
             yield from line.render(console, end="")
             yield Segment.line()
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        widest = max((line.cell_len for line in self.lines), default=0)
+        return Measurement(widest, widest)
 
     @property
     def plain(self) -> str:
