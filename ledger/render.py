@@ -208,7 +208,6 @@ def _safe(text: Any) -> Any:
 
 SEP = 2  # spaces between two columns
 SHORTEST = 20  # the narrowest a column of words (memo, purpose) is made before optional columns are dropped
-FIGURES = ("money", "int", "share", "date", "amounts")
 
 
 @dataclass(frozen=True)
@@ -447,6 +446,8 @@ def _blocks(title, cols, before, body, after, width, wide, caption) -> list:
     if caption:
         lines += [Text("")] + [Text(line, style="dim") for line in _wrap(caption, width)]
     lines += _notes([], shortened, width)
+    if not title and lines and not lines[0].plain:  # a part of a page: the page has put its own blank line
+        lines = lines[1:]
     return lines
 
 
