@@ -352,7 +352,8 @@ def contributors_report(
     """
     books = closing_books(books, period)
     closing = _member_figures(books)
-    opening = _member_figures(opening_books(books, period)) if period is not None else {}
+    before = opening_books(books, period) if period is not None else None
+    opening = _member_figures(before) if before is not None else {}
     rows = []
     for member in books.members.values():
         now = closing[member.name]
@@ -366,7 +367,9 @@ def contributors_report(
             row["exchange_differences"] = now["exchange_differences"] - then["exchange_differences"]
         row["outstanding"] = now["outstanding"]
         if original:
-            row["given_as"] = {currency: amount for currency, amount in sorted(member.given.items()) if amount}
+            earlier = before.members[member.name].given if before is not None and member.name in before.members else {}
+            given = {currency: amount - earlier.get(currency, ZERO) for currency, amount in member.given.items()}
+            row["given_as"] = {currency: amount for currency, amount in sorted(given.items()) if amount}
         if period is not None and not any(
             row[k] for k in ("outstanding_opening", "pledged", "received", "outstanding")
         ):

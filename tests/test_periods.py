@@ -119,6 +119,12 @@ class TestYear:
         assert in_2024["Latvia"]["pledged"] == 6 * M and in_2024["Latvia"]["received"] == 0  # 1 Jan is 2025's
         assert in_2024["Belgium"]["received"] == 10 * M and in_2024["Belgium"]["share"] == D("100.00")
 
+    def test_original_currencies_in_a_period(self, books):
+        q1 = {r["member"]: r for r in reports.contributors_report(books, original=True, period=period("2025Q1")).rows}
+        assert q1["United Kingdom"]["given_as"] == {"GBP": D("1000000.00")}
+        assert q1["Belgium"]["given_as"] == {"EUR": -10 * M}  # the 2024 receipt, taken back in Q1
+        assert q1["Latvia"]["given_as"] == {"EUR": 6 * M}
+
     def test_a_receipt_in_pounds_on_the_last_day_of_a_quarter(self, books):
         q1 = {r["member"]: r for r in reports.contributors_report(books, period=period("2025Q1")).rows}
         assert q1["United Kingdom"]["received"] == D("1200000.00")
