@@ -773,7 +773,14 @@ def register_report(
         columns.append(Column("link", "Reversal", optional=True))
     title = f"Register of {spec.account}" if spec.account else "Register"
     hidden = ("what", "given", "link", "words")
-    return _report(books, "register", title, columns, rows, as_of, hidden=hidden, period=period, opening=opening)
+    # A total only where adding up means something: rows that all move money of one kind (a reversal
+    # counted as the kind it undoes), such as a member's receipts or a package's payments.
+    moving = [row for row in rows if row["amount"] is not None]
+    kinds = {books.entry(row["reverses"]).kind if row["reverses"] else row["kind"] for row in moving}
+    totals = {"amount": sum((row["amount"] for row in moving), ZERO)} if len(kinds) == 1 and not spec.account else {}
+    return _report(
+        books, "register", title, columns, rows, as_of, totals, hidden=hidden, period=period, opening=opening
+    )
 
 
 def _register_fields(books: Books, entry: Entry) -> dict[str, Any]:

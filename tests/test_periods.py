@@ -211,6 +211,13 @@ class TestReversalsFollow:
         received = {r["member"]: r["received"] for r in reports.contributors_report(books).rows}
         assert sum(r["amount"] for r in rows) == received["Belgium"] == 0
 
+    def test_a_register_of_one_kind_has_the_books_total(self, books, year):
+        pay = reports.register_report(books, reports.RegisterFilter(package="kit", kind="pay"))
+        assert pay.totals == {"amount": D("2500000.00")}  # = the packages report's paid
+        belgium = year.json("report register --member Belgium --kind contribute")
+        assert belgium["totals"] == {"amount": "0.00"}  # 10M received, 10M reversed
+        assert not reports.register_report(books, reports.RegisterFilter(member="Latvia")).totals  # pledge + receipt
+
     def test_a_period_counts_the_reversal_where_it_is_dated(self, books):
         rows = reports.register_report(books, reports.RegisterFilter(member="Belgium"), period=period("2025")).rows
         assert [(r["id"], r["amount"]) for r in rows] == [(9, -10 * M)]
