@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -141,14 +141,33 @@ def closing_books(books: Books, period: Period | None) -> Books:
     """The books at the end of the period (the books as they stand when it runs to the last entry)."""
     if period is None or period.end is None:
         return books
-    return fold.as_of(books, period.end)
+    return _as_of(books, period.end)
 
 
 def opening_books(books: Books, period: Period) -> Books:
     """The books at the end of the day before the period starts (no entries for a period from the beginning)."""
     if period.start is None:
         return fold.rebuild(books.currency, (), books.name, books.manager)
-    return fold.as_of(books, period.start - dt.timedelta(days=1))
+    return _as_of(books, period.start - dt.timedelta(days=1))
+
+
+# While a report of one column per period is built, one column's closing books are kept for the next
+# column's opening (the few latest, so that memory stays flat). None outside `by_period_report`.
+_DAYS: OrderedDict[tuple[int, dt.date], Books] | None = None
+_KEPT = 3
+
+
+def _as_of(books: Books, day: dt.date) -> Books:
+    if _DAYS is None:
+        return fold.as_of(books, day)
+    key = (id(books), day)
+    if key in _DAYS:
+        _DAYS.move_to_end(key)
+    else:
+        _DAYS[key] = fold.as_of(books, day)
+        while len(_DAYS) > _KEPT:
+            _DAYS.popitem(last=False)
+    return _DAYS[key]
 
 
 # A member with this role stands for several states the sources do not name: listed, not counted.
@@ -231,13 +250,13 @@ def _headlines(books: Books) -> dict[str, Decimal]:
 
 
 def summary_report(books: Books, as_of: dt.date | None = None, period: Period | None = None) -> Summary:
-    books = closing_books(books, period)
+    full, books = books, closing_books(books, period)
     if period is not None:
         as_of = period.end
     figures = _headlines(books)
     opening = movements = None
     if period is not None:
-        opening = _headlines(opening_books(books, period))
+        opening = _headlines(opening_books(full, period))
         movements = {key: figures[key] - opening[key] for key in HEADLINES}
     day = as_of or dt.date.max
     counted = [m for m in books.members.values() if m.role != AGGREGATE_ROLE]
@@ -288,7 +307,7 @@ def balance_report(books: Books, as_of: dt.date | None = None, period: Period | 
     For a period: each account's opening balance, its change during the
     period and its closing balance (opening + change).
     """
-    books = closing_books(books, period)
+    full, books = books, closing_books(books, period)
     closing = _balances(books)
     columns: tuple[Column, ...] = (Column("account", "Account", "account"), Column("balance", "Balance", "money"))
     total = sum(books.balances.values(), ZERO)
@@ -298,7 +317,7 @@ def balance_report(books: Books, as_of: dt.date | None = None, period: Period | 
             for account, amount in sorted(closing.items(), key=lambda pair: _tree_key(pair[0]))
         ]
         return _report(books, "balance", "Balances", columns, rows, as_of, {"balance": total})
-    before = opening_books(books, period)
+    before = opening_books(full, period)
     opening = _balances(before)
     rows = [
         {
@@ -350,9 +369,9 @@ def contributors_report(
     during it (a reversal counts against the period it is dated in), and what
     was outstanding at its start and at its end.
     """
-    books = closing_books(books, period)
+    full, books = books, closing_books(books, period)
     closing = _member_figures(books)
-    before = opening_books(books, period) if period is not None else None
+    before = opening_books(full, period) if period is not None else None
     opening = _member_figures(before) if before is not None else {}
     rows = []
     for member in books.members.values():
@@ -520,7 +539,7 @@ def earmarks_report(books: Books, as_of: dt.date | None = None, period: Period |
     period: available at its start, what was allocated, committed and paid
     during it, and available at its end (start + allocated - committed - paid).
     """
-    books = closing_books(books, period)
+    full, books = books, closing_books(books, period)
     closing = _earmark_figures(books)
     if period is None:
         rows = list(closing.values())
@@ -536,7 +555,7 @@ def earmarks_report(books: Books, as_of: dt.date | None = None, period: Period |
         keys = ("allocated", "committed", "paid", "available", "pledged_outstanding")
         totals = {key: sum((row[key] for row in rows), ZERO) for key in keys}
         return _report(books, "earmarks", "Earmarks", columns, rows, as_of, totals)
-    opening = _earmark_figures(opening_books(books, period))
+    opening = _earmark_figures(opening_books(full, period))
     rows = []
     for name, now in closing.items():
         then = opening.get(name, {})
@@ -586,7 +605,7 @@ def packages_report(books: Books, as_of: dt.date | None = None, period: Period |
     at its end (start + committed - paid); packages with nothing open and
     nothing done in the period are left out.
     """
-    books = closing_books(books, period)
+    full, books = books, closing_books(books, period)
     packages = sorted(books.packages.values(), key=lambda p: (p.date, p.id))
     columns: tuple[Column, ...] = (
         Column("package", "Package"),
@@ -603,7 +622,7 @@ def packages_report(books: Books, as_of: dt.date | None = None, period: Period |
         live = [row for row in rows if row["status"] != "cancelled"]
         totals = {key: sum((row[key] for row in live), ZERO) for key in ("amount", "paid", "remaining")}
         return _report(books, "packages", "Packages", columns, rows, as_of, totals)
-    before = opening_books(books, period).packages
+    before = opening_books(full, period).packages
     rows = []
     for p in packages:
         then = before.get(p.name)
@@ -876,8 +895,13 @@ def by_period_report(books: Books, name: str, every: str, period: Period | None 
     start = period.start if period and period.start else min(dates, default=dt.date.today())
     end = period.end if period and period.end else max(dates, default=dt.date.today())
     whole = Period(start, end)
-    overall = build(books, None, whole)
-    parts = [(span, build(books, None, span)) for span in spans(whole, every)]
+    global _DAYS
+    _DAYS = OrderedDict()
+    try:
+        overall = build(books, None, whole)
+        parts = [(span, build(books, None, span)) for span in spans(whole, every)]
+    finally:
+        _DAYS = None
     labels = [_span_label(span, every) for span, _ in parts]
     rows = []
     for row in overall.rows:
