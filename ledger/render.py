@@ -264,7 +264,7 @@ def report_table(report: Report, width: int | None = None, *, wide: bool = False
         ]
         total[label_at] = Text("total", style="bold")
         after.append(total)
-    title = f"{report.title} — {inert(report.ledger)}"
+    title = inert(f"{report.title} — {report.ledger}")  # a register's title names the --account typed
     caption = _caption(report.as_of, report.entries, report.seal)
     empty = None if report.rows else "nothing to show"
     return _Lines(_table_lines(title, cols, before, body, after, width, wide, caption, empty))

@@ -87,3 +87,8 @@ class TestCsv:
     def test_every_formula_start(self, text):
         assert render._safe(text) == "'" + text
         assert render._safe("Latvia") == "Latvia"
+
+
+def test_an_account_typed_with_escapes_is_shown_inert(fund):
+    out = fund(["report", "register", "--account", "assets\x1b[2J"], env={"COLUMNS": "100"}).stdout
+    assert "\x1b" not in out and "\\e[2J" in out
