@@ -68,6 +68,33 @@ class TestGolden:
         _check(request, "summary.json", render.emit(reports.summary_report(books), "json"))
 
 
+class TestGoldenPeriods:
+    """A quarter of the worked example: opening, change and closing, and the register's opening line."""
+
+    Q1 = reports.parse_period("2025Q1")
+
+    def test_summary(self, request, books):
+        summary = reports.summary_report(books, period=self.Q1)
+        _check(request, "summary-2025Q1-80.txt", _text(render.summary_view(summary, 80), 80))
+        _check(request, "summary-2025Q1.json", render.emit(summary, "json"))
+
+    @pytest.mark.parametrize("name", ["balance", "contributors", "earmarks", "packages"])
+    def test_reports(self, request, books, name):
+        report = getattr(reports, f"{name}_report")(books, period=self.Q1)
+        _check(request, f"{name}-2025Q1-100.txt", _text(render.report_table(report, 100), 100))
+        _check(request, f"{name}-2025Q1.json", render.emit(report, "json"))
+
+    def test_register(self, request, books):
+        spec = reports.RegisterFilter(account="assets:fund:earmarked")
+        report = reports.register_report(books, spec, period=reports.parse_period("2025-02-05..2025-04-30"))
+        _check(request, "register-earmarked-80.txt", _text(render.report_table(report, 80), 80))
+
+    def test_by_quarter(self, request, books):
+        report = reports.by_period_report(books, "contributors", "quarterly", reports.parse_period("2025"))
+        _check(request, "contributors-quarterly-100.txt", _text(render.report_table(report, 100), 100))
+        _check(request, "contributors-quarterly.csv", render.emit(report, "csv"))
+
+
 class TestRendering:
     def test_summary_json_has_the_documented_keys_and_string_amounts(self, books):
         data = json.loads(render.emit(reports.summary_report(books), "json"))
