@@ -95,10 +95,13 @@ def _summary_amounts(data: dict) -> set[str]:
 def _check(run: Runner, name: str, width: int) -> None:
     data = run.json(f"report {name}")
     text = run(f"report {name}", env={"COLUMNS": str(width), "NO_COLOR": "1"}).stdout
-    if name == "summary":
+    if name.startswith("summary"):
         amounts = _summary_amounts(data)
     elif name.startswith("statement"):
         amounts = _statement_amounts(data)
+    elif "--account" in name:  # the table shows each entry's change to the account; its size is in JSON only
+        amounts = _amounts([{k: v for k, v in row.items() if k != "amount"} for row in data["rows"]], data["currency"])
+        amounts |= _amounts(data["opening"], data["currency"])
     else:
         amounts = _amounts(data, data["currency"])
     missing = sorted(a for a in amounts if a not in text)
@@ -117,6 +120,22 @@ def test_sample_ledger(name, width):
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("name", REPORTS)
 def test_wide_long_ledger(wide, name, width):
+    _check(wide, name, width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "summary --period 2025Q1",
+        "balance --quarterly",
+        "contributors --monthly --period 2025Q1",
+        "earmarks --period 2025",
+        "packages --period 2025-03",
+        "register --account assets:fund --from 2025-02-03",
+    ],
+)
+def test_period_reports(wide, name, width):
     _check(wide, name, width)
 
 
