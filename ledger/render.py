@@ -698,13 +698,16 @@ def statement_csv(statement: Statement) -> str:
     c = statement.currency
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "date", "entry", "kind", "what", "given_currency", "given", "rate", "amount", "paid"])
+    writer.writerow(
+        ["section", "date", "entry", "kind", "what", "given_currency", "given", "rate", "amount", "paid", "exchange"]
+    )
     for key, _ in _POSITION:
         writer.writerow(["opening", "", "", "", key, c, "", "", money.to_text(statement.opening[key], c), ""])
     for line in statement.lines:
         given = money.to_text(line["given"], line["currency"]) if line["given"] is not None else ""
         writer.writerow(["line", line["date"].isoformat(), line["id"], line["kind"], _safe(line["what"]),
-                         line["currency"], given, line["rate"] or "", money.to_text(line["amount"], c), ""])  # fmt: skip
+                         line["currency"], given, line["rate"] or "", money.to_text(line["amount"], c), "",
+                         money.to_text(line["exchange_difference"], c)])  # fmt: skip
     writer.writerow(["exchange", "", "", "", "exchange_differences", c, "", "", money.to_text(statement.exchange_differences, c), ""])  # fmt: skip
     for key, _ in _POSITION:
         writer.writerow(["closing", "", "", "", key, c, "", "", money.to_text(statement.closing[key], c), ""])
@@ -735,13 +738,16 @@ def statement_view(statement: Statement, width: int = 100, *, wide: bool = False
     if statement.exchange_differences:
         rows.append([_label("Exchange gains (losses)"), Text(""), _money_text(statement.exchange_differences, c)])
     lines += _table_lines("", cols, [], rows, [], width, wide, "")
+    exchange = any(line["exchange_difference"] for line in statement.lines)
     cols = [_Col("#", True), _Col("Date"), _Col("Kind"), _Col("Given", True), _Col("Rate", True),
-            _Col(f"In {c}", True), _Col("What", fit="short", optional=True)]  # fmt: skip
+            _Col(f"In {c}", True), *([_Col("Exchange gain", True)] if exchange else []),
+            _Col("What", fit="short", optional=True)]  # fmt: skip
     rows = [
         [Text(str(line["id"])), Text(line["date"].isoformat()),
          Text(f"reverses #{line['reverses']}" if line["reverses"] else line["kind"]),
          _money_text(line["given"], line["currency"]), Text(line["rate"] or ""),
-         _money_text(line["amount"], c), Text(inert(line["what"]))]
+         _money_text(line["amount"], c), *([_money_text(line["exchange_difference"], c)] if exchange else []),
+         Text(inert(line["what"]))]
         for line in statement.lines
     ]  # fmt: skip
     lines += [Text(""), Text("Pledges and receipts", style="bold")]

@@ -956,7 +956,7 @@ class Statement:
     opening: dict[str, Decimal]  # pledged, received, outstanding (all zero for a statement from the beginning)
     closing: dict[str, Decimal]
     exchange_differences: Decimal  # during the period
-    lines: tuple[dict[str, Any], ...]  # id, date, kind, what, currency, given, rate, amount (fund's), reverses
+    lines: tuple[dict[str, Any], ...]  # id, date, kind, what, currency, given, rate, amount (fund's), ...
     earmarked: dict[str, Decimal]  # earmark -> what the member's receipts put in it (as they stand at the end)
     funded: tuple[dict[str, Any], ...]  # earmark, package, date, amount (from that earmark), paid (its share), status
 
@@ -1002,6 +1002,10 @@ def statement_report(
                 "given": sign * given.amount if given else fields["amount"],
                 "rate": str(given.rate) if given else None,
                 "amount": fields["amount"],
+                # a receipt against a pledge in another currency: its gain (+) or loss (-) on the pledge's value
+                "exchange_difference": -sum(
+                    (p.amount for p in entry.postings if _under(p.account, model.EXCHANGE)), ZERO
+                ),
                 "reverses": fields["reverses"],
                 "reversed_by": fields["reversed_by"],
             }

@@ -67,6 +67,26 @@ class TestFigures:
             reports.statement_report(books, "Latvai")
 
 
+def test_a_receipt_at_another_rate_than_its_pledge_shows_its_exchange_gain(run):
+    # Pledge £1M at 1.2000 = €1,200,000.00; received at 1.2500 = €1,250,000.00 cash: a gain of €50,000.00.
+    run('member join "United Kingdom" --date 2024-02-01')
+    run("rate GBP 1.2000 --date 2025-01-01")
+    run('pledge "United Kingdom" £1M --year 2025 --date 2025-01-02')  # 3
+    run("rate GBP 1.2500 --date 2025-02-01")
+    run('contribute "United Kingdom" £1M --pledge 3 --date 2025-02-02')  # 5
+    data = run.json("report statement 'United Kingdom' --period 2025")
+    assert [
+        (line["id"], line["given"], line["rate"], line["amount"], line["exchange_difference"]) for line in data["lines"]
+    ] == [
+        (3, "1000000.00", "1.2000", "1200000.00", "0.00"),
+        (5, "1000000.00", "1.2500", "1250000.00", "50000.00"),
+    ]
+    assert data["exchange_differences"] == "50000.00"
+    assert data["closing"] == {"pledged": "1200000.00", "received": "1250000.00", "outstanding": "0.00"}
+    text = run("report statement 'United Kingdom' --period 2025", env={"COLUMNS": "120"}).stdout
+    assert "€50,000.00" in text and "Exchange gain" in text
+
+
 class TestFormats:
     def test_json(self, year):
         data = year.json("report statement Latvia --period 2025")
