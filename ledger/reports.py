@@ -854,8 +854,6 @@ def _tree_key(account: str) -> tuple:
 
 # --- one column per period ---------------------------------------------------
 
-EVERY = ("yearly", "quarterly", "monthly")
-
 # For each report that takes --yearly/--quarterly/--monthly: its row key and the flow its columns show.
 _BY_PERIOD = {
     "balance": ("account", "change", "Changes"),
