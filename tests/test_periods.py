@@ -295,6 +295,9 @@ def test_filtered_registers_add_up_to_the_reports(ops, first, second):
     for row in reports.packages_report(books).rows:
         rows = reports.register_report(books, reports.RegisterFilter(package=row["package"], kind="pay")).rows
         assert _sum(rows) == row["paid"], row["package"]
+    for row in reports.earmarks_report(books).rows:
+        spec = reports.RegisterFilter(account=f"assets:fund:earmarked:{row['earmark']}")
+        assert _sum(reports.register_report(books, spec).rows, "change") == row["available"], row["earmark"]
     span = reports.Period(min(first, second), max(first, second))
     closing = fold.as_of(books, span.end)
     for account in list(books.balances):
