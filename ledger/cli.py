@@ -545,8 +545,14 @@ TAKEN_BY = {
     "start": PERIOD_REPORTS,
     "end": PERIOD_REPORTS,
 }
-_FLAGS = {"every": "--yearly/--quarterly/--monthly", "member_name": "--member", "earmark_name": "--earmark", "package_name": "--package", "start": "--from",
-          "end": "--to"}  # fmt: skip
+_FLAGS = {
+    "every": "--yearly/--quarterly/--monthly",
+    "member_name": "--member",
+    "earmark_name": "--earmark",
+    "package_name": "--package",
+    "start": "--from",
+    "end": "--to",
+}
 
 
 def _refuse_untaken(name: str, given: dict) -> None:
