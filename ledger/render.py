@@ -353,6 +353,15 @@ def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
         hidden.insert(0, dropped)
     if used() > width:
         return None
+    # A column of words left out for want of its usual room comes back, shorter, into what room is left
+    # once the columns whose words wrap have all of theirs.
+    for index in list(hidden):
+        wrapping = sum(max(wanted[i] - least[i], 0) for i in keep if cols[i].fit in ("wrap", "list"))
+        room = width - used() - SEP - wrapping
+        if cols[index].fit == "short" and room >= 10:
+            least[index] = min(least[index], room)
+            keep = sorted([*keep, index])
+            hidden.remove(index)
     widths: list[int | None] = [None] * len(cols)
     for i in keep:
         widths[i] = least[i]
