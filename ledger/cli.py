@@ -88,7 +88,7 @@ DATE = DateType()
 # Kept here rather than imported so that `fundledger --help` does not load the reports.
 REPORT_NAMES = (
     "summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register", "rates",
-    "funding", "suppliers", "deliveries", "closes", "approvals",
+    "statement", "funding", "suppliers", "deliveries", "closes", "approvals",
 )  # fmt: skip
 
 
@@ -996,27 +996,119 @@ def import_(csv_file: Path, mapping_file: Path, dry_run: bool, as_json: bool, no
 # --- reading -------------------------------------------------------------
 
 
+# The reports that show flows over a period (--period, --from, --to).
+PERIOD_REPORTS = ("summary", "balance", "contributors", "earmarks", "packages", "register", "statement")
+
+# Which reports take each report option; any other report refuses it (exit 2), never ignores it.
+TAKEN_BY = {
+    "year": ("pledges",),
+    "account": ("register",),
+    "member_name": ("register", "funding"),
+    "earmark_name": ("register",),
+    "package_name": ("register", "funding"),
+    "overdue": ("pledges",),
+    "kind": ("register",),
+    "original": ("contributors",),
+    "every": ("balance", "contributors", "earmarks", "packages"),
+    "period": PERIOD_REPORTS,
+    "start": PERIOD_REPORTS,
+    "end": PERIOD_REPORTS,
+}
+_FLAGS = {
+    "every": "--yearly/--quarterly/--monthly",
+    "member_name": "--member",
+    "earmark_name": "--earmark",
+    "package_name": "--package",
+    "start": "--from",
+    "end": "--to",
+}
+
+
+def _refuse_untaken(name: str, given: dict) -> None:
+    """A usage error (exit 2) for the first option given that report NAME does not take."""
+    for key, takers in TAKEN_BY.items():
+        if given.get(key) not in (None, False) and name not in takers:
+            flag = _FLAGS.get(key, "--" + key.replace("_", "-"))
+            hint = "; for one year of a report, use --period YEAR" if key == "year" else ""
+            raise click.UsageError(
+                f"report {name} does not take {flag}: only {', '.join(takers)} take{'s' if len(takers) == 1 else ''} "
+                f"it{hint}"
+            )
+
+
+def _period(period: str | None, start, end):
+    """The period the options name, or None; a usage error when they name it twice or badly."""
+    from ledger import reports
+
+    if period and (start or end):
+        raise click.UsageError("give either --period or --from/--to, not both")
+    if period:
+        try:
+            return reports.parse_period(period)
+        except ValueError as problem:
+            raise click.BadParameter(str(problem), param_hint="'--period'") from None
+    if start or end:
+        if start and end and end < start:
+            raise click.BadParameter(f"--to {end} is before --from {start}", param_hint="'--to'")
+        return reports.Period(start, end)
+    return None
+
+
 def output_options(command: Callable) -> Callable:
-    """The options every report takes, written once: --as-of and one output format."""
+    """The options every report takes, written once: the period or --as-of, one output format, --wide.
+
+    A report option the chosen report does not take is refused before the
+    ledger is read (see TAKEN_BY).
+    """
 
     @click.option("--as-of", "as_of", type=DATE, default=None, help="The books as they stood at the end of this day.")
+    @click.option(
+        "--period",
+        "period",
+        metavar="P",
+        default=None,
+        help="Flows during P: 2025, 2025Q2, 2025-04, or 2025-01-01..2025-06-30.",
+    )
+    @click.option("--from", "start", type=DATE, default=None, help="Flows from this day on (with --to: a period).")
+    @click.option("--to", "end", type=DATE, default=None, help="Flows up to the end of this day.")
+    @click.option("--yearly", "every", flag_value="yearly", help="A column per year (balance, contributors, ...).")
+    @click.option("--quarterly", "every", flag_value="quarterly", help="A column per quarter.")
+    @click.option("--monthly", "every", flag_value="monthly", help="A column per month.")
     @click.option("--json", "fmt", flag_value="json", help="Print JSON (documented in docs/REPORTS.md).")
     @click.option("--csv", "fmt", flag_value="csv", help="Print CSV.")
     @click.option("--html", "html", metavar="FILE", default=None, help="Write the report as an HTML page.")
     @click.option("--svg", "svg", metavar="FILE", default=None, help="Write the report as an SVG picture.")
+    @click.option("--wide", is_flag=True, help="Tables: every column and whole memos, however wide the terminal.")
     @click.option("--pager", is_flag=True, help="Show a long report through a pager.")
     @functools.wraps(command)
-    def wrapper(*args, as_of, fmt, html, svg, pager, **kwargs):
-        from ledger import fold, render
+    def wrapper(*args, as_of, period, start, end, every, fmt, html, svg, wide, pager, **kwargs):
+        from ledger import fold, render, reports
 
         chosen = [f for f in (fmt, html and "html", svg and "svg") if f]
         if len(chosen) > 1:
             raise click.UsageError("choose one of --json, --csv, --html and --svg")
+        if wide and chosen and chosen[0] in ("json", "csv"):
+            raise click.UsageError("--wide is for tables; JSON and CSV always hold every column and whole memos")
+        name = kwargs.get("name", command.__name__)
+        if (name == "statement") != bool(kwargs.get("subject")):
+            raise click.UsageError(
+                "report statement needs a MEMBER" if name == "statement" else f"report {name} takes no MEMBER"
+            )
+        _refuse_untaken(name, {**kwargs, "period": period, "start": start, "end": end, "every": every})
+        span = _period(period, start, end)
+        if span is not None and as_of:
+            raise click.UsageError("--as-of ends a report at a day; with a period, end it with --to (or --period)")
+        if every and kwargs.get("original"):
+            raise click.UsageError("--original gives one column per currency; it cannot be split by period too")
         books = _books(_ledger(click.get_current_context()))
         if as_of:
             books = fold.as_of(books, as_of)
-        report = command(*args, books=books, as_of=as_of, **kwargs)
-        out = render.emit(report, chosen[0] if chosen else "table", path=html or svg, pager=pager)
+            span = reports.Period(None, as_of) if every else span
+        if every:  # one column per period, the same for each report that takes it
+            report = reports.by_period_report(books, name, every, span)
+        else:
+            report = command(*args, books=books, as_of=as_of, period=span, **kwargs)
+        out = render.emit(report, chosen[0] if chosen else "table", path=html or svg, pager=pager, wide=wide)
         if out is not None:
             click.echo(out, nl=False)
         elif html or svg:
@@ -1027,41 +1119,49 @@ def output_options(command: Callable) -> Callable:
 
 @main.command()
 @click.argument("name", type=click.Choice(REPORT_NAMES), default="summary", required=False)
+@click.argument("subject", metavar="[MEMBER]", default=None, required=False)
 @click.option("--year", type=int, default=None, help="pledges: only pledges for this year.")
 @click.option("--account", default=None, help="register: entries touching this account (or below it).")
 @click.option("--member", "member_name", default=None, help="register: entries of this member.")
 @click.option("--earmark", "earmark_name", default=None, help="register: entries touching this earmark.")
 @click.option("--package", "package_name", default=None, help="register: entries of this package.")
 @click.option("--kind", default=None, help="register: entries of this kind (pledge, contribute, pay, ...).")
-@click.option("--from", "start", type=DATE, default=None, help="register: entries dated on or after this day.")
-@click.option("--to", "end", type=DATE, default=None, help="register: entries dated on or before this day.")
 @click.option("--original", is_flag=True, help="contributors: also what each gave, in the currencies it gave.")
 @click.option("--overdue", is_flag=True, help="pledges: only what fell due and was not received, with its age.")
 @output_options
 def report(
-    name: str, year, account, member_name, earmark_name, package_name, kind, start, end, original, overdue, books, as_of
+    name: str, subject, year, account, member_name, earmark_name, package_name, kind, original, overdue, books, as_of,
+    period,
 ):
     """Print report NAME (default: summary), as a table, JSON, CSV, HTML or SVG.
 
     \b
     Reports: summary, balance, contributors, pledges, earmarks, packages, members, register, rates,
-    funding (who funded each package; --member, --package), suppliers, deliveries, closes,
-    approvals (who proposed and who approved what, proven by the commits' signatures).
+    and `statement MEMBER`: what a member state files (its position, pledges and receipts, and
+    where its earmarked money went); funding (who funded each package; --member, --package),
+    suppliers, deliveries, closes, approvals (who proposed and who approved what, proven by the
+    commits' signatures).
+    With --period (or --from/--to), summary, balance, contributors, earmarks
+    and packages show what happened during the period between its opening
+    and closing figures; the register lists the period's entries after an
+    opening balance. An option a report does not take is refused.
 
     \b
     Example:
       fundledger --ledger ledgers/drone-coalition report
       fundledger report contributors --json
       fundledger report contributors --original
+      fundledger report summary --period 2025Q2
       fundledger report register --account assets:fund:earmarked:drones --from 2025-01-01
       fundledger report summary --as-of 2025-03-31 --html summary.html
+      fundledger report statement Latvia --period 2025 --html latvia-2025.html
       fundledger report pledges --overdue --as-of 2025-09-30
       fundledger report funding --member Latvia
     """
     from ledger import reports
 
-    if overdue and name != "pledges":
-        raise click.UsageError("--overdue is for `report pledges`")
+    if name == "statement":
+        return reports.statement_report(books, subject, as_of, period)
     if name == "funding":
         return reports.funding_report(books, as_of, member=member_name, package=package_name)
     if name == "approvals":
@@ -1074,27 +1174,38 @@ def report(
     if name == "pledges" and overdue:
         return reports.overdue_report(books, as_of)
     if name == "register":
-        spec = reports.RegisterFilter(account, member_name, earmark_name, package_name, kind, start, end)
-        return reports.register_report(books, spec, as_of)
+        spec = reports.RegisterFilter(account, member_name, earmark_name, package_name, kind)
+        return reports.register_report(books, spec, as_of, period)
     if name == "pledges":
         return reports.pledges_report(books, as_of, year)
     if name == "contributors":
-        return reports.contributors_report(books, as_of, original=original)
-    return getattr(reports, f"{name}_report")(books, as_of)
+        return reports.contributors_report(books, as_of, original=original, period=period)
+    if name in PERIOD_REPORTS:
+        chosen = {"summary": reports.summary_report, "balance": reports.balance_report,
+                  "earmarks": reports.earmarks_report, "packages": reports.packages_report}  # fmt: skip
+        return chosen[name](books, as_of, period)
+    return {
+        "members": reports.members_report, "rates": reports.rates_report, "suppliers": reports.suppliers_report,
+        "deliveries": reports.deliveries_report, "closes": reports.closes_report,
+    }[name](books, as_of)  # fmt: skip
 
 
 @main.command()
 @output_options
-def balance(books, as_of):
+def balance(books, as_of, period):
     """The account tree with balances; parents show the totals below them (same as `report balance`).
+
+    With --period (or --from/--to): each account's opening balance, its
+    change during the period and its closing balance.
 
     \b
     Example:
       fundledger balance --as-of 2025-03-31
+      fundledger balance --period 2025
     """
     from ledger import reports
 
-    return reports.balance_report(books, as_of)
+    return reports.balance_report(books, as_of, period)
 
 
 @main.command()

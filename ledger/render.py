@@ -12,12 +12,13 @@ import csv
 import datetime as dt
 import io
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from ledger import kinds, model, money
 from ledger.model import Entry
-from ledger.reports import Report, Summary
+from ledger.reports import Report, Statement, Summary
 from ledger.text import inert
 
 
@@ -40,8 +41,12 @@ def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
 
 
-def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False):
-    """A small panel: the entry's id, kind, date, its fields and its postings."""
+def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False, width: int | None = None):
+    """A small panel: the entry's id, kind, date, its fields and its postings (no amount ever cut).
+
+    Below 60 columns the panel's frame is left out, so that its title and
+    the postings' amounts keep the room.
+    """
     from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
@@ -68,40 +73,48 @@ def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False):
     for key in ("memo", "source"):
         if getattr(entry, key):
             facts.add_row(key, Text(inert(getattr(entry, key))))
+    width = width or console().width
+    framed = width >= 60
     parts: list[Any] = [facts]
     if entry.postings:
-        postings = Table(box=None, padding=(0, 1), show_header=True, header_style="dim")
-        postings.add_column("account", overflow="fold")
-        postings.add_column("debit", justify="right")
-        postings.add_column("credit", justify="right")
+        cols = [_Col("account"), _Col("debit", True), _Col("credit", True)]
+        rows = []
         for p in entry.postings:
-            amount = money.format_money(abs(p.amount), p.currency)
-            postings.add_row(p.account, amount if p.amount > 0 else "", amount if p.amount < 0 else "")
+            amount = _money_text(abs(p.amount), p.currency)
+            rows.append([Text(p.account), amount if p.amount > 0 else Text(""), amount if p.amount < 0 else Text("")])
         parts.append(Text(""))
-        parts.append(postings)
+        parts.append(_Lines(_table_lines("", cols, [], rows, [], width - 4 if framed else width, False, "")))
     title = f"#{entry.id} {entry.kind}" + (" (dry run: not recorded)" if dry_run else "")
     footer = None if dry_run else f"hash {entry.hash[:12]}"
+    if not framed:
+        return Group(Text(title, style="bold"), *parts, *([Text(footer, style="dim")] if footer else []))
     return Panel(Group(*parts), title=title, title_align="left", subtitle=footer, subtitle_align="right", expand=False)
 
 
 # --- reports -------------------------------------------------------------
 
 
-def emit(report: Report | Summary, fmt: str, *, path: str | None = None, pager: bool = False) -> str | None:
+def emit(
+    report: Report | Summary, fmt: str, *, path: str | None = None, pager: bool = False, wide: bool = False
+) -> str | None:
     """Render a report in one format: `table` to the terminal, `json`/`csv` as text, `html`/`svg` to `path`.
 
     Returns the text to print for json and csv, None when it has printed or written.
     """
+    shapes = {
+        Summary: (summary_json, summary_csv, summary_view),
+        Statement: (statement_json, statement_csv, statement_view),
+    }
+    as_json, as_csv, as_view = shapes.get(type(report), (report_json, report_csv, report_table))
     if fmt == "json":
-        data = summary_json(report) if isinstance(report, Summary) else report_json(report)
-        return dumps(data) + "\n"
+        return dumps(as_json(report)) + "\n"
     if fmt == "csv":
-        return summary_csv(report) if isinstance(report, Summary) else report_csv(report)
+        return as_csv(report)
     width = console().width if fmt == "table" else 100
-    shown = summary_view(report, width) if isinstance(report, Summary) else report_table(report, width)
+    shown = as_view(report, width, wide=wide)
     if fmt in ("html", "svg"):
         recorder = _recording_console()
-        recorder.print(shown)
+        recorder.print(shown, crop=False)
         exported = (
             recorder.export_html(inline_styles=True) if fmt == "html" else recorder.export_svg(title=_title(report))
         )
@@ -111,34 +124,49 @@ def emit(report: Report | Summary, fmt: str, *, path: str | None = None, pager: 
     out = console()
     if pager:
         with out.pager(styles=True):
-            out.print(shown)
+            out.print(shown, crop=False)
     else:
-        out.print(shown)
+        out.print(shown, crop=False)
     return None
 
 
 def report_json(report: Report) -> dict[str, Any]:
-    """`report`, `currency`, `as_of`, `seal` and `rows` keyed by the report's snake_case columns."""
+    """`report`, `currency`, `as_of`, `from`, `to`, `seal` and `rows` keyed by the report's snake_case columns."""
     kinds = {column.key: column.kind for column in report.columns}
     data = {
         "report": report.report,
         "ledger": report.ledger,
         "currency": report.currency,
         "as_of": _date(report.as_of),
+        "from": _date(report.period.start) if report.period else None,
+        "to": _date(report.period.end) if report.period else None,
         "entries": report.entries,
         "seal": report.seal,
-        "rows": [
-            {k: _plain(v, report.currency, kinds.get(k)) for k, v in row.items() if k not in report.hidden}
-            for row in report.rows
-        ],
     }
+    if report.spans:  # one column per period: the key of each column, and its first and last day
+        data["periods"] = [
+            {"column": column.key, "from": _date(span.start), "to": _date(span.end)}
+            for column, span in zip(report.columns[1:], report.spans, strict=False)
+        ]
+    if report.opening is not None:
+        data["opening"] = {k: _plain(v, report.currency, kinds.get(k)) for k, v in report.opening.items()}
+    data["rows"] = [
+        {k: _plain(v, report.currency, kinds.get(k)) for k, v in row.items() if k not in report.hidden}
+        for row in report.rows
+    ]
     if report.totals:
         data["totals"] = {k: _plain(v, report.currency) for k, v in report.totals.items()}
     return data
 
 
 def report_csv(report: Report) -> str:
-    """A header of the row keys, then one line per row; amounts as plain decimals, lists joined by '; '."""
+    """A header of the row keys, then one line per row; amounts as plain decimals, lists joined by '; '.
+
+    Safe to open in a spreadsheet: a text cell that would start with =, +,
+    -, @, a tab or a carriage return (and so be run as a formula) is given a
+    leading apostrophe. Amounts are never altered: -5.00 is a number, and a
+    spreadsheet reads it as one.
+    """
     kinds = {column.key: column.kind for column in report.columns}
     nested = {k for row in report.rows for k, v in row.items() if _is_table_list(v)}
     keys: dict[str, None] = {}
@@ -148,177 +176,366 @@ def report_csv(report: Report) -> str:
     writer = csv.DictWriter(out, fieldnames=list(keys), lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in report.rows:
-        writer.writerow({k: _cell(_plain(v, report.currency, kinds.get(k))) for k, v in row.items() if k in keys})
+        writer.writerow({k: _csv_cell(v, report.currency, kinds.get(k)) for k, v in row.items() if k in keys})
     return out.getvalue()
 
 
-# Column kinds whose cells never wrap.
-FIGURES = ("money", "int", "share", "date", "amounts")
+def _csv_cell(value: Any, currency: str, kind: str | None) -> Any:
+    """A CSV cell: an amount as its plain decimal, anything else as text that cannot run as a formula."""
+    if isinstance(value, Decimal) or (kind == "money" and value is None):
+        return _plain(value, currency, kind)
+    plain = _cell(_plain(value, currency, kind))
+    return _safe(plain) if isinstance(plain, str) else plain
 
 
-def report_table(report: Report, width: int | None = None):
-    """A rich table: amounts right-aligned with separators and symbol, negatives marked, tree indented.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
-    Figures never wrap. Where the terminal is too narrow for every column,
-    optional ones (memos, purposes, splits) are left out, last first.
-    """
-    from rich import box
-    from rich.table import Table
+
+def _safe(text: Any) -> Any:
+    """Text a spreadsheet shows as text: one that would start a formula gets a leading apostrophe."""
+    return "'" + text if isinstance(text, str) and text.startswith(_FORMULA) else text
+
+
+# --- tables that never cut a figure ---------------------------------------
+#
+# Tables are laid out here, line by line, rather than by rich's Table, so that
+# what may give way to a narrow terminal is stated: amounts, dates, names and
+# identifiers are always whole and on one line; memos and purposes are cut
+# short with an ellipsis (whole in JSON, CSV and with --wide); optional
+# columns (words, dates, links, never an amount) are dropped from the right,
+# with a note saying which; and when even that is too wide, each row becomes
+# a block of its own, one figure a line.
+
+SEP = 2  # spaces between two columns
+SHORTEST = 20  # the narrowest a column of words (memo, purpose) is made before optional columns are dropped
+
+
+@dataclass(frozen=True)
+class _Col:
+    title: str
+    right: bool = False
+    fit: str = "whole"  # whole: never cut; short: may end in an ellipsis; wrap: words may wrap; bar: drawn to fit
+    optional: bool = False
+
+
+class _Lines:
+    """Lines laid out by this module, printed exactly as they are: rich neither wraps nor crops them."""
+
+    def __init__(self, lines: list) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
+        for line in self.lines:
+            yield from line.render(console, end="")
+            yield Segment.line()
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        widest = max((line.cell_len for line in self.lines), default=0)
+        return Measurement(widest, widest)
+
+    @property
+    def plain(self) -> str:
+        return "\n".join(line.plain for line in self.lines)
+
+
+def report_table(report: Report, width: int | None = None, *, wide: bool = False):
+    """The report as a table that fits `width` (or, with `wide`, as wide as its widest cells)."""
     from rich.text import Text
 
-    cells = [[_show_cell(row, c, report.currency) for c in report.columns] for row in report.rows]
-    columns = _fitting_columns(report, cells, width or console().width)
-    if columns is None:
-        return _stacked(report, cells)
-    if len(report.rows) > LONG_TABLE:
-        fast = _LongTable.fitting(report, cells, columns, width or console().width)
-        if fast is not None:
-            return fast
-
-    table = Table(
-        title=Text(f"{report.title} — {inert(report.ledger)}"),
-        caption=_caption(report.as_of, report.entries, report.seal),
-        caption_justify="right",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    for index in columns:
-        column = report.columns[index]
-        right = column.kind in ("money", "int", "share", "amounts")
-        figure = column.kind in FIGURES
-        table.add_column(
-            column.title, justify="right" if right else "left", overflow="fold", no_wrap=figure, min_width=6
-        )
-    for row in cells:
-        table.add_row(*(row[i] for i in columns))
+    width = width or console().width
+    cols = [_Col(c.title, c.kind in ("money", "int", "share", "amounts"), _fit(c), c.optional) for c in report.columns]
+    body = [[_show_cell(row, c, report.currency) for c in report.columns] for row in report.rows]
+    label_at = 1 if report.columns[0].kind == "int" and len(report.columns) > 1 else 0
+    before = []
+    if report.opening is not None:
+        opening = [_show_cell(report.opening, c, report.currency) for c in report.columns]
+        keys = [c.key for c in report.columns]
+        opening[keys.index("what") if "what" in keys else label_at] = Text("opening balance", style="bold")
+        before.append(opening)
+    after = []
     if report.totals and report.rows:
-        table.add_section()
         total = [
             _money_text(report.totals[c.key], report.currency) if c.key in report.totals else Text("")
             for c in report.columns
         ]
-        total[0] = Text("total", style="bold")
-        table.add_row(*(total[i] for i in columns))
-    if not report.rows:
-        table.add_row(Text("nothing to show", style="dim"), *[""] * (len(columns) - 1))
-    return table
+        total[label_at] = Text("total", style="bold")
+        after.append(total)
+    title = inert(f"{report.title} — {report.ledger}")  # a register's title names the --account typed
+    caption = _caption(report.as_of, report.entries, report.seal)
+    empty = None if report.rows else "nothing to show"
+    return _Lines(_table_lines(title, cols, before, body, after, width, wide, caption, empty))
 
 
-# Above this many rows a table whose cells all fit on one line is drawn line by line (_LongTable): rich's
-# Table measures every cell for wrapping, which takes most of a second for the thousands of accounts of a
-# large fund's balance.
-LONG_TABLE = 500
+def _fit(column) -> str:
+    if column.prose:
+        return "short"
+    if column.kind == "words":  # names among words (a register's What): it wraps between words, never inside one
+        return "wrap"
+    if column.kind == "original":  # figures in words: it may wrap between them
+        return "wrap"
+    return "list" if column.kind in ("list", "split") else "whole"
 
 
-class _LongTable:
-    """A long table drawn as lines of segments: the same title, header, rows, totals and caption, no wrapping."""
-
-    def __init__(self, title: str, header: list, rows: list, total: list | None, caption: str, widths, right):
-        self.title, self.header, self.rows, self.total, self.caption = title, header, rows, total, caption
-        self.widths, self.right = widths, right
-
-    @classmethod
-    def fitting(cls, report: Report, cells: list, columns: list[int], width: int):
-        """The long table, or None when a cell would have to wrap (then rich's Table draws it)."""
-        from rich.text import Text
-
-        shown = [report.columns[i] for i in columns]
-        header = [Text(c.title, style="bold") for c in shown]
-        rows = [[row[i] for i in columns] for row in cells]
-        total = None
-        if report.totals:
-            total = [_money_text(report.totals[c.key], report.currency) if c.key in report.totals else Text("")
-                     for c in shown]  # fmt: skip
-            total[0] = Text("total", style="bold")
-        every = [header, *rows, *([total] if total else [])]
-        widths = [max(line[i].cell_len for line in every) for i in range(len(shown))]
-        if sum(widths) + 3 * (len(widths) - 1) > width or any("\n" in cell.plain for row in rows for cell in row):
-            return None
-        right = [c.kind in ("money", "int", "share", "amounts") for c in shown]
-        title = f"{report.title} — {inert(report.ledger)}"
-        return cls(title, header, rows, total, _caption(report.as_of, report.entries, report.seal), widths, right)
-
-    def __rich_console__(self, console, options):
-        from rich.segment import Segment
-        from rich.style import Style
-
-        full = sum(self.widths) + 3 * (len(self.widths) - 1)
-        yield Segment(self.title.center(full).rstrip())
-        yield Segment.line()
-
-        def line(cells):
-            for index, cell in enumerate(cells):
-                pad = " " * (self.widths[index] - cell.cell_len)
-                style = console.get_style(cell.style) if cell.style else None
-                parts = [Segment(pad), Segment(cell.plain, style)] if self.right[index] else [
-                    Segment(cell.plain, style), Segment(pad)]  # fmt: skip
-                yield from parts
-                if index < len(cells) - 1:
-                    yield Segment("   ")
-            yield Segment.line()
-
-        yield from line(self.header)
-        yield Segment("─" * full)
-        yield Segment.line()
-        for row in self.rows:
-            yield from line(row)
-        if self.total:
-            yield Segment("─" * full)
-            yield Segment.line()
-            yield from line(self.total)
-        yield Segment(self.caption.rjust(full), Style(dim=True))
-        yield Segment.line()
-
-
-def _fitting_columns(report: Report, cells: list, width: int) -> list[int] | None:
-    """The columns to show in `width`, dropping optional ones from the right; None if even the rest won't fit.
-
-    Words may wrap, so a text column needs at most 14 characters; a figure
-    needs all of its own and never wraps.
-    """
-    needed = []
-    for index, column in enumerate(report.columns):
-        longest = max((row[index].cell_len for row in cells), default=0)
-        widest = max(longest, min(len(column.title), 12))
-        figure = column.kind in FIGURES
-        needed.append((widest if figure else min(widest, 14)) + 2)
-    keep = list(range(len(report.columns)))
-    optional = [i for i, c in enumerate(report.columns) if c.optional]
-    while optional and sum(needed[i] for i in keep) > width:
-        keep.remove(optional.pop())
-    return keep if sum(needed[i] for i in keep) <= width else None
-
-
-def _stacked(report: Report, cells: list):
-    """The report as one small block per row (label: value), for terminals too narrow for its table."""
-    from rich.console import Group
-    from rich.table import Table
+def _table_lines(title, cols, before, body, after, width, wide, caption, empty=None, *, header=True) -> list:
+    """A titled table: header, rule, rows, rule, totals, caption, notes; or one block per row if it cannot fit."""
     from rich.text import Text
 
-    blocks: list[Any] = [Text(f"{report.title} — {inert(report.ledger)}", style="bold")]
-    for row in cells:
-        block = Table.grid(padding=(0, 2))
-        block.add_column(style="dim", no_wrap=True)
-        block.add_column(overflow="fold")
-        for column, cell in zip(report.columns[1:], row[1:], strict=True):
-            block.add_row(column.title, cell)
-        blocks += [Text(""), Text.assemble(row[0], style="bold"), block]
-    if report.totals and report.rows:
-        block = Table.grid(padding=(0, 2))
-        block.add_column(style="dim", no_wrap=True)
-        block.add_column()
-        for column in report.columns:
-            if column.key in report.totals:
-                block.add_row(column.title, _money_text(report.totals[column.key], report.currency))
-        blocks += [Text(""), Text("total", style="bold"), block]
-    blocks += [Text(""), Text(_caption(report.as_of, report.entries, report.seal), style="dim")]
-    return Group(*blocks)
+    laid = _grid(cols, [*before, *body, *after], width, wide)
+    if laid is None:
+        return _blocks(title, cols, before, body, after, width, wide, caption)
+    widths, hidden = laid
+    keep = [i for i, w in enumerate(widths) if w is not None]
+    full = sum(widths[i] for i in keep) + SEP * (len(keep) - 1)
+    lines = (
+        [Text(line.center(min(full, width)).rstrip(), style="bold") for line in _wrap(title, width)] if title else []
+    )
+    shortened = False
+    titles = [_wrap(cols[i].title, widths[i]) for i in keep]
+    height = max((len(h) for h in titles), default=0) if header else 0
+    for n in range(height):
+        cells = []
+        for i, words in zip(keep, titles, strict=True):
+            line = ([""] * (height - len(words)) + words)[n]
+            cells.append(Text(line.rjust(widths[i]) if cols[i].right else line.ljust(widths[i]), style="bold"))
+        lines.append(_join(cells))
+    rule = Text("─" * full)
+    if header:
+        lines.append(rule)
+    for section, rows in enumerate((before, body, after)):
+        if section == 2 and rows:
+            lines.append(rule)
+        for row in rows:
+            drawn, cut = _draw_row(cols, row, widths, keep, wide)
+            shortened |= cut
+            lines += drawn
+    if empty:
+        lines.append(Text(empty, style="dim"))
+    if caption:
+        lines += [Text(line.rjust(min(full, width)), style="dim") for line in _wrap(caption, width)]
+    lines += _notes([cols[i].title for i in hidden], shortened, width)
+    return lines
+
+
+def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
+    """Column widths (None for a column left out) and the columns left out; None when the table cannot fit."""
+    natural, least, wanted = [], [], []
+    for index, col in enumerate(cols):
+        longest = max((_len(row[index]) for row in rows), default=0)
+        head = max((len(word) for word in col.title.split()), default=0)
+        if col.fit == "bar":
+            natural.append(24), least.append(4), wanted.append(24)
+            continue
+        natural.append(max(longest, head))
+        wanted.append(max(longest, len(col.title)))
+        if col.fit == "short":
+            least.append(max(head, min(longest, SHORTEST)))
+        elif col.fit in ("wrap", "list"):
+            pieces = max((len(w) for row in rows for w in _words(row[index]).split()), default=0)
+            least.append(max(head, pieces, min(longest, SHORTEST)))
+        else:
+            least.append(max(longest, head))
+    if wide:
+        return wanted, []
+    keep = list(range(len(cols)))
+    optional = [i for i, col in enumerate(cols) if col.optional]
+    hidden = []
+
+    def used() -> int:
+        return sum(least[i] for i in keep) + SEP * (len(keep) - 1)
+
+    while optional and used() > width:
+        dropped = optional.pop()
+        keep.remove(dropped)
+        hidden.insert(0, dropped)
+    if used() > width:
+        return None
+    # A column of words left out for want of its usual room comes back, shorter, into what room is left
+    # once the columns whose words wrap have all of theirs.
+    for index in list(hidden):
+        wrapping = sum(max(wanted[i] - least[i], 0) for i in keep if cols[i].fit in ("wrap", "list"))
+        room = width - used() - SEP - wrapping
+        if cols[index].fit == "short" and room >= 10:
+            least[index] = min(least[index], room)
+            keep = sorted([*keep, index])
+            hidden.remove(index)
+    widths: list[int | None] = [None] * len(cols)
+    for i in keep:
+        widths[i] = least[i]
+    spare = width - used()
+    # Whole columns first get room for their titles on one line; then the columns of words share what is
+    # left, a character at a time to the narrowest, so that no memo is starved by a long neighbour.
+    for i in keep:
+        if cols[i].fit == "whole" and spare > 0:
+            grow = min(spare, wanted[i] - widths[i])
+            widths[i] += grow
+            spare -= grow
+    while spare > 0:
+        growing = [i for i in keep if cols[i].fit != "whole" and widths[i] < wanted[i]]
+        if not growing:
+            break
+        narrowest = min(growing, key=lambda i: widths[i])
+        widths[narrowest] += 1
+        spare -= 1
+    return widths, hidden
+
+
+def _draw_row(cols, row, widths, keep, wide) -> tuple[list, bool]:
+    """A row as one line (or, with words that wrap, several); whether a cell was cut short."""
+    from rich.text import Text
+
+    cells, cut = [], False
+    for i in keep:
+        cell, w = row[i], widths[i]
+        if callable(cell):
+            cell = cell(w)
+        if cols[i].fit in ("wrap", "list"):
+            lines = _wrap(cell.plain, w) if cols[i].fit == "wrap" else _wrap_items(cell.plain, w)
+            cells.append([Text(line, style=cell.style) for line in lines] or [Text("")])
+            continue
+        if cell.cell_len > w and cols[i].fit == "short" and not wide:
+            cell = cell.copy()
+            cell.truncate(w, overflow="ellipsis")
+            cut = True
+        cells.append([cell])
+    height = max(len(c) for c in cells)
+    lines = []
+    for n in range(height):
+        parts = []
+        for i, column in zip(keep, cells, strict=True):
+            cell = column[n] if n < len(column) else Text("")
+            parts.append(_pad(cell, widths[i], cols[i].right))
+        lines.append(_join(parts))
+    return lines, cut
+
+
+def _blocks(title, cols, before, body, after, width, wide, caption) -> list:
+    """One block per row: its first cell, then a line per other column (label and value), nothing cut."""
+    from rich.text import Text
+
+    lines = [Text(line, style="bold") for line in _wrap(title, width)] if title else []
+    figures = [i for i in range(1, len(cols)) if cols[i].right]
+    value_width = max((_len(row[i]) for row in [*before, *body, *after] for i in figures), default=0)
+    label = min(max((len(c.title) for c in cols[1:]), default=0), max(width - SEP - value_width, 8))
+    room = max(width - label - SEP, 8)
+    value_width = min(room, value_width)
+    shortened = False
+    for kind, rows in (("before", before), ("body", body), ("after", after)):
+        for row in rows:
+            head = row[0] if kind == "body" else next((c for c in row if _len(c) and not callable(c)), Text(""))
+            if kind == "body" and cols[0].right and head.plain.isdigit():  # an entry's or a pledge's id
+                head = Text(f"#{head.plain}")
+            lines += [Text(""), Text.assemble(head, style="bold")]
+            for col, cell in zip(cols[1:], row[1:], strict=True):
+                if cell is head or (not callable(cell) and not _len(cell)):
+                    continue
+                if callable(cell):
+                    cell = cell(min(24, room))
+                if len(col.title) <= label and cell.cell_len <= room:
+                    shown = cell.copy()
+                    lines.append(
+                        _join([_pad(Text(col.title, style="dim"), label, False), _pad(shown, value_width, col.right)])
+                    )
+                    continue
+                lines.append(Text(col.title, style="dim"))
+                if col.fit == "list":
+                    lines += [Text("  " + line, style=cell.style) for line in _wrap_items(cell.plain, width - 2)]
+                elif col.fit == "wrap" or (col.fit == "short" and wide):
+                    lines += [Text("  " + line, style=cell.style) for line in _wrap(cell.plain, width - 2)]
+                elif col.fit == "short" and cell.cell_len > width - 2:
+                    cut = cell.copy()
+                    cut.truncate(width - 2, overflow="ellipsis")
+                    lines.append(Text.assemble("  ", cut))
+                    shortened = True
+                else:
+                    lines.append(Text.assemble("  ", cell))  # whole, even if the terminal must wrap it
+    if caption:
+        lines += [Text("")] + [Text(line, style="dim") for line in _wrap(caption, width)]
+    lines += _notes([], shortened, width)
+    if not title and lines and not lines[0].plain:  # a part of a page: the page has put its own blank line
+        lines = lines[1:]
+    return lines
+
+
+def _notes(hidden: list[str], shortened: bool, width: int) -> list:
+    from rich.text import Text
+
+    notes = []
+    if hidden:
+        notes.append(f"{', '.join(title.lower() for title in hidden)} hidden to fit; --wide or --json for all")
+    if shortened:
+        notes.append("… marks words cut short to fit; --wide or --json for them whole")
+    return [Text(line, style="dim") for note in notes for line in _wrap(note, width)]
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Words into lines of at most `width` (a word longer than that keeps a line of its own, whole)."""
+    indent = len(text) - len(text.lstrip(" "))
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and indent + len(line) + 1 + len(word) > width:
+            lines.append(" " * indent + line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line or not lines:
+        lines.append(" " * indent + line)
+    return lines
+
+
+def _wrap_items(text: str, width: int) -> list[str]:
+    """A list shown as "a, b, c" broken into lines between its items only, never inside one."""
+    lines: list[str] = []
+    for item in _pieces(text, "list"):
+        if lines and len(lines[-1]) + 1 + len(item) <= width:
+            lines[-1] += " " + item
+        elif len(item) > width:  # an item wider than the column: between its words ("drones" and its amount)
+            lines += _wrap(item, width)
+        else:
+            lines.append(item)
+    return lines or [""]
+
+
+def _pieces(text: str, fit: str) -> list[str]:
+    """What a line may break between: words, or a list's items (each keeps its comma)."""
+    if fit != "list":
+        return text.split()
+    items = text.split(", ")
+    return [item + "," for item in items[:-1]] + items[-1:]
+
+
+def _len(cell) -> int:
+    return 0 if callable(cell) else cell.cell_len
+
+
+def _words(cell) -> str:
+    return "" if callable(cell) else cell.plain
+
+
+def _pad(cell, width: int, right: bool):
+    from rich.text import Text
+
+    gap = " " * max(width - cell.cell_len, 0)
+    return Text.assemble(gap, cell) if right else Text.assemble(cell, gap)
+
+
+def _join(cells: list):
+    from rich.text import Text
+
+    line = Text(" " * SEP).join(cells)
+    line.rstrip()
+    return line
 
 
 # --- the summary dashboard -----------------------------------------------
 
 _HEADLINES = (
     ("contributions", "Contributions (given or pledged)"),
+    ("exchange_differences", "  exchange gains (losses)"),
     ("received", "Received"),
     ("outstanding", "Outstanding pledges"),
     ("cash", "Cash held"),
@@ -337,13 +554,18 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "manager": summary.manager,
         "currency": c,
         "as_of": _date(summary.as_of),
+        "from": _date(summary.period.start) if summary.period else None,
+        "to": _date(summary.period.end) if summary.period else None,
         "entries": summary.entries,
         "seal": summary.seal,
     }
     data.update({key: money.to_text(getattr(summary, key), c) for key, _ in _HEADLINES})
-    data["exchange_differences"] = money.to_text(summary.exchange_differences, c)
+    if summary.period is not None:
+        data["opening"] = {key: money.to_text(summary.opening[key], c) for key, _ in _HEADLINES}
+        data["movements"] = {key: money.to_text(summary.movements[key], c) for key, _ in _HEADLINES}
     data["members_active"] = summary.members_active
     data["members_pending"] = summary.members_pending
+    data["member_groups"] = list(summary.groups)
     data["earmarks"] = [
         {
             "earmark": bar.earmark,
@@ -351,6 +573,7 @@ def summary_json(summary: Summary) -> dict[str, Any]:
             "committed": money.to_text(bar.committed, c),
             "paid": money.to_text(bar.paid, c),
             "available": money.to_text(bar.available, c),
+            "pledged_outstanding": money.to_text(bar.pledged_outstanding, c),
         }
         for bar in summary.earmarks
     ]
@@ -359,77 +582,226 @@ def summary_json(summary: Summary) -> dict[str, Any]:
 
 
 def summary_csv(summary: Summary) -> str:
-    """The headline figures as `figure,value` lines."""
+    """The figures as `figure,value` lines: the headlines, then each earmark's and open package's amounts."""
+    c = summary.currency
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["figure", "value"])
     for key, value in summary_json(summary).items():
-        if not isinstance(value, list):
-            writer.writerow([key, value])
+        if key in ("earmarks", "open_packages", "member_groups"):
+            continue
+        if isinstance(value, dict):  # a period's opening and movements
+            for inner, amount in value.items():
+                writer.writerow([f"{key}:{inner}", amount])
+            continue
+        writer.writerow([key, value if key in {k for k, _ in _HEADLINES} else _safe(value)])
+    writer.writerow(["member_groups", _safe("; ".join(summary.groups))])
+    for bar in summary.earmarks:
+        for key in ("allocated", "committed", "paid", "available", "pledged_outstanding"):
+            writer.writerow([_safe(f"earmark:{bar.earmark}:{key}"), money.to_text(getattr(bar, key), c)])
+    for row in summary.open_packages:
+        for key in ("amount", "paid", "remaining"):
+            writer.writerow([_safe(f"package:{row['package']}:{key}"), money.to_text(row[key], c)])
     return out.getvalue()
 
 
-def summary_view(summary: Summary, width: int = 100):
-    """Headline figures, a bar per earmark (committed and paid out of allocated), open packages, a footer."""
-    from rich.console import Group
-    from rich.panel import Panel
-    from rich.table import Table
+def summary_view(summary: Summary, width: int = 100, *, wide: bool = False):
+    """Headline figures (for a period: opening, change, closing), earmark bars, open packages, a footer."""
     from rich.text import Text
 
     c = summary.currency
-    figures = Table.grid(padding=(0, 2))
-    figures.add_column()
-    figures.add_column(justify="right")
-    for key, label in _HEADLINES:
-        value = getattr(summary, key)
-        figures.add_row(Text(label, style="" if label.startswith(" ") else "bold"), _money_text(value, c))
-        if key == "contributions" and summary.exchange_differences:  # only for funds that take other currencies
-            figures.add_row(Text("  exchange gains (losses)"), _money_text(summary.exchange_differences, c))
-    members = Text(f"{summary.members_active} active members, {summary.members_pending} pending")
-    if summary.manager:
-        members.append(Text(f" · managed by {inert(summary.manager)}"))
-    parts: list[Any] = [figures, Text(""), members]
-    bar_width = 24 if width >= 100 else (12 if width >= 72 else 4)
-    if summary.earmarks:
-        bars = Table(
-            title="Earmarks: paid █  committed ▓  available ░",
-            title_justify="left",
-            box=None,
-            padding=(0, 1),
-            show_header=False,
+    lines = [Text(line, style="bold") for line in _wrap(inert(summary.ledger), width)]
+    if summary.period is not None:
+        lines += [Text(line) for line in _wrap(_period_line(summary.period), width)]
+    lines.append(Text(""))
+    shown = [
+        (key, label)
+        for key, label in _HEADLINES
+        if key != "exchange_differences" or summary.exchange_differences or (summary.opening and summary.opening[key])
+    ]
+    if summary.period is None:
+        cols = [_Col("", fit="wrap"), _Col("", right=True)]
+        rows = [[_label(label), _money_text(getattr(summary, key), c)] for key, label in shown]
+        lines += _table_lines("", cols, [], rows, [], width, wide, "", header=False)
+    else:
+        cols = [_Col("", fit="wrap"), _Col("Opening", True), _Col("Change", True), _Col("Closing", True)]
+        rows = [
+            [_label(label), _money_text(summary.opening[key], c), _money_text(summary.movements[key], c),
+             _money_text(getattr(summary, key), c)]
+            for key, label in shown
+        ]  # fmt: skip
+        lines += _table_lines("", cols, [], rows, [], width, wide, "")
+    members = f"{summary.members_active} active member{'s' if summary.members_active != 1 else ''}"
+    if summary.groups:
+        members += (
+            f" named, and {', '.join(inert(g) for g in summary.groups)} standing for states the sources do not name"
         )
-        bars.add_column(overflow="fold", min_width=8)
-        bars.add_column(no_wrap=True)
-        bars.add_column(justify="right", no_wrap=True)
-        bars.add_column(style="dim", no_wrap=True)
-        for bar in summary.earmarks:
-            pledged = f"+{money.format_money(bar.pledged_outstanding, c)} pledged" if bar.pledged_outstanding else ""
-            bars.add_row(Text(inert(bar.earmark)), _bar(bar, bar_width), _money_text(bar.allocated, c), pledged)
-        parts += [Text(""), bars]
+    members += f"; {summary.members_pending} pending"
+    if summary.manager:
+        members += f" · managed by {inert(summary.manager)}"
+    lines += [Text("")] + [Text(line) for line in _wrap(members, width)]
+    if summary.earmarks:
+        cols = [_Col("Earmark"), _Col("", fit="bar", optional=True), _Col("Allocated", True),
+                _Col("Pledged, not received", True)]  # fmt: skip
+        rows = [
+            [Text(inert(bar.earmark)), lambda w, bar=bar: _bar(bar, w), _money_text(bar.allocated, c),
+             _money_text(bar.pledged_outstanding, c) if bar.pledged_outstanding else Text("")]
+            for bar in summary.earmarks
+        ]  # fmt: skip
+        lines += [Text("")] + [Text(line) for line in _wrap("Earmarks: paid █  committed ▓  available ░", width)]
+        lines += _table_lines("", cols, [], rows, [], width, wide, "")
     if summary.open_packages:
-        packages = Table(title="Open packages", title_justify="left", box=None, padding=(0, 1))
-        dated = width >= 72
-        packages.add_column("package", overflow="fold", min_width=8)
-        if dated:
-            packages.add_column("date", no_wrap=True)
-        packages.add_column("amount", justify="right", no_wrap=True)
-        packages.add_column("remaining", justify="right", no_wrap=True)
-        for row in summary.open_packages:
-            cells = [Text(inert(row["package"])), row["date"].isoformat()][: 2 if dated else 1]
-            packages.add_row(*cells, _money_text(row["amount"], c), _money_text(row["remaining"], c))
-        parts += [Text(""), packages]
-    # The footer is a line of its own, not the panel's subtitle, so a narrow panel never cuts the seal.
-    parts += [Text(""), Text(_caption(summary.as_of, summary.entries, summary.seal), style="dim")]
-    title = Text(inert(summary.ledger), style="bold")
-    return Panel(Group(*parts), title=title, expand=False)
+        cols = [_Col("Package"), _Col("Date", optional=True), _Col("Amount", True), _Col("Remaining", True)]
+        rows = [
+            [Text(inert(row["package"])), Text(row["date"].isoformat()), _money_text(row["amount"], c),
+             _money_text(row["remaining"], c)]
+            for row in summary.open_packages
+        ]  # fmt: skip
+        lines += [Text(""), Text("Open packages", style="bold")]
+        lines += _table_lines("", cols, [], rows, [], width, wide, "")
+    lines += [Text("")] + [
+        Text(line, style="dim") for line in _wrap(_caption(summary.as_of, summary.entries, summary.seal), width)
+    ]
+    return _Lines(lines)
+
+
+# --- a member's statement -------------------------------------------------
+
+_POSITION = (("pledged", "Pledged"), ("received", "Received"), ("outstanding", "Outstanding"))
+
+
+def statement_json(statement: Statement) -> dict[str, Any]:
+    """The statement as docs/REPORTS.md documents it: amounts as strings, an entry given in another
+    currency with that currency, the amount given and the rate."""
+    c = statement.currency
+    return {
+        "report": "statement",
+        "ledger": statement.ledger,
+        "currency": c,
+        "member": statement.member,
+        "status": statement.status,
+        "as_of": _date(statement.as_of),
+        "from": _date(statement.period.start) if statement.period else None,
+        "to": _date(statement.period.end) if statement.period else None,
+        "entries": statement.entries,
+        "seal": statement.seal,
+        "opening": {k: money.to_text(v, c) for k, v in statement.opening.items()},
+        "lines": [
+            {
+                **{k: _plain(v, c) for k, v in line.items() if k not in ("given", "currency", "rate")},
+                "given_currency": line["currency"],
+                "given": _plain(line["given"], line["currency"]),
+                "rate": line["rate"],
+            }
+            for line in statement.lines
+        ],
+        "exchange_differences": money.to_text(statement.exchange_differences, c),
+        "closing": {k: money.to_text(v, c) for k, v in statement.closing.items()},
+        "earmarked": {k: money.to_text(v, c) for k, v in statement.earmarked.items()},
+        "funded": [{k: _plain(v, c) for k, v in row.items()} for row in statement.funded],
+    }
+
+
+def statement_csv(statement: Statement) -> str:
+    """One table: `section` says what a line is (opening, line, exchange, closing, earmarked, funded)."""
+    c = statement.currency
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["section", "date", "entry", "kind", "what", "given_currency", "given", "rate", "amount", "paid", "exchange"]
+    )
+    for key, _ in _POSITION:
+        writer.writerow(["opening", "", "", "", key, c, "", "", money.to_text(statement.opening[key], c), ""])
+    for line in statement.lines:
+        given = money.to_text(line["given"], line["currency"]) if line["given"] is not None else ""
+        writer.writerow(["line", line["date"].isoformat(), line["id"], line["kind"], _safe(line["what"]),
+                         line["currency"], given, line["rate"] or "", money.to_text(line["amount"], c), "",
+                         money.to_text(line["exchange_difference"], c)])  # fmt: skip
+    writer.writerow(["exchange", "", "", "", "exchange_differences", c, "", "", money.to_text(statement.exchange_differences, c), ""])  # fmt: skip
+    for key, _ in _POSITION:
+        writer.writerow(["closing", "", "", "", key, c, "", "", money.to_text(statement.closing[key], c), ""])
+    for earmark, amount in statement.earmarked.items():
+        writer.writerow(["earmarked", "", "", "", _safe(earmark), c, "", "", money.to_text(amount, c), ""])
+    for row in statement.funded:
+        writer.writerow(["funded", row["date"].isoformat(), "", row["status"], _safe(f"{row['earmark']} > {row['package']}"),
+                         c, "", "", money.to_text(row["amount"], c), money.to_text(row["paid"], c)])  # fmt: skip
+    return out.getvalue()
+
+
+def statement_view(statement: Statement, width: int = 100, *, wide: bool = False):
+    """Position at the start, the period's pledges and receipts, exchange differences, position at the end,
+    where the earmarked money went, and the seal."""
+    from rich.text import Text
+
+    c = statement.currency
+    lines = [
+        Text(line, style="bold")
+        for line in _wrap(f"Statement of {inert(statement.member)} — {inert(statement.ledger)}", width)
+    ]
+    if statement.period is not None:
+        lines += [Text(line) for line in _wrap(_period_line(statement.period), width)]
+    lines.append(Text(""))
+    cols = [_Col("", fit="wrap"), _Col("Opening", True), _Col("Closing", True)]
+    rows = [[_label(label), _money_text(statement.opening[key], c), _money_text(statement.closing[key], c)]
+            for key, label in _POSITION]  # fmt: skip
+    if statement.exchange_differences:
+        rows.append([_label("Exchange gains (losses)"), Text(""), _money_text(statement.exchange_differences, c)])
+    lines += _table_lines("", cols, [], rows, [], width, wide, "")
+    exchange = any(line["exchange_difference"] for line in statement.lines)
+    cols = [_Col("#", True), _Col("Date"), _Col("Kind"), _Col("Given", True), _Col("Rate", True),
+            _Col(f"In {c}", True), *([_Col("Exchange gain", True)] if exchange else []),
+            _Col("What", fit="short", optional=True)]  # fmt: skip
+    rows = [
+        [Text(str(line["id"])), Text(line["date"].isoformat()),
+         Text(f"reverses #{line['reverses']}" if line["reverses"] else line["kind"]),
+         _money_text(line["given"], line["currency"]), Text(line["rate"] or ""),
+         _money_text(line["amount"], c), *([_money_text(line["exchange_difference"], c)] if exchange else []),
+         Text(inert(line["what"]))]
+        for line in statement.lines
+    ]  # fmt: skip
+    lines += [Text(""), Text("Pledges and receipts", style="bold")]
+    lines += _table_lines("", cols, [], rows, [], width, wide, "", "none in the period" if not rows else None)
+    if statement.funded or statement.earmarked:
+        gave = ", ".join(f"{inert(e)} {money.format_money(a, c)}" for e, a in statement.earmarked.items())
+        lines += [Text(""), Text("Where its earmarked money went", style="bold")]
+        lines += [Text(line) for line in _wrap(f"Its receipts went to: {gave}. Packages drawn from those earmarks "
+                                               "(with other members' money in them too):", width)]  # fmt: skip
+        cols = [_Col("Earmark"), _Col("Package"), _Col("Date", optional=True), _Col("From earmark", True),
+                _Col("Paid", True), _Col("Status", optional=True)]  # fmt: skip
+        rows = [
+            [Text(inert(r["earmark"])), Text(inert(r["package"])), Text(r["date"].isoformat()),
+             _money_text(r["amount"], c), _money_text(r["paid"], c), Text(r["status"])]
+            for r in statement.funded
+        ]  # fmt: skip
+        lines += _table_lines("", cols, [], rows, [], width, wide, "", "no package yet" if not rows else None)
+    lines += [Text("")] + [
+        Text(line, style="dim") for line in _wrap(_caption(statement.as_of, statement.entries, statement.seal), width)
+    ]
+    return _Lines(lines)
+
+
+def _label(label: str):
+    from rich.text import Text
+
+    return Text(label, style="" if label.startswith(" ") else "bold")
+
+
+def _period_line(period) -> str:
+    start = period.start.isoformat() if period.start else "the first entry"
+    end = period.end.isoformat() if period.end else "the last entry"
+    return f"{period.label()}: from {start} to {end}"
 
 
 def _bar(bar, width: int = 24):
-    """A text bar of an earmark: paid, then committed, then available, in proportion to allocated."""
+    """A text bar of an earmark: paid, then committed, then available, in proportion to allocated.
+
+    An earmark with nothing allocated has no bar at all (a row of dots), so
+    it never looks like one whose money is all available.
+    """
     from rich.text import Text
 
     if bar.allocated <= 0:
-        return Text("░" * width, style="dim")
+        return Text("·" * width, style="dim")
     with money.rounding():
         paid = round(bar.paid * width / bar.allocated)
         committed = round((bar.paid + bar.committed) * width / bar.allocated) - paid
@@ -444,6 +816,8 @@ def _bar(bar, width: int = 24):
 
 
 def _title(report) -> str:
+    if isinstance(report, Statement):
+        return f"Statement of {report.member}"
     return getattr(report, "title", "Summary")
 
 
@@ -474,14 +848,19 @@ def _show_cell(row: dict[str, Any], column, currency: str):
         return Text("" if value is None else f"{value:.1f}%")
     if column.kind == "list":
         return Text(inert(", ".join(value)))
+    if column.kind == "split":  # (earmark, amount, currency): in the currency the money was pledged in
+        return Text(", ".join(f"{inert(e)} {money.format_money(a, c)}" for e, a, c in value))
     if column.kind == "amounts":  # {currency: amount}
         return Text(", ".join(money.format_money(a, c) for c, a in value.items()), justify="right")
     if column.kind == "original":  # a pledge followed in its own currency
         if not value:
             return Text("")
         c = value["currency"]
-        figures = {k: money.format_money(Decimal(value[k]), c) for k in ("amount", "outstanding")}
-        return Text(f"{figures['amount']} at {value['rate']}, {figures['outstanding']} outstanding")
+        figures = {k: money.format_money(Decimal(value[k]), c) for k in ("amount", "received", "outstanding")}
+        return Text(
+            f"{figures['amount']} at {value['rate']}: {figures['received']} received, "
+            f"{figures['outstanding']} outstanding"
+        )
     if isinstance(value, dt.date):
         return Text(value.isoformat())
     return Text(inert("" if value is None else str(value)))
@@ -501,6 +880,8 @@ def _plain(value: Any, currency: str, kind: str | None = "money") -> Any:
         return str(value) if kind == "share" else money.to_text(value, currency)
     if kind == "amounts":
         return {c: money.to_text(a, c) for c, a in value.items()}
+    if kind == "split":  # "earmark amount", with the currency's code when it is not the fund's
+        return [f"{e} {money.to_text(a, c)}" + ("" if c == currency else f" {c}") for e, a, c in value]
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value
@@ -706,36 +1087,26 @@ def import_json(planned, *, dry_run: bool) -> dict[str, Any]:
 
 
 def import_table(planned, currency: str):
-    """Each row of the file: what it would record, or why it is skipped or refused."""
-    from rich import box
-    from rich.table import Table
+    """Each row of the file: what it would record, or why it is skipped or refused (amounts never cut)."""
     from rich.text import Text
 
     counts = {s: sum(1 for p in planned if p.status == s) for s in ("record", "skip", "refused")}
-    table = Table(
-        title=f"{counts['record']} to record, {counts['skip']} already recorded, {counts['refused']} refused",
-        box=box.SIMPLE_HEAD,
-    )
-    for title, justify in (
-        ("row", "right"),
-        ("status", "left"),
-        ("date", "left"),
-        ("member", "left"),
-        ("amount", "right"),
-        ("reference", "left"),
-        ("why", "left"),
-    ):
-        table.add_column(title, justify=justify, overflow="fold")
+    title = f"{counts['record']} to record, {counts['skip']} already recorded, {counts['refused']} refused"
+    cols = [_Col("row", True), _Col("status"), _Col("date"), _Col("member"), _Col("amount", True),
+            _Col("reference", optional=True), _Col("why", fit="short")]  # fmt: skip
     style = {"record": "green", "skip": "dim", "refused": "red"}
+    rows = []
     for p in planned:
         amount = _money_text(model.size(p.entry), currency) if p.entry else Text(inert(p.values.get("amount", "")))
-        table.add_row(
-            str(p.row),
-            Text(p.status, style=style[p.status]),
-            Text(inert(p.values.get("date", ""))),
-            Text(inert(p.values.get("member", ""))),
-            amount,
-            Text(inert(p.values.get("reference", ""))),
-            Text(inert(p.reason)),
+        rows.append(
+            [
+                Text(str(p.row)),
+                Text(p.status, style=style[p.status]),
+                Text(inert(p.values.get("date", ""))),
+                Text(inert(p.values.get("member", ""))),
+                amount,
+                Text(inert(p.values.get("reference", ""))),
+                Text(inert(p.reason)),
+            ]
         )
-    return table
+    return _Lines(_table_lines(title, cols, [], rows, [], console().width, False, ""))

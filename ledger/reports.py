@@ -8,14 +8,17 @@ a shape of its own, `Summary`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections import defaultdict
+import difflib
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ledger import model, money
+from ledger import fold, model, money
 from ledger.books import ZERO, Books
+from ledger.errors import BadInput
 from ledger.model import Entry
 
 
@@ -25,6 +28,7 @@ class Column:
     title: str
     kind: str = "text"  # text, money, date, int, share, account, list
     optional: bool = False  # a narrow terminal may leave it out of the table (never out of JSON or CSV)
+    prose: bool = False  # words (memo, purpose): a table may shorten them with an ellipsis; figures and names never
 
 
 @dataclass(frozen=True)
@@ -40,12 +44,17 @@ class Report:
     rows: tuple[dict[str, Any], ...]
     totals: dict[str, Any] = field(default_factory=dict)
     hidden: tuple[str, ...] = ()  # row keys for the table only, left out of JSON and CSV
+    period: Period | None = None  # the period whose flows the report shows (None: the books as they stand)
+    opening: dict[str, Any] | None = None  # the register's opening-balance line, before its rows
+    spans: tuple[Period, ...] = ()  # with --yearly/--quarterly/--monthly: the period of each column
 
 
-def _report(books: Books, name: str, title: str, columns, rows, as_of, totals=None, hidden=()) -> Report:
+def _report(
+    books: Books, name: str, title: str, columns, rows, as_of, totals=None, hidden=(), period=None, opening=None
+) -> Report:
     return Report(
         report=name,
-        title=title,
+        title=title if period is None else f"{title}, {period.label()}",
         ledger=books.name,
         currency=books.currency,
         as_of=as_of,
@@ -55,7 +64,110 @@ def _report(books: Books, name: str, title: str, columns, rows, as_of, totals=No
         rows=tuple(rows),
         totals=totals or {},
         hidden=tuple(hidden),
+        period=period,
+        opening=opening,
     )
+
+
+# --- periods ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days a report's flows cover, both ends included; an open end runs from the first or to the last entry."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def label(self) -> str:
+        start, end = self.start, self.end
+        if start and start == end:
+            return start.isoformat()
+        if start and end:
+            if start.month == 1 and start.day == 1 and (end.month, end.day) == (12, 31) and start.year == end.year:
+                return str(start.year)
+            if start.day == 1 and end == _month_end(end) and start.year == end.year:
+                if end.month - start.month == 2 and start.month % 3 == 1:
+                    return f"{start.year}Q{start.month // 3 + 1}"
+                if start.month == end.month:
+                    return f"{start.year}-{start.month:02d}"
+        return f"{start.isoformat() if start else 'the beginning'} to {end.isoformat() if end else 'today'}"
+
+
+def parse_period(text: str) -> Period:
+    """`2025`, `2025Q2`, `2025-04`, `2025-01-01..2025-06-30` (either end may be left open); ValueError if not."""
+    text = text.strip()
+    try:
+        if ".." in text:
+            first, last = text.split("..", 1)
+            start = _day(first) if first else None
+            end = _day(last) if last else None
+            if start is None and end is None:
+                raise ValueError
+            if start and end and end < start:
+                raise ValueError(f"period {text!r} ends before it starts")
+            return Period(start, end)
+        if len(text) == 4 and text.isdigit():
+            year = int(text)
+            return Period(dt.date(year, 1, 1), dt.date(year, 12, 31))
+        if len(text) == 6 and text[:4].isdigit() and text[4] in "Qq" and text[5] in "1234":
+            year, quarter = int(text[:4]), int(text[5])
+            start = dt.date(year, 3 * quarter - 2, 1)
+            return Period(start, _month_end(dt.date(year, 3 * quarter, 1)))
+        if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
+            start = dt.date(int(text[:4]), int(text[5:]), 1)
+            return Period(start, _month_end(start))
+        if len(text) == 10:
+            day = _day(text)
+            return Period(day, day)
+    except ValueError as problem:
+        if str(problem).startswith("period "):
+            raise
+    raise ValueError(f"period {text!r} is not one: write 2025, 2025Q2, 2025-04, 2025-04-30 or 2025-01-01..2025-06-30")
+
+
+def _day(text: str) -> dt.date:
+    if len(text) != 10:
+        raise ValueError(text)
+    return dt.date.fromisoformat(text)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    following = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def closing_books(books: Books, period: Period | None) -> Books:
+    """The books at the end of the period (the books as they stand when it runs to the last entry)."""
+    if period is None or period.end is None:
+        return books
+    return _as_of(books, period.end)
+
+
+def opening_books(books: Books, period: Period) -> Books:
+    """The books at the end of the day before the period starts (no entries for a period from the beginning)."""
+    if period.start is None:
+        return fold.rebuild(books.currency, (), books.name, books.manager)
+    return _as_of(books, period.start - dt.timedelta(days=1))
+
+
+# While a report of one column per period is built, one column's closing books are kept for the next
+# column's opening (the few latest, so that memory stays flat). None outside `by_period_report`.
+_DAYS: OrderedDict[tuple[int, dt.date], Books] | None = None
+_KEPT = 3
+
+
+def _as_of(books: Books, day: dt.date) -> Books:
+    if _DAYS is None:
+        return fold.as_of(books, day)
+    key = (id(books), day)
+    if key in _DAYS:
+        _DAYS.move_to_end(key)
+    else:
+        _DAYS[key] = fold.as_of(books, day)
+        while len(_DAYS) > _KEPT:
+            _DAYS.popitem(last=False)
+    return _DAYS[key]
 
 
 # A member with this role stands for several states the sources do not name: listed, not counted.
@@ -72,9 +184,28 @@ class EarmarkBar:
     pledged_outstanding: Decimal
 
 
+# The dashboard's headline figures, in the order it shows them.
+HEADLINES = (
+    "contributions",
+    "exchange_differences",
+    "received",
+    "outstanding",
+    "cash",
+    "unallocated",
+    "earmarked",
+    "committed",
+    "paid",
+)
+
+
 @dataclass(frozen=True)
 class Summary:
-    """The fund's dashboard: headline figures, earmark bars, open packages, member counts."""
+    """The fund's dashboard: headline figures, earmark bars, open packages, member counts.
+
+    For a period, `opening` and `movements` hold the headline figures at the
+    start of the period and what changed during it; the figures themselves
+    are those at its end (opening + movements).
+    """
 
     ledger: str
     manager: str
@@ -95,14 +226,41 @@ class Summary:
     members_pending: int
     earmarks: tuple[EarmarkBar, ...]
     open_packages: tuple[dict[str, Any], ...]
+    groups: tuple[str, ...] = ()  # active members that stand for several unnamed states (listed, not counted)
+    period: Period | None = None
+    opening: dict[str, Decimal] | None = None
+    movements: dict[str, Decimal] | None = None
 
 
-def summary_report(books: Books, as_of: dt.date | None = None) -> Summary:
+def _headlines(books: Books) -> dict[str, Decimal]:
     contributions = -books.subtotal(model.CONTRIBUTIONS)
     exchange = -books.subtotal(model.EXCHANGE)
     outstanding = books.subtotal(model.RECEIVABLE)
+    return {
+        "contributions": contributions,
+        "exchange_differences": exchange,
+        "received": contributions + exchange - outstanding,
+        "outstanding": outstanding,
+        "cash": books.subtotal("assets:fund"),
+        "unallocated": books.balance(model.UNALLOCATED),
+        "earmarked": books.subtotal(model.EARMARKED),
+        "committed": books.subtotal(model.COMMITTED),
+        "paid": books.subtotal(model.PACKAGE_EXPENSES),
+    }
+
+
+def summary_report(books: Books, as_of: dt.date | None = None, period: Period | None = None) -> Summary:
+    full, books = books, closing_books(books, period)
+    if period is not None:
+        as_of = period.end
+    figures = _headlines(books)
+    opening = movements = None
+    if period is not None:
+        opening = _headlines(opening_books(full, period))
+        movements = {key: figures[key] - opening[key] for key in HEADLINES}
     day = as_of or dt.date.max
     counted = [m for m in books.members.values() if m.role != AGGREGATE_ROLE]
+    groups = tuple(m.name for m in books.members.values() if m.role == AGGREGATE_ROLE and m.is_active(day))
     bars = tuple(
         EarmarkBar(
             row["earmark"],
@@ -121,78 +279,143 @@ def summary_report(books: Books, as_of: dt.date | None = None) -> Summary:
         as_of=as_of,
         entries=books.count,
         seal=books.seal,
-        contributions=contributions,
-        exchange_differences=exchange,
-        received=contributions + exchange - outstanding,
-        outstanding=outstanding,
-        unallocated=books.balance(model.UNALLOCATED),
-        earmarked=books.subtotal(model.EARMARKED),
-        committed=books.subtotal(model.COMMITTED),
-        paid=books.subtotal(model.PACKAGE_EXPENSES),
-        cash=books.subtotal("assets:fund"),
+        **figures,
         members_active=sum(1 for m in counted if m.is_active(day)),
         members_pending=sum(1 for m in counted if m.status == "pending"),
         earmarks=bars,
         open_packages=tuple(row for row in packages_report(books, as_of).rows if row["status"] == "open"),
+        groups=groups,
+        period=period,
+        opening=opening,
+        movements=movements,
     )
 
 
-def balance_report(books: Books, as_of: dt.date | None = None) -> Report:
-    """The account tree with balances; a parent shows the total of everything below it."""
+def _balances(books: Books) -> dict[str, Decimal]:
+    """Every account and every parent of one, each with the total of everything below it."""
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for account, amount in books.balances.items():
         parts = account.split(":")
         for depth in range(1, len(parts) + 1):
             totals[":".join(parts[:depth])] += amount
-    rows = [
-        {"account": account, "currency": books.currency, "balance": amount}
-        for account, amount in sorted(totals.items(), key=lambda pair: _tree_key(pair[0]))
-    ]
-    columns = (Column("account", "Account", "account"), Column("balance", "Balance", "money"))
+    return totals
+
+
+def balance_report(books: Books, as_of: dt.date | None = None, period: Period | None = None) -> Report:
+    """The account tree with balances; a parent shows the total of everything below it.
+
+    For a period: each account's opening balance, its change during the
+    period and its closing balance (opening + change).
+    """
+    full, books = books, closing_books(books, period)
+    closing = _balances(books)
+    columns: tuple[Column, ...] = (Column("account", "Account", "account"), Column("balance", "Balance", "money"))
     total = sum(books.balances.values(), ZERO)
-    return _report(books, "balance", "Balances", columns, rows, as_of, {"balance": total})
+    if period is None:
+        rows = [
+            {"account": account, "currency": books.currency, "balance": amount}
+            for account, amount in sorted(closing.items(), key=lambda pair: _tree_key(pair[0]))
+        ]
+        return _report(books, "balance", "Balances", columns, rows, as_of, {"balance": total})
+    before = opening_books(full, period)
+    opening = _balances(before)
+    rows = [
+        {
+            "account": account,
+            "currency": books.currency,
+            "opening": opening.get(account, ZERO),
+            "change": closing.get(account, ZERO) - opening.get(account, ZERO),
+            "balance": closing.get(account, ZERO),
+        }
+        for account in sorted(set(opening) | set(closing), key=_tree_key)
+    ]
+    columns = (
+        Column("account", "Account", "account"),
+        Column("opening", "Opening", "money"),
+        Column("change", "Change", "money"),
+        Column("balance", "Closing", "money"),
+    )
+    start = sum(before.balances.values(), ZERO)
+    totals = {"opening": start, "change": total - start, "balance": total}
+    return _report(books, "balance", "Balances", columns, rows, period.end, totals, period=period)
 
 
-def contributors_report(books: Books, as_of: dt.date | None = None, *, original: bool = False) -> Report:
+def _member_figures(books: Books) -> dict[str, dict[str, Decimal]]:
+    """Per member: pledged (pledges not reversed), received (cash), outstanding, exchange gains (less losses)."""
+    figures = {}
+    for member in books.members.values():
+        exchange = -books.subtotal(model.exchange(member.slug))
+        given = -books.subtotal(model.contributions(member.slug)) + exchange
+        outstanding = books.subtotal(model.receivable(member.slug))
+        pledged = sum((p.amount for p in books.pledges.values() if p.member == member.name and not p.reversed_by), ZERO)
+        figures[member.name] = {
+            "pledged": pledged,
+            "received": given - outstanding,
+            "outstanding": outstanding,
+            "exchange_differences": exchange,
+        }
+    return figures
+
+
+def contributors_report(
+    books: Books, as_of: dt.date | None = None, *, original: bool = False, period: Period | None = None
+) -> Report:
     """Per member: pledged, received, outstanding, and its share of all that was received.
 
     Received is the cash, in the fund's currency: what was given or pledged,
     plus exchange gains (less losses) on receipts in other currencies, less
     what is outstanding. With `original`, also what each member gave in the
-    currencies it gave it in.
+    currencies it gave it in. For a period: what was pledged and received
+    during it (a reversal counts against the period it is dated in), and what
+    was outstanding at its start and at its end.
     """
-    received_by: dict[str, Decimal] = {}
+    full, books = books, closing_books(books, period)
+    closing = _member_figures(books)
+    before = opening_books(full, period) if period is not None else None
+    opening = _member_figures(before) if before is not None else {}
     rows = []
     for member in books.members.values():
-        given = -books.subtotal(model.contributions(member.slug)) - books.subtotal(model.exchange(member.slug))
-        outstanding = books.subtotal(model.receivable(member.slug))
-        received_by[member.name] = given - outstanding
-        pledged = sum((p.amount for p in books.pledges.values() if p.member == member.name and not p.reversed_by), ZERO)
-        row = {
-            "member": member.name,
-            "status": member.status,
-            "pledged": pledged,
-            "received": given - outstanding,
-            "outstanding": outstanding,
-        }
+        now = closing[member.name]
+        then = opening.get(member.name, dict.fromkeys(now, ZERO))
+        row: dict[str, Any] = {"member": member.name, "status": member.status}
+        if period is not None:
+            row["outstanding_opening"] = then["outstanding"]
+        row["pledged"] = now["pledged"] - then["pledged"]
+        row["received"] = now["received"] - then["received"]
+        if period is not None:
+            row["exchange_differences"] = now["exchange_differences"] - then["exchange_differences"]
+        row["outstanding"] = now["outstanding"]
         if original:
-            row["given_as"] = {currency: amount for currency, amount in sorted(member.given.items()) if amount}
+            earlier = before.members[member.name].given if before is not None and member.name in before.members else {}
+            given = {currency: amount - earlier.get(currency, ZERO) for currency, amount in member.given.items()}
+            row["given_as"] = {currency: amount for currency, amount in sorted(given.items()) if amount}
+        if period is not None and not any(
+            row[k] for k in ("outstanding_opening", "pledged", "received", "outstanding")
+        ):
+            continue  # nothing owed, pledged or given in the period
         rows.append(row)
-    total = sum(received_by.values(), ZERO)
+    total = sum((row["received"] for row in rows), ZERO)
     for row in rows:
         row["share"] = _percent(row["received"], total)
     rows.sort(key=lambda row: (-row["received"], -row["pledged"], row["member"]))
+    exchange = period is not None and any(row["exchange_differences"] for row in rows)
     columns = (
         Column("member", "Member"),
         Column("status", "Status", optional=True),
+        *([Column("outstanding_opening", "Outstanding at start", "money")] if period is not None else []),
         Column("pledged", "Pledged", "money"),
         Column("received", "Received", "money"),
-        Column("outstanding", "Outstanding", "money"),
+        *([Column("exchange_differences", "Exchange gains", "money")] if exchange else []),
+        Column("outstanding", "Outstanding" if period is None else "Outstanding at end", "money"),
         Column("share", "Share", "share"),
         *([Column("given_as", "Given as", "amounts")] if original else []),
     )
-    totals = {key: sum((row[key] for row in rows), ZERO) for key in ("pledged", "received", "outstanding")}
-    return _report(books, "contributors", "Contributors", columns, rows, as_of, totals)
+    keys = ("pledged", "received", "outstanding")
+    if period is not None:
+        keys = ("outstanding_opening", "pledged", "received", "exchange_differences", "outstanding")
+    totals = {key: sum((row[key] for row in rows), ZERO) for key in keys}
+    return _report(books, "contributors", "Contributors", columns, rows, as_of if period is None else period.end,
+                   totals, period=period)  # fmt: skip
 
 
 def pledges_report(books: Books, as_of: dt.date | None = None, year: int | None = None) -> Report:
@@ -202,7 +425,9 @@ def pledges_report(books: Books, as_of: dt.date | None = None, year: int | None 
         if year is not None and pledge.year != year:
             continue
         status = "reversed" if pledge.reversed_by else ("fulfilled" if pledge.total_outstanding == 0 else "open")
-        split = [f"{e or 'not earmarked'} {money.to_text(a, books.currency)}" for e, a in pledge.split.items()]
+        # In the currency it was pledged in: a pound pledge's split is pounds, as `show` prints it.
+        parts = pledge.original_split if pledge.foreign else pledge.split
+        split = [(e or "not earmarked", a, pledge.currency or books.currency) for e, a in parts.items()]
         rows.append(
             {
                 "pledge": pledge.id,
@@ -222,11 +447,11 @@ def pledges_report(books: Books, as_of: dt.date | None = None, year: int | None 
         Column("member", "Member"),
         Column("year", "Year", "int", optional=True),
         Column("date", "Date", "date", optional=True),
-        Column("split", "Split", "list", optional=True),
         Column("amount", "Pledged", "money"),
         Column("received", "Received", "money"),
         Column("outstanding", "Outstanding", "money"),
         Column("status", "Status", optional=True),
+        Column("split", "Split", "split", optional=True),
         *([Column("original", "In its currency", "original")] if any(row["original"] for row in rows) else []),
     )
     totals = {key: sum((row[key] for row in rows), ZERO) for key in ("amount", "received", "outstanding")}
@@ -271,17 +496,12 @@ def rates_report(books: Books, as_of: dt.date | None = None) -> Report:
         Column("entry", "#", "int"),
         Column("origin", "Origin"),
         Column("used_by", "Used by", "int"),
-        Column("source", "Source", optional=True),
+        Column("source", "Source", optional=True, prose=True),
     )
     return _report(books, "rates", f"Exchange rates (in {books.currency})", columns, rows, as_of)
 
 
-def earmarks_report(books: Books, as_of: dt.date | None = None) -> Report:
-    """Per earmark: allocated = committed + paid + available, and what is pledged but not yet received.
-
-    A payment on a package drawn from several sources counts against each
-    source pro rata to what it gave the package (exact to the cent).
-    """
+def _earmark_figures(books: Books) -> dict[str, dict[str, Any]]:
     committed: dict[str, Decimal] = defaultdict(lambda: ZERO)
     paid: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for package in books.packages.values():
@@ -296,52 +516,100 @@ def earmarks_report(books: Books, as_of: dt.date | None = None) -> Report:
         for earmark in pledge.split:
             if earmark is not None:
                 pledged[earmark] += pledge.outstanding(earmark)
-    rows = []
+    figures = {}
     for name, earmark in sorted(books.earmarks.items()):
         available = books.balance(model.earmarked(name))
-        rows.append(
-            {
-                "earmark": name,
-                "purpose": earmark.purpose,
-                "allocated": available + committed[name] + paid[name],
-                "committed": committed[name],
-                "paid": paid[name],
-                "available": available,
-                "pledged_outstanding": pledged[name],
-            }
+        figures[name] = {
+            "earmark": name,
+            "purpose": earmark.purpose,
+            "allocated": available + committed[name] + paid[name],
+            "committed": committed[name],
+            "paid": paid[name],
+            "available": available,
+            "pledged_outstanding": pledged[name],
+        }
+    return figures
+
+
+def earmarks_report(books: Books, as_of: dt.date | None = None, period: Period | None = None) -> Report:
+    """Per earmark: allocated = committed + paid + available, and what is pledged but not yet received.
+
+    A payment on a package drawn from several sources counts against each
+    source pro rata to what it gave the package (exact to the cent). For a
+    period: available at its start, what was allocated, committed and paid
+    during it, and available at its end (start + allocated - committed - paid).
+    """
+    full, books = books, closing_books(books, period)
+    closing = _earmark_figures(books)
+    if period is None:
+        rows = list(closing.values())
+        columns = (
+            Column("earmark", "Earmark"),
+            Column("purpose", "Purpose", optional=True, prose=True),
+            Column("allocated", "Allocated", "money"),
+            Column("committed", "Committed", "money"),
+            Column("paid", "Paid", "money"),
+            Column("available", "Available", "money"),
+            Column("pledged_outstanding", "Pledged, not received", "money"),
         )
+        keys = ("allocated", "committed", "paid", "available", "pledged_outstanding")
+        totals = {key: sum((row[key] for row in rows), ZERO) for key in keys}
+        return _report(books, "earmarks", "Earmarks", columns, rows, as_of, totals)
+    opening = _earmark_figures(opening_books(full, period))
+    rows = []
+    for name, now in closing.items():
+        then = opening.get(name, {})
+        row = {
+            "earmark": name,
+            "purpose": now["purpose"],
+            "opening": then.get("available", ZERO),
+            **{key: now[key] - then.get(key, ZERO) for key in ("allocated", "committed", "paid")},
+            "available": now["available"],
+            "pledged_outstanding": now["pledged_outstanding"],
+        }
+        if any(row[key] for key in ("opening", "allocated", "committed", "paid", "available", "pledged_outstanding")):
+            rows.append(row)
     columns = (
         Column("earmark", "Earmark"),
-        Column("purpose", "Purpose", optional=True),
+        Column("purpose", "Purpose", optional=True, prose=True),
+        Column("opening", "Available at start", "money"),
         Column("allocated", "Allocated", "money"),
         Column("committed", "Committed", "money"),
         Column("paid", "Paid", "money"),
-        Column("available", "Available", "money"),
-        Column("pledged_outstanding", "Pledged, not received", "money", optional=True),
+        Column("available", "Available at end", "money"),
+        Column("pledged_outstanding", "Pledged, not received", "money"),
     )
-    keys = ("allocated", "committed", "paid", "available", "pledged_outstanding")
+    keys = ("opening", "allocated", "committed", "paid", "available", "pledged_outstanding")
     totals = {key: sum((row[key] for row in rows), ZERO) for key in keys}
-    return _report(books, "earmarks", "Earmarks", columns, rows, as_of, totals)
+    return _report(books, "earmarks", "Earmarks", columns, rows, period.end, totals, period=period)
 
 
-def packages_report(books: Books, as_of: dt.date | None = None) -> Report:
-    """Per package: its date, sources, amount, paid, remaining, and status (open, paid, cancelled)."""
-    rows = [
-        {
-            "package": p.name,
-            "memo": p.memo,
-            "date": p.date,
-            "earmarks": list(p.sources),
-            "amount": p.amount,
-            "paid": p.paid,
-            "remaining": p.remaining,
-            "status": p.status,
-        }
-        for p in sorted(books.packages.values(), key=lambda p: (p.date, p.id))
-    ]
-    columns = (
+def _package_row(p) -> dict[str, Any]:
+    return {
+        "package": p.name,
+        "memo": p.memo,
+        "date": p.date,
+        "earmarks": list(p.sources),
+        "amount": p.amount,
+        "paid": p.paid,
+        "remaining": p.remaining,
+        "status": p.status,
+    }
+
+
+def packages_report(books: Books, as_of: dt.date | None = None, period: Period | None = None) -> Report:
+    """Per package: its date, sources, amount, paid, remaining, and status (open, paid, cancelled).
+
+    For a period: what remained to pay at its start, what was committed
+    (a cancellation counts against it) and paid during it, and what remains
+    at its end (start + committed - paid); packages with nothing open and
+    nothing done in the period are left out.
+    """
+    full, books = books, closing_books(books, period)
+    packages = sorted(books.packages.values(), key=lambda p: (p.date, p.id))
+    columns: tuple[Column, ...] = (
         Column("package", "Package"),
-        Column("memo", "Memo", optional=True),
+        Column("memo", "Memo", optional=True, prose=True),
         Column("date", "Date", "date", optional=True),
         Column("earmarks", "From", "list", optional=True),
         Column("amount", "Amount", "money"),
@@ -349,9 +617,39 @@ def packages_report(books: Books, as_of: dt.date | None = None) -> Report:
         Column("remaining", "Remaining", "money"),
         Column("status", "Status"),
     )
-    live = [row for row in rows if row["status"] != "cancelled"]
-    totals = {key: sum((row[key] for row in live), ZERO) for key in ("amount", "paid", "remaining")}
-    return _report(books, "packages", "Packages", columns, rows, as_of, totals)
+    if period is None:
+        rows = [_package_row(p) for p in packages]
+        live = [row for row in rows if row["status"] != "cancelled"]
+        totals = {key: sum((row[key] for row in live), ZERO) for key in ("amount", "paid", "remaining")}
+        return _report(books, "packages", "Packages", columns, rows, as_of, totals)
+    before = opening_books(full, period).packages
+    rows = []
+    for p in packages:
+        then = before.get(p.name)
+        opening = then.remaining if then else ZERO
+        row = {
+            **_package_row(p),
+            "opening": opening,
+            "amount": _committed(p) - (_committed(then) if then else ZERO),
+            "paid": p.paid - (then.paid if then else ZERO),
+        }
+        if any(row[key] for key in ("opening", "amount", "paid", "remaining")):
+            rows.append(row)
+    columns = (
+        *columns[:4],
+        Column("opening", "Remaining at start", "money"),
+        Column("amount", "Committed", "money"),
+        Column("paid", "Paid", "money"),
+        Column("remaining", "Remaining at end", "money"),
+        Column("status", "Status"),
+    )
+    totals = {key: sum((row[key] for row in rows), ZERO) for key in ("opening", "amount", "paid", "remaining")}
+    return _report(books, "packages", "Packages", columns, rows, period.end, totals, period=period)
+
+
+def _committed(package) -> Decimal:
+    """What a package holds committed, paid or not: nothing once it is cancelled."""
+    return ZERO if package.reversed_by is not None else package.amount
 
 
 def members_report(books: Books, as_of: dt.date | None = None) -> Report:
@@ -373,19 +671,24 @@ def members_report(books: Books, as_of: dt.date | None = None) -> Report:
                 "decision": member.decision,
             }
         )
-    columns = (
+    columns = (  # a narrow table drops optional columns from the right: left, applied, role, then awaiting
         Column("member", "Member"),
         Column("status", "Status"),
-        Column("role", "Role", optional=True),
         Column("joined", "Since", "date"),
-        Column("applied", "Applied", "date", optional=True),
         Column("approvals", "Approved by", "list"),
+        Column("awaiting", "Awaiting approval from", "list", optional=True),
+        Column("role", "Role", optional=True),
+        Column("applied", "Applied", "date", optional=True),
+        Column("left", "Left", "date", optional=True),
     )
     return _report(books, "members", "Members", columns, rows, as_of)
 
 
 @dataclass(frozen=True)
 class RegisterFilter:
+    """Which entries a register lists. Dates select by each entry's own date; the rest select an entry
+    together with its reversal (or the entry a reversal undoes), so that every filtered total is the books'."""
+
     account: str | None = None
     member: str | None = None
     earmark: str | None = None
@@ -395,6 +698,7 @@ class RegisterFilter:
     end: dt.date | None = None
 
     def matches(self, entry: Entry, books: Books) -> bool:
+        """Whether the entry itself answers every filter but the dates (see `selected` for reversals)."""
         accounts = [p.account for p in entry.postings]
         if self.account and not any(_under(a, self.account) for a in accounts):
             return False
@@ -414,28 +718,58 @@ class RegisterFilter:
             return False
         if self.package and entry.get("package") != self.package:
             return False
-        if self.kind and entry.kind != self.kind:
-            return False
-        if self.start and entry.date < self.start:
-            return False
-        return not (self.end and entry.date > self.end)
+        return not (self.kind and entry.kind != self.kind)
+
+    def within(self, entry: Entry) -> bool:
+        return not (self.start and entry.date < self.start) and not (self.end and entry.date > self.end)
 
 
-def register_report(books: Books, spec: RegisterFilter, as_of: dt.date | None = None) -> Report:
-    """The entries, oldest first (by date, then id); with --account, the change and running balance."""
+def selected(books: Books, spec: RegisterFilter) -> set[int]:
+    """The ids of the entries the filter selects, whatever their date: those that match it, and their partners.
+
+    A reversal is selected with the entry it undoes and the other way round,
+    so that a register of Belgium's receipts shows the receipt and its
+    reversal, and adds up to what the books hold.
+    """
+    ids = {entry.id for entry in books.entries if spec.matches(entry, books)}
+    partners = set()
+    for entry in books.entries:
+        undone = entry.get("reverses") if entry.kind == "reverse" else None
+        if undone in ids or (entry.id in ids and undone is not None):
+            partners.add(entry.id)
+            partners.add(undone)
+    return ids | partners
+
+
+def register_report(
+    books: Books, spec: RegisterFilter, as_of: dt.date | None = None, period: Period | None = None
+) -> Report:
+    """The entries, oldest first (by date, then id), each with its amount, a reversal's signed the other way.
+
+    With --account, each row has the change to that account (and those below
+    it) and the running balance; a register that starts after the first entry
+    opens with the balance the earlier entries left, so the running balance
+    is the account's true balance.
+    """
+    books = closing_books(books, period)
+    if period is not None:
+        spec = RegisterFilter(
+            spec.account, spec.member, spec.earmark, spec.package, spec.kind, period.start, period.end
+        )
+        as_of = period.end
+    ids = selected(books, spec)
     rows = []
     running = ZERO
+    opening = None
+    if spec.account and spec.start:
+        running = sum((_change(e, spec.account) for e in books.entries if e.id in ids and e.date < spec.start), ZERO)
+        opening = {"date": spec.start, "running_balance": running}
     for entry in sorted(books.entries, key=lambda e: (e.date, e.id)):
-        if not spec.matches(entry, books):
+        if entry.id not in ids or not spec.within(entry):
             continue
-        amount = model.size(entry) if entry.postings else None
-        given = model.given_as(
-            entry
-        )  # the rounding in plain sight: the amount given and its rate, beside the converted one
-        what = f"{model.subject(entry)}: given as {given}" if given else model.subject(entry)
-        row = {**model.to_json(entry), "what": what, "amount": amount}
+        row = {**model.to_json(entry), **_register_fields(books, entry)}
         if spec.account:
-            change = sum((p.amount for p in entry.postings if _under(p.account, spec.account)), ZERO)
+            change = _change(entry, spec.account)
             running += change
             row["change"], row["running_balance"] = change, running
         rows.append(row)
@@ -443,15 +777,59 @@ def register_report(books: Books, spec: RegisterFilter, as_of: dt.date | None = 
         Column("id", "#", "int"),
         Column("date", "Date", "date"),
         Column("kind", "Kind"),
-        Column("what", "What"),
-        Column("memo", "Memo", optional=True),
+        Column("what", "What", "words"),
     ]
     if spec.account:
         columns += [Column("change", "Change", "money"), Column("running_balance", "Balance", "money")]
     else:
         columns.append(Column("amount", "Amount", "money"))
+    # The amount given in another currency is a figure (never dropped); a narrow table drops the reversal
+    # links first (the Kind and the sign still mark a reversal), then the memo.
+    if any(row["given"] for row in rows):
+        columns.append(Column("given", "Given as"))
+    columns.append(Column("words", "Memo", optional=True, prose=True))
+    if any(row["link"] for row in rows):
+        columns.append(Column("link", "Reversal", optional=True))
     title = f"Register of {spec.account}" if spec.account else "Register"
-    return _report(books, "register", title, columns, rows, as_of, hidden=("what", "amount"))
+    hidden = ("what", "given", "link", "words")
+    # A total only where adding up means something: rows that all move money of one kind (a reversal
+    # counted as the kind it undoes), such as a member's receipts or a package's payments.
+    moving = [row for row in rows if row["amount"] is not None]
+    kinds = {books.entry(row["reverses"]).kind if row["reverses"] else row["kind"] for row in moving}
+    totals = {"amount": sum((row["amount"] for row in moving), ZERO)} if len(kinds) == 1 and not spec.account else {}
+    return _report(
+        books, "register", title, columns, rows, as_of, totals, hidden=hidden, period=period, opening=opening
+    )
+
+
+def _register_fields(books: Books, entry: Entry) -> dict[str, Any]:
+    """What a register row adds to the entry: words for the table, the signed amount, the reversal links."""
+    undone = books.entry(entry.get("reverses")) if entry.kind == "reverse" else None
+    reversal = books.reversed_by.get(entry.id)
+    given = model.given_as(entry)  # the rounding in plain sight: the amount given and its rate
+    if undone is not None:
+        amount = -model.size(undone) if undone.postings else None  # the other way, by what the entry moved
+        what = f"#{undone.id} {undone.kind} {model.subject(undone)} of {undone.date.isoformat()}"
+        link = f"reverses #{undone.id}"
+        given = model.given_as(undone)
+    else:
+        amount = model.size(entry) if entry.postings else None
+        what = model.subject(entry)
+        link = f"reversed by #{reversal}" if reversal is not None else ""
+    words = " · ".join(part for part in (entry.get("reason") if undone is not None else "", entry.memo) if part)
+    return {
+        "what": what,
+        "words": words,  # the memo, after a reversal's reason
+        "given": f"{'-' if undone is not None else ''}{given}" if given else "",
+        "link": link,
+        "amount": amount,
+        "reverses": entry.get("reverses") if entry.kind == "reverse" else None,
+        "reversed_by": reversal,
+    }
+
+
+def _change(entry: Entry, account: str) -> Decimal:
+    return sum((p.amount for p in entry.postings if _under(p.account, account)), ZERO)
 
 
 def _under(account: str, prefix: str) -> bool:
@@ -460,7 +838,7 @@ def _under(account: str, prefix: str) -> bool:
 
 def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
     """A share in per cent, rounded once, half-even, to two places (shares are shown, never summed)."""
-    if whole == 0:
+    if whole <= 0:  # nothing received (or, in a period, more taken back than received): no shares to show
         return None
     with money.rounding():
         return (part * 100 / whole).quantize(Decimal("0.01"))
@@ -473,6 +851,203 @@ def _tree_key(account: str) -> tuple:
     parts = account.split(":")
     root = _ROOTS.index(parts[0]) if parts[0] in _ROOTS else len(_ROOTS)
     return (root, parts)
+
+
+# --- one column per period ---------------------------------------------------
+
+# For each report that takes --yearly/--quarterly/--monthly: its row key and the flow its columns show.
+_BY_PERIOD = {
+    "balance": ("account", "change", "Changes"),
+    "contributors": ("member", "received", "Received"),
+    "earmarks": ("earmark", "allocated", "Allocated"),
+    "packages": ("package", "paid", "Paid"),
+}
+
+
+def spans(period: Period, every: str) -> list[Period]:
+    """The years, quarters or months that `period` (both ends known) falls in, cut to its own first and last day."""
+    months = {"yearly": 12, "quarterly": 3, "monthly": 1}[every]
+    found = []
+    day = period.start
+    while day <= period.end:
+        first = dt.date(day.year, (day.month - 1) // months * months + 1, 1)
+        last_month = first.month + months - 1
+        last = _month_end(dt.date(first.year, last_month, 1))
+        found.append(Period(max(first, period.start), min(last, period.end)))
+        day = last + dt.timedelta(days=1)
+    return found
+
+
+def by_period_report(books: Books, name: str, every: str, period: Period | None = None) -> Report:
+    """One column per year, quarter or month of `period` (else of the books' first to last entry): for
+    `balance` each account's change, for `contributors` what each member's gave, for `earmarks` what was
+    allocated to each, for `packages` what was paid on each; the last column is the whole period's.
+    """
+    key, figure, what = _BY_PERIOD[name]
+    build = {
+        "balance": balance_report,
+        "contributors": lambda b, a, p: contributors_report(b, a, period=p),
+        "earmarks": earmarks_report,
+        "packages": packages_report,
+    }[name]
+    dates = [entry.date for entry in books.entries]
+    start = period.start if period and period.start else min(dates, default=dt.date.today())
+    end = period.end if period and period.end else max(dates, default=dt.date.today())
+    whole = Period(start, end)
+    global _DAYS
+    _DAYS = OrderedDict()
+    try:
+        overall = build(books, None, whole)
+        parts = [(span, build(books, None, span)) for span in spans(whole, every)]
+    finally:
+        _DAYS = None
+    labels = [_span_label(span, every) for span, _ in parts]
+    rows = []
+    for row in overall.rows:
+        out: dict[str, Any] = {key: row[key]}
+        for label, (_, report) in zip(labels, parts, strict=True):
+            found = next((r for r in report.rows if r[key] == row[key]), None)
+            out[label] = found[figure] if found else ZERO
+        out["total"] = row[figure]
+        rows.append(out)
+    columns = (
+        overall.columns[0],
+        *(Column(label, label, "money") for label in labels),
+        Column("total", "Total", "money"),
+    )
+    totals = {}
+    if name != "balance":  # a balance's changes always add up to nothing
+        totals = {c.key: sum((r[c.key] for r in rows), ZERO) for c in columns[1:]}
+    title = f"{what} by {_EVERY_WORD[every]}"
+    report = _report(books, name, title, columns, rows, end, totals, period=whole)
+    return dataclasses.replace(report, entries=overall.entries, seal=overall.seal, spans=tuple(s for s, _ in parts))
+
+
+_EVERY_WORD = {"yearly": "year", "quarterly": "quarter", "monthly": "month"}
+
+
+def _span_label(span: Period, every: str) -> str:
+    """The column's name: 2025, 2025Q2 or 2025-04 (a part-period is named after the whole it is part of)."""
+    if every == "yearly":
+        return str(span.start.year)
+    if every == "quarterly":
+        return f"{span.start.year}Q{(span.start.month - 1) // 3 + 1}"
+    return f"{span.start.year}-{span.start.month:02d}"
+
+
+# --- a member's statement ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What a member state's ministry files: its position at the start and end of a period, each pledge and
+    receipt in between (in the currency given and in the fund's, with the rate), exchange differences, and
+    the packages that the earmarks its money went to funded, with what was paid on each."""
+
+    ledger: str
+    currency: str
+    member: str
+    status: str
+    as_of: dt.date | None
+    period: Period | None
+    entries: int
+    seal: str
+    opening: dict[str, Decimal]  # pledged, received, outstanding (all zero for a statement from the beginning)
+    closing: dict[str, Decimal]
+    exchange_differences: Decimal  # during the period
+    lines: tuple[dict[str, Any], ...]  # id, date, kind, what, currency, given, rate, amount (fund's), ...
+    earmarked: dict[str, Decimal]  # earmark -> what the member's receipts put in it (as they stand at the end)
+    funded: tuple[dict[str, Any], ...]  # earmark, package, date, amount (from that earmark), paid (its share), status
+
+
+def statement_report(
+    books: Books, member: str, as_of: dt.date | None = None, period: Period | None = None
+) -> Statement:
+    """MEMBER's statement for `period` (or for everything up to `as_of`).
+
+    Where the money went is stated by earmark, the rule the fund keeps: the
+    packages drawn from each earmark the member's receipts went to, with
+    each package's amount from that earmark and the part of its payments
+    that falls on the earmark (pro rata, exact to the cent). Other members'
+    money in the same earmark funded the same packages.
+    """
+    found = books.member(member)
+    if found is None:
+        close = difflib.get_close_matches(member, list(books.members), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else f" (members: {', '.join(sorted(books.members)) or 'none'})"
+        raise BadInput(f"there is no member {member!r}{hint}")
+    closing_at = closing_books(books, period)
+    span = period or Period(None, as_of)
+    keys = ("pledged", "received", "outstanding")
+    zero = dict.fromkeys((*keys, "exchange_differences"), ZERO)
+    closing = _member_figures(closing_at).get(found.name, zero)
+    opening = _member_figures(opening_books(closing_at, span)).get(found.name, zero) if span.start else zero
+    ids = selected(closing_at, RegisterFilter(member=found.name))
+    lines = []
+    for entry in sorted(closing_at.entries, key=lambda e: (e.date, e.id)):
+        if entry.id not in ids or not entry.postings or (span.start and entry.date < span.start):
+            continue
+        fields = _register_fields(closing_at, entry)
+        undone = closing_at.entry(entry.get("reverses")) if entry.kind == "reverse" else None
+        given = model.given_as(undone or entry)
+        sign = -1 if undone is not None else 1
+        lines.append(
+            {
+                "id": entry.id,
+                "date": entry.date,
+                "kind": entry.kind,
+                "what": fields["what"],
+                "currency": given.currency if given else closing_at.currency,
+                "given": sign * given.amount if given else fields["amount"],
+                "rate": str(given.rate) if given else None,
+                "amount": fields["amount"],
+                # a receipt against a pledge in another currency: its gain (+) or loss (-) on the pledge's value
+                "exchange_difference": -sum(
+                    (p.amount for p in entry.postings if _under(p.account, model.EXCHANGE)), ZERO
+                ),
+                "reverses": fields["reverses"],
+                "reversed_by": fields["reversed_by"],
+            }
+        )
+    earmarked: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for entry in closing_at.entries:
+        if entry.id in ids and entry.kind == "contribute" and entry.id not in closing_at.reversed_by:
+            for p in entry.postings:
+                if p.account.startswith(model.EARMARKED + ":"):
+                    earmarked[p.account.rsplit(":", 1)[1]] += p.amount
+    funded = []
+    for package in sorted(closing_at.packages.values(), key=lambda p: (p.date, p.id)):
+        drawn = [e for e in package.sources if e in earmarked]
+        if not drawn or package.reversed_by is not None:
+            continue
+        shares = money.allocate(package.paid, package.sources, closing_at.currency) if package.paid else {}
+        for earmark in drawn:
+            funded.append(
+                {
+                    "earmark": earmark,
+                    "package": package.name,
+                    "date": package.date,
+                    "amount": package.sources[earmark],
+                    "paid": shares.get(earmark, ZERO),
+                    "status": package.status,
+                }
+            )
+    return Statement(
+        ledger=closing_at.name,
+        currency=closing_at.currency,
+        member=found.name,
+        status=found.status,
+        as_of=span.end,
+        period=period,
+        entries=closing_at.count,
+        seal=closing_at.seal,
+        opening={k: opening[k] for k in keys},
+        closing={k: closing[k] for k in keys},
+        exchange_differences=closing["exchange_differences"] - opening["exchange_differences"],
+        lines=tuple(lines),
+        earmarked=dict(sorted(earmarked.items())),
+        funded=tuple(funded),
+    )
 
 
 # --- what the money bought (issue 16) and a real year's closes and due dates (issue 15) ----------

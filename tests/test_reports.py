@@ -97,7 +97,7 @@ class TestWorkedExample:
         [
             (reports.RegisterFilter(member="latvia"), [2, 4, 5]),
             (reports.RegisterFilter(earmark="drones"), [4, 5, 8]),
-            (reports.RegisterFilter(package="recon-drones-2025-03"), [8, 9]),
+            (reports.RegisterFilter(package="recon-drones-2025-03"), [8, 9, 10]),  # the payment and its reversal
             (reports.RegisterFilter(kind="contribute"), [5, 6]),
             (reports.RegisterFilter(start=dt.date(2025, 3, 1), end=dt.date(2025, 4, 1)), [8, 9]),
         ],
