@@ -239,7 +239,7 @@ class TestOptions:
     @pytest.mark.parametrize(
         ("command", "says"),
         [
-            ("report packages --member Latvia", "report packages does not take --member: only register takes it"),
+            ("report packages --member Latvia", "report packages does not take --member: only register, funding take it"),
             ("report contributors --year 2025", "only pledges takes it; for one year of a report, use --period YEAR"),
             ("report members --period 2025", "report members does not take --period: only summary, balance,"),
             ("report pledges --from 2025-01-01", "report pledges does not take --from"),
