@@ -394,6 +394,14 @@ class TestBeancountAndFava:
         assert fava.options["render_commas"] and fava.options["operating_currency"] == [books.currency]
         assert fava.fava_options.invert_income_liabilities_equity
 
+    def test_favas_events_and_commodities_pages_have_the_fund(self, every_kind):
+        _need_fava()
+        fava = fava_ledger(export.as_beancount(every_kind))
+        assert fava.prices.commodity_pairs(["EUR"]) == [("GBP", "EUR")]
+        assert fava.prices.get_price(("GBP", "EUR")) == Decimal("1.1850")
+        described = [e.description for e in fava.all_entries_by_type.Event]
+        assert "Belgium approved by Latvia" in described and "Côte d’Ivoire joined (member)" in described
+
     def test_every_entry_is_there_once(self, books):
         from beancount import loader
 
@@ -550,6 +558,16 @@ class TestJson:
         document = json.loads(out)
         assert [e["id"] for e in document["entries"]] == [1, 2, 4, 5, 6]
         assert document["complete"] is False
+
+
+def test_an_empty_ledger_exports_in_every_format(empty):
+    _need("hledger", "apt-get install hledger")
+    _need("ledger", "apt-get install ledger")
+    books = journal.load(journal.open_ledger(empty))
+    assert hledger_balances(export.as_hledger(books)) == {} == ledger_balances(export.as_hledger(books))
+    bean_check(export.as_beancount(books))
+    assert export.as_csv(books) == ",".join(export.CSV_COLUMNS) + "\n"
+    assert json.loads(export.as_json(books))["entries"] == []
 
 
 # --- every kind, every format ---------------------------------------------------
