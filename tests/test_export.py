@@ -30,7 +30,7 @@ from ledger.books import Books
 from ledger.errors import LedgerError
 from ledger.model import Entry
 
-from conftest import SAMPLE, Runner
+from conftest import COALITION, SAMPLE, Runner
 from test_properties import PRELUDE, _build, operations
 
 # --- the tools -------------------------------------------------------------
@@ -153,6 +153,44 @@ def hledger_daily(text: str) -> dict[tuple[str, dt.date], Decimal]:
     }
 
 
+def ledger_daily(text: str) -> dict[tuple[str, dt.date], Decimal]:
+    """(account, day) -> ledger-cli's balance at cost at the end of each day something moved (zeros left out)."""
+    with _file(text, ".ledger") as path:
+        out = _run(
+            "ledger", "-f", path, "--pedantic", "--strict", "-B", "reg", "--date-format", "%Y-%m-%d",
+            "--format", "%(date)\t%(account)\t%(quantity(scrub(display_amount)))\n",
+        )  # fmt: skip
+    moves: dict[dt.date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for line in out.splitlines():
+        day, account, number = line.split("\t")
+        moves[dt.date.fromisoformat(day)][account] += Decimal(number)
+    running: dict[str, Decimal] = defaultdict(Decimal)
+    found = {}
+    for day in sorted(moves):
+        for account, amount in moves[day].items():
+            running[account] += amount
+        found.update({(account, day): amount for account, amount in running.items() if amount})
+    return found
+
+
+def beancount_daily(text: str, days: list[dt.date]) -> dict[tuple[str, dt.date], Decimal]:
+    """(fundledger account, day) -> beancount's balance at the end of each of `days` (zeros left out)."""
+    from beancount import loader
+    from beancount.core import realization
+
+    entries, errors, _ = loader.load_string(text)
+    assert not errors
+    opened = {e.account: e.meta["fundledger_account"] for e in entries if type(e).__name__ == "Open"}
+    found = {}
+    for day in days:
+        real = realization.realize([e for e in entries if e.date <= day])
+        for account in realization.iter_children(real):
+            amount = account.balance.get_currency_units("EUR").number
+            if account.account in opened and amount:
+                found[opened[account.account], day] = amount
+    return found
+
+
 def daily(books: Books, days: list[dt.date]) -> dict[tuple[str, dt.date], Decimal]:
     """The same from our entries on each of `days`, summed by hand here (not by the code under test)."""
     moves: dict[dt.date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
@@ -228,7 +266,18 @@ def sample() -> Books:
     return journal.hold(journal.load(journal.open_ledger(SAMPLE)))
 
 
-@pytest.fixture(scope="module", params=["sample", "every_kind"])
+@pytest.fixture(scope="module")
+def worked_example(tmp_path_factory) -> Books:
+    """The fictional procurement example of the README and issue 2."""
+    path = tmp_path_factory.mktemp("worked") / "fund"
+    journal.init(path, "Test fund", "EUR", "United Kingdom")
+    run = Runner(path)
+    for command in COALITION:
+        run(command)
+    return journal.hold(journal.load(journal.open_ledger(path)))
+
+
+@pytest.fixture(scope="module", params=["sample", "worked_example", "every_kind"])
 def books(request) -> Books:
     return request.getfixturevalue(request.param)
 
@@ -319,10 +368,14 @@ class TestHledgerAndLedger:
 
     def test_balances_agree_on_every_day(self, books):
         _need("hledger", "apt-get install hledger")
-        theirs = hledger_daily(export.as_hledger(books))
+        _need("ledger", "apt-get install ledger")
+        text = export.as_hledger(books)
+        theirs = hledger_daily(text)
         mine = daily(books, sorted({day for _, day in theirs}))
         assert len(theirs) > 100
         assert {key: value for key, value in theirs.items() if value} == {k: v for k, v in mine.items() if v}
+        ledgers = ledger_daily(text)
+        assert ledgers == {k: v for k, v in daily(books, sorted({day for _, day in ledgers})).items() if v}
 
     def test_every_entry_is_a_transaction_tagged_with_its_id_in_date_order(self, books):
         _need("hledger", "apt-get install hledger")
@@ -369,6 +422,7 @@ class TestHledgerAndLedger:
         days = out.split()
         assert days == sorted(days)
 
+    @pytest.mark.slow
     @random_ledgers
     @given(st.lists(more_operations, min_size=5, max_size=30))
     def test_random_ledgers(self, ops):
@@ -401,6 +455,11 @@ class TestBeancountAndFava:
         assert fava.prices.get_price(("GBP", "EUR")) == Decimal("1.1850")
         described = [e.description for e in fava.all_entries_by_type.Event]
         assert "Belgium approved by Latvia" in described and "Côte d’Ivoire joined (member)" in described
+
+    def test_balances_agree_on_every_day(self, books):
+        days = sorted({entry.date for entry in books.entries})
+        mine = {key: value for key, value in daily(books, days).items() if value}
+        assert beancount_daily(export.as_beancount(books), days) == mine
 
     def test_every_entry_is_there_once(self, books):
         from beancount import loader
@@ -461,6 +520,7 @@ class TestBeancountAndFava:
         bean_check(text)
         assert beancount_balances(text) == _ours(books)
 
+    @pytest.mark.slow
     @random_ledgers
     @given(st.lists(more_operations, min_size=5, max_size=30))
     def test_random_ledgers(self, ops):
