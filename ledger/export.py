@@ -85,9 +85,14 @@ def payee(books: Books, entry: Entry) -> str:
     return data.get("member") or books.name or "the fund"
 
 
-def narration(entry: Entry) -> str:
-    """'contribute Latvia against pledge #4': the kind and what it is about."""
-    return f"{entry.kind} {model.subject(entry)}".strip()
+def narration(books: Books, entry: Entry) -> str:
+    """'contribute against pledge #4': the kind and what it is about, less the payee that names it already."""
+    subject, who = model.subject(entry), payee(books, entry)
+    if subject == who:
+        subject = ""
+    elif subject.startswith(who + " "):
+        subject = subject.removeprefix(who + " ")
+    return f"{entry.kind} {subject}".strip()
 
 
 class Cost(NamedTuple):
@@ -259,7 +264,7 @@ def _hledger_lines(books: Books) -> Iterator[str]:
 
 def _hledger_transaction(books: Books, entry: Entry, priced: Mapping[int, Cost]) -> Iterator[str]:
     who = _payee_text(books, entry)
-    yield f"{entry.date.isoformat()} * {who} | {_payee_safe(narration(entry))}\n"
+    yield f"{entry.date.isoformat()} * {who} | {_payee_safe(narration(books, entry))}\n"
     yield f"    ; id: {entry.id}\n    ; kind: {entry.kind}\n    ; hash: {entry.hash}\n    ; Payee: {who}\n"
     for name, value in entry.data.items():
         if name in _TAGGED:
@@ -398,7 +403,7 @@ def _beancount_lines(books: Books) -> Iterator[str]:
 
 
 def _beancount_transaction(books: Books, entry: Entry, names: Mapping[str, str]) -> Iterator[str]:
-    yield f"{entry.date.isoformat()} * {_quoted(payee(books, entry))} {_quoted(narration(entry))}\n"
+    yield f"{entry.date.isoformat()} * {_quoted(payee(books, entry))} {_quoted(narration(books, entry))}\n"
     yield from _beancount_meta(books, entry)
     for posting in entry.postings:
         amount = money.to_text(posting.amount, posting.currency)
