@@ -9,6 +9,7 @@ account, a transaction or a directive to an exported file.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import io
@@ -42,6 +43,13 @@ def export(books: Books, fmt: str) -> str:
 # --- what every format needs -----------------------------------------------
 
 
+def _entry(books: Books, entry_id: int) -> Entry | None:
+    """The entry with `entry_id`, found in the entries already read (books from a journal would read it again)."""
+    entries = books.entries  # in id order
+    at = bisect.bisect_left(entries, entry_id, key=lambda entry: entry.id)
+    return entries[at] if at < len(entries) and entries[at].id == entry_id else None
+
+
 def in_date_order(books: Books) -> list[Entry]:
     """The entries by date, then id: the order hledger, ledger-cli and a spreadsheet expect."""
     return sorted(books.entries, key=lambda entry: (entry.date, entry.id))
@@ -72,12 +80,12 @@ def payee(books: Books, entry: Entry) -> str:
     """Who an entry deals with: the member, the supplier paid, the manager for a fee, else the fund itself."""
     data = entry.data
     if entry.kind == "reverse":
-        original = books.entry(data["reverses"])
+        original = _entry(books, data["reverses"])
         return payee(books, original) if original is not None else books.name or "the fund"
     if entry.kind == "pay" and data.get("supplier"):
         return data["supplier"]
     if entry.kind == "write_off":
-        pledge = books.entry(data["pledge"])
+        pledge = _entry(books, data["pledge"])
         if pledge is not None and pledge.get("member"):
             return pledge.get("member")
     if entry.kind == "fee" and books.manager:
@@ -125,7 +133,7 @@ def costs(books: Books) -> dict[int, dict[int, Cost]]:
 def _costs_of(books: Books, entry: Entry, found, owed) -> dict[int, Cost]:
     data = entry.data
     if entry.kind == "reverse":
-        original = books.entry(data["reverses"])
+        original = _entry(books, data["reverses"])
         here = {i: Cost(-c.amount, c.currency) for i, c in found.get(data["reverses"], {}).items()}
         if original is not None:
             _track(owed, _pledge_of(original), original, found.get(original.id, {}), -1)
@@ -135,7 +143,7 @@ def _costs_of(books: Books, entry: Entry, found, owed) -> dict[int, Cost]:
         if given is None:
             return {}
         pledge_id = _pledge_of(entry)
-        promised = books.entry(pledge_id) if pledge_id else None
+        promised = _entry(books, pledge_id) if pledge_id else None
         if entry.kind == "contribute" and promised is not None and promised.get("original_currency") != given.currency:
             return {}  # the pledge is followed in another currency: the amount given stays in the comment
         slug = _slug(books, data["member"])
@@ -545,10 +553,10 @@ def _about(books: Books, entry: Entry) -> dict[str, Any]:
     """The member, earmark, package, supplier and contract an entry is about (a reversal: what it reverses)."""
     data = dict(entry.data)
     if entry.kind == "reverse":
-        original = books.entry(data["reverses"])
+        original = _entry(books, data["reverses"])
         data = dict(original.data) if original is not None else {}
     if entry.kind == "write_off":
-        pledge = books.entry(data["pledge"])
+        pledge = _entry(books, data["pledge"])
         data["member"] = pledge.get("member", "") if pledge is not None else ""
     envelope = data.get("envelope", "")
     if envelope.startswith("package:"):
