@@ -134,8 +134,8 @@ def fava_ledger(text: str):
     # ledger.money installs in this (test) process.
     with _file(text, ".beancount") as path, decimal.localcontext(decimal.Context()):
         ledger = FavaLedger(path)
-    assert not ledger.load_errors, [str(e.message) for e in ledger.load_errors]
-    assert not ledger.fava_options_errors, [str(e.message) for e in ledger.fava_options_errors]
+        errors = ledger.errors  # beancount's, and those of Fava's options, budgets, extensions and ingest
+    assert not errors, [str(e.message) for e in errors]
     return ledger
 
 
