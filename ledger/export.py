@@ -503,7 +503,9 @@ def spreadsheet_safe(text: str) -> str:
 def as_csv(books: Books) -> str:
     """One row per posting (and one per entry that moves no money), by date then id; see docs/EXPORT.md."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # Lines end in CRLF (RFC 4180): Python's csv module quotes a cell holding any character of the line
+    # terminator, so with "\n" alone a memo holding a bare CR would be written unquoted and split the row.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in csv_rows(books):
         writer.writerow([row[c] if c in _NUMBERS else spreadsheet_safe(row[c]) for c in CSV_COLUMNS])

@@ -22,13 +22,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from ledger import export, fund, journal, kinds, writer
 from ledger.books import Books
 from ledger.errors import LedgerError
 from ledger.model import Entry
+from ledger.text import inert
 
 from conftest import COALITION, SAMPLE, Runner
 from test_properties import PRELUDE, _build, operations
@@ -535,7 +536,7 @@ class TestCsv:
     """One row per posting, every entry, by date; nothing a spreadsheet could run."""
 
     def _rows(self, books):
-        return list(csv.DictReader(io.StringIO(export.as_csv(books))))
+        return list(csv.DictReader(io.StringIO(export.as_csv(books), newline="")))
 
     def test_columns_rows_and_order(self, books):
         rows = self._rows(books)
@@ -626,8 +627,68 @@ def test_an_empty_ledger_exports_in_every_format(empty):
     books = journal.load(journal.open_ledger(empty))
     assert hledger_balances(export.as_hledger(books)) == {} == ledger_balances(export.as_hledger(books))
     bean_check(export.as_beancount(books))
-    assert export.as_csv(books) == ",".join(export.CSV_COLUMNS) + "\n"
+    assert export.as_csv(books) == ",".join(export.CSV_COLUMNS) + "\r\n"
     assert json.loads(export.as_json(books))["entries"] == []
+
+
+# --- hostile text, generated -------------------------------------------------------
+
+texts = st.text(min_size=1, max_size=40)
+
+
+def _books_with_text(name: str, text: str) -> Books:
+    """A fund whose name is `name` and where every field a user types holds `text`, built in memory."""
+    books = Books("EUR", name, "United Kingdom")
+    note = fund.Note(dt.date(2025, 1, 2), memo=text, source=text)
+    for build in [
+        lambda b: fund.join(b, "Latvia", "member", fund.Note(dt.date(2025, 1, 1))),
+        lambda b: fund.contribute(b, "Latvia", "1000", note),
+        lambda b: fund.earmark(b, "drones", "500", note, purpose=text),
+        lambda b: fund.package(b, "p", "400", ["drones"], note),
+        lambda b: fund.pay(b, "p", "100", note, supplier=text, invoice=text),
+        lambda b: fund.reverse(b, 5, f"mistake {text}", note),
+        lambda b: fund.interest(b, "1", note),
+    ]:
+        writer.seal(books, [build(books)])
+    return books
+
+
+class TestHostileText:
+    """Whatever a user types, each tool sees exactly the entries and tags fundledger wrote, and the text as text."""
+
+    @pytest.mark.slow
+    @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @example("Fund: [1], x:y", 'Invoice 17: paid; [2020-01-01] :x:\r\n2025-01-01 * "forged"\n  a  1 EUR')
+    @example("0", "\r")
+    @example("=cmd", "-5")
+    @given(texts, texts)
+    def test_no_text_adds_anything(self, name, text):
+        _need("hledger", "apt-get install hledger")
+        _need("ledger", "apt-get install ledger")
+        books = _books_with_text(name, text)
+        journal_text = export.as_hledger(books)
+        assert hledger_balances(journal_text) == _ours(books) == ledger_balances(journal_text)
+        with _file(journal_text, ".journal") as path:
+            printed = json.loads(_run("hledger", "-f", path, "print", "-O", "json"))
+            tags = set(_run("hledger", "-f", path, "tags").split())
+        assert [int(dict(t["ttags"])["id"]) for t in printed] == [e.id for e in books.entries]
+        assert tags <= {"id", "kind", "hash", "Payee", *export._TAGGED}
+
+        from beancount import loader
+
+        entries, errors, _ = loader.load_string(export.as_beancount(books))
+        assert not errors, [str(e.message) for e in errors]
+        ours = [e for e in entries if type(e).__name__ in ("Transaction", "Event")]
+        assert [e.meta["fundledger_id"] for e in ours] == [e.id for e in books.entries]
+        assert {e.meta["memo"] for e in ours if "memo" in e.meta} == {inert(text)}
+        assert ours[4].payee == inert(text)
+
+        rows = list(csv.DictReader(io.StringIO(export.as_csv(books), newline="")))
+        assert len(rows) == sum(len(e.postings) or 1 for e in books.entries)
+        assert {r["memo"] for r in rows if r["memo"]} == {export.spreadsheet_safe(text)}
+
+        document = json.loads(export.as_json(books))
+        assert recheck_chain(document) == books.seal and document["ledger"]["name"] == name
 
 
 # --- every kind, every format ---------------------------------------------------
