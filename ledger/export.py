@@ -255,7 +255,14 @@ def _hledger_lines(books: Books) -> Iterator[str]:
     yield "; user text is in comments, with : [ ] written as ꞉ ［ ］ so that no tool reads a tag or a date in it\n\n"
     for currency in _currencies(books):
         places = money.places(currency)
-        yield f"commodity {currency}\n    format 1,000{'.' + '0' * places if places else ''} {currency}\n"
+        # Both tools read `format 1,000.00 EUR`. With no decimals there is no form both read alike: hledger
+        # takes `1,000 JPY` for a decimal comma (1.000) and refuses `1000 JPY`, ledger-cli refuses `1,000.`;
+        # so such a currency is declared by its code alone, and shown as its amounts are written (1234567 JPY).
+        yield (
+            f"commodity {currency}\n    format 1,000.{'0' * places} {currency}\n"
+            if places
+            else f"commodity {currency}\n"
+        )
     yield "\n"
     tags = {"id", "kind", "hash", "Payee"} | {name for e in entries for name in e.data if name in _TAGGED}
     yield "".join(f"tag {tag}\n" for tag in sorted(tags))

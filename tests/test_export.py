@@ -416,6 +416,22 @@ class TestHledgerAndLedger:
         # Latvia's €100,000 + €1,000 + €5,000 pledged, at the latest rate, 1.1850: 106,000 / 1.1850 = £89,451.476...
         assert in_pounds.split()[:2] == ["-89,451.48", "GBP"]
 
+    def test_a_currency_without_decimals_is_read_as_whole_units(self, run):
+        _need("hledger", "apt-get install hledger")
+        _need("ledger", "apt-get install ledger")
+        run("member join Japan --date 2025-01-01")
+        run("contribute Japan ¥1,234,567 --rate 0.0061 --date 2025-04-02")
+        text = export.as_hledger(journal.load(journal.open_ledger(run.path)))
+        with _file(text, ".journal") as path:
+            shown = _run("hledger", "-f", path, "bal", "japan", "-N").split()
+            ledger_shown = _run("ledger", "-f", path, "--pedantic", "--strict", "bal", "japan").split()
+        # Not -1234567,000 JPY (hledger reading `1,000 JPY` as a decimal comma).
+        assert shown[:2] == ledger_shown[:2] == ["-1234567", "JPY"]
+        # 1,234,567 × 0.0061 = 7,530.8587 -> €7,530.86
+        assert ledger_balances(text) == hledger_balances(text) == {
+            "assets:fund:unallocated": Decimal("7530.86"), "income:contributions:japan": Decimal("-7530.86"),
+        }  # fmt: skip
+
     def test_ledger_cli_reads_dates_and_order_as_hledger(self, every_kind):
         _need("ledger", "apt-get install ledger")
         with _file(export.as_hledger(every_kind), ".ledger") as path:
