@@ -1,155 +1,623 @@
-"""Export the books to the formats accountants already use: hledger, beancount, CSV and JSON.
+"""Export the books to the tools accountants already use: hledger and ledger-cli, beancount (and Fava), CSV and JSON.
 
-Each exporter is a pure function from entries to text. User text (memos,
-sources, names) is made inert and quoted for the target format, so no memo
-can add a line, an account or a transaction to the exported file.
+Each exporter is a pure function from books to text; docs/EXPORT.md says what
+every file holds. Money stays `Decimal` from the journal to the text. User
+text (memos, sources, reasons, names) is made inert and written only where
+the target format reads it as text, so no memo can add a line, a tag, an
+account, a transaction or a directive to an exported file.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
+import datetime as dt
 import io
 import json
-from collections.abc import Sequence
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any, NamedTuple
 
-from ledger import model, money
+from ledger import kinds, model, money
 from ledger.books import Books
 from ledger.model import Entry
 from ledger.text import inert
 
 FORMATS = ("hledger", "beancount", "csv", "json")
+JSON_VERSION = 1  # the layout of the JSON export (docs/EXPORT.md); raised when a field changes meaning
 
 
 def export(books: Books, fmt: str) -> str:
-    """The books' entries in format `fmt`."""
-    return {"hledger": as_hledger, "beancount": as_beancount, "csv": as_csv, "json": as_json}[fmt](books)
+    """The books in format `fmt`, one of FORMATS."""
+    exporters: dict[str, Callable[[Books], str]] = {
+        "hledger": as_hledger,
+        "beancount": as_beancount,
+        "csv": as_csv,
+        "json": as_json,
+    }
+    return exporters[fmt](books)
 
 
-# --- hledger -------------------------------------------------------------
+# --- what every format needs -----------------------------------------------
+
+
+def _entry(books: Books, entry_id: int) -> Entry | None:
+    """The entry with `entry_id`, found in the entries already read (books from a journal would read it again)."""
+    entries = books.entries  # in id order
+    at = bisect.bisect_left(entries, entry_id, key=lambda entry: entry.id)
+    return entries[at] if at < len(entries) and entries[at].id == entry_id else None
+
+
+def in_date_order(books: Books) -> list[Entry]:
+    """The entries by date, then id: the order hledger, ledger-cli and a spreadsheet expect."""
+    return sorted(books.entries, key=lambda entry: (entry.date, entry.id))
+
+
+# What an entry of a kind that moves no money is, in a few words; an exporter writes it as an event. A kind
+# missing here (and moving no money) is refused by every exporter, so a new kind cannot be silently dropped.
+EVENTS: Mapping[str, tuple[str, Callable[[Entry], str]]] = {
+    "join": ("membership", lambda e: f"{e.get('member')} joined ({e.get('role')})"),
+    "apply": ("membership", lambda e: f"{e.get('member')} applied to join"),
+    "approve": ("membership", lambda e: f"{e.get('member')} approved by {e.get('by') or e.get('decision')}"),
+    "leave": ("membership", lambda e: f"{e.get('member')} left"),
+    "rate": ("rate", lambda e: f"{e.get('currency')} at {e.get('rate')}"),
+    "repair": ("repair", lambda e: f"unfinished write of {e.get('removed_bytes')} bytes cut from {e.get('file')}"),
+    "close": ("period", lambda e: f"{e.get('period')} closed ({e.get('start')} to {e.get('end')})"),
+    "reopen": ("period", lambda e: f"close #{e.get('close')} reopened: {e.get('reason')}"),
+    "supplier": ("supplier", lambda e: f"{e.get('supplier')} ({e.get('country')}) named"),
+    "deliver": ("delivery", lambda e: f"{e.get('quantity')} {e.get('item')} delivered for {e.get('package')}"
+                + (f" to {e.get('to')}" if e.get("to") else "")),
+    "officer": ("officer", lambda e: f"{e.get('officer')} named officer ({', '.join(e.get('roles'))})"),
+    "policy": ("policy", lambda e: f"{e.get('target')} needs {e.get('approvals')} approval(s)"
+               + (f" above {e.get('above')}" if e.get("above") else "")),
+    "proposal": ("proposal", lambda e: f"a {json.loads(e.get('proposed'))['kind']} proposed"),
+    "approval": ("approval", lambda e: f"proposal #{e.get('proposal')} approved"),
+    "reject": ("approval", lambda e: f"proposal #{e.get('proposal')} rejected: {e.get('reason')}"),
+}  # fmt: skip
+
+
+def handled(entry: Entry) -> None:
+    """Refuse an entry no exporter knows how to write: a kind that moves no money and has no event."""
+    kind = kinds.get(entry.kind)
+    if kind is None or (not kind.moves_money and entry.kind not in EVENTS):
+        raise ValueError(f"entry #{entry.id} is of kind {entry.kind!r}, which the exporters do not handle yet")
+
+
+def payee(books: Books, entry: Entry) -> str:
+    """Who an entry deals with: the member, the supplier paid, the manager for a fee, else the fund itself."""
+    data = entry.data
+    if entry.kind == "reverse":
+        original = _entry(books, data["reverses"])
+        return payee(books, original) if original is not None else books.name or "the fund"
+    if entry.kind == "pay" and data.get("supplier"):
+        return data["supplier"]
+    if entry.kind == "write_off":
+        pledge = _entry(books, data["pledge"])
+        if pledge is not None and pledge.get("member"):
+            return pledge.get("member")
+    if entry.kind == "fee" and books.manager:
+        return books.manager
+    return data.get("member") or books.name or "the fund"
+
+
+def narration(books: Books, entry: Entry) -> str:
+    """'contribute against pledge #4': the kind and what it is about, less the payee that names it already."""
+    subject, who = model.subject(entry), payee(books, entry)
+    if subject == who:
+        subject = ""
+    elif subject.startswith(who + " "):
+        subject = subject.removeprefix(who + " ")
+    return f"{entry.kind} {subject}".strip()
+
+
+class Cost(NamedTuple):
+    """A posting's amount as it was given, in the currency it was given in (signed like the posting)."""
+
+    amount: Decimal
+    currency: str
+
+
+def costs(books: Books) -> dict[int, dict[int, Cost]]:
+    """Entry id -> posting index -> the amount as given, for the postings of money given in another currency.
+
+    A pledge's receivables and its contribution carry their part in the
+    pledge's currency; so do the receivables a receipt against it relieves
+    and those a write-off closes; a contribution without a pledge carries its
+    total on the contribution. Cash and exchange differences stay in the
+    fund's currency. Every posting's cost is its amount in the fund's
+    currency, so at cost the books are exactly the fund's.
+    """
+    found: dict[int, dict[int, Cost]] = {}
+    # What each pledge's receivables still hold in the pledge's own currency, so a write-off closes exactly that.
+    owed: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for entry in books.entries:
+        here = _costs_of(books, entry, found, owed)
+        if here:
+            found[entry.id] = here
+    return found
+
+
+def _costs_of(books: Books, entry: Entry, found, owed) -> dict[int, Cost]:
+    data = entry.data
+    if entry.kind == "reverse":
+        original = _entry(books, data["reverses"])
+        here = {i: Cost(-c.amount, c.currency) for i, c in found.get(data["reverses"], {}).items()}
+        if original is not None:
+            _track(owed, _pledge_of(original), original, found.get(original.id, {}), -1)
+        return here
+    if entry.kind in ("pledge", "contribute"):
+        given = model.given_as(entry)
+        if given is None:
+            return {}
+        pledge_id = _pledge_of(entry)
+        promised = _entry(books, pledge_id) if pledge_id else None
+        if entry.kind == "contribute" and promised is not None and promised.get("original_currency") != given.currency:
+            return {}  # the pledge is followed in another currency: the amount given stays in the comment
+        slug = _slug(books, data["member"])
+        parts = {model.receivable(slug, earmark): amount for earmark, amount in given.parts.items()}
+        here = {}
+        for i, posting in enumerate(entry.postings):
+            if posting.account in parts:
+                here[i] = _signed(parts[posting.account], posting.amount, given.currency)
+            elif posting.account == model.contributions(slug) and not (entry.kind == "contribute" and pledge_id):
+                here[i] = _signed(given.amount, posting.amount, given.currency)
+        here = {i: cost for i, cost in here.items() if cost.amount and entry.postings[i].amount}
+        _track(owed, pledge_id, entry, here, 1)
+        return here
+    if entry.kind == "write_off" and data["currency"] != books.currency:
+        left = owed.get(data["pledge"], {})
+        here = {}
+        for i, posting in enumerate(entry.postings):
+            if posting.amount < 0 and left.get(posting.account):
+                here[i] = _signed(left[posting.account], posting.amount, data["currency"])
+            elif posting.amount > 0:
+                here[i] = _signed(
+                    money.parse_stored(data["amount"], data["currency"]), posting.amount, data["currency"]
+                )
+        here = {i: cost for i, cost in here.items() if cost.amount}
+        _track(owed, data["pledge"], entry, here, 1)
+        return here
+    return {}
+
+
+def _pledge_of(entry: Entry) -> int | None:
+    return entry.id if entry.kind == "pledge" else entry.get("pledge")
+
+
+def _track(owed, pledge_id, entry: Entry, here: Mapping[int, Cost], sign: int) -> None:
+    if not pledge_id:
+        return
+    for i, cost in here.items():
+        account = entry.postings[i].account
+        if account.startswith(model.RECEIVABLE + ":"):
+            owed[pledge_id][account] += sign * cost.amount
+
+
+def _signed(amount: Decimal, like: Decimal, currency: str) -> Cost:
+    return Cost(abs(amount) if like > 0 else -abs(amount), currency)
+
+
+def _slug(books: Books, name: str) -> str:
+    member = books.member(name)
+    return member.slug if member is not None else model.slug(name)
+
+
+def rates(books: Books) -> list[tuple[dt.date, str, str]]:
+    """Every rate the journal records, (date, currency, fund currency per unit): rate entries and rates given."""
+    found = set()
+    for entry in books.entries:
+        if entry.kind == "rate":
+            found.add((entry.date, entry.data["currency"], entry.data["rate"]))
+        elif entry.get("original_currency") and entry.get("rate"):
+            found.add((entry.date, entry.data["original_currency"], entry.data["rate"]))
+    return sorted(found)
+
+
+def _currencies(books: Books) -> list[str]:
+    """The fund's currency, then every other one the books name (rates, amounts given, write-offs)."""
+    others = {currency for _, currency, _ in rates(books)}
+    others |= {e.data["currency"] for e in books.entries if e.kind == "write_off"}
+    others |= {p.currency for e in books.entries for p in e.postings}
+    others.discard(books.currency)
+    return [books.currency, *sorted(c for c in others if c in money.PLACES)]
+
+
+# --- hledger and ledger-cli ------------------------------------------------
+
+# hledger reads a tag from any `word:` in a comment (its value runs to a comma) and a posting date from
+# `[2025-01-01]`; ledger-cli reads metadata from `word:` and dates from `[...]` too. In user text written to
+# a comment these are swapped for look-alikes; the exact text is in the JSON, CSV and beancount exports.
+_COMMENT = str.maketrans({":": "꞉", "[": "［", "]": "］"})
+_TAG_VALUE = str.maketrans({":": "꞉", "[": "［", "]": "］", ",": "，"})
+_PAYEE = str.maketrans({":": "꞉", "[": "［", "]": "］", ";": "；", "|": "｜"})
+
+# Fields written as tags (values fundledger checks: names, ids, dates, keys); the rest is text, in comments.
+_TAGGED = (
+    "member", "by", "year", "pledge", "earmark", "package", "envelope", "reverses", "currency", "rate",
+    "original_amount", "original_currency", "due", "withdrawn", "amount", "period", "start", "end", "seal", "close",
+    "offset", "removed_bytes", "removed_sha256",
+)  # fmt: skip
 
 
 def as_hledger(books: Books) -> str:
-    """A journal that `hledger check --strict` accepts: accounts and the commodity declared first.
+    """A journal that hledger (`check -s ordereddates payees`) and ledger-cli (`--pedantic`, `--strict`) accept.
 
-    Each transaction keeps the entry's id, kind and hash as tags, and its
-    memo and source as comment lines.
+    Entries by date then id; the member, supplier or fund as the payee
+    (also as ledger-cli's `Payee:` metadata); id, kind, hash and the checked
+    fields as tags; memos, sources and other text as plain comments; rates
+    as `P` directives; money given in another currency as its amount with
+    the fund-currency cost (`@@`), so `-B` shows the fund's books to the cent
+    and `-X GBP` converts. Commodities, tags, payees and accounts are declared first.
     """
-    lines = [
-        f"; fundledger export of {inert(books.name)}",
-        f"; {books.count} entries, seal {books.seal}",
-        "",
-        f"commodity 1,000.{'0' * money.places(books.currency)} {books.currency}"
-        if money.places(books.currency)
-        else f"commodity 1,000 {books.currency}",
-        "",
-    ]
-    lines += [f"account {account}" for account in _accounts(books.entries)]
-    for entry in books.entries:
-        lines.append("")
-        description = f"{entry.kind} {inert(model.subject(entry))}".strip().replace(";", ",")
-        lines.append(f"{entry.date.isoformat()} * {description}  ; id:{entry.id}, kind:{entry.kind}, hash:{entry.hash}")
-        for label in ("memo", "source"):
-            if getattr(entry, label):
-                lines.append(f"    ; {label}: {inert(getattr(entry, label))}")
-        if model.given_as(entry):
-            lines.append(f"    ; given as: {_given(entry)}")
-        for posting in entry.postings:
-            amount = money.to_text(posting.amount, posting.currency)
-            lines.append(f"    {posting.account}  {amount} {posting.currency}")
-    return "\n".join(lines) + "\n"
+    return "".join(_hledger_lines(books))
 
 
-# --- beancount -----------------------------------------------------------
+def _hledger_lines(books: Books) -> Iterator[str]:
+    entries = in_date_order(books)
+    for entry in entries:
+        handled(entry)
+    priced = costs(books)
+    yield f"; fundledger export of {_comment(books.name)}, for hledger and ledger-cli\n"
+    yield f"; {books.count} entries, seal {books.seal}\n"
+    yield "; user text is in comments, with : [ ] written as ꞉ ［ ］ so that no tool reads a tag or a date in it\n\n"
+    for currency in _currencies(books):
+        places = money.places(currency)
+        # Both tools read `format 1,000.00 EUR`. With no decimals there is no form both read alike: hledger
+        # takes `1,000 JPY` for a decimal comma (1.000) and refuses `1000 JPY`, ledger-cli refuses `1,000.`;
+        # so such a currency is declared by its code alone, and shown as its amounts are written (1234567 JPY).
+        yield (
+            f"commodity {currency}\n    format 1,000.{'0' * places} {currency}\n"
+            if places
+            else f"commodity {currency}\n"
+        )
+    yield "\n"
+    tags = {"id", "kind", "hash", "Payee"} | {name for e in entries for name in e.data if name in _TAGGED}
+    yield "".join(f"tag {tag}\n" for tag in sorted(tags))
+    yield "\n"
+    yield "".join(f"payee {name}\n" for name in sorted({_payee_text(books, e) for e in entries}))
+    yield "\n"
+    yield "".join(f"account {account}\n" for account in sorted({p.account for e in entries for p in e.postings}))
+    for day, currency, rate in rates(books):
+        yield f"P {day.isoformat()} {currency} {rate} {books.currency}\n"
+    for entry in entries:
+        yield "\n"
+        yield from _hledger_transaction(books, entry, priced.get(entry.id, {}))
 
 
-def _given(entry) -> str:
-    """'10000000.00 GBP at 1.1850': an entry in another currency, as it was given."""
-    given = model.given_as(entry)
-    return f"{money.to_text(given.amount, given.currency)} {given.currency} at {given.rate}"
+def _hledger_transaction(books: Books, entry: Entry, priced: Mapping[int, Cost]) -> Iterator[str]:
+    who = _payee_text(books, entry)
+    yield f"{entry.date.isoformat()} * {who} | {_payee_safe(narration(books, entry))}\n"
+    yield f"    ; id: {entry.id}\n    ; kind: {entry.kind}\n    ; hash: {entry.hash}\n    ; Payee: {who}\n"
+    for name, value in entry.data.items():
+        if name in _TAGGED:
+            yield f"    ; {name}: {inert(str(value)).translate(_TAG_VALUE)}\n"
+    for name in ("memo", "source"):
+        if getattr(entry, name):
+            yield f"    ; {name} = {_comment(getattr(entry, name))}\n"
+    for name, value in entry.data.items():
+        if name not in _TAGGED:
+            yield f"    ; {name} = {_comment(_plain_text(value))}\n"
+    for i, posting in enumerate(entry.postings):
+        amount = f"{money.to_text(posting.amount, posting.currency)} {posting.currency}"
+        if i in priced:
+            cost = priced[i]
+            amount = f"{money.to_text(cost.amount, cost.currency)} {cost.currency} @@ {money.to_text(abs(posting.amount), posting.currency)} {posting.currency}"
+        yield f"    {posting.account}  {amount}\n"
 
 
-def beancount_account(account: str) -> str:
-    """'assets:fund:earmarked:drones' -> 'Assets:Fund:Earmarked:Drones' (beancount wants capitals)."""
-    return ":".join(part[:1].upper() + part[1:] for part in account.split(":"))
+def _comment(text: str) -> str:
+    return inert(text).translate(_COMMENT)
+
+
+def _payee_safe(text: str) -> str:
+    safe = " ".join(inert(text).translate(_PAYEE).split())
+    return "（" + safe[1:] if safe.startswith("(") else safe  # '(' right after the status would be a code
+
+
+def _payee_text(books: Books, entry: Entry) -> str:
+    return _payee_safe(payee(books, entry)) or "the fund"
+
+
+def _plain_text(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{key}={amount}" for key, amount in value.items())
+    return str(value)
+
+
+# --- beancount and Fava ----------------------------------------------------
+
+_BY_MEMBER = (model.RECEIVABLE, model.CONTRIBUTIONS, model.EXCHANGE, model.WRITE_OFFS)
+_DATES = ("due", "start", "end")
+
+
+def beancount_account(account: str, names: Mapping[str, str] | None = None) -> str:
+    """'assets:fund:earmarked:drones' -> 'Assets:Fund:Earmarked:Drones' (beancount wants capitals).
+
+    `names` maps a member's slug to the account part its name makes
+    ('united-kingdom' -> 'United-Kingdom', 'cote-d-ivoire' -> 'Côte-d-Ivoire').
+    """
+    parts = account.split(":")
+    if names and len(parts) >= 3 and ":".join(parts[:2]) in _BY_MEMBER and parts[2] in names:
+        parts[2] = names[parts[2]]
+        return ":".join([*(p[:1].upper() + p[1:] for p in parts[:2]), parts[2], *(_capital(p) for p in parts[3:])])
+    return ":".join(_capital(part) for part in parts)
+
+
+def _capital(part: str) -> str:
+    return part[:1].upper() + part[1:]
+
+
+def member_component(name: str) -> str | None:
+    """A member's name as a beancount account part, or None when beancount would not take it.
+
+    Letters and digits are kept as written (accents, any script); every run
+    of anything else becomes one '-'; the first letter is capitalised.
+    """
+    words = "".join(c if c.isalnum() else " " for c in unicodedata.normalize("NFC", name)).split()
+    part = "-".join(words)
+    if not part:
+        return None
+    part = part[0].upper() + part[1:]
+    first_ok = part[0].isdigit() or unicodedata.category(part[0]) in ("Lu", "Lo", "Lt")
+    rest_ok = all(c == "-" or unicodedata.category(c) in ("Lu", "Ll", "Lt", "Lm", "Lo", "Nd") for c in part)
+    return part if first_ok and rest_ok else None
+
+
+def _member_names(books: Books) -> dict[str, str]:
+    """Slug -> account part, each distinct (a clash keeps the capitalised slug)."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for member in sorted(books.members.values(), key=lambda m: m.slug):
+        part = member_component(member.name) or _capital(member.slug)
+        if part.lower() in taken:
+            part = _capital(member.slug)
+        taken.add(part.lower())
+        names[member.slug] = part
+    return names
 
 
 def as_beancount(books: Books) -> str:
-    """A file that `bean-check` accepts (and so Fava opens): accounts opened on their first date.
+    """A file that `bean-check` accepts and Fava opens without an error.
 
-    Each account keeps its fundledger name as `fundledger_account` metadata;
-    each transaction its id, kind, hash, memo and source.
+    Accounts opened on their first day (keeping fundledger's name as
+    `fundledger_account`), members' accounts named as the members are;
+    membership, periods and repairs as `event`s, rates as `price`s;
+    transactions with the member or supplier as payee, and the entry's id,
+    kind, hash, memo, source and every field as typed metadata (`given` is
+    an amount, `year` a number, `due` a date); a standing close's balances as
+    `balance` assertions on the day after the period, so bean-check proves them.
     """
-    first: dict[str, object] = {}
-    for entry in books.entries:
+    return "".join(_beancount_lines(books))
+
+
+def _beancount_lines(books: Books) -> Iterator[str]:
+    entries = in_date_order(books)
+    for entry in entries:
+        handled(entry)
+    names = _member_names(books)
+    first: dict[str, dt.date] = {}
+    for entry in entries:
         for posting in entry.postings:
-            if posting.account not in first or entry.date < first[posting.account]:
-                first[posting.account] = entry.date
-    lines = [
-        f"; fundledger export: {books.count} entries, seal {books.seal}",
-        f'option "title" {_quoted(books.name)}',
-        f'option "operating_currency" "{books.currency}"',
-        "",
-    ]
+            first.setdefault(posting.account, entry.date)
+    start = entries[0].date.isoformat() if entries else "1970-01-01"
+    yield f"; fundledger export: {books.count} entries, seal {books.seal}\n"
+    yield f'option "title" {_quoted(books.name or "fundledger")}\n'
+    yield f'option "operating_currency" "{books.currency}"\n'
+    yield 'option "render_commas" "TRUE"\n'
+    # Fava: income (what members gave and pledged) shows as a positive figure, as a fund reads it.
+    yield f'{start} custom "fava-option" "invert-income-liabilities-equity" "true"\n'
+    yield f'{start} custom "fava-option" "default-page" "balance_sheet/"\n\n'
+    for currency in _currencies(books):
+        yield f"{start} commodity {currency}\n"
+    yield "\n"
     for account in sorted(first, key=lambda a: (first[a], a)):
-        lines.append(f"{first[account].isoformat()} open {beancount_account(account)} {books.currency}")
-        lines.append(f"  fundledger_account: {_quoted(account)}")
-    for entry in books.entries:
-        if not entry.postings:
-            continue  # membership and repairs move no money; beancount has no place for them
-        lines.append("")
-        narration = f"{entry.kind} {inert(model.subject(entry))}".strip()
-        lines.append(f"{entry.date.isoformat()} * {_quoted(narration)}")
-        lines.append(f"  fundledger_id: {entry.id}")
-        lines.append(f"  fundledger_kind: {_quoted(entry.kind)}")
-        lines.append(f"  fundledger_hash: {_quoted(entry.hash)}")
-        for label in ("memo", "source"):
-            if getattr(entry, label):
-                lines.append(f"  {label}: {_quoted(getattr(entry, label))}")
-        if model.given_as(entry):
-            lines.append(f"  given_as: {_quoted(_given(entry))}")
-        for posting in entry.postings:
-            amount = money.to_text(posting.amount, posting.currency)
-            lines.append(f"  {beancount_account(posting.account)}  {amount} {posting.currency}")
-    return "\n".join(lines) + "\n"
+        yield f"{first[account].isoformat()} open {beancount_account(account, names)} {books.currency}\n"
+        yield f"  fundledger_account: {_quoted(account)}\n"
+    for day, currency, rate in rates(books):
+        yield f"{day.isoformat()} price {currency} {rate} {books.currency}\n"
+    for entry in entries:
+        yield "\n"
+        if entry.postings:
+            yield from _beancount_transaction(books, entry, names)
+        else:
+            yield from _beancount_event(books, entry)
+    yield from _balance_assertions(books, entries, names)
 
 
-# --- CSV and JSON --------------------------------------------------------
-
-CSV_COLUMNS = ("id", "date", "kind", "account", "amount", "currency", "memo", "source", "hash")
-
-
-def as_csv(books: Books) -> str:
-    """One row per posting; amounts as plain decimals. Membership entries, having no postings, have no rows."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for entry in books.entries:
-        for posting in entry.postings:
-            writer.writerow(
-                [
-                    entry.id,
-                    entry.date.isoformat(),
-                    entry.kind,
-                    posting.account,
-                    money.to_text(posting.amount, posting.currency),
-                    posting.currency,
-                    entry.memo,
-                    entry.source,
-                    entry.hash,
-                ]
-            )
-    return out.getvalue()
+def _beancount_transaction(books: Books, entry: Entry, names: Mapping[str, str]) -> Iterator[str]:
+    yield f"{entry.date.isoformat()} * {_quoted(payee(books, entry))} {_quoted(narration(books, entry))}\n"
+    yield from _beancount_meta(books, entry)
+    for posting in entry.postings:
+        amount = money.to_text(posting.amount, posting.currency)
+        yield f"  {beancount_account(posting.account, names)}  {amount} {posting.currency}\n"
 
 
-def as_json(books: Books) -> str:
-    """The entries, each as a recording command's `--json` prints it, in one JSON array."""
-    return json.dumps([model.to_json(entry) for entry in books.entries], indent=2, ensure_ascii=False) + "\n"
+def _beancount_event(books: Books, entry: Entry) -> Iterator[str]:
+    kind, describe = EVENTS[entry.kind]
+    yield f"{entry.date.isoformat()} event {_quoted(kind)} {_quoted(describe(entry))}\n"
+    yield from _beancount_meta(books, entry)
 
 
-def _accounts(entries: Sequence[Entry]) -> list[str]:
-    return sorted({posting.account for entry in entries for posting in entry.postings})
+def _beancount_meta(books: Books, entry: Entry) -> Iterator[str]:
+    yield f"  fundledger_id: {entry.id}\n  fundledger_kind: {_quoted(entry.kind)}\n"
+    yield f"  fundledger_hash: {_quoted(entry.hash)}\n"
+    for name in ("memo", "source"):
+        if getattr(entry, name):
+            yield f"  {name}: {_quoted(getattr(entry, name))}\n"
+    for name, value in entry.data.items():
+        yield f"  {name}: {_typed(name, value)}\n"
+    given = model.given_as(entry)
+    if given is not None:
+        yield f"  given: {money.to_text(given.amount, given.currency)} {given.currency}\n"
+
+
+def _typed(name: str, value: Any) -> str:
+    """A field as beancount metadata of its own type: a number, TRUE/FALSE, a date, else a string."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if name in _DATES and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    if name == "rate" and isinstance(value, str):
+        try:
+            return str(Decimal(value)) if Decimal(value).is_finite() else _quoted(value)
+        except ArithmeticError:
+            pass
+    return _quoted(_plain_text(value))
+
+
+def _balance_assertions(books: Books, entries: list[Entry], names: Mapping[str, str]) -> Iterator[str]:
+    """A close that stands in these books: its balances as `balance` directives, when this file still holds them."""
+    for entry in entries:
+        if entry.kind != "close" or entry.id not in books.closes or books.closes[entry.id].reopened_by:
+            continue
+        end = dt.date.fromisoformat(entry.data["end"])
+        held: dict[str, Decimal] = defaultdict(Decimal)
+        for other in entries:
+            if other.date <= end:
+                for posting in other.postings:
+                    held[posting.account] += posting.amount
+        stated = {a: money.parse_stored(v, books.currency) for a, v in entry.data["balances"].items()}
+        if stated != {a: v for a, v in held.items() if v}:
+            yield f"\n; close #{entry.id} of {entry.data['period']}: its balances do not hold in this export\n"
+            continue
+        yield "\n"
+        day = (end + dt.timedelta(days=1)).isoformat()
+        for account in sorted(stated):
+            # beancount's balance of an account counts the accounts below it too
+            amount = sum((v for a, v in stated.items() if a == account or a.startswith(account + ":")), Decimal(0))
+            yield f"{day} balance {beancount_account(account, names)}  {money.to_text(amount, books.currency)} {books.currency}\n"
+            yield f"  fundledger_close: {entry.id}\n"
 
 
 def _quoted(text: str) -> str:
     """A beancount string: control characters made visible, quotes and backslashes escaped."""
     return '"' + inert(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --- CSV -----------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "date", "id", "kind", "account", "amount", "currency", "member", "earmark", "package", "supplier", "contract",
+    "amount_given", "currency_given", "rate", "memo", "source", "hash",
+)  # fmt: skip
+_NUMBERS = frozenset({"id", "amount", "amount_given", "rate"})  # written by fundledger from Decimals and ints
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet cannot run: a cell starting with = + - @ tab or CR gets a leading apostrophe."""
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def as_csv(books: Books) -> str:
+    """One row per posting (and one per entry that moves no money), by date then id; see docs/EXPORT.md."""
+    out = io.StringIO()
+    # Lines end in CRLF (RFC 4180): Python's csv module quotes a cell holding any character of the line
+    # terminator, so with "\n" alone a memo holding a bare CR would be written unquoted and split the row.
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in csv_rows(books):
+        writer.writerow([row[c] if c in _NUMBERS else spreadsheet_safe(row[c]) for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def csv_rows(books: Books) -> Iterator[dict[str, str]]:
+    """The CSV export's rows as text, before the spreadsheet guard."""
+    priced = costs(books)
+    for entry in in_date_order(books):
+        handled(entry)
+        about = _about(books, entry)
+        given = model.given_as(entry)
+        # A rate entry names its currency and rate; an entry in another currency, the one it was given in.
+        currency_given = given.currency if given else entry.get("currency", "") if entry.kind == "rate" else ""
+        common = {
+            "date": entry.date.isoformat(),
+            "id": str(entry.id),
+            "kind": entry.kind,
+            "member": about.get("member", ""),
+            "supplier": about.get("supplier", ""),
+            "contract": str(about.get("contract", "")),
+            "currency_given": currency_given,
+            "rate": str(entry.get("rate", "")) if currency_given else "",
+            "memo": entry.memo,
+            "source": entry.source,
+            "hash": entry.hash,
+        }
+        blank = {"account": "", "amount": "", "currency": "", "amount_given": ""}
+        if not entry.postings:
+            yield {**common, **blank, "earmark": about.get("earmark", ""), "package": about.get("package", "")}
+        for i, posting in enumerate(entry.postings):
+            cost = priced.get(entry.id, {}).get(i)
+            yield {
+                **common,
+                "account": posting.account,
+                "amount": money.to_text(posting.amount, posting.currency),
+                "currency": posting.currency,
+                "earmark": _earmark_of(posting.account) or about.get("earmark", ""),
+                "package": _package_of(posting.account) or about.get("package", ""),
+                "amount_given": money.to_text(cost.amount, cost.currency) if cost else "",
+                "currency_given": cost.currency if cost else common["currency_given"],
+            }
+
+
+def _about(books: Books, entry: Entry) -> dict[str, Any]:
+    """The member, earmark, package, supplier and contract an entry is about (a reversal: what it reverses)."""
+    data = dict(entry.data)
+    if entry.kind == "reverse":
+        original = _entry(books, data["reverses"])
+        data = dict(original.data) if original is not None else {}
+    if entry.kind == "write_off":
+        pledge = _entry(books, data["pledge"])
+        data["member"] = pledge.get("member", "") if pledge is not None else ""
+    envelope = data.get("envelope", "")
+    if envelope.startswith("package:"):
+        data.setdefault("package", envelope.removeprefix("package:"))
+    elif envelope and envelope != "unallocated":
+        data.setdefault("earmark", envelope)
+    return {k: v for k, v in data.items() if k in ("member", "earmark", "package", "supplier", "contract")}
+
+
+def _earmark_of(account: str) -> str:
+    if account.startswith(model.EARMARKED + ":"):
+        return account.removeprefix(model.EARMARKED + ":")
+    parts = account.split(":")
+    return parts[3] if account.startswith(model.RECEIVABLE + ":") and len(parts) == 4 else ""
+
+
+def _package_of(account: str) -> str:
+    for prefix in (model.COMMITTED, model.PACKAGE_EXPENSES):
+        if account.startswith(prefix + ":"):
+            return account.removeprefix(prefix + ":")
+    return ""
+
+
+# --- JSON ----------------------------------------------------------------
+
+
+def as_json(books: Books) -> str:
+    """One object: the format and its version, the ledger's settings, the seal, and every entry as in the journal.
+
+    The entries are in id order with their `prev` and `hash`, so the chain
+    can be re-checked from this file alone (docs/EXPORT.md shows how).
+    """
+    entries = books.entries
+    for entry in entries:
+        handled(entry)
+    document = {
+        "format": "fundledger-export",
+        "version": JSON_VERSION,
+        "ledger": {"name": books.name, "currency": books.currency, "manager": books.manager},
+        "count": books.count,
+        "seal": books.seal,
+        # Every entry from #1 on, so the chain runs unbroken (an --as-of export may leave out later-recorded ones).
+        "complete": [entry.id for entry in entries] == list(range(1, len(entries) + 1)),
+        "entries": [model.to_json(entry) for entry in entries],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
