@@ -182,7 +182,8 @@ def _record(build: Callable, *, dry_run: bool, as_json: bool, commit: bool, ledg
 
     ledger = ledger or _ledger(click.get_current_context())
     with render.ReadProgress(f"reading {ledger.path.name}") as progress:
-        recorded = writer.record(ledger, build, dry_run=dry_run, commit=commit, progress=progress)
+        batch = getattr(build, "batch", "")  # a plan of several entries names them for the commit's subject
+        recorded = writer.record(ledger, build, dry_run=dry_run, commit=commit, progress=progress, batch=batch)
     _warn_not_committed(recorded)
     entry = recorded.entry
     if as_json:
@@ -579,18 +580,28 @@ def reopen(close_id: int, reason: str, note):
 
 
 @main.command()
-@click.argument("entry_id", metavar="ID", type=int)
+@click.argument("entry_id", metavar="ID", type=int, required=False)
 @click.option("--reason", required=True, help="Why the entry is undone.")
+@click.option("--batch", "batch_id", type=int, default=None, help="Undo every entry of import batch BATCH instead.")
 @recording
-def reverse(entry_id: int, reason: str, note):
+def reverse(entry_id: int | None, reason: str, batch_id: int | None, note):
     """Undo entry ID with an entry of exactly opposite postings (at most once).
+
+    With --batch, undo every entry an import recorded, in one commit.
 
     \b
     Example:
       fundledger reverse 9 --reason "Invoice 17 paid twice by mistake" --date 2025-04-02
+      fundledger reverse --batch 40 --reason "Imported with the wrong mapping"
     """
     from ledger import fund
 
+    if (entry_id is None) == (batch_id is None):
+        raise click.UsageError("give an entry ID or --batch BATCH (not both)")
+    if batch_id is not None:
+        from ledger import importer
+
+        return importer.reverse_batch(_ledger(click.get_current_context()), batch_id, reason, note)
     return lambda books: fund.reverse(books, entry_id, reason, note)
 
 
