@@ -428,7 +428,9 @@ def plan(
         planned.append(_plan_row(books, row, mapping, seen, match))
         if tick:
             tick()
-    reconciliation = _closing(books, statement, mapping, opening, problems, notes, partial)
+    # With rows left out the closing balance cannot be reached: those rows are the refusal to show first.
+    soft = partial or any(p.status in ("unmatched", "refused") for p in planned)
+    reconciliation = _closing(books, statement, mapping, opening, problems, notes, soft)
     return Plan(statement, planned, problems, notes, reconciliation)
 
 
