@@ -520,6 +520,8 @@ def _kind(books: Books, row: Row, mapping: Mapping) -> tuple[str, Rule | None]:
             raise _Unmatched("money in with a bank-charges code (a refund?): add a [[rules]] entry that says what it is")
         return "charge", None
     if mapping.kind == "pledge":
+        if not row.credit:
+            raise BadInput(f"amount -{row.amount} is negative: a pledge is a promise to give")
         return "pledge", None
     return ("contribute" if row.credit else "pay"), None
 
