@@ -217,6 +217,12 @@ class TestMatching:
         assert [(r["row"], r["direction"], r["amount"], r["payer"], r["reference"]) for r in rows] == [
             ("4", "debit", "3000.00", "ACME LOGISTICS SIA", "OUT-2025-0312")
         ]
+        # fixed, the unmatched rows are imported from that CSV; the whole statement then has nothing left to record
+        result = fund(f"import {tmp_path / 'left.csv'} --map {EXAMPLES / 'unmatched.map.toml'}")
+        assert result.stdout.splitlines()[0] == "Recorded 1 entries (#13-#13), batch 13; skipped 0 already recorded."
+        again = fund(f"import {CAMT} --map {BANK_MAP}")
+        assert again.stdout.splitlines()[0] == "Recorded 0 entries; skipped 6 already recorded."
+        assert "closing balance after 2025-03-31: bank €2,548,209.06, books €2,548,209.06: reconciled" in again.stdout
 
 
 class TestReconciliation:
