@@ -552,6 +552,8 @@ def _member(books: Books, row: Row, mapping: Mapping) -> str:
         return books.member(payer).name
     text = " ".join((payer, row.memo)).casefold()
     inside = {member for name, member in folded.items() if name and name in text}
+    if not inside:  # MT940's free text often holds the member's own name
+        inside = {m.name for m in books.members.values() if re.search(rf"\b{re.escape(m.name.casefold())}\b", text)}
     if len(inside) == 1:
         return inside.pop()
     if payer:
@@ -586,17 +588,23 @@ def cash_on(books: Books, day: dt.date) -> Decimal:
     says the entry was a mistake, so neither moved money at the bank, on
     whatever days the two are dated.
     """
-    undone = set(books.reversed_by) | set(books.reversed_by.values())
-    return sum(
+    # From the books' day-by-day history of each account, so that no entry is read back from disk ...
+    total = sum(
         (
-            posting.amount
-            for entry in books.iter_entries()
-            if entry.date <= day and entry.id not in undone
-            for posting in entry.postings
-            if posting.account.startswith("assets:fund:")
+            delta
+            for account, days in books.history.days.items()
+            if account.startswith("assets:fund:")
+            for when, delta in days.items()
+            if when <= day
         ),
         ZERO,
     )
+    # ... but for the few that were reversed, and their reversals.
+    for undone in {*books.reversed_by, *books.reversed_by.values()}:
+        entry = books.entry(undone)
+        if entry is not None and entry.date <= day:
+            total -= sum((p.amount for p in entry.postings if p.account.startswith("assets:fund:")), ZERO)
+    return total
 
 
 def _account_problems(statement: Statement, mapping: Mapping) -> list[str]:
