@@ -761,6 +761,42 @@ def import_(
         click.echo(f"{len(left)} row(s) not recorded, written to {unmatched_path}.")
 
 
+@main.command()
+@click.argument("statement_files", metavar="FILE...", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))  # fmt: skip
+@click.option("--map", "mapping_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="The mapping the statements were imported with (docs/IMPORT.md).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def reconcile(statement_files: tuple[Path, ...], mapping_file: Path | None, as_json: bool) -> None:
+    """Show each bank statement's balances beside the books' cash, and how many of its rows the books hold.
+
+    Exits 1 when a statement's opening or closing balance differs from the
+    books'. Nothing is written. See docs/IMPORT.md.
+
+    \b
+    Example:
+      fundledger reconcile statements/2025-*.xml --map bank.map.toml
+    """
+    from ledger import importer, render
+    from ledger.statements import show
+
+    ledger = _ledger(click.get_current_context())
+    mapping = importer.load_mapping(mapping_file) if mapping_file else None
+    books = _books(ledger)
+    checks = [
+        importer.check_statement(books, importer.read_statement(path, mapping), mapping or importer.Mapping(), path.name)
+        for path in statement_files
+    ]
+    if as_json:
+        click.echo(render.dumps(show.checks_json(checks)))
+    else:
+        render.console().print(show.checks_table(checks))
+    wrong = [c for c in checks if not c.reconciled]
+    if wrong:
+        click.echo(f"{len(wrong)} of {len(checks)} statement(s) do not agree with the books", err=True)
+        click.get_current_context().exit(1)
+
+
 def _echo_lines(lines: list[str]) -> None:
     from ledger.text import inert
 

@@ -666,6 +666,60 @@ def _money(amount: Decimal, currency: str) -> str:
     return sign + money.format_money(abs(amount), currency)
 
 
+@dataclass(frozen=True)
+class StatementCheck:
+    """One statement beside the books as they stand: its balances and the books' cash, its rows recorded or not."""
+
+    name: str
+    format: str
+    id: str
+    account: str
+    currency: str
+    opening_day: dt.date | None
+    opening_bank: Decimal | None
+    opening_books: Decimal | None
+    closing_day: dt.date | None
+    closing_bank: Decimal | None
+    closing_books: Decimal | None
+    rows: int
+    recorded: int  # rows whose entry the books hold
+    missing: int  # rows the books do not hold (not recorded, unmatched or refused)
+
+    @property
+    def reconciled(self) -> bool:
+        return self.opening_bank == self.opening_books and self.closing_bank == self.closing_books
+
+
+def check_statement(books: Books, statement: Statement, mapping: Mapping, name: str) -> StatementCheck:
+    """`statement` against the books as they stand (a pure function: it reads the books and changes nothing).
+
+    The balances it states beside the books' cash on the same days (see
+    `cash_on`), and how many of its rows the books hold.
+    """
+    planned = plan(books, statement, mapping)
+    held = sum(1 for p in planned.rows if p.status == "skip" and p.reason.startswith("already"))
+    missing = sum(1 for p in planned.rows if p.status in ("record", "unmatched", "refused"))
+    rec = planned.reconciliation
+    opening_day = rec.opening_day if rec else None
+    closing_day = statement.closing.day if rec and statement.closing else None
+    return StatementCheck(
+        name=name,
+        format=statement.format,
+        id=statement.id,
+        account=statement.account,
+        currency=(statement.opening or statement.closing).currency if rec else "",
+        opening_day=opening_day,
+        opening_bank=rec.opening_bank if rec else None,
+        opening_books=cash_on(books, opening_day) if opening_day else None,
+        closing_day=closing_day,
+        closing_bank=statement.closing.amount if closing_day else None,
+        closing_books=cash_on(books, closing_day) if closing_day else None,
+        rows=len(statement.rows),
+        recorded=held,
+        missing=missing,
+    )
+
+
 # --- undo by batch ----------------------------------------------------------
 
 

@@ -299,3 +299,38 @@ class TestUndoByBatch:
     def test_outside_git_there_are_no_batches(self, run):
         line = one_line(run('reverse --batch 1 --reason "x"', ok=False), "error: ")
         assert line == "error: batches are found in the ledger's git history, and this ledger is not kept in git"
+
+
+class TestReconcileCommand:
+    """`fundledger reconcile FILE...`: each statement's balances beside the books', read only."""
+
+    def test_before_and_after_the_import(self, fund):
+        statements = f"{CAMT} {EXAMPLES / 'camt053-does-not-reconcile.xml'}"
+        result = fund(f"reconcile {CAMT} --map {BANK_MAP} --json", ok=False)
+        assert result.exit_code == 1  # the closing balance is not in the books yet
+        (check,) = json.loads(result.stdout)
+        assert (check["recorded"], check["missing"], check["reconciled"]) == (0, 6, False)
+        assert check["closing"] == {"day": "2025-03-31", "bank": "2548209.06", "books": "1000000.00",
+                                    "difference": "1548209.06"}  # fmt: skip
+        fund(f"import {CAMT} --map {BANK_MAP}")
+        snap = snapshot(fund.path)
+        result = fund(f"reconcile {statements} --map {BANK_MAP} --json", ok=False)
+        assert result.exit_code == 1 and result.stderr.strip() == "1 of 2 statement(s) do not agree with the books"
+        good, bad = json.loads(result.stdout)
+        assert (good["reconciled"], good["recorded"], good["missing"], good["id"]) == (True, 6, 0, "STMT-2025-03")
+        assert (bad["reconciled"], bad["opening"]["difference"]) == (False, "100000.00")
+        assert fund(f"reconcile {MT940} --map {BANK_MAP}").exit_code == 0
+        table = fund(f"reconcile {CAMT} --map {BANK_MAP}").stdout
+        assert "€2,548,209.06   €2,548,209.06   reconciled" in table and "6 of 6 rows" in table
+        assert snapshot(fund.path) == snap
+
+
+class TestWithoutAMapping:
+    def test_mt940_names_members_in_its_free_text(self, fund):
+        plan = plan_json(fund, f"import {MT940}", exit_code=1)
+        what = {r["row"]: (r["status"], r["what"] or r["reason"]) for r in plan["rows"]}
+        assert what[1] == ("record", "contribute Latvia, pledge #4")  # "REPUBLIC OF LATVIA TREASURY …"
+        assert what[2][0] == "unmatched" and what[2][1].startswith("money in from no one the row names")
+        assert what[3] == ("record", "pay recon-drones-2025-03")
+        assert what[4][0] == "unmatched"
+        assert what[5] == ("record", "charge") and what[6] == ("record", "interest")

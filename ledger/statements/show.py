@@ -149,3 +149,60 @@ def safe_cell(text: str) -> str:
 def _plain_amount(text: str) -> str:
     """An amount is never altered; one that is not a plain unsigned decimal is not an amount, and is made safe."""
     return text if text.replace(".", "", 1).isdigit() else safe_cell(text)
+
+
+def checks_json(checks) -> list[dict[str, Any]]:
+    """`fundledger reconcile --json`: each statement beside the books."""
+    return [
+        {
+            "file": c.name,
+            "format": c.format,
+            "id": c.id or None,
+            "account": c.account or None,
+            "currency": c.currency or None,
+            "opening": _pair(c.opening_day, c.opening_bank, c.opening_books),
+            "closing": _pair(c.closing_day, c.closing_bank, c.closing_books),
+            "rows": c.rows,
+            "recorded": c.recorded,
+            "missing": c.missing,
+            "reconciled": c.reconciled if c.opening_bank is not None or c.closing_bank is not None else None,
+        }
+        for c in checks
+    ]
+
+
+def checks_table(checks):
+    """Each statement: the bank's balances beside the books' cash, and its rows the books hold."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, title="Statements beside the books")
+    table.add_column("statement", overflow="fold")
+    table.add_column("balance", overflow="fold")
+    table.add_column("bank", justify="right", no_wrap=True)
+    table.add_column("books", justify="right", no_wrap=True)
+    table.add_column("state", overflow="fold")
+    for c in checks:
+        labels = [inert(c.name), inert(c.id)]
+        lines = [
+            (what, day, bank, books)
+            for what, day, bank, books in (
+                ("opening", c.opening_day, c.opening_bank, c.opening_books),
+                ("closing", c.closing_day, c.closing_bank, c.closing_books),
+            )
+            if bank is not None
+        ]
+        for index, (what, day, bank, books) in enumerate(lines):
+            same = bank == books
+            state = Text("reconciled", style="green") if same else Text(
+                f"differs by {_signed(bank - books, c.currency)}", style="red"
+            )
+            label = labels[index] if index < len(labels) else ""
+            table.add_row(label, f"{what} {day}", _signed(bank, c.currency), _signed(books, c.currency), state)
+        held = Text(f"{c.recorded} of {c.recorded + c.missing} rows in the books", style="" if not c.missing else "yellow")
+        if not lines:
+            held.append(", no balances stated", style="dim")
+        table.add_row(labels[0] if not lines else (labels[1] if len(lines) == 1 else ""), "", "", "", held,
+                      end_section=True)  # fmt: skip
+    return table
