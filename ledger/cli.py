@@ -784,7 +784,9 @@ def reconcile(statement_files: tuple[Path, ...], mapping_file: Path | None, as_j
     mapping = importer.load_mapping(mapping_file) if mapping_file else None
     books = _books(ledger)
     checks = [
-        importer.check_statement(books, importer.read_statement(path, mapping), mapping or importer.Mapping(), path.name)
+        importer.check_statement(
+            books, importer.read_statement(path, mapping), mapping or importer.Mapping(), path.name
+        )
         for path in statement_files
     ]
     if as_json:

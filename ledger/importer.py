@@ -330,7 +330,9 @@ def _marks(formats: dict, key: str, default: frozenset[str], where: str) -> froz
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
-        raise BadInput(f"{where}: [formats] {key} lists what the direction column writes for it, such as [\"{key[0].upper()}\"]")
+        raise BadInput(
+            f'{where}: [formats] {key} lists what the direction column writes for it, such as ["{key[0].upper()}"]'
+        )
     return frozenset(v.strip().upper() for v in value)
 
 
@@ -344,14 +346,16 @@ def _rules(value: object, where: str) -> tuple[Rule, ...]:
         if unknown:
             raise BadInput(f"{where}: {what} has unknown key(s) {', '.join(sorted(unknown))}")
         if raw.get("kind") not in RULE_KINDS:
-            raise BadInput(f"{where}: {what} kind must be one of {', '.join(RULE_KINDS)}, not {_shown(raw.get('kind'))}")
+            raise BadInput(
+                f"{where}: {what} kind must be one of {', '.join(RULE_KINDS)}, not {_shown(raw.get('kind'))}"
+            )
         for key in ("direction", "package", "envelope", "member", "supplier"):
             if not isinstance(raw.get(key, ""), str):
                 raise BadInput(f"{where}: {what} {key} must be text, not {_shown(raw[key])}")
         if raw.get("direction", "") not in ("", "credit", "debit"):
             raise BadInput(f"{where}: {what} direction is credit or debit, not {_shown(raw['direction'])}")
         if raw["kind"] == "pay" and not raw.get("package"):
-            raise BadInput(f"{where}: {what} pays a package: name it (package = \"...\")")
+            raise BadInput(f'{where}: {what} pays a package: name it (package = "...")')
         rules.append(
             Rule(
                 _pattern(raw.get("match"), f"{what} match", where),
@@ -485,7 +489,9 @@ def _entry(books: Books, row: Row, mapping: Mapping, match: bool) -> tuple[Entry
     if kind in ("charge", "interest", "fee"):
         envelope = rule.envelope if rule else "unallocated"
         build = {"charge": fund.charge, "interest": fund.interest, "fee": fund.fee}[kind]
-        return build(books, amount, note, envelope=envelope), kind + ("" if envelope == "unallocated" else f" {envelope}")
+        return build(books, amount, note, envelope=envelope), kind + (
+            "" if envelope == "unallocated" else f" {envelope}"
+        )
     member = (rule.member if rule and rule.member else "") or _member(books, row, mapping)
     if kind == "pledge":
         try:
@@ -517,7 +523,9 @@ def _kind(books: Books, row: Row, mapping: Mapping) -> tuple[str, Rule | None]:
         return ("interest" if row.credit else "charge"), None
     if row.code == "charge":
         if row.credit:
-            raise _Unmatched("money in with a bank-charges code (a refund?): add a [[rules]] entry that says what it is")
+            raise _Unmatched(
+                "money in with a bank-charges code (a refund?): add a [[rules]] entry that says what it is"
+            )
         return "charge", None
     if mapping.kind == "pledge":
         if not row.credit:
@@ -533,10 +541,12 @@ def _package_named(books: Books, row: Row) -> str:
     if len(named) == 1:
         return named[0]
     if named:
-        raise _Unmatched(f"money out whose text names several open packages ({', '.join(named)}): add a [[rules]] entry")
+        raise _Unmatched(
+            f"money out whose text names several open packages ({', '.join(named)}): add a [[rules]] entry"
+        )
     raise _Unmatched(
-        "money out whose reference names no open package: add a [[rules]] entry (match = \"...\", kind = \"pay\", "
-        "package = \"...\")"
+        'money out whose reference names no open package: add a [[rules]] entry (match = "...", kind = "pay", '
+        'package = "...")'
     )
 
 

@@ -140,7 +140,11 @@ class TestShippedExamples:
         assert plan["rows"][0]["reason"] == "left out: Record type is '10'"
         latvia, _, denmark, pay, charge = (r["entry"] for r in plan["rows"][1:6])
         assert latvia["postings"][0]["amount"] == "1500000.00" and latvia["pledge"] == 4
-        assert (denmark["original_amount"], denmark["original_currency"], denmark["rate"]) == ("200000.00", "DKK", "0.1340")
+        assert (denmark["original_amount"], denmark["original_currency"], denmark["rate"]) == (
+            "200000.00",
+            "DKK",
+            "0.1340",
+        )
         assert denmark["postings"][0]["amount"] == "26800.00"
         assert (pay["kind"], pay["package"], charge["kind"]) == ("pay", "recon-drones-2025-03", "charge")
         result = fund(f"import {EXAMPLES / 'swedbank-style.csv'} --map {mapping}")
@@ -198,9 +202,13 @@ class TestMatching:
         result = fund(f"import {CAMT} --map {mapping} --dry-run --json", ok=False)
         assert result.exit_code == 1  # a dry run that would refuse says so, as the import would
         row = json.loads(result.stdout)["rows"][3]
-        assert row["status"] == "unmatched" and row["reason"].startswith("money out whose reference names no open package")
+        assert row["status"] == "unmatched" and row["reason"].startswith(
+            "money out whose reference names no open package"
+        )
         line = one_line(fund(f"import {CAMT} --map {mapping}", ok=False))
-        assert line.startswith("refused: 1 row(s) refused, first row 4: money out whose reference names no open package")
+        assert line.startswith(
+            "refused: 1 row(s) refused, first row 4: money out whose reference names no open package"
+        )
         assert line.endswith("; nothing was recorded")
         assert snapshot(fund.path) == before
 
@@ -241,7 +249,9 @@ class TestReconciliation:
         assert snapshot(fund.path) == before
 
     def test_a_closing_balance_the_rows_do_not_reach_is_refused(self, fund, tmp_path):
-        (tmp_path / "s.sta").write_text(MT940.read_text().replace(":62F:C250331EUR2548209,06", ":62F:C250331EUR2548209,16"))
+        (tmp_path / "s.sta").write_text(
+            MT940.read_text().replace(":62F:C250331EUR2548209,06", ":62F:C250331EUR2548209,16")
+        )
         line = one_line(fund(f"import {tmp_path / 's.sta'} --map {BANK_MAP}", ok=False))
         assert "the statement closes at €2,548,209.16 on 2025-03-31; with its rows the books' cash would be " in line
         assert "a difference of €0.10; nothing was recorded" in line

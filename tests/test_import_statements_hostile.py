@@ -56,10 +56,14 @@ class TestHostileXml:
 
     BILLION_LAUGHS = (
         '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
-        + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">' for i in range(1, 10))
+        + "".join(
+            f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">' for i in range(1, 10)
+        )
         + "]>\n<Document>&lol9;</Document>\n"
     )
-    EXTERNAL = '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<Document>&x;</Document>\n'
+    EXTERNAL = (
+        '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<Document>&x;</Document>\n'
+    )
 
     @pytest.mark.parametrize("text", [BILLION_LAUGHS, EXTERNAL], ids=["entity-expansion", "external-entity"])
     def test_a_dtd_is_refused(self, fund, tmp_path, text):
@@ -68,7 +72,9 @@ class TestHostileXml:
         assert line.endswith("XML with a document type declaration (DTD) is refused: it can expand entities")
 
     def test_external_entity_in_a_real_statement_is_refused(self, fund, tmp_path):
-        text = CAMT.replace("<Document", '<!DOCTYPE Document [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]>\n<Document', 1)
+        text = CAMT.replace(
+            "<Document", '<!DOCTYPE Document [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]>\n<Document', 1
+        )
         (tmp_path / "s.xml").write_text(text.replace("Drone coalition contribution Q1", "&x;"))
         assert "(DTD) is refused" in refused_in_one_line(fund, f"import {tmp_path / 's.xml'}")
 
@@ -87,7 +93,9 @@ class TestHostileXml:
 
     @pytest.mark.parametrize("amount", ["NaN", "1E+9", "-5.00", "abc"])
     def test_amounts_that_are_not_plain_decimals_refuse_their_row(self, fund, tmp_path, amount):
-        (tmp_path / "s.xml").write_text(CAMT.replace("<Amt Ccy=\"EUR\">250000.00</Amt>", f'<Amt Ccy="EUR">{amount}</Amt>'))
+        (tmp_path / "s.xml").write_text(
+            CAMT.replace('<Amt Ccy="EUR">250000.00</Amt>', f'<Amt Ccy="EUR">{amount}</Amt>')
+        )
         result = fund(f"import {tmp_path / 's.xml'} --dry-run --json", ok=False)
         assert result.exit_code == 1
         row = json.loads(result.stdout)["rows"][1]
@@ -131,12 +139,16 @@ class TestHugeLines:
 class TestTextFromTheStatement:
     def test_invalid_utf8_is_named_by_its_line(self, fund, tmp_path):
         (tmp_path / "m.toml").write_text(CSV_MAP)
-        (tmp_path / "s.csv").write_bytes(b"Date,Payer,Amount,Ref,Text\n2025-03-01,Latvia,1.00,R1,ok\n2025-03-02,Lat\xffvia,1,R2,x\n")
+        (tmp_path / "s.csv").write_bytes(
+            b"Date,Payer,Amount,Ref,Text\n2025-03-01,Latvia,1.00,R1,ok\n2025-03-02,Lat\xffvia,1,R2,x\n"
+        )
         line = refused_in_one_line(fund, f"import {tmp_path / 's.csv'} --map {tmp_path / 'm.toml'}")
         assert line.endswith("is not valid utf-8: byte b'\\xff' on line 3; give the file's encoding in the mapping "
                              '(encoding = "cp1252")')  # fmt: skip
         (tmp_path / "s.sta").write_bytes(MT940.encode().replace(b"Drone coalition", b"Drone \xc3\x28 coalition"))
-        assert "is not valid utf-8: byte b'\\xc3' on line 6" in refused_in_one_line(fund, f"import {tmp_path / 's.sta'}")
+        assert "is not valid utf-8: byte b'\\xc3' on line 6" in refused_in_one_line(
+            fund, f"import {tmp_path / 's.sta'}"
+        )
 
     def test_formula_text_stays_text_and_the_unmatched_csv_is_safe_in_a_spreadsheet(self, fund, tmp_path):
         (tmp_path / "m.toml").write_text(CSV_MAP)
@@ -146,7 +158,9 @@ class TestTextFromTheStatement:
             '2025-03-02,"=HYPERLINK(""http://evil.example"",""click"")",-25.50,+R2,"-2+3"\n'
             "2025-03-03,\tTab,-1.00,\rR3,x\n"
         )
-        result = fund(f"import {tmp_path / 's.csv'} --map {tmp_path / 'm.toml'} --record-matched --unmatched {tmp_path / 'u.csv'}")
+        result = fund(
+            f"import {tmp_path / 's.csv'} --map {tmp_path / 'm.toml'} --record-matched --unmatched {tmp_path / 'u.csv'}"
+        )
         assert result.stdout.splitlines()[0].startswith("Recorded 1 entries")
         entry = fund.json("report register --kind contribute")
         assert "=1+1" in json.dumps(entry)  # kept exactly as the bank wrote it, in the journal
@@ -154,7 +168,7 @@ class TestTextFromTheStatement:
             rows = list(csv.reader(handle))
         assert rows[0] == list(show.UNMATCHED_COLUMNS)
         assert rows[1][3] == "25.50" and rows[1][2] == "debit"  # the amount is never altered
-        assert rows[1][5] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+        assert rows[1][5] == '\'=HYPERLINK("http://evil.example","click")'
         assert rows[1][6] == "'+R2" and rows[1][7] == "'-2+3"
         assert rows[2][5] == "Tab" or rows[2][5].startswith("'")
         for row in rows[1:]:
@@ -220,7 +234,9 @@ class TestCsvDialects:
         assert [(r.credit, r.amount) for r in rows] == [(False, "25.50"), (True, "7")]
 
     def test_a_trailing_minus_and_a_dc_column(self, tmp_path):
-        mapping = CSV_MAP.replace("[columns]", '[columns]\ndirection = "DC"') + '[formats]\ndecimal = ","\nthousands = "."\n'
+        mapping = (
+            CSV_MAP.replace("[columns]", '[columns]\ndirection = "DC"') + '[formats]\ndecimal = ","\nthousands = "."\n'
+        )
         data = "Date;Payer;Amount;DC;Ref;Text\n2025-03-01;A;1.000,00;S;R1;x\n2025-03-01;A;2,00;H;R2;x\n2025-03-01;A;3,00;X;R3;x\n"
         rows = _rows(tmp_path, 'delimiter = ";"\n' + mapping, data.encode())
         assert [(r.credit, r.amount) for r in rows[:2]] == [(False, "1000.00"), (True, "2.00")]
@@ -246,7 +262,9 @@ class TestCsvDialects:
             "amount '1\\xa0234,00' has a space in it; say thousands = \" \" in the mapping if it groups thousands"
         )
 
-    @pytest.mark.parametrize(("encoding", "bom"), [("utf-8", b"\xef\xbb\xbf"), ("cp1252", b"\xef\xbb\xbf"), ("utf-16", b"")])
+    @pytest.mark.parametrize(
+        ("encoding", "bom"), [("utf-8", b"\xef\xbb\xbf"), ("cp1252", b"\xef\xbb\xbf"), ("utf-16", b"")]
+    )
     def test_the_bom_is_removed_whatever_the_encoding(self, tmp_path, encoding, bom):
         text = "Date,Payer,Amount,Ref,Text\n2025-03-01,A,1.00,R1,x\n"
         rows = _rows(tmp_path, f'encoding = "{encoding}"\n' + CSV_MAP, bom + text.encode(encoding))

@@ -107,7 +107,9 @@ def check_lines(data: bytes, path: Path) -> None:
         end = data.find(b"\n", start)
         end = len(data) if end < 0 else end
         if end - start > MAX_LINE:
-            raise BadInput(f"{path}: line {number} is {end - start:,} bytes long; lines longer than {MAX_LINE:,} are refused")
+            raise BadInput(
+                f"{path}: line {number} is {end - start:,} bytes long; lines longer than {MAX_LINE:,} are refused"
+            )
         start, number = end + 1, number + 1
 
 
@@ -120,8 +122,8 @@ def decode(data: bytes, encoding: str, path: Path) -> str:
     except UnicodeDecodeError as problem:
         where = _line_of(data, problem.start)
         raise BadInput(
-            f"{path} is not valid {encoding}: byte {data[problem.start:problem.start + 1]!r} on line {where}; "
-            "give the file's encoding in the mapping (encoding = \"cp1252\")"
+            f"{path} is not valid {encoding}: byte {data[problem.start : problem.start + 1]!r} on line {where}; "
+            'give the file\'s encoding in the mapping (encoding = "cp1252")'
         ) from None
     return text.removeprefix("\ufeff")
 

@@ -16,8 +16,8 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 from defusedxml import ElementTree as SafeTree
 
-from ledger.statements import CHARGE_CODES, INTEREST_CODES, Balance, Row, Statement, bounded
 from ledger.errors import BadInput
+from ledger.statements import CHARGE_CODES, INTEREST_CODES, Balance, Row, Statement, bounded
 
 # The element holding the statements, per message, and the name of each statement in it.
 _MESSAGES = {
@@ -35,7 +35,9 @@ def read(data: bytes, path: Path) -> Statement:
     try:
         root = SafeTree.fromstring(data, forbid_dtd=True)
     except defusedxml.DTDForbidden:
-        raise BadInput(f"{path}: XML with a document type declaration (DTD) is refused: it can expand entities") from None
+        raise BadInput(
+            f"{path}: XML with a document type declaration (DTD) is refused: it can expand entities"
+        ) from None
     except defusedxml.EntitiesForbidden:
         raise BadInput(f"{path}: XML that declares entities is refused") from None
     except defusedxml.ExternalReferenceForbidden:

@@ -137,5 +137,5 @@ def _amount(number: str, text: str, mapping) -> str:
             f"amount {text!r} has a {other!r}, but the mapping says decimals are written with {mapping.decimal!r}"
         )
     if any(unicodedata.category(c) == "Zs" for c in whole + fraction):
-        raise BadInput(f"amount {text!r} has a space in it; say thousands = \" \" in the mapping if it groups thousands")
+        raise BadInput(f'amount {text!r} has a space in it; say thousands = " " in the mapping if it groups thousands')
     return whole + ("." + fraction if point else "")

@@ -195,12 +195,16 @@ def checks_table(checks):
         ]
         for index, (what, day, bank, books) in enumerate(lines):
             same = bank == books
-            state = Text("reconciled", style="green") if same else Text(
-                f"differs by {_signed(bank - books, c.currency)}", style="red"
+            state = (
+                Text("reconciled", style="green")
+                if same
+                else Text(f"differs by {_signed(bank - books, c.currency)}", style="red")
             )
             label = labels[index] if index < len(labels) else ""
             table.add_row(label, f"{what} {day}", _signed(bank, c.currency), _signed(books, c.currency), state)
-        held = Text(f"{c.recorded} of {c.recorded + c.missing} rows in the books", style="" if not c.missing else "yellow")
+        held = Text(
+            f"{c.recorded} of {c.recorded + c.missing} rows in the books", style="" if not c.missing else "yellow"
+        )
         if not lines:
             held.append(", no balances stated", style="dim")
         table.add_row(labels[0] if not lines else (labels[1] if len(lines) == 1 else ""), "", "", "", held,

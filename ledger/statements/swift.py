@@ -54,7 +54,9 @@ def _parse(chunk: str, path: Path):
         transactions.parse(chunk)
     except Exception as problem:  # a third-party parser on hostile input: any failure is the file's
         reason = " ".join(str(problem).split())[:120]
-        raise BadInput(f"{path} is not an MT940 statement the parser can read ({type(problem).__name__}: {reason})") from None
+        raise BadInput(
+            f"{path} is not an MT940 statement the parser can read ({type(problem).__name__}: {reason})"
+        ) from None
     if "transaction_reference" not in transactions.data:
         raise BadInput(f"{path} is not an MT940 statement: it has no :20: field")
     return transactions
