@@ -344,3 +344,55 @@ class TestWithoutAMapping:
         assert what[3] == ("record", "pay recon-drones-2025-03")
         assert what[4][0] == "unmatched"
         assert what[5] == ("record", "charge") and what[6] == ("record", "interest")
+
+
+class TestCamtStructure:
+    """What camt entries hold beyond one booked transaction each."""
+
+    def test_pending_entries_are_left_out_and_a_batch_entry_splits_into_its_transactions(self, fund, tmp_path):
+        text = CAMT.read_text().replace("<Sts>BOOK</Sts>", "<Sts>PDNG</Sts>", 1)
+        batch = """<NtryDtls>
+          <TxDtls><Refs><AcctSvcrRef>B-1</AcctSvcrRef></Refs><AmtDtls><TxAmt><Amt Ccy="EUR">100000.00</Amt></TxAmt></AmtDtls>
+            <RltdPties><Dbtr><Nm>HM TREASURY</Nm></Dbtr></RltdPties></TxDtls>
+          <TxDtls><Refs><AcctSvcrRef>B-2</AcctSvcrRef></Refs><Amt Ccy="EUR">150000.00</Amt>
+            <RltdPties><Dbtr><Pty><Nm>REPUBLIC OF LATVIA TREASURY</Nm></Pty></Dbtr></RltdPties></TxDtls>
+        </NtryDtls>"""
+        start = text.index("<NtryDtls>", text.index("GB-2025-0107"))
+        end = text.index("</NtryDtls>", start) + len("</NtryDtls>")
+        (tmp_path / "s.xml").write_text(text[:start] + batch + text[end:])
+        mapping = tmp_path / "m.toml"
+        mapping.write_text(BANK_MAP.read_text().replace("reconcile = true", "reconcile = false"))
+        rows = plan_json(fund, f"import {tmp_path / 's.xml'} --map {mapping}")["rows"]
+        assert rows[0]["status"] == "skip" and rows[0]["reason"] == "status PDNG: only booked entries are imported"
+        assert [(r["what"], r["entry"]["source"]) for r in rows[1:3]] == [
+            ("contribute United Kingdom", "B-1"),
+            ("contribute Latvia, pledge #4", "B-2"),
+        ]
+
+    def test_statements_of_two_accounts_in_one_file_are_refused(self, fund, tmp_path):
+        text = CAMT.read_text()
+        stmt = text[text.index("<Stmt>") : text.index("</Stmt>") + len("</Stmt>")]
+        other = stmt.replace("LV80BANK0000435195001", "DE89370400440532013000")
+        (tmp_path / "s.xml").write_text(text.replace(stmt, stmt + other))
+        line = one_line(fund(f"import {tmp_path / 's.xml'}", ok=False), "error: ")
+        assert line.endswith("holds statements of 2 accounts; import one account's at a time")
+
+    def test_invalid_utf8_in_xml_is_one_line(self, fund, tmp_path):
+        (tmp_path / "s.xml").write_bytes(CAMT.read_bytes().replace(b"Central fund", b"Central \xff fund"))
+        assert "is not well-formed XML" in one_line(fund(f"import {tmp_path / 's.xml'}", ok=False), "error: ")
+
+
+class TestForeignPledges:
+    def test_a_receipt_in_a_pledge_s_own_currency_settles_it(self, fund, tmp_path):
+        fund("rate GBP 1.1850 --date 2025-01-01")
+        fund('pledge "United Kingdom" £100k --year 2025 --date 2025-01-02')  # entry 9
+        (tmp_path / "m.toml").write_text(
+            '[columns]\ndate = "Date"\nmember = "Payer"\namount = "Amount"\ncurrency = "Currency"\nreference = "Ref"\n'
+        )
+        (tmp_path / "s.csv").write_text(
+            "Date,Payer,Amount,Currency,Ref\n2025-03-01,United Kingdom,40000.00,GBP,GB-1\n"
+            "2025-03-02,United Kingdom,70000.00,GBP,GB-2\n"
+        )
+        rows = plan_json(fund, f"import {tmp_path / 's.csv'} --map {tmp_path / 'm.toml'}")["rows"]
+        assert [r["what"] for r in rows] == ["contribute United Kingdom, pledge #9", "contribute United Kingdom"]
+        assert rows[0]["entry"]["original_amount"] == "40000.00" and rows[0]["entry"]["original_currency"] == "GBP"
