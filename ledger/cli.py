@@ -731,13 +731,15 @@ def import_(
             raise Refused(f"{late}; nothing was recorded")
         return again.entries
 
+    left = planned.left if record_matched else []
+    unmatched_path = unmatched_file or Path(f"{statement_file.stem}.unmatched.csv")
+    if left:  # refuse before recording anything, not after, when the unmatched rows cannot be written
+        show.check_writable(unmatched_path)
     recorded = writer.record(ledger, replan, commit=not no_commit, batch=f"import from {statement_file.name}")
     _warn_not_committed(recorded)
     entries = recorded.entries
     skipped = sum(1 for p in planned.rows if p.status == "skip" and p.reason.startswith("already"))
     filtered = sum(1 for p in planned.rows if p.status == "skip") - skipped
-    left = planned.left if record_matched else []
-    unmatched_path = unmatched_file or Path(f"{statement_file.stem}.unmatched.csv")
     if left:
         show.write_unmatched(left, unmatched_path)
     batch = entries[0].id if entries and recorded.commit else None
@@ -758,7 +760,7 @@ def import_(
     click.echo(f"Recorded {len(entries)} entries{span}{named}; skipped {skipped} already recorded{out}.")
     _echo_lines([*show.reconciliation_lines(planned), *planned.notes])
     if left:
-        click.echo(f"{len(left)} row(s) not recorded, written to {unmatched_path}.")
+        _echo_lines([f"{len(left)} row(s) not recorded, written to {unmatched_path}."])
 
 
 @main.command()
@@ -985,8 +987,7 @@ def verify(seal: str | None, as_of, as_json: bool) -> None:
         if not then.startswith(seal.strip().lower()):
             raise Refused(
                 f"a report as of {as_of} now prints seal {then[:12]}, not {seal}: entries dated on or before "
-                f"{as_of} were recorded after it was printed"
-                + ("" if closed else f" ({as_of} is in no closed period)")
+                f"{as_of} were recorded after it was printed" + ("" if closed else f" ({as_of} is in no closed period)")
             )
         result["as_of"] = {"date": as_of.isoformat(), "closed_by": closed.id if closed else None}
     if as_json:

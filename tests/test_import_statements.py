@@ -396,3 +396,14 @@ class TestForeignPledges:
         rows = plan_json(fund, f"import {tmp_path / 's.csv'} --map {tmp_path / 'm.toml'}")["rows"]
         assert [r["what"] for r in rows] == ["contribute United Kingdom, pledge #9", "contribute United Kingdom"]
         assert rows[0]["entry"]["original_amount"] == "40000.00" and rows[0]["entry"]["original_currency"] == "GBP"
+
+
+def test_an_unmatched_file_that_cannot_be_written_refuses_before_recording(fund, tmp_path):
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(BANK_MAP.read_text().split("[[rules]]")[0])
+    before = snapshot(fund.path)
+    target = tmp_path / "no-such-folder" / "left.csv"
+    line = one_line(fund(f"import {CAMT} --map {mapping} --record-matched --unmatched {target}", ok=False), "error: ")
+    assert line.startswith(f"error: cannot write the unmatched rows to {target}: No such file or directory")
+    assert line.endswith("; nothing was recorded")
+    assert snapshot(fund.path) == before

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger import model, money
+from ledger.errors import BadInput
 from ledger.text import inert
 
 STYLE = {"record": "green", "skip": "dim", "unmatched": "yellow", "refused": "red"}
@@ -136,6 +137,18 @@ def write_unmatched(rows, path: Path) -> None:
                     safe_cell(p.reason),
                 ]
             )
+
+
+def check_writable(path: Path) -> None:
+    """Refuse, in one line, a path the unmatched rows cannot be written to; leave no file behind."""
+    existed = path.exists()
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as problem:
+        raise BadInput(f"cannot write the unmatched rows to {path}: {problem.strerror}; nothing was recorded") from None
+    if not existed:
+        path.unlink()
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
