@@ -426,7 +426,7 @@ def plan(
     problems, notes = _account_problems(statement, mapping), []
     opening = _opening(books, statement, mapping, problems, notes)
     books = fold.rebuild(books.currency, books.entries, books.name, books.manager)
-    seen = {_key(e) for e in books.entries if e.kind in IMPORTED and e.id not in books.reversed_by}
+    seen = {_key(e, books.currency) for e in books.entries if e.kind in IMPORTED and e.id not in books.reversed_by}
     planned = []
     for row in statement.rows:
         planned.append(_plan_row(books, row, mapping, seen, match))
@@ -445,15 +445,17 @@ def _plan_row(books: Books, row: Row, mapping: Mapping, seen: set, match: bool) 
     if row.problem:
         return Planned(row.number, "refused", row.problem, values=values, source=row)
     try:
+        # Known before the row is matched to anything: a row recorded last time is skipped even when
+        # what it was matched to has changed since (a package it paid in full, a pledge it settled).
+        key = _row_key(row, books.currency)
+        if key in seen:
+            return Planned(row.number, "skip", "already recorded (same reference, amount and day)", values=values,
+                           source=row)  # fmt: skip
         entry, what = _entry(books, row, mapping, match)
     except _Unmatched as why:
         return Planned(row.number, "unmatched", str(why), values=values, source=row)
     except LedgerError as problem:
         return Planned(row.number, "refused", str(problem), values=values, source=row)
-    key = _key(entry)
-    if key in seen:
-        return Planned(row.number, "skip", "already recorded (same reference, amount and day)", values=values,
-                       what=what, source=row)  # fmt: skip
     try:
         entry = entry.sealed(books.last_id + 1, books.seal)
         fold.fold(books, entry)
@@ -467,8 +469,19 @@ class _Unmatched(Exception):
     """Nothing says what the row is: no member, no package, no rule."""
 
 
-def _key(entry: Entry) -> tuple:
-    return (entry.kind, entry.source, model.size(entry), entry.date)
+def _key(entry: Entry, currency: str) -> tuple:
+    """What identifies the bank movement an entry records: its reference, its day, the money as given."""
+    given = model.given_as(entry)
+    moved = (given.currency, given.amount) if given else (currency, model.size(entry))
+    return (entry.source, entry.date, moved)
+
+
+def _row_key(row: Row, currency: str) -> tuple:
+    """A row's `_key`, from the row alone: the entry it becomes would have the same."""
+    if not row.reference:
+        raise BadInput("the row has no reference")
+    given = (row.currency or currency).upper()
+    return (row.reference, row.day, (given, money.parse_amount(row.amount, given)))
 
 
 def _entry(books: Books, row: Row, mapping: Mapping, match: bool) -> tuple[Entry, str]:

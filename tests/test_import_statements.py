@@ -232,6 +232,19 @@ class TestMatching:
         assert again.stdout.splitlines()[0] == "Recorded 0 entries; skipped 6 already recorded."
         assert "closing balance after 2025-03-31: bank €2,548,209.06, books €2,548,209.06: reconciled" in again.stdout
 
+    def test_a_payment_that_paid_its_package_in_full_is_still_skipped_the_second_time(self, fund, tmp_path):
+        fund("package small-pack 1000 --from unallocated --date 2025-02-01")
+        (tmp_path / "m.toml").write_text(
+            '[columns]\ndate = "Date"\nmember = "Payee"\namount = "Amount"\nreference = "Ref"\nmemo = "Text"\n'
+        )
+        (tmp_path / "s.csv").write_text(
+            "Date,Payee,Amount,Ref,Text\n2025-03-01,Maker,-1000.00,P-1,small-pack in full\n"
+        )
+        command = f"import {tmp_path / 's.csv'} --map {tmp_path / 'm.toml'}"
+        assert fund(command).stdout.strip() == "Recorded 1 entries (#9-#9), batch 9; skipped 0 already recorded."
+        assert books(fund).packages["small-pack"].status == "paid"
+        assert fund(command).stdout.strip() == "Recorded 0 entries; skipped 1 already recorded."
+
 
 class TestReconciliation:
     """camt and MT940 balances agree with the books' cash, or the statement is refused with the difference."""
