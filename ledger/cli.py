@@ -580,7 +580,7 @@ def reopen(close_id: int, reason: str, note):
 
 
 @main.command()
-@click.argument("entry_id", metavar="ID", type=int, required=False)
+@click.argument("entry_id", metavar="[ID]", type=int, required=False)
 @click.option("--reason", required=True, help="Why the entry is undone.")
 @click.option("--batch", "batch_id", type=int, default=None, help="Undo every entry of import batch BATCH instead.")
 @recording
@@ -697,9 +697,9 @@ def import_(
 
     \b
     Example:
-      fundledger import statement.xml --map ledgers/examples/camt053.map.toml --dry-run
+      fundledger import ledgers/examples/camt053-statement.xml --map ledgers/examples/bank.map.toml --dry-run
       fundledger import statement.csv --map ledgers/examples/bank-statement.map.toml
-      fundledger import statement.sta --map bank.map.toml --record-matched
+      fundledger import statement.sta --map bank.map.toml --record-matched --unmatched left.csv
     """
     from ledger import importer, render, writer
     from ledger.errors import Refused
