@@ -185,6 +185,14 @@ def _record(build: Callable, *, dry_run: bool, as_json: bool, commit: bool, ledg
         batch = getattr(build, "batch", "")  # a plan of several entries names them for the commit's subject
         recorded = writer.record(ledger, build, dry_run=dry_run, commit=commit, progress=progress, batch=batch)
     _warn_not_committed(recorded)
+    if batch:  # several entries (reverse --batch): one line, or all of them as JSON
+        entries = recorded.entries
+        if as_json:
+            click.echo(render.dumps({"recorded": [render.entry_json(e) for e in entries], "dry_run": dry_run}))
+        else:
+            verb = "Would record" if dry_run else "Recorded"
+            click.echo(f"{verb} {len(entries)} entries (#{entries[0].id}-#{entries[-1].id}): {batch}.")
+        return
     entry = recorded.entry
     if as_json:
         data = render.entry_json(entry)

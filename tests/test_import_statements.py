@@ -295,7 +295,10 @@ class TestUndoByBatch:
 
     def test_reverse_a_batch_then_import_the_statement_again(self, fund):
         fund(f"import {CAMT} --map {BANK_MAP}")
-        fund('reverse --batch 8 --reason "Imported with the wrong mapping" --date 2025-04-02')
+        dry = fund('reverse --batch 8 --reason "Imported with the wrong mapping" --dry-run')
+        assert dry.stdout.strip() == "Would record 6 entries (#14-#19): reverse batch 8."
+        done = fund('reverse --batch 8 --reason "Imported with the wrong mapping" --date 2025-04-02')
+        assert done.stdout.strip() == "Recorded 6 entries (#14-#19): reverse batch 8."
         after = books(fund)
         assert [e.get("reverses") for e in after.entries[-6:]] == list(range(8, 14))
         assert after.pledges[4].total_outstanding == 3_000_000
