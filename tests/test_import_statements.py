@@ -423,3 +423,19 @@ def test_an_unmatched_file_that_cannot_be_written_refuses_before_recording(fund,
     assert line.startswith(f"error: cannot write the unmatched rows to {target}: No such file or directory")
     assert line.endswith("; nothing was recorded")
     assert snapshot(fund.path) == before
+
+
+def test_mt940_with_german_structured_details(fund, tmp_path):
+    """?32-?33 is the payer, EREF+ the reference when field 61 has none, SVWZ+ the text; :25: may be BLZ/account."""
+    (tmp_path / "s.sta").write_text(
+        ":20:STARTUMSE\n:25:37040044/0532013000\n:28C:00001/001\n:60F:C250228EUR1000000,00\n"
+        ":61:2503030303CR500,00N051NONREF\n"
+        ":86:166?00GUTSCHRIFT?109075?20EREF+LV-2025-0042?21SVWZ+Drone coalition Q1?30BANKLV2X"
+        "?31LV80BANK0000435195001?32REPUBLIC OF LATVIA TREAS?33URY\n:62F:C250331EUR1000500,00\n-\n"
+    )
+    plan = plan_json(fund, f"import {tmp_path / 's.sta'}")
+    assert plan["statement"] == {"id": "STARTUMSE", "account": "0532013000"}
+    (row,) = plan["rows"]
+    assert row["what"] == "contribute Latvia, pledge #4"  # the member's own name, as words of the payer's
+    assert (row["entry"]["source"], row["entry"]["memo"]) == ("LV-2025-0042", "Drone coalition Q1")
+    assert plan["reconciliation"]["closing"]["difference"] == "0.00"

@@ -2,7 +2,8 @@
 
 Field 61 is a transaction (date, debit or credit, amount, type code,
 references), field 86 its details; German-style structured details
-(`?20`…`?32`) give the other party's name. Several statements in one file
+(`?20`…`?33`) give the other party's name, its IBAN, the end-to-end
+reference (`EREF+`) and the purpose (`SVWZ+`). Several statements in one file
 (one `:20:` each) are read in order: the first's opening balance, the last's
 closing balance.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import mt940
 from mt940 import processors
+from mt940.options import Options
 
 from ledger.errors import BadInput
 from ledger.statements import CHARGE_CODES, INTEREST_CODES, Balance, Row, Statement, bounded
@@ -48,7 +50,8 @@ def read(text: str, path: Path) -> Statement:
 
 def _parse(chunk: str, path: Path):
     transactions = mt940.models.Transactions(
-        processors={"post_transaction_details": [processors.transaction_details_post_processor]}
+        processors={"post_transaction_details": [processors.transaction_details_post_processor]},
+        options=Options(applicant_iban=True),  # German details: ?31 is the other party's IBAN, ?32-?33 its name
     )
     try:
         transactions.parse(chunk)
@@ -76,10 +79,13 @@ def _row(data: dict, number: int, ident: str) -> Row:
         amount = abs(data["amount"].amount)
         customer = bounded(str(data.get("customer_reference") or ""), "customer reference")
         bank = bounded(str(data.get("bank_reference") or ""), "bank reference")
-        reference = customer if customer and customer.upper() != "NONREF" else bank or f"{ident}/{number}"
+        end_to_end = bounded(str(data.get("end_to_end_reference") or ""), "end-to-end reference")
+        end_to_end = "" if end_to_end.upper() in ("NOTPROVIDED", "NONREF") else end_to_end
+        customer = "" if customer.upper() == "NONREF" else customer
+        reference = customer or end_to_end or bank or f"{ident}/{number}"
         details = bounded(" ".join(str(data.get("transaction_details") or "").split()), "transaction details")
         purpose = bounded(str(data.get("purpose") or ""), "purpose")
-        payer = bounded(" ".join(str(data.get(k) or "") for k in ("applicant_name",)).strip(), "name")
+        payer = bounded(str(data.get("applicant_name") or ""), "name")
         code = str(data.get("id") or "").upper()
         kind = "charge" if code in CHARGE_CODES else "interest" if code in INTEREST_CODES else ""
         day = _date(data.get("date"))
