@@ -31,6 +31,7 @@ from ledger.statements import Row, Statement
 
 KINDS = ("contribute", "pledge")
 RULE_KINDS = ("contribute", "pay", "charge", "interest", "fee")
+_DIRECTION = {"contribute": "credit", "interest": "credit", "pay": "debit", "charge": "debit", "fee": "debit"}
 # Kinds an import records: what is already recorded of them is not recorded again.
 IMPORTED = frozenset({"contribute", "pledge", "pay", "charge", "interest", "fee"})
 _COLUMN_KEYS = (
@@ -352,8 +353,11 @@ def _rules(value: object, where: str) -> tuple[Rule, ...]:
         for key in ("direction", "package", "envelope", "member", "supplier"):
             if not isinstance(raw.get(key, ""), str):
                 raise BadInput(f"{where}: {what} {key} must be text, not {_shown(raw[key])}")
-        if raw.get("direction", "") not in ("", "credit", "debit"):
-            raise BadInput(f"{where}: {what} direction is credit or debit, not {_shown(raw['direction'])}")
+        if raw.get("direction", "") not in ("", _DIRECTION[raw["kind"]]):
+            raise BadInput(
+                f"{where}: {what} direction of a {raw['kind']} is {_DIRECTION[raw['kind']]}, "
+                f"not {_shown(raw['direction'])}"
+            )
         if raw["kind"] == "pay" and not raw.get("package"):
             raise BadInput(f'{where}: {what} pays a package: name it (package = "...")')
         rules.append(
@@ -528,8 +532,8 @@ def _kind(books: Books, row: Row, mapping: Mapping) -> tuple[str, Rule | None]:
     """What the row is: the first rule that matches its text, else its bank code, else its direction."""
     text = " ".join((row.payer, row.reference, row.memo))
     for rule in mapping.rules:
-        if rule.direction and (rule.direction == "credit") != row.credit:
-            continue
+        if (rule.direction or _DIRECTION[rule.kind]) != ("credit" if row.credit else "debit"):
+            continue  # a rule never turns money in into a payment, or money out into a receipt
         if rule.match.search(text):
             return rule.kind, rule
     if row.code == "interest":

@@ -245,6 +245,15 @@ class TestMatching:
         assert books(fund).packages["small-pack"].status == "paid"
         assert fund(command).stdout.strip() == "Recorded 0 entries; skipped 1 already recorded."
 
+    def test_a_payment_rule_never_takes_money_in(self, fund, tmp_path):
+        mapping = tmp_path / "m.toml"
+        mapping.write_text(
+            BANK_MAP.read_text().replace('direction = "debit"\n', "").replace("reconcile = true", "reconcile = false")
+        )
+        (tmp_path / "s.xml").write_text(CAMT.read_text().replace("Central fund top-up", "FREIGHT-12 refund"))
+        rows = plan_json(fund, f"import {tmp_path / 's.xml'} --map {mapping}")["rows"]
+        assert rows[1]["what"] == "contribute United Kingdom" and rows[3]["what"] == "pay recon-drones-2025-03"
+
 
 class TestReconciliation:
     """camt and MT940 balances agree with the books' cash, or the statement is refused with the difference."""

@@ -205,6 +205,8 @@ BAD_MAPPINGS = [
     ('[[rules]]\nmatch = "x"\nkind = "steal"\n', "[[rules]] #1 kind must be one of contribute, pay, charge"),
     ('[[rules]]\nmatch = "x"\nkind = "pay"\n', '[[rules]] #1 pays a package: name it (package = "...")'),
     ('[[rules]]\nmatch = "x"\nkind = "charge"\nwhen = 1\n', "[[rules]] #1 has unknown key(s) when"),
+    ('[[rules]]\nmatch = "x"\nkind = "pay"\npackage = "p"\ndirection = "credit"\n',
+     "[[rules]] #1 direction of a pay is debit, not 'credit'"),
     ('account = "LV00BANK0000435195001"\n', "account 'LV00BANK0000435195001' is not a valid IBAN"),
     ("reconcile = 1\n", "reconcile is true or false, not 1"),
     ('format = "ofx"\n', "format must be one of csv, camt, mt940, not 'ofx'"),
