@@ -391,6 +391,11 @@ def read_statement(path: Path, mapping: Mapping | None) -> Statement:
     data = stm.read_bytes(path)
     fmt = mapping.format or stm.sniff(data)
     if fmt == "camt":
+        if len(data) > stm.MAX_XML_BYTES:
+            raise BadInput(
+                f"{path} is {len(data):,} bytes of XML; a camt file larger than {stm.MAX_XML_BYTES:,} bytes is "
+                "refused (ask the bank for one statement a day)"
+            )
         statement = camt.read(data, path)
     elif fmt == "mt940":
         stm.check_lines(data, path)

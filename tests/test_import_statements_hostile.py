@@ -132,6 +132,12 @@ class TestHugeLines:
         assert line.endswith(message)
         assert time.perf_counter() - started < 10
 
+    def test_a_camt_file_too_large_for_memory_is_refused(self, fund, huge, monkeypatch):
+        monkeypatch.setattr("ledger.statements.MAX_XML_BYTES", 1024 * 1024)
+        line = refused_in_one_line(fund, f"import {huge / 's.xml'}")
+        assert line.endswith("bytes of XML; a camt file larger than 1,048,576 bytes is refused (ask the bank for one "
+                             "statement a day)")  # fmt: skip
+
     def test_a_huge_xml_field_refuses_its_row(self, fund, huge):
         result = fund(f"import {huge / 's.xml'} --dry-run --json", ok=False)
         assert result.exit_code == 1

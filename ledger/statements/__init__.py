@@ -20,6 +20,8 @@ from ledger.errors import BadInput
 
 # A statement larger than this is refused before it is read: no bank sends a quarter of a gigabyte.
 MAX_BYTES = 256 * 1024 * 1024
+# An XML tree takes several times its file's size in memory: a camt file larger than this is refused.
+MAX_XML_BYTES = 64 * 1024 * 1024
 # A line of a CSV or MT940 file longer than this is refused: a real one is a few hundred bytes.
 MAX_LINE = 64 * 1024
 # A text field (a name, a reference, remittance text) longer than this is refused.
