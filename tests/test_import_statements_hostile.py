@@ -259,6 +259,8 @@ class TestCsvDialects:
         rows = _rows(tmp_path, mapping, data)
         assert [(r.credit, r.amount) for r in rows[:2]] == [(False, "5.00"), (True, "6.00")]
         assert rows[2].problem == "both the debit ('1') and the credit ('2') columns hold an amount"
+        rows = _rows(tmp_path, mapping, b"Date,Payer,Out,In,Ref,Text\n2025-03-01,A,,-6.00,R1,x\n")
+        assert rows[0].problem == "the credit column holds a negative amount ('-6.00')"
 
     @pytest.mark.parametrize("space", ["\u00a0", "\u202f", "\u2009", " "], ids=["nbsp", "narrow-nbsp", "thin", "space"])
     def test_any_unicode_space_between_thousands(self, tmp_path, space):

@@ -101,6 +101,8 @@ def _money(values: dict[str, str], mapping) -> tuple[bool, str, str]:
     if written_in and currency and written_in != currency.upper():
         raise BadInput(f"amount {text!r} is written in {written_in}, but the row's currency is {currency}")
     currency = (currency or written_in or "").upper()
+    if forced is True and negative:
+        raise BadInput(f"the credit column holds a negative amount ({text!r})")
     credit = not negative if forced is None else forced  # a debit column may write its amounts with a minus
     if "direction" in values:
         if negative:
