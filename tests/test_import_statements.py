@@ -130,6 +130,13 @@ class TestShippedExamples:
         disguised = tmp_path / "statement.xml"
         disguised.write_bytes(MT940.read_bytes())
         assert plan_json(fund, f"import {disguised} --map {BANK_MAP}")["format"] == "mt940"
+        enveloped = tmp_path / "swift.fin"  # in its SWIFT envelope: {1:...}{2:...}{4: ... -}
+        body = MT940.read_text().rstrip().removesuffix("-")
+        enveloped.write_text(
+            f"{{1:F01BANKLV2XAXXX0000000000}}{{2:O9401200250401BANKLV2XAXXX0000000000}}{{4:\n{body}-}}\n"
+        )
+        plan = plan_json(fund, f"import {enveloped} --map {BANK_MAP}")
+        assert plan["format"] == "mt940" and [r["entry"]["kind"] for r in plan["rows"]] == KINDS
 
     def test_swedbank_style_csv(self, fund):
         mapping = EXAMPLES / "swedbank-style.map.toml"
