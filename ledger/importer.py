@@ -435,7 +435,9 @@ def plan(
     problems, notes = _account_problems(statement, mapping), []
     opening = _opening(books, statement, mapping, problems, notes)
     books = fold.rebuild(books.currency, books.entries, books.name, books.manager)
-    seen = {_key(e, books.currency) for e in books.entries if e.kind in IMPORTED and e.id not in books.reversed_by}
+    seen = {  # what identifies each bank movement already recorded -> the entry that records it
+        _key(e, books.currency): e.id for e in books.entries if e.kind in IMPORTED and e.id not in books.reversed_by
+    }
     planned = []
     for row in statement.rows:
         planned.append(_plan_row(books, row, mapping, seen, match))
@@ -447,7 +449,7 @@ def plan(
     return Plan(statement, planned, problems, notes, reconciliation)
 
 
-def _plan_row(books: Books, row: Row, mapping: Mapping, seen: set, match: bool) -> Planned:
+def _plan_row(books: Books, row: Row, mapping: Mapping, seen: dict, match: bool) -> Planned:
     values = row.shown
     if row.skip:
         return Planned(row.number, "skip", row.skip, values=values, source=row)
@@ -458,8 +460,8 @@ def _plan_row(books: Books, row: Row, mapping: Mapping, seen: set, match: bool) 
         # what it was matched to has changed since (a package it paid in full, a pledge it settled).
         key = _row_key(row, books.currency)
         if key in seen:
-            return Planned(row.number, "skip", "already recorded (same reference, amount and day)", values=values,
-                           source=row)  # fmt: skip
+            why = f"already recorded as #{seen[key]} (same reference, amount and day)"
+            return Planned(row.number, "skip", why, values=values, source=row)
         entry, what = _entry(books, row, mapping, match)
     except _Unmatched as why:
         return Planned(row.number, "unmatched", str(why), values=values, source=row)
@@ -470,7 +472,7 @@ def _plan_row(books: Books, row: Row, mapping: Mapping, seen: set, match: bool) 
         fold.fold(books, entry)
     except LedgerError as problem:
         return Planned(row.number, "refused", str(problem), values=values, what=what, source=row)
-    seen.add(key)
+    seen[key] = entry.id
     return Planned(row.number, "record", entry=entry, values=values, what=what, source=row)
 
 

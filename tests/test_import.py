@@ -75,6 +75,7 @@ def test_duplicates_inside_one_file_are_skipped(members, tmp_path):
     statement.write_text("\n".join([*lines, lines[1]]) + "\n")
     plan = json.loads(members(f"import {statement} --map {MAP} --dry-run --json").stdout)
     assert [r["status"] for r in plan["rows"]] == ["record", "record", "skip"]
+    assert plan["rows"][2]["reason"] == "already recorded as #3 (same reference, amount and day)"
 
 
 @pytest.mark.parametrize(
