@@ -401,6 +401,14 @@ class TestCamtStructure:
             ("contribute Latvia, pledge #4", "B-2"),
         ]
 
+    def test_an_entry_with_no_reference_is_known_by_the_statement_and_its_place(self, fund, tmp_path):
+        text = (
+            CAMT.read_text().replace("<AcctSvcrRef>CHG-2025-03</AcctSvcrRef>", "").replace("<NtryRef>5</NtryRef>", "")
+        )
+        (tmp_path / "s.xml").write_text(text)
+        rows = plan_json(fund, f"import {tmp_path / 's.xml'} --map {BANK_MAP}")["rows"]
+        assert rows[4]["entry"]["source"] == "STMT-2025-03/5"
+
     def test_statements_of_two_accounts_in_one_file_are_refused(self, fund, tmp_path):
         text = CAMT.read_text()
         stmt = text[text.index("<Stmt>") : text.index("</Stmt>") + len("</Stmt>")]

@@ -65,7 +65,7 @@ def read(data: bytes, path: Path) -> Statement:
     rows: list[Row] = []
     for statement in statements:
         for entry in statement.findall("Ntry"):
-            rows.extend(_rows(entry, len(rows) + 1))
+            rows.extend(_rows(entry, len(rows) + 1, _text(statement, "Id", "statement id")))
     first, last = statements[0], statements[-1]
     return Statement(
         format=fmt,
@@ -100,7 +100,7 @@ def _balance(statement: Element, codes: tuple[str, ...]) -> Balance | None:
     return None
 
 
-def _rows(entry: Element, number: int) -> list[Row]:
+def _rows(entry: Element, number: int, ident: str) -> list[Row]:
     """The entry as one row, or one per transaction when a batch entry details each one's amount."""
     status = _text(entry, "Sts/Cd", "status") or _text(entry, "Sts", "status")
     credit = _text(entry, "CdtDbtInd", "credit/debit indicator")
@@ -111,13 +111,15 @@ def _rows(entry: Element, number: int) -> list[Row]:
     rows = []
     for index, detail in enumerate(parts):
         try:
-            rows.append(_row(entry, detail, number + index, status, credit, day, split=len(parts) > 1))
+            rows.append(_row(entry, detail, number + index, status, credit, day, ident, split=len(parts) > 1))
         except BadInput as problem:
             rows.append(Row(number + index, problem=str(problem), shown={"entry": str(number + index)}))
     return rows
 
 
-def _row(entry: Element, detail: Element | None, number: int, status: str, credit: str, day, *, split: bool) -> Row:
+def _row(
+    entry: Element, detail: Element | None, number: int, status: str, credit: str, day, ident: str, *, split: bool
+) -> Row:
     if detail is None:
         found = entry.findall("NtryDtls/TxDtls")
         detail = found[0] if found else Element("TxDtls")
@@ -141,6 +143,7 @@ def _row(entry: Element, detail: Element | None, number: int, status: str, credi
         or end_to_end
         or _text(entry, "NtryRef", "entry reference")
         or _text(detail, "Refs/TxId", "transaction id")
+        or (f"{ident}/{number}" if ident else "")  # the statement's id and the row's place, as for MT940
     )
     remittance = [bounded(u.text or "", "remittance text") for u in detail.findall("RmtInf/Ustrd")]
     structured = _text(detail, "RmtInf/Strd/CdtrRefInf/Ref", "creditor reference")
