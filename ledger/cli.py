@@ -236,8 +236,17 @@ def _record(build: Callable, *, dry_run: bool, as_json: bool, commit: bool, ledg
 
     ledger = ledger or _ledger(click.get_current_context())
     with render.ReadProgress(f"reading {ledger.path.name}") as progress:
-        recorded = writer.record(ledger, build, dry_run=dry_run, commit=commit, progress=progress)
+        batch = getattr(build, "batch", "")  # a plan of several entries names them for the commit's subject
+        recorded = writer.record(ledger, build, dry_run=dry_run, commit=commit, progress=progress, batch=batch)
     _warn_not_committed(recorded)
+    if batch:  # several entries (reverse --batch): one line, or all of them as JSON
+        entries = recorded.entries
+        if as_json:
+            click.echo(render.dumps({"recorded": [render.entry_json(e) for e in entries], "dry_run": dry_run}))
+        else:
+            verb = "Would record" if dry_run else "Recorded"
+            click.echo(f"{verb} {len(entries)} entries (#{entries[0].id}-#{entries[-1].id}): {batch}.")
+        return
     for entry in recorded.entries:  # an approval that books its proposal records two
         if as_json:
             data = render.entry_json(entry)
@@ -867,18 +876,28 @@ def reopen(close_id: int, reason: str, note):
 
 
 @main.command()
-@click.argument("entry_id", metavar="ID", type=int)
+@click.argument("entry_id", metavar="[ID]", type=int, required=False)
 @click.option("--reason", required=True, help="Why the entry is undone.")
+@click.option("--batch", "batch_id", type=int, default=None, help="Undo every entry of import batch BATCH instead.")
 @recording
-def reverse(entry_id: int, reason: str, note):
+def reverse(entry_id: int | None, reason: str, batch_id: int | None, note):
     """Undo entry ID with an entry of exactly opposite postings (at most once).
+
+    With --batch, undo every entry an import recorded, in one commit.
 
     \b
     Example:
       fundledger reverse 9 --reason "Invoice 17 paid twice by mistake" --date 2025-04-02
+      fundledger reverse --batch 40 --reason "Imported with the wrong mapping"
     """
     from ledger import fund
 
+    if (entry_id is None) == (batch_id is None):
+        raise click.UsageError("give an entry ID or --batch BATCH (not both)")
+    if batch_id is not None:
+        from ledger import importer
+
+        return importer.reverse_batch(_ledger(click.get_current_context()), batch_id, reason, note)
     return lambda books: fund.reverse(books, entry_id, reason, note)
 
 
@@ -933,64 +952,161 @@ def repair(yes: bool) -> None:
 
 
 @main.command("import")
-@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("statement_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--map",
     "mapping_file",
-    required=True,
+    default=None,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The mapping (TOML): which column is what, date and number formats.",
+    help="The mapping (TOML): columns of a CSV, names of members, rules for payments (docs/IMPORT.md).",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be recorded and what refused; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan (or what was recorded) as JSON.")
 @click.option("--no-commit", is_flag=True, help="Do not commit the imported entries to git.")
-def import_(csv_file: Path, mapping_file: Path, dry_run: bool, as_json: bool, no_commit: bool) -> None:
-    """Record contributions (or pledges) from a CSV file, all rows or none.
+@click.option("--no-match", is_flag=True, help="Book money received as unpledged, never against an open pledge.")
+@click.option(
+    "--record-matched",
+    is_flag=True,
+    help="Record the rows that can be recorded; write the others to a CSV of unmatched rows.",
+)
+@click.option(
+    "--unmatched",
+    "unmatched_file",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where --record-matched writes the unmatched rows. Default: FILE's name with .unmatched.csv, here.",
+)
+def import_(
+    statement_file: Path,
+    mapping_file: Path | None,
+    dry_run: bool,
+    as_json: bool,
+    no_commit: bool,
+    no_match: bool,
+    record_matched: bool,
+    unmatched_file: Path | None,
+) -> None:
+    """Record a bank statement (camt.053/052/054, MT940 or CSV): all rows or none.
 
-    A row already recorded (same reference and amount) is skipped, so
-    importing the same file twice records nothing the second time. A refused
-    row stops the import before anything is written. See docs/IMPORT.md.
+    Money in becomes contributions (against the member's open pledge), money
+    out payments from the package its reference names, bank charges and
+    interest their own entries. A row already recorded is skipped, so
+    importing the same file twice records nothing the second time. A
+    statement's opening and closing balances must agree with the books'
+    cash. Every import is a batch: `reverse --batch ID` undoes it. See
+    docs/IMPORT.md.
 
     \b
     Example:
-      fundledger import statement.csv --map ledgers/bank-statement.map.toml --dry-run
-      fundledger import statement.csv --map ledgers/bank-statement.map.toml
+      fundledger import ledgers/examples/camt053-statement.xml --map ledgers/examples/bank.map.toml --dry-run
+      fundledger import statement.csv --map ledgers/examples/bank-statement.map.toml
+      fundledger import statement.sta --map bank.map.toml --record-matched --unmatched left.csv
     """
     from ledger import importer, render, writer
     from ledger.errors import Refused
+    from ledger.statements import show
 
     ledger = _ledger(click.get_current_context())
-    mapping = importer.load_mapping(mapping_file)
-    rows = importer.read_rows(csv_file, mapping)
-    with render.progress(len(rows), f"checking {csv_file.name}") as tick:
-        planned = importer.plan(_books(ledger), rows, mapping, csv_file.name, tick)
-    refused = [p for p in planned if p.status == "refused"]
-    if dry_run or refused:
+    mapping = importer.load_mapping(mapping_file) if mapping_file else None
+    statement = importer.read_statement(statement_file, mapping)
+    mapping = mapping or importer.Mapping()
+    options = {"match": not no_match, "partial": record_matched}
+    with render.progress(len(statement.rows), f"checking {statement_file.name}") as tick:
+        planned = importer.plan(_books(ledger), statement, mapping, tick=tick, **options)
+    refusal = planned.refusal(partial=record_matched)
+    if dry_run or refusal:
         if as_json:
-            click.echo(render.dumps(render.import_json(planned, dry_run=True)))
+            click.echo(render.dumps(show.as_json(planned, dry_run=True)))
         else:
-            render.console().print(render.import_table(planned, ledger.settings.currency))
-        if refused and not dry_run:
-            first = refused[0]
-            raise Refused(f"{len(refused)} row(s) refused, first row {first.row}: {first.reason}; nothing was recorded")
+            render.console().print(show.as_table(planned, ledger.settings.currency))
+            _echo_lines([*show.reconciliation_lines(planned), *planned.notes])
+        if refusal:
+            done = "nothing would be recorded (dry run)" if dry_run else "nothing was recorded"
+            raise Refused(f"{refusal}; {done}")
         return
 
     def replan(books):
-        again = importer.plan(books, rows, mapping, csv_file.name)
-        late = [p for p in again if p.status == "refused"]
+        again = importer.plan(books, statement, mapping, **options)
+        late = again.refusal(partial=record_matched)
         if late:
-            raise Refused(f"row {late[0].row}: {late[0].reason}; nothing was recorded")
-        return [p.entry for p in again if p.status == "record"]
+            raise Refused(f"{late}; nothing was recorded")
+        return again.entries
 
-    recorded = writer.record(ledger, replan, commit=not no_commit, batch=f"import from {csv_file.name}")
+    left = planned.left if record_matched else []
+    unmatched_path = unmatched_file or Path(f"{statement_file.stem}.unmatched.csv")
+    if left:  # refuse before recording anything, not after, when the unmatched rows cannot be written
+        show.check_writable(unmatched_path)
+    recorded = writer.record(ledger, replan, commit=not no_commit, batch=f"import from {statement_file.name}")
     _warn_not_committed(recorded)
     entries = recorded.entries
-    skipped = sum(1 for p in planned if p.status == "skip")
+    skipped = sum(1 for p in planned.rows if p.status == "skip" and p.reason.startswith("already"))
+    filtered = sum(1 for p in planned.rows if p.status == "skip") - skipped
+    if left:
+        show.write_unmatched(left, unmatched_path)
+    batch = entries[0].id if entries and recorded.commit else None
     if as_json:
-        click.echo(render.dumps({"recorded": [render.entry_json(e) for e in entries], "skipped": skipped}))
+        data = {
+            "recorded": [render.entry_json(e) for e in entries],
+            "skipped": skipped,
+            "left_out": filtered,
+            "batch": batch,
+            "unmatched": len(left),
+            "unmatched_file": str(unmatched_path) if left else None,
+        }
+        click.echo(render.dumps(data))
+        return
+    span = f" (#{entries[0].id}-#{entries[-1].id})" if entries else ""
+    named = f", batch {batch}" if batch else ""
+    out = f", left out {filtered}" if filtered else ""
+    click.echo(f"Recorded {len(entries)} entries{span}{named}; skipped {skipped} already recorded{out}.")
+    _echo_lines([*show.reconciliation_lines(planned), *planned.notes])
+    if left:
+        _echo_lines([f"{len(left)} row(s) not recorded, written to {unmatched_path}."])
+
+
+@main.command()
+@click.argument("statement_files", metavar="FILE...", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))  # fmt: skip
+@click.option("--map", "mapping_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="The mapping the statements were imported with (docs/IMPORT.md).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def reconcile(statement_files: tuple[Path, ...], mapping_file: Path | None, as_json: bool) -> None:
+    """Show each bank statement's balances beside the books' cash, and how many of its rows the books hold.
+
+    Exits 1 when a statement's opening or closing balance differs from the
+    books'. Nothing is written. See docs/IMPORT.md.
+
+    \b
+    Example:
+      fundledger reconcile statements/2025-*.xml --map bank.map.toml
+    """
+    from ledger import importer, render
+    from ledger.statements import show
+
+    ledger = _ledger(click.get_current_context())
+    mapping = importer.load_mapping(mapping_file) if mapping_file else None
+    books = _books(ledger)
+    checks = [
+        importer.check_statement(
+            books, importer.read_statement(path, mapping), mapping or importer.Mapping(), path.name
+        )
+        for path in statement_files
+    ]
+    if as_json:
+        click.echo(render.dumps(show.checks_json(checks)))
     else:
-        span = f" (#{entries[0].id}-#{entries[-1].id})" if entries else ""
-        click.echo(f"Recorded {len(entries)} entries{span}; skipped {skipped} already recorded.")
+        render.console().print(show.checks_table(checks))
+    wrong = [c for c in checks if not c.reconciled]
+    if wrong:
+        click.echo(f"{len(wrong)} of {len(checks)} statement(s) do not agree with the books", err=True)
+        click.get_current_context().exit(1)
+
+
+def _echo_lines(lines: list[str]) -> None:
+    from ledger.text import inert
+
+    for line in lines:
+        click.echo(inert(line))
 
 
 # --- reading -------------------------------------------------------------
@@ -1305,8 +1421,7 @@ def verify(seal: str | None, as_of, as_json: bool) -> None:
         if not then.startswith(seal.strip().lower()):
             raise Refused(
                 f"a report as of {as_of} now prints seal {then[:12]}, not {seal}: entries dated on or before "
-                f"{as_of} were recorded after it was printed"
-                + ("" if closed else f" ({as_of} is in no closed period)")
+                f"{as_of} were recorded after it was printed" + ("" if closed else f" ({as_of} is in no closed period)")
             )
         result["as_of"] = {"date": as_of.isoformat(), "closed_by": closed.id if closed else None}
     if as_json:

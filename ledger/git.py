@@ -446,3 +446,14 @@ def _git(path: Path, *args: str, check: bool = True, stdin: str | None = None) -
         reason = (done.stderr or done.stdout).strip().splitlines()
         raise GitError(reason[0] if reason else f"git {args[0]} failed")
     return done
+
+
+def messages_with(path: Path, line: str) -> list[tuple[str, str]]:
+    """(commit id, message) of each commit touching `path` whose message has exactly `line` as a line, newest first."""
+    done = _git(path, "log", "--fixed-strings", f"--grep={line}", "--format=%H%x00%B%x1e", "--", ".", check=False)
+    found = []
+    for record in done.stdout.split("\x1e"):
+        sha, _, message = record.strip("\n").partition("\x00")
+        if sha and line in message.splitlines():
+            found.append((sha, message))
+    return found

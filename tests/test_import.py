@@ -75,13 +75,14 @@ def test_duplicates_inside_one_file_are_skipped(members, tmp_path):
     statement.write_text("\n".join([*lines, lines[1]]) + "\n")
     plan = json.loads(members(f"import {statement} --map {MAP} --dry-run --json").stdout)
     assert [r["status"] for r in plan["rows"]] == ["record", "record", "skip"]
+    assert plan["rows"][2]["reason"] == "already recorded as #3 (same reference, amount and day)"
 
 
 @pytest.mark.parametrize(
     ("mapping", "message"),
     [
         ('kind = "pay"\n', "kind must be one of contribute, pledge"),
-        ('[columns]\ndate = "D"\n', "[columns] needs member, amount, reference"),
+        ('[columns]\ndate = "D"\n', "[columns] needs amount (or debit and credit), member (or [extract] member)"),
         ('[columns]\ndate="a"\nmember="b"\namount="c"\nreference="d"\nfoo="e"\n', "unknown column key(s) foo"),
         (
             '[columns]\ndate="a"\nmember="b"\namount="c"\nreference="d"\n[formats]\ndecimal=","\nthousands=","\n',
@@ -106,11 +107,12 @@ def test_missing_column_and_bad_values(members, tmp_path):
         STATEMENT.read_text().splitlines()[0] + "\n2025-02-03;HM TREASURY;1,00;EUR;X;bad date\n"
         "03/02/2025;HM TREASURY;1.5;EUR;Y;dot\n03/02/2025;HM TREASURY;1,00;GBP;Z;pounds\n"
     )
-    plan = json.loads(members(f"import {statement} --map {MAP} --dry-run --json").stdout)
-    reasons = [r["reason"] for r in plan["rows"]]
+    result = members(f"import {statement} --map {MAP} --dry-run --json", ok=False)
+    assert result.exit_code == 1
+    reasons = [r["reason"] for r in json.loads(result.stdout)["rows"]]
     assert "does not match the mapping's format '%d/%m/%Y'" in reasons[0]
     assert reasons[1] == "amount '1.5' does not group thousands by '.' in threes"
-    assert reasons[2] == "amount is in GBP; this ledger keeps EUR"
+    assert reasons[2].startswith("no GBP rate on or before 2025-02-03")
 
 
 def test_a_long_file_imports_with_its_progress_bar(members, tmp_path):

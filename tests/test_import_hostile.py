@@ -90,7 +90,11 @@ def test_good_mapping_values_are_kept(tmp_path):
 def _plan(run, tmp_path, mapping: str, rows: list[str], header: str = "Date,Member,Amount,Currency,Ref") -> list:
     (tmp_path / "m.toml").write_text(mapping)
     (tmp_path / "s.csv").write_text("\n".join([header, *rows]) + "\n")
-    return json.loads(run(f"import {tmp_path / 's.csv'} --map {tmp_path / 'm.toml'} --dry-run --json").stdout)["rows"]
+    result = run(f"import {tmp_path / 's.csv'} --map {tmp_path / 'm.toml'} --dry-run --json", ok=False)
+    rows = json.loads(result.stdout)["rows"]
+    # a dry run that would refuse exits 1, as the import would
+    assert result.exit_code == (1 if any(r["status"] in ("refused", "unmatched") for r in rows) else 0)
+    return rows
 
 
 class TestCurrencyInTheAmount:
@@ -104,12 +108,13 @@ class TestCurrencyInTheAmount:
         assert rows[0]["reason"] == "amount '£100' is written in GBP, but the row's currency is EUR"
         assert rows[1]["reason"] == "amount '1,000 GBP' is written in GBP, but the row's currency is EUR"
 
-    def test_a_symbol_of_another_currency_is_refused_like_a_row_in_it(self, members, tmp_path):
+    def test_another_currency_is_booked_at_the_rate_recorded_for_that_day(self, members, tmp_path):
         rows = _plan(members, tmp_path, COLUMNS, ["2025-02-01,Latvia,£100,R1"], header="Date,Member,Amount,Ref")
+        assert rows[0]["status"] == "record"
+        assert rows[0]["entry"]["original_amount"] == "100.00" and rows[0]["entry"]["rate"] == "1.1850"
+        rows = _plan(members, tmp_path, WITH_CURRENCY, ["2025-02-01,Latvia,100,DKK,R1"])
         assert rows[0]["status"] == "refused"
-        assert rows[0]["reason"] == "amount is in GBP; this ledger keeps EUR"
-        rows = _plan(members, tmp_path, WITH_CURRENCY, ["2025-02-01,Latvia,£100,GBP,R1"])
-        assert rows[0]["reason"] == "amount is in GBP; this ledger keeps EUR"
+        assert rows[0]["reason"].startswith("no DKK rate on or before 2025-02-01: record one with `fundledger rate DKK")
 
     def test_a_symbol_that_agrees_is_taken(self, members, tmp_path):
         rows = _plan(

@@ -1,0 +1,225 @@
+"""An import's plan shown: a table, JSON, and the spreadsheet-safe CSV of the rows left unmatched.
+
+Only rendering: everything shown was decided by `ledger.importer.plan`.
+Text from the statement reaches the terminal only through `inert`, and a
+spreadsheet only with a leading quote when it could start a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ledger import model, money
+from ledger.errors import BadInput
+from ledger.text import inert
+
+STYLE = {"record": "green", "skip": "dim", "unmatched": "yellow", "refused": "red"}
+UNMATCHED_COLUMNS = ("row", "date", "direction", "amount", "currency", "payer", "reference", "memo", "why")
+
+
+def as_json(plan, *, dry_run: bool) -> dict[str, Any]:
+    statement, rec = plan.statement, plan.reconciliation
+    return {
+        "dry_run": dry_run,
+        "format": statement.format,
+        "statement": {"id": statement.id or None, "account": statement.account or None},
+        "reconciliation": None
+        if rec is None
+        else {
+            "currency": rec.currency,
+            "opening": _pair(rec.opening_day, rec.opening_bank, rec.opening_books),
+            "closing": _pair(rec.closing_day, rec.closing_bank, rec.closing_books),
+        },
+        "problems": plan.problems,
+        "notes": plan.notes,
+        "rows": [
+            {
+                "row": p.row,
+                "status": p.status,
+                "what": p.what or None,
+                "reason": p.reason or None,
+                "entry": model.to_json(p.entry) if p.entry else None,
+            }
+            for p in plan.rows
+        ],
+    }
+
+
+def _pair(day, bank: Decimal | None, books: Decimal | None) -> dict | None:
+    if bank is None:
+        return None
+    return {"day": day.isoformat(), "bank": str(bank), "books": str(books), "difference": str(bank - books)}
+
+
+def as_table(plan, currency: str):
+    """Each row of the statement: what it would record, or why it is skipped, unmatched or refused."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    counts = {s: sum(1 for p in plan.rows if p.status == s) for s in STYLE}
+    repeated = sum(1 for p in plan.rows if p.status == "skip" and p.reason.startswith("already"))
+    parts = [f"{counts['record']} to record", f"{repeated} already recorded"]
+    if counts["skip"] > repeated:
+        parts.append(f"{counts['skip'] - repeated} left out")
+    if counts["unmatched"]:
+        parts.append(f"{counts['unmatched']} unmatched")
+    parts.append(f"{counts['refused']} refused")
+    table = Table(title=", ".join(parts), box=box.SIMPLE_HEAD)
+    for name, justify in (("row", "right"), ("status", "left"), ("date", "left"), ("what", "left"),
+                          ("amount", "right"), ("reference", "left"), ("why", "left")):  # fmt: skip
+        table.add_column(name, justify=justify, overflow="fold")
+    for p in plan.rows:
+        table.add_row(
+            str(p.row),
+            Text(p.status, style=STYLE[p.status]),
+            Text(p.source.day.isoformat() if p.source and p.source.day else inert(p.values.get("date", ""))),
+            Text(inert(p.what or (p.source.payer if p.source else "") or p.values.get("member", ""))),
+            Text(_amount(p, currency), justify="right"),
+            Text(inert(p.values.get("reference", ""))),
+            Text(inert(p.reason)),
+        )
+    return table
+
+
+def _amount(p, currency: str) -> str:
+    if p.entry is not None and p.entry.postings:
+        return money.format_money(model.size(p.entry), currency)
+    row = p.source
+    if row is not None and row.amount:
+        return inert(f"{'' if row.credit else '-'}{row.amount} {row.currency}".strip())
+    return inert(p.values.get("amount", ""))
+
+
+def reconciliation_lines(plan) -> list[str]:
+    """The bank's balances beside the books' cash, one line each."""
+    rec, lines = plan.reconciliation, []
+    if rec is None:
+        return lines
+    for what, day, bank, books in (
+        ("opening", rec.opening_day, rec.opening_bank, rec.opening_books),
+        ("closing", rec.closing_day, rec.closing_bank, rec.closing_books),
+    ):
+        if bank is None:
+            continue
+        state = "reconciled" if bank == books else f"differs by {_signed(bank - books, rec.currency)}"
+        lines.append(
+            f"{what} balance after {day}: bank {_signed(bank, rec.currency)}, books {_signed(books, rec.currency)}: {state}"
+        )
+    return lines
+
+
+def _signed(amount: Decimal, currency: str) -> str:
+    return ("-" if amount < 0 else "") + money.format_money(abs(amount), currency)
+
+
+def write_unmatched(rows, path: Path) -> None:
+    """The rows left unmatched or refused, as CSV a spreadsheet opens safely: amounts as they are, text inert."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(UNMATCHED_COLUMNS)
+        for p in rows:
+            row = p.source
+            values = p.values
+            out.writerow(
+                [
+                    str(p.row),
+                    row.day.isoformat() if row and row.day else safe_cell(values.get("date", "")),
+                    ("credit" if row.credit else "debit") if row and row.amount else "",
+                    _plain_amount(row.amount if row else ""),
+                    safe_cell(row.currency if row else ""),
+                    safe_cell((row.payer if row else "") or values.get("member", "")),
+                    safe_cell((row.reference if row else "") or values.get("reference", "")),
+                    safe_cell(row.memo if row else ""),
+                    safe_cell(p.reason),
+                ]
+            )
+
+
+def check_writable(path: Path) -> None:
+    """Refuse, in one line, a path the unmatched rows cannot be written to; leave no file behind."""
+    existed = path.exists()
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as problem:
+        raise BadInput(f"cannot write the unmatched rows to {path}: {problem.strerror}; nothing was recorded") from None
+    if not existed:
+        path.unlink()
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(text: str) -> str:
+    """Text a spreadsheet shows as text: one that could start a formula gets a leading quote."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _plain_amount(text: str) -> str:
+    """An amount is never altered; one that is not a plain unsigned decimal is not an amount, and is made safe."""
+    return text if text.replace(".", "", 1).isdigit() else safe_cell(text)
+
+
+def checks_json(checks) -> list[dict[str, Any]]:
+    """`fundledger reconcile --json`: each statement beside the books."""
+    return [
+        {
+            "file": c.name,
+            "format": c.format,
+            "id": c.id or None,
+            "account": c.account or None,
+            "currency": c.currency or None,
+            "opening": _pair(c.opening_day, c.opening_bank, c.opening_books),
+            "closing": _pair(c.closing_day, c.closing_bank, c.closing_books),
+            "rows": c.rows,
+            "recorded": c.recorded,
+            "missing": c.missing,
+            "reconciled": c.reconciled if c.opening_bank is not None or c.closing_bank is not None else None,
+        }
+        for c in checks
+    ]
+
+
+def checks_table(checks):
+    """Each statement: the bank's balances beside the books' cash, and its rows the books hold."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, title="Statements beside the books")
+    table.add_column("statement", overflow="fold")
+    table.add_column("balance", overflow="fold")
+    table.add_column("bank", justify="right", no_wrap=True)
+    table.add_column("books", justify="right", no_wrap=True)
+    table.add_column("state", overflow="fold")
+    for c in checks:
+        labels = [inert(c.name), inert(c.id)]
+        lines = [
+            (what, day, bank, books)
+            for what, day, bank, books in (
+                ("opening", c.opening_day, c.opening_bank, c.opening_books),
+                ("closing", c.closing_day, c.closing_bank, c.closing_books),
+            )
+            if bank is not None
+        ]
+        for index, (what, day, bank, books) in enumerate(lines):
+            same = bank == books
+            state = (
+                Text("reconciled", style="green")
+                if same
+                else Text(f"differs by {_signed(bank - books, c.currency)}", style="red")
+            )
+            label = labels[index] if index < len(labels) else ""
+            table.add_row(label, f"{what} {day}", _signed(bank, c.currency), _signed(books, c.currency), state)
+        held = Text(
+            f"{c.recorded} of {c.recorded + c.missing} rows in the books", style="" if not c.missing else "yellow"
+        )
+        if not lines:
+            held.append(", no balances stated", style="dim")
+        table.add_row(labels[0] if not lines else (labels[1] if len(lines) == 1 else ""), "", "", "", held,
+                      end_section=True)  # fmt: skip
+    return table
