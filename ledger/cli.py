@@ -1018,7 +1018,7 @@ def import_(
         if as_json:
             click.echo(render.dumps(show.as_json(planned, dry_run=True)))
         else:
-            render.console().print(show.as_table(planned, ledger.settings.currency))
+            render.console().print(render.import_table(planned, ledger.settings.currency))
             _echo_lines([*show.reconciliation_lines(planned), *planned.notes])
         if refusal:
             done = "nothing would be recorded (dry run)" if dry_run else "nothing was recorded"

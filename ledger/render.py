@@ -1071,42 +1071,38 @@ class ReadProgress:
             self._bar.stop()
 
 
-def import_json(planned, *, dry_run: bool) -> dict[str, Any]:
-    return {
-        "dry_run": dry_run,
-        "rows": [
-            {
-                "row": p.row,
-                "status": p.status,
-                "reason": p.reason or None,
-                "entry": model.to_json(p.entry) if p.entry else None,
-            }
-            for p in planned
-        ],
-    }
+def import_table(plan, currency: str):
+    """Each row of a statement: what it would record, or why it is skipped, unmatched or refused.
 
-
-def import_table(planned, currency: str):
-    """Each row of the file: what it would record, or why it is skipped or refused (amounts never cut)."""
+    Laid out like every report table: amounts, dates and references never cut,
+    what does not fit dropped from the right or the table turned into blocks.
+    """
     from rich.text import Text
 
-    counts = {s: sum(1 for p in planned if p.status == s) for s in ("record", "skip", "refused")}
-    title = f"{counts['record']} to record, {counts['skip']} already recorded, {counts['refused']} refused"
-    cols = [_Col("row", True), _Col("status"), _Col("date"), _Col("member"), _Col("amount", True),
+    from ledger.statements import show
+
+    style = show.STYLE
+    counts = {s: sum(1 for p in plan.rows if p.status == s) for s in style}
+    repeated = sum(1 for p in plan.rows if p.status == "skip" and p.reason.startswith("already"))
+    parts = [f"{counts['record']} to record", f"{repeated} already recorded"]
+    if counts["skip"] > repeated:
+        parts.append(f"{counts['skip'] - repeated} left out")
+    if counts["unmatched"]:
+        parts.append(f"{counts['unmatched']} unmatched")
+    parts.append(f"{counts['refused']} refused")
+    cols = [_Col("row", True), _Col("status"), _Col("date"), _Col("what"), _Col("amount", True),
             _Col("reference", optional=True), _Col("why", fit="short")]  # fmt: skip
-    style = {"record": "green", "skip": "dim", "refused": "red"}
-    rows = []
-    for p in planned:
-        amount = _money_text(model.size(p.entry), currency) if p.entry else Text(inert(p.values.get("amount", "")))
-        rows.append(
-            [
-                Text(str(p.row)),
-                Text(p.status, style=style[p.status]),
-                Text(inert(p.values.get("date", ""))),
-                Text(inert(p.values.get("member", ""))),
-                amount,
-                Text(inert(p.values.get("reference", ""))),
-                Text(inert(p.reason)),
-            ]
-        )
-    return _Lines(_table_lines(title, cols, [], rows, [], console().width, False, ""))
+    rows = [
+        [
+            Text(str(p.row)),
+            Text(p.status, style=style[p.status]),
+            Text(p.source.day.isoformat() if p.source and p.source.day else inert(p.values.get("date", ""))),
+            Text(inert(p.what or (p.source.payer if p.source else "") or p.values.get("member", ""))),
+            Text(show.amount_shown(p, currency), justify="right"),
+            Text(inert(p.values.get("reference", ""))),
+            Text(inert(p.reason)),
+        ]
+        for p in plan.rows
+    ]
+    return _Lines(_table_lines(", ".join(parts), cols, [], rows, [], console().width, False, ""))
+

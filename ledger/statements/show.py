@@ -54,38 +54,8 @@ def _pair(day, bank: Decimal | None, books: Decimal | None) -> dict | None:
     return {"day": day.isoformat(), "bank": str(bank), "books": str(books), "difference": str(bank - books)}
 
 
-def as_table(plan, currency: str):
-    """Each row of the statement: what it would record, or why it is skipped, unmatched or refused."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    counts = {s: sum(1 for p in plan.rows if p.status == s) for s in STYLE}
-    repeated = sum(1 for p in plan.rows if p.status == "skip" and p.reason.startswith("already"))
-    parts = [f"{counts['record']} to record", f"{repeated} already recorded"]
-    if counts["skip"] > repeated:
-        parts.append(f"{counts['skip'] - repeated} left out")
-    if counts["unmatched"]:
-        parts.append(f"{counts['unmatched']} unmatched")
-    parts.append(f"{counts['refused']} refused")
-    table = Table(title=", ".join(parts), box=box.SIMPLE_HEAD)
-    for name, justify in (("row", "right"), ("status", "left"), ("date", "left"), ("what", "left"),
-                          ("amount", "right"), ("reference", "left"), ("why", "left")):  # fmt: skip
-        table.add_column(name, justify=justify, overflow="fold")
-    for p in plan.rows:
-        table.add_row(
-            str(p.row),
-            Text(p.status, style=STYLE[p.status]),
-            Text(p.source.day.isoformat() if p.source and p.source.day else inert(p.values.get("date", ""))),
-            Text(inert(p.what or (p.source.payer if p.source else "") or p.values.get("member", ""))),
-            Text(_amount(p, currency), justify="right"),
-            Text(inert(p.values.get("reference", ""))),
-            Text(inert(p.reason)),
-        )
-    return table
-
-
-def _amount(p, currency: str) -> str:
+def amount_shown(p, currency: str) -> str:
+    """A row's amount as the table shows it: what its entry moves, else what the statement says."""
     if p.entry is not None and p.entry.postings:
         return money.format_money(model.size(p.entry), currency)
     row = p.source
