@@ -93,21 +93,36 @@ def run(ledger: journal.Ledger, since: str | None = None) -> Audit:
         return quick if quick is not None else _run(ledger, since, Path(folder))
 
 
+@dataclass
+class _Start:
+    """What both ways of auditing start from: empty books, an empty result, and the keys to check commits with."""
+
+    prefix: str
+    books: Books
+    result: Audit
+    known: Path | None  # the allowed_signers git checks signatures against (None: signatures not asked for)
+    readable: bool  # whether the journal reads now (if not, its history's findings say why)
+
+
+def _start(ledger: journal.Ledger, scratch: Path) -> _Start:
+    signers = ledger.path / ALLOWED_SIGNERS
+    settings = ledger.settings
+    try:
+        officers, readable = journal.load(ledger).officers, True  # every officer named, to know their commits
+    except LedgerError:
+        officers, readable = {}, False
+    known = _signers_file(signers, officers, scratch) if officers else (signers if signers.is_file() else None)
+    books = Books(settings.currency, settings.name, settings.manager)
+    return _Start(git.prefix(ledger.path), books, Audit(signatures=[] if signers.is_file() else None), known, readable)
+
+
 def _run(ledger: journal.Ledger, since: str | None, scratch: Path) -> Audit:
     path = ledger.path
-    signers = path / ALLOWED_SIGNERS
-    prefix = git.prefix(path)
-    settings = ledger.settings
-    books = Books(settings.currency, settings.name, settings.manager)
-    result = Audit(signatures=[] if signers.is_file() else None)
+    start = _start(ledger, scratch)
+    prefix, books, result, known = start.prefix, start.books, start.result, start.known
     files: dict[str, _File] = {}
     recorded_by: dict[int, str] = {}  # entry id -> who committed it
     signed_by: dict[int, tuple[str, str]] = {}  # entry id -> (git's %G?, the signer's principal)
-    try:
-        officers = journal.load(ledger).officers  # every officer the journal names, to know their keys' commits
-    except LedgerError:  # a journal that does not read is the history's findings to tell
-        officers = {}
-    known = _signers_file(signers, officers, scratch) if officers else (signers if signers.is_file() else None)
     settings_seen = False
     since_sha = git.resolve(path, since) if since else None
     reporting = since_sha is None
@@ -149,16 +164,10 @@ def _run(ledger: journal.Ledger, since: str | None, scratch: Path) -> Audit:
 def _run_by_blobs(ledger: journal.Ledger, scratch: Path) -> Audit | None:
     """The audit of a history that only ever appended whole entries, proven by blob ids; None if it did not."""
     path = ledger.path
-    signers = path / ALLOWED_SIGNERS
-    prefix = git.prefix(path)
-    settings = ledger.settings
-    books = Books(settings.currency, settings.name, settings.manager)
-    result = Audit(signatures=[] if signers.is_file() else None)
-    try:
-        officers = journal.load(ledger).officers
-    except LedgerError:
+    start = _start(ledger, scratch)
+    if not start.readable:
         return None
-    known = _signers_file(signers, officers, scratch) if officers else (signers if signers.is_file() else None)
+    prefix, books, result, known = start.prefix, start.books, start.result, start.known
     try:
         head = git.files_at(path, "HEAD", prefix + journal.JOURNAL_DIR) if git.resolve(path, "HEAD") else {}
     except git.GitError:
