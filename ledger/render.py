@@ -543,7 +543,13 @@ _HEADLINES = (
     ("earmarked", "  earmarked"),
     ("committed", "  committed to packages"),
     ("paid", "Paid out"),
+    ("interest", "Bank interest received"),
+    ("bank_charges", "Bank charges"),
+    ("management_fee", "Manager's fee"),
+    ("written_off", "Pledges written off"),
 )
+# Shown only when they are not zero (or were not at a period's start): most funds have none of them.
+_WHEN_ANY = ("exchange_differences", "interest", "bank_charges", "management_fee", "written_off")
 
 
 def summary_json(summary: Summary) -> dict[str, Any]:
@@ -617,7 +623,7 @@ def summary_view(summary: Summary, width: int = 100, *, wide: bool = False):
     shown = [
         (key, label)
         for key, label in _HEADLINES
-        if key != "exchange_differences" or summary.exchange_differences or (summary.opening and summary.opening[key])
+        if key not in _WHEN_ANY or getattr(summary, key) or (summary.opening and summary.opening[key])
     ]
     if summary.period is None:
         cols = [_Col("", fit="wrap"), _Col("", right=True)]

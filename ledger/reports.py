@@ -195,6 +195,10 @@ HEADLINES = (
     "earmarked",
     "committed",
     "paid",
+    "interest",
+    "bank_charges",
+    "management_fee",
+    "written_off",
 )
 
 
@@ -226,6 +230,10 @@ class Summary:
     members_pending: int
     earmarks: tuple[EarmarkBar, ...]
     open_packages: tuple[dict[str, Any], ...]
+    interest: Decimal = ZERO  # bank interest received
+    bank_charges: Decimal = ZERO
+    management_fee: Decimal = ZERO
+    written_off: Decimal = ZERO  # what was left of pledges the fund wrote off
     groups: tuple[str, ...] = ()  # active members that stand for several unnamed states (listed, not counted)
     period: Period | None = None
     opening: dict[str, Decimal] | None = None
@@ -246,6 +254,10 @@ def _headlines(books: Books) -> dict[str, Decimal]:
         "earmarked": books.subtotal(model.EARMARKED),
         "committed": books.subtotal(model.COMMITTED),
         "paid": books.subtotal(model.PACKAGE_EXPENSES),
+        "interest": -books.subtotal(model.INTEREST),
+        "bank_charges": books.subtotal(model.BANK_CHARGES),
+        "management_fee": books.subtotal(model.MANAGEMENT_FEE),
+        "written_off": books.subtotal(model.WRITE_OFFS),
     }
 
 
@@ -425,6 +437,8 @@ def pledges_report(books: Books, as_of: dt.date | None = None, year: int | None 
         if year is not None and pledge.year != year:
             continue
         status = "reversed" if pledge.reversed_by else ("fulfilled" if pledge.total_outstanding == 0 else "open")
+        if pledge.closed_by is not None and not pledge.reversed_by:
+            status = "withdrawn" if pledge.withdrawn else "written off"
         # In the currency it was pledged in: a pound pledge's split is pounds, as `show` prints it.
         parts = pledge.original_split if pledge.foreign else pledge.split
         split = [(e or "not earmarked", a, pledge.currency or books.currency) for e, a in parts.items()]
@@ -438,10 +452,14 @@ def pledges_report(books: Books, as_of: dt.date | None = None, year: int | None 
                 "amount": pledge.amount,
                 "received": pledge.total_received,
                 "outstanding": pledge.total_outstanding,
+                "closed": sum(pledge.closed.values(), ZERO),  # written off or withdrawn, in the fund's currency
                 "status": status,
                 "original": _original_pledge(pledge),
             }
         )
+    if not any(row["closed"] for row in rows):  # no pledge closed: no column, and nothing said of it
+        for row in rows:
+            del row["closed"]
     columns = (
         Column("pledge", "#", "int"),
         Column("member", "Member"),
@@ -450,11 +468,13 @@ def pledges_report(books: Books, as_of: dt.date | None = None, year: int | None 
         Column("amount", "Pledged", "money"),
         Column("received", "Received", "money"),
         Column("outstanding", "Outstanding", "money"),
+        *([Column("closed", "Closed", "money")] if any("closed" in row for row in rows) else []),
         Column("status", "Status", optional=True),
         Column("split", "Split", "split", optional=True),
         *([Column("original", "In its currency", "original")] if any(row["original"] for row in rows) else []),
     )
-    totals = {key: sum((row[key] for row in rows), ZERO) for key in ("amount", "received", "outstanding")}
+    summed = ("amount", "received", "outstanding", *(("closed",) if any("closed" in row for row in rows) else ()))
+    totals = {key: sum((row[key] for row in rows), ZERO) for key in summed}
     title = f"Pledges for {year}" if year is not None else "Pledges"
     return _report(books, "pledges", title, columns, rows, as_of, totals)
 
@@ -584,15 +604,29 @@ def earmarks_report(books: Books, as_of: dt.date | None = None, period: Period |
     return _report(books, "earmarks", "Earmarks", columns, rows, period.end, totals, period=period)
 
 
-def _package_row(p) -> dict[str, Any]:
+def _package_row(p, books: Books) -> dict[str, Any]:
+    """A package's row, with the stages a tracker counts apart: committed (amount), contracted, paid, delivered."""
+    contracts = [c for c in books.contracts.values() if c.package == p.name and c.reversed_by is None]
+    delivered: dict[str, int] = {}
+    for d in books.deliveries:
+        if d.package == p.name and d.reversed_by is None:
+            delivered[d.item] = delivered.get(d.item, 0) + d.quantity
     return {
         "package": p.name,
         "memo": p.memo,
         "date": p.date,
         "earmarks": list(p.sources),
+        "original": p.original,
         "amount": p.amount,
+        "contracted": sum((c.amount for c in contracts), ZERO),
         "paid": p.paid,
         "remaining": p.remaining,
+        "delivered": [f"{quantity} {item}" for item, quantity in sorted(delivered.items())],
+        "amendments": [
+            {"entry": a.id, "date": a.date.isoformat(), "change": money.to_text(a.change, books.currency),
+             "reason": a.reason, "close": a.close}
+            for a in p.amendments
+        ],
         "status": p.status,
     }
 
@@ -617,8 +651,13 @@ def packages_report(books: Books, as_of: dt.date | None = None, period: Period |
         Column("remaining", "Remaining", "money"),
         Column("status", "Status"),
     )
+    if any(p.amendments for p in packages):
+        columns = (*columns[:4], Column("original", "First", "money", optional=True), *columns[4:])
+    if books.contracts or books.deliveries:
+        columns = (*columns[:-3], Column("contracted", "Contracted", "money", optional=True), *columns[-3:],
+                   Column("delivered", "Delivered", "list", optional=True))  # fmt: skip
     if period is None:
-        rows = [_package_row(p) for p in packages]
+        rows = [_package_row(p, books) for p in packages]
         live = [row for row in rows if row["status"] != "cancelled"]
         totals = {key: sum((row[key] for row in live), ZERO) for key in ("amount", "paid", "remaining")}
         return _report(books, "packages", "Packages", columns, rows, as_of, totals)
@@ -628,7 +667,7 @@ def packages_report(books: Books, as_of: dt.date | None = None, period: Period |
         then = before.get(p.name)
         opening = then.remaining if then else ZERO
         row = {
-            **_package_row(p),
+            **_package_row(p, books),
             "opening": opening,
             "amount": _committed(p) - (_committed(then) if then else ZERO),
             "paid": p.paid - (then.paid if then else ZERO),
