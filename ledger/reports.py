@@ -244,10 +244,11 @@ def _headlines(books: Books) -> dict[str, Decimal]:
     contributions = -books.subtotal(model.CONTRIBUTIONS)
     exchange = -books.subtotal(model.EXCHANGE)
     outstanding = books.subtotal(model.RECEIVABLE)
+    written_off = books.subtotal(model.WRITE_OFFS)  # pledged, never to be received: not cash
     return {
         "contributions": contributions,
         "exchange_differences": exchange,
-        "received": contributions + exchange - outstanding,
+        "received": contributions + exchange - outstanding - written_off,
         "outstanding": outstanding,
         "cash": books.subtotal("assets:fund"),
         "unallocated": books.balance(model.UNALLOCATED),
@@ -357,7 +358,7 @@ def _member_figures(books: Books) -> dict[str, dict[str, Decimal]]:
     figures = {}
     for member in books.members.values():
         exchange = -books.subtotal(model.exchange(member.slug))
-        given = -books.subtotal(model.contributions(member.slug)) + exchange
+        given = -books.subtotal(model.contributions(member.slug)) + exchange - books.subtotal(model.write_offs(member.slug))
         outstanding = books.subtotal(model.receivable(member.slug))
         pledged = sum((p.amount for p in books.pledges.values() if p.member == member.name and not p.reversed_by), ZERO)
         figures[member.name] = {

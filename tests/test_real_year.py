@@ -275,3 +275,16 @@ def test_audit_lists_every_reopening(tmp_path, git_env):
         "recorder": "Finance Officer <officer@fund.example>",
     }]  # fmt: skip
     assert "Closed periods reopened" in run("audit").stdout
+
+
+def test_the_summary_of_the_year_by_hand(year):
+    """Received is cash that came in (the €29.62 written off is not); cash = received - paid + interest - charges."""
+    summary = year.json("report summary")
+    assert {key: summary[key] for key in ("contributions", "received", "outstanding", "written_off", "interest",
+                                          "bank_charges", "management_fee", "paid", "cash")} == {
+        "contributions": "111850.00", "received": "111820.38", "outstanding": "0.00", "written_off": "29.62",
+        "interest": "123.45", "bank_charges": "25.00", "management_fee": "1500.00", "paid": "45000.00",
+        "cash": "65418.83",
+    }  # fmt: skip
+    rows = {r["member"]: r for r in year.json("report contributors")["rows"]}
+    assert rows["United Kingdom"]["received"] == "11820.38" and rows["United Kingdom"]["outstanding"] == "0.00"
