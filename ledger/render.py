@@ -566,6 +566,7 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "seal": summary.seal,
     }
     data.update({key: money.to_text(getattr(summary, key), c) for key, _ in _HEADLINES})
+    data["overdue"] = money.to_text(summary.overdue, c)
     if summary.period is not None:
         data["opening"] = {key: money.to_text(summary.opening[key], c) for key, _ in _HEADLINES}
         data["movements"] = {key: money.to_text(summary.movements[key], c) for key, _ in _HEADLINES}
@@ -637,6 +638,9 @@ def summary_view(summary: Summary, width: int = 100, *, wide: bool = False):
             for key, label in shown
         ]  # fmt: skip
         lines += _table_lines("", cols, [], rows, [], width, wide, "")
+    if summary.overdue:
+        overdue = f"of the outstanding pledges, {money.format_money(summary.overdue, c)} fell due and was not received"
+        lines += [Text(line, style="red") for line in _wrap(overdue, width)]
     members = f"{summary.members_active} active member{'s' if summary.members_active != 1 else ''}"
     if summary.groups:
         members += (
@@ -673,7 +677,7 @@ def summary_view(summary: Summary, width: int = 100, *, wide: bool = False):
 
 # --- a member's statement -------------------------------------------------
 
-_POSITION = (("pledged", "Pledged"), ("received", "Received"), ("outstanding", "Outstanding"))
+_POSITION = (("pledged", "Pledged"), ("received", "Received"), ("outstanding", "Outstanding"), ("overdue", "  of it overdue"))
 
 
 def statement_json(statement: Statement) -> dict[str, Any]:

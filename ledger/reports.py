@@ -234,6 +234,7 @@ class Summary:
     bank_charges: Decimal = ZERO
     management_fee: Decimal = ZERO
     written_off: Decimal = ZERO  # what was left of pledges the fund wrote off
+    overdue: Decimal = ZERO  # fallen due by the summary's day and not received (the fund's currency)
     groups: tuple[str, ...] = ()  # active members that stand for several unnamed states (listed, not counted)
     period: Period | None = None
     opening: dict[str, Decimal] | None = None
@@ -297,6 +298,7 @@ def summary_report(books: Books, as_of: dt.date | None = None, period: Period | 
         members_pending=sum(1 for m in counted if m.status == "pending"),
         earmarks=bars,
         open_packages=tuple(row for row in packages_report(books, as_of).rows if row["status"] == "open"),
+        overdue=overdue_value(books, as_of or dt.date.today()),
         groups=groups,
         period=period,
         opening=opening,
@@ -351,6 +353,19 @@ def balance_report(books: Books, as_of: dt.date | None = None, period: Period | 
     start = sum(before.balances.values(), ZERO)
     totals = {"opening": start, "change": total - start, "balance": total}
     return _report(books, "balance", "Balances", columns, rows, period.end, totals, period=period)
+
+
+def overdue_value(books: Books, day: dt.date, member: str | None = None) -> Decimal:
+    """What had fallen due by `day` and was not received, in the fund's currency (a pledge in another currency
+    at its value when made), for one member or all."""
+    total = ZERO
+    for pledge in books.pledges.values():
+        if member is not None and pledge.member != member:
+            continue
+        owed, _ = pledge.overdue(day)
+        if owed:
+            total += money.convert(owed, pledge.rate, books.currency) if pledge.foreign else owed
+    return total
 
 
 def _member_figures(books: Books) -> dict[str, dict[str, Decimal]]:
@@ -1020,8 +1035,12 @@ def statement_report(
     span = period or Period(None, as_of)
     keys = ("pledged", "received", "outstanding")
     zero = dict.fromkeys((*keys, "exchange_differences"), ZERO)
-    closing = _member_figures(closing_at).get(found.name, zero)
-    opening = _member_figures(opening_books(closing_at, span)).get(found.name, zero) if span.start else zero
+    closing = dict(_member_figures(closing_at).get(found.name, zero))
+    opening = dict(_member_figures(opening_books(closing_at, span)).get(found.name, zero) if span.start else zero)
+    closing["overdue"] = overdue_value(closing_at, span.end or dt.date.today(), found.name)
+    opening["overdue"] = (
+        overdue_value(closing_at, span.start - dt.timedelta(days=1), found.name) if span.start else ZERO
+    )
     ids = selected(closing_at, RegisterFilter(member=found.name))
     lines = []
     for entry in sorted(closing_at.entries, key=lambda e: (e.date, e.id)):
@@ -1081,8 +1100,8 @@ def statement_report(
         period=period,
         entries=closing_at.count,
         seal=closing_at.seal,
-        opening={k: opening[k] for k in keys},
-        closing={k: closing[k] for k in keys},
+        opening={k: opening[k] for k in (*keys, "overdue")},
+        closing={k: closing[k] for k in (*keys, "overdue")},
         exchange_differences=closing["exchange_differences"] - opening["exchange_differences"],
         lines=tuple(lines),
         earmarked=dict(sorted(earmarked.items())),

@@ -110,3 +110,14 @@ def test_pay_refuses_a_misspelt_supplier_with_a_suggestion(example):
     assert refused.stderr.strip() == (
         "refused: 'Fjord Drone Work AS' is not a supplier of this fund; did you mean 'Fjord Drone Works AS'?"
     )
+
+
+def test_the_summary_and_the_statement_show_what_is_overdue(example):
+    """Eastmark's second 5M fell due on 2025-09-30 and never came: overdue on the 15th of October, not before."""
+    assert example.json("report summary --as-of 2025-10-15")["overdue"] == "5000000.00"
+    assert example.json("report summary --as-of 2025-09-30")["overdue"] == "0.00"
+    assert "€5,000,000.00 fell due and was not received" in example(
+        "report summary --as-of 2025-10-15", env={"COLUMNS": "100"}
+    ).stdout
+    statement = example.json("report statement Eastmark --period 2025-07-01..2025-10-15")
+    assert (statement["opening"]["overdue"], statement["closing"]["overdue"]) == ("0.00", "5000000.00")

@@ -37,8 +37,8 @@ class TestFigures:
     def test_a_pledge_made_before_and_received_in_the_period(self, books):
         s = reports.statement_report(books, "latvia", period=reports.parse_period("2025"))
         assert s.member == "Latvia"
-        assert s.opening == {"pledged": 6 * M, "received": 0, "outstanding": 6 * M}
-        assert s.closing == {"pledged": 6 * M, "received": 6 * M, "outstanding": 0}
+        assert s.opening == {"pledged": 6 * M, "received": 0, "outstanding": 6 * M, "overdue": 0}
+        assert s.closing == {"pledged": 6 * M, "received": 6 * M, "outstanding": 0, "overdue": 0}
         assert [(line["id"], line["kind"], line["amount"]) for line in s.lines] == [(7, "contribute", 6 * M)]
         # Its receipt went to drones; drones funded kit with 4M, of which 1.5M was paid by the end of 2025.
         assert s.earmarked == {"drones": 6 * M}
@@ -82,7 +82,7 @@ def test_a_receipt_at_another_rate_than_its_pledge_shows_its_exchange_gain(run):
         (5, "1000000.00", "1.2500", "1250000.00", "50000.00"),
     ]
     assert data["exchange_differences"] == "50000.00"
-    assert data["closing"] == {"pledged": "1200000.00", "received": "1250000.00", "outstanding": "0.00"}
+    assert data["closing"] == {"pledged": "1200000.00", "received": "1250000.00", "outstanding": "0.00", "overdue": "0.00"}
     text = run("report statement 'United Kingdom' --period 2025", env={"COLUMNS": "120"}).stdout
     assert "€50,000.00" in text and "Exchange gain" in text
 
@@ -96,14 +96,14 @@ class TestFormats:
             "2025-01-01",
             "2025-12-31",
         )
-        assert data["opening"] == {"pledged": "6000000.00", "received": "0.00", "outstanding": "6000000.00"}
+        assert data["opening"] == {"pledged": "6000000.00", "received": "0.00", "outstanding": "6000000.00", "overdue": "0.00"}
         assert data["lines"][0]["given"] == "6000000.00" and data["lines"][0]["given_currency"] == "EUR"
         assert data["funded"][0]["paid"] == "1500000.00" and data["seal"]
 
     def test_csv_sections(self, year):
         rows = list(csv.DictReader(io.StringIO(year("report statement 'United Kingdom' --csv").stdout)))
-        assert [r["section"] for r in rows] == ["opening"] * 3 + ["line", "exchange"] + ["closing"] * 3
-        line = rows[3]
+        assert [r["section"] for r in rows] == ["opening"] * 4 + ["line", "exchange"] + ["closing"] * 4
+        line = rows[4]
         assert (line["given_currency"], line["given"], line["rate"], line["amount"]) == (
             "GBP",
             "1000000.00",
