@@ -1126,9 +1126,9 @@ TAKEN_BY = {
     "kind": ("register",),
     "original": ("contributors",),
     "every": ("balance", "contributors", "earmarks", "packages"),
-    "period": PERIOD_REPORTS,
-    "start": PERIOD_REPORTS,
-    "end": PERIOD_REPORTS,
+    "period": (*PERIOD_REPORTS, "approvals"),
+    "start": (*PERIOD_REPORTS, "approvals"),
+    "end": (*PERIOD_REPORTS, "approvals"),
 }
 _FLAGS = {
     "every": "--yearly/--quarterly/--monthly",
@@ -1286,7 +1286,7 @@ def report(
         ledger = _ledger(click.get_current_context())
         if not git.inside_work_tree(ledger.path):
             raise git.GitError(f"{ledger.path} is not in a git repository: approvals are proven by signed commits")
-        return reports.approvals_report(books, audit.run(ledger).approvals, as_of)
+        return reports.approvals_report(books, audit.run(ledger).approvals, as_of, period)
     if name == "pledges" and overdue:
         return reports.overdue_report(books, as_of)
     if name == "register":

@@ -79,6 +79,9 @@ class Period:
     start: dt.date | None = None
     end: dt.date | None = None
 
+    def holds(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
     def label(self) -> str:
         start, end = self.start, self.end
         if start and start == end:
@@ -1275,14 +1278,18 @@ def proposals_report(books: Books, as_of: dt.date | None = None, *, everything: 
     return _report(books, "proposals", "Proposals", columns, rows, as_of)
 
 
-def approvals_report(books: Books, approvals: list[dict], as_of: dt.date | None = None) -> Report:
-    """Who proposed and who approved what, as the audit proved it from the commits' signatures."""
+def approvals_report(
+    books: Books, approvals: list[dict], as_of: dt.date | None = None, period: Period | None = None
+) -> Report:
+    """Who proposed and who approved what, as the audit proved it from the commits' signatures (the proposals
+    made on or before `as_of`, or during `period`)."""
     rows = [
         {"proposal": a["proposal"], "date": dt.date.fromisoformat(a["date"]), "kind": a["kind"],
          "proposer": a["proposer"], "approvers": [name or "(not an officer's signature)" for name in a["approvers"]],
          "status": a["status"], "booked_as": a["booked_as"]}
         for a in approvals
-        if as_of is None or dt.date.fromisoformat(a["date"]) <= as_of
+        if (as_of is None or dt.date.fromisoformat(a["date"]) <= as_of)
+        and (period is None or period.holds(dt.date.fromisoformat(a["date"])))
     ]
     columns = (
         Column("proposal", "Proposal", "int"),
@@ -1293,4 +1300,5 @@ def approvals_report(books: Books, approvals: list[dict], as_of: dt.date | None 
         Column("status", "Status"),
         Column("booked_as", "Booked as", "int", optional=True),
     )
-    return _report(books, "approvals", "Approvals", columns, rows, as_of)
+    return _report(books, "approvals", "Approvals", columns, rows, as_of if period is None else period.end,
+                   period=period)  # fmt: skip

@@ -170,3 +170,11 @@ def test_a_policy_threshold(fund):
     fund["alice"]("pay p 20 --date 2025-02-02")  # at the threshold: no approval needed
     refused = fund["alice"]("pay p 21 --date 2025-02-02", ok=False)
     assert "needs another officer to approve it" in refused.stderr
+
+
+def test_report_approvals_for_a_period(fund):
+    fund["alice"]("propose pay p 10 --date 2025-02-01")  # 9
+    fund["bob"]("approve 9 --date 2025-02-02")
+    rows = fund["alice"].json("report approvals --period 2025-02")["rows"]
+    assert [(r["proposal"], r["proposer"], r["approvers"]) for r in rows] == [(9, "Alice", ["Bob"])]
+    assert fund["alice"].json("report approvals --period 2025-03")["rows"] == []
