@@ -258,9 +258,12 @@ def own_proposal(ledger: journal.Ledger, books: Books, proposal_id: int) -> str 
 
 
 def _signers_file(listed: Path, officers: dict, scratch: Path) -> Path:
-    """allowed_signers for git: the fund's own file, if any, and each officer's key under its account name."""
-    lines = listed.read_text(encoding="utf-8").splitlines() if listed.is_file() else []
-    lines += [f"{_principal(o.name)} {o.key}" for o in officers.values()]
+    """allowed_signers for git: each officer's keys (every key it ever had, from the journal's officer entries)
+    under its officer name, then the fund's own file less any line that names an officer: only the journal,
+    where a change of officer is itself approved, says which key is whose."""
+    lines = [f"{_principal(o.name)} {key}" for o in officers.values() for key in o.keys]
+    if listed.is_file():
+        lines += [line for line in listed.read_text(encoding="utf-8").splitlines() if not _names_officer(line)]
     made = scratch / "allowed_signers"
     made.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return made
@@ -268,6 +271,12 @@ def _signers_file(listed: Path, officers: dict, scratch: Path) -> Path:
 
 def _principal(name: str) -> str:
     return "officer-" + model.slug(name)
+
+
+def _names_officer(line: str) -> bool:
+    """Whether an allowed_signers line claims an officer's name (principals come first, comma-separated)."""
+    principals = line.strip().split(" ", 1)[0] if line.strip() and not line.lstrip().startswith("#") else ""
+    return any(p.strip('"').startswith("officer-") for p in principals.split(","))
 
 
 def _four_eyes(books: Books, signed_by: dict[int, tuple[str, str]], result: Audit) -> list[Finding]:
@@ -290,7 +299,7 @@ def _four_eyes(books: Books, signed_by: dict[int, tuple[str, str]], result: Audi
                 found.append(Finding(f"entry #{approval_id} approves proposal #{proposal.id}, but its commit is not "
                                      "signed by an officer's key", approval_id))  # fmt: skip
                 continue
-            if "approver" not in approver.roles or approver.id > approval_id:
+            if "approver" not in approver.roles_on(approval_id):
                 found.append(Finding(f"entry #{approval_id}: {approver.name} approved proposal #{proposal.id} "
                                      "without the approver role", approval_id))  # fmt: skip
             if proposer is not None and approver.name == proposer.name:

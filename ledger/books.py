@@ -30,8 +30,8 @@ ZERO = Decimal(0)
 # Kinds that need another officer's approval once a fund names its officers, unless its policy says otherwise.
 DEFAULT_POLICY = {
     kind: 1
-    for kind in ("package", "amend", "contract", "amend_contract", "pay", "write_off", "close", "reopen", "officer",
-                 "policy")
+    for kind in ("package", "amend", "contract", "amend_contract", "pay", "charge", "fee", "reverse", "write_off",
+                 "close", "reopen", "officer", "policy")
 }  # fmt: skip
 
 
@@ -232,6 +232,17 @@ class Officer:
     roles: tuple[str, ...]
     since: dt.date
     id: int
+    history: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list)  # (entry id, key, roles), in order
+
+    @property
+    def keys(self) -> list[str]:
+        """Every key it ever signed with (an old commit stays its own after a new key is named)."""
+        return list(dict.fromkeys(key for _, key, _ in self.history)) or [self.key]
+
+    def roles_on(self, entry_id: int) -> tuple[str, ...]:
+        """Its roles as they stood when entry `entry_id` was recorded."""
+        held = [roles for named, _, roles in self.history if named < entry_id]
+        return held[-1] if held else ()
 
 
 @dataclass
@@ -472,7 +483,7 @@ class Books:
 
         Only `fold.fold` calls this, followed by the kind's own apply.
         """
-        if self.booking is not None and entry.kind != "approval":
+        if self.booking is not None and entry.kind not in ("approval", "proposal", "reject"):
             self.proposals[self.booking].booked_as = entry.id
             self.booking = None
         self.store.append(entry)
@@ -648,7 +659,10 @@ def _count_delivered(books: Books, delivery: Delivery, sign: int) -> None:
 
 def apply_officer(books: Books, entry: Entry) -> None:
     name = entry.get("officer")
-    books.officers[name] = Officer(name, entry.get("key"), tuple(entry.get("roles")), entry.date, entry.id)
+    before = books.officers.get(name)
+    officer = Officer(name, entry.get("key"), tuple(entry.get("roles")), entry.date, entry.id)
+    officer.history = [*(before.history if before else []), (entry.id, officer.key, officer.roles)]
+    books.officers[name] = officer
 
 
 def apply_policy(books: Books, entry: Entry) -> None:
@@ -672,6 +686,8 @@ def apply_approval(books: Books, entry: Entry) -> None:
 
 def apply_reject(books: Books, entry: Entry) -> None:
     books.proposals[entry.get("proposal")].rejected_by = entry.id
+    if books.booking == entry.get("proposal"):  # approved, but never booked: rejected now, nothing waits for it
+        books.booking = None
 
 
 def apply_interest(books: Books, entry: Entry) -> None:

@@ -202,9 +202,12 @@ def recording(command: Callable) -> Callable:
         note = fund.Note(date or dt.date.today(), memo, source)
         build = command(*args, note=note, **kwargs)
         if click.get_current_context().find_object(Options).proposing:  # `fundledger propose COMMAND …`
+            if getattr(build, "batch", ""):
+                raise click.UsageError("a batch is not proposed; propose its entries one by one")
             build = _proposal_of(build, note)
         _record(build, dry_run=dry_run, as_json=as_json, commit=not no_commit)
 
+    wrapper.records = True  # `propose` takes only commands that record one entry through here
     return wrapper
 
 
@@ -647,16 +650,12 @@ def propose(ctx: click.Context, command: tuple[str, ...]):
     """
     name, *rest = command
     sub = main.get_command(ctx, name)
-    if sub is None or (isinstance(sub, click.Group) and not rest) or name in ("propose", "approve", "reject"):
-        raise click.UsageError(f"{name!r} is not a recording command to propose")
+    if isinstance(sub, click.Group) and rest:
+        parent = sub.make_context(name, [rest[0]], parent=ctx)
+        sub, rest, ctx = sub.get_command(parent, rest[0]), rest[1:], parent
+    if sub is None or not getattr(sub.callback, "records", False) or name in ("propose", "approve", "reject"):
+        raise click.UsageError(f"{' '.join(command[:2])!r} is not a command that records an entry, to propose")
     ctx.find_object(Options).proposing = True
-    if isinstance(sub, click.Group):
-        sub_name, *rest = rest
-        parent = sub.make_context(name, [sub_name], parent=ctx)
-        sub = sub.get_command(parent, sub_name)
-        if sub is None:
-            raise click.UsageError(f"{name} {sub_name!r} is not a recording command to propose")
-        ctx = parent
     with sub.make_context(sub.name, list(rest), parent=ctx) as sub_ctx:
         sub.invoke(sub_ctx)
 

@@ -3,7 +3,8 @@
 Loading a journal, recording, importing, syncing, the merge driver and the
 audit all fold entries through `fold`; nothing else calls a kind's rule or
 apply. The order of the checks is the order of their messages: the chain,
-then that its date is in no closed period, then the kind's own rule (which names the event: an unknown package), then
+then that its date is in no closed period, then the kind's own rule,
+then that what needs another officer's approval has it (which names the event: an unknown package), then
 what every entry must be (balanced, known accounts, the accounts its kind
 may touch), then the envelopes (no account below zero on any day).
 """
@@ -32,8 +33,8 @@ def check(books: Books, entry: Entry, *, hashed: bool = False, proposing: bool =
         rules.check_hash(books, entry)
     rules.check_sequence(books, entry)
     rules.check_open_period(books, entry)
-    rules.check_four_eyes(books, entry, proposing)
     kind.rule(books, entry)
+    rules.check_four_eyes(books, entry, proposing)
     rules.check_postings(books, entry, kind.moves_money)
     rules.check_limit(books, entry)
     rules.check_accounts(books, entry)

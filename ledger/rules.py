@@ -595,6 +595,7 @@ def check_reverse(books: Books, entry: Entry) -> None:
         raise Refused(f"#{target_id} is a {original.kind} entry, which moves no money: record a new one instead")
     if target_id in books.reversed_by:
         raise Refused(f"#{target_id} was already reversed by #{books.reversed_by[target_id]}")
+    _check_not_stranded(books, original)
     if not entry.get("reason", "").strip():
         raise Refused("a reversal needs a reason")
     if entry.date < original.date:
@@ -605,6 +606,21 @@ def check_reverse(books: Books, entry: Entry) -> None:
     if original.kind == "pledge" and books.pledges[target_id].total_received:
         received = _fmt(books, books.pledges[target_id].total_received)
         raise Refused(f"pledge #{target_id} has {received} received against it; reverse those receipts first")
+
+
+def _check_not_stranded(books: Books, original: Entry) -> None:
+    """A reversal that would leave money in a closed package, or deliveries under a cancelled contract, waits."""
+    if original.kind == "pay":
+        package = books.packages.get(original.get("package"))
+        if package is not None and package.closed_by is not None:
+            raise Refused(
+                f"package {package.name} was closed by #{package.closed_by}; reverse the close first, so that "
+                "the money comes back to a package that can pay or give it back"
+            )
+    if original.kind == "contract":
+        contract = books.contract(original.get("contract"))
+        if contract is not None and any(contract.delivered.values()):
+            raise Refused(f"contract {contract.ref} has deliveries recorded against it; reverse those first")
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -695,6 +711,22 @@ def check_approval(books: Books, entry: Entry) -> None:
         raise Refused(f"proposal #{books.booking} was approved: the next entry is what it proposed")
     if entry.date < proposal.date:
         raise Refused(f"proposal #{proposal.id} was made on {proposal.date}; it cannot be approved before")
+    if len(proposal.approvals) + 1 >= proposal.needed:  # this approval books it: it must be bookable now
+        _check_bookable(books, proposal)
+
+
+def _check_bookable(books: Books, proposal) -> None:
+    """The entry a proposal holds passes every rule as the books stand (else approving it would block them)."""
+    from ledger import fold, kinds  # they import this module
+
+    proposed = proposal.proposed
+    record = {**proposed, "id": books.last_id + 1, "date": dt.date.fromisoformat(proposed["date"]),
+              "recorded_at": model.now(), "prev": books.seal, "hash": ""}  # fmt: skip
+    candidate = kinds.from_record(record).sealed(books.last_id + 1, books.seal)
+    try:
+        fold.check(books, candidate, proposing=True)
+    except Refused as problem:
+        raise Refused(f"proposal #{proposal.id} cannot be booked now: {problem}") from None
 
 
 def check_reject(books: Books, entry: Entry) -> None:
@@ -705,8 +737,8 @@ def check_reject(books: Books, entry: Entry) -> None:
     if proposal.status != "open":
         raise Refused(f"proposal #{proposal.id} is {proposal.status}")
     if not entry.get("reason", "").strip():
-        raise Refused("a rejection needs a reason")
-    if books.booking is not None:
+        raise Refused("a rejection needs a reason")  # (a proposal approved but not bookable may still be rejected)
+    if books.booking is not None and books.booking != proposal.id:
         raise Refused(f"proposal #{books.booking} was approved: the next entry is what it proposed")
 
 
@@ -789,6 +821,7 @@ def check_amend(books: Books, entry: Entry) -> None:
         raise Refused("an amendment needs a reason")
     if entry.date < package.date:
         raise Refused(f"package {name} dates from {package.date}; an amendment cannot be dated before")
+    _check_sources_known(books, entry)
     change = sum((p.amount for p in entry.postings if p.account == model.committed(name)), ZERO)
     under_contract = {c.ref: c.remaining for c in books.contracts.values() if c.package == name and c.remaining}
     if entry.get("close") and under_contract:

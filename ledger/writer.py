@@ -109,9 +109,23 @@ def seal(books: Books, entries: Sequence[Entry]) -> list[Entry]:
     sealed = []
     for entry in entries:
         placed = entry.sealed(books.last_id + 1, books.seal)
+        _readable(placed)
         fold.fold(books, placed)
         sealed.append(placed)
     return sealed
+
+
+def _readable(entry: Entry) -> None:
+    """Refuse an entry the journal's reader would not take back (a number beyond 64 bits, say): never write one."""
+    from ledger import kinds
+    from ledger.errors import Refused
+
+    try:
+        again = kinds.from_record(model.to_record(entry))
+    except ValueError as problem:
+        raise Refused(f"this entry could not be read back from the journal: {problem}") from None
+    if again != entry:
+        raise Refused("this entry would not read back from the journal as it was written")
 
 
 def commit_message(entries: Sequence[Entry], currency: str, batch: str = "") -> str:

@@ -157,7 +157,9 @@ def test_a_proposal_whose_money_went_elsewhere_is_refused_at_approval(fund):
     fund["bob"]("approve 9")  # 11, 12
     before = snapshot(fund["alice"].path)
     refused = fund["bob"]("approve 10", ok=False)
-    assert refused.stderr.strip() == "refused: package p has €10.00 left to pay; payment of €60.00 exceeds it"
+    assert refused.stderr.strip() == (
+        "refused: proposal #10 cannot be booked now: package p has €10.00 left to pay; payment of €60.00 exceeds it"
+    )
     assert snapshot(fund["alice"].path) == before
     fund["bob"]('reject 10 --reason "Paid by #12 already"')
     again = fund["bob"]("approve 10", ok=False)
@@ -178,3 +180,59 @@ def test_report_approvals_for_a_period(fund):
     rows = fund["alice"].json("report approvals --period 2025-02")["rows"]
     assert [(r["proposal"], r["proposer"], r["approvers"]) for r in rows] == [(9, "Alice", ["Bob"])]
     assert fund["alice"].json("report approvals --period 2025-03")["rows"] == []
+
+
+def test_the_funds_allowed_signers_cannot_name_a_key_an_officer(fund, tmp_path):
+    """Found by review: a line `officer-bob <Alice's second key>` in allowed_signers made Alice's own approval
+    look like Bob's. Only the journal's officer entries say which key is whose."""
+    import subprocess as sp
+
+    second = tmp_path / "alice2"
+    sp.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "alice2", "-f", str(second)], check=True)
+    alice = fund["alice"]
+    (alice.path / "allowed_signers").write_text(f"officer-bob {(second.with_suffix('.pub')).read_text()}")
+    sp.run(["git", "add", "allowed_signers"], cwd=alice.path, check=True, env={**__import__("os").environ,
+           "GIT_CONFIG_GLOBAL": str(alice.config)})  # fmt: skip
+    alice("propose pay p 10 --date 2025-02-01")
+    impostor = Officer(alice.path, second, "Alice", alice.config)
+    impostor("approve 9")  # signed by a key no officer entry names
+    messages = [f["message"] for f in audit(alice)["findings"]]
+    assert "entry #10 approves proposal #9, but its commit is not signed by an officer's key" in messages
+
+
+def test_an_approval_that_could_not_be_booked_is_refused(fund):
+    """Found by review: sync could record an approval whose entry the books then refused, blocking every entry
+    after it. Now an approval is refused unless its entry passes every rule as the books stand; the proposal
+    can still be rejected, and the ledger takes entries as before."""
+    fund["alice"]("propose pay p 70 --date 2025-02-01")  # 9
+    fund["alice"]("propose pay p 20 --date 2025-02-01")  # 10
+    fund["bob"]("approve 9")  # 11, 12: 10 left in p
+    before = snapshot(fund["alice"].path)
+    refused = fund["bob"]("approve 10", ok=False)
+    assert refused.stderr.strip() == (
+        "refused: proposal #10 cannot be booked now: package p has €10.00 left to pay; payment of €20.00 exceeds it"
+    )
+    assert snapshot(fund["alice"].path) == before
+    fund["bob"]('reject 10 --reason "Only 10 left"')
+    fund["alice"]("earmark more 1 --date 2025-02-03")
+
+
+def test_a_new_key_keeps_the_old_approvals_proven(fund, tmp_path):
+    """Found by review: naming a new key for Bob made every approval he signed with the old one a finding."""
+    import subprocess as sp
+
+    fund["alice"]("propose pay p 10 --date 2025-02-01")  # 9
+    fund["bob"]("approve 9")  # 10, 11
+    new = tmp_path / "bob2"
+    sp.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "bob2", "-f", str(new)], check=True)
+    fund["alice"](f"propose officer add Bob --key {new}.pub --role approver --date 2025-02-02")  # 12
+    fund["carol"]("approve 12")  # 13, 14: Carol is no approver: a finding, but not about Bob's old approval
+    messages = [f["message"] for f in audit(fund["alice"])["findings"]]
+    assert not any("#10" in m for m in messages), messages
+
+
+def test_charges_fees_and_reversals_wait_for_approval_too(fund):
+    """Found by review: money could leave through a charge, a fee or a reversal with no second officer."""
+    for command in ("charge 5 --date 2025-02-01", "fee 5 --date 2025-02-01", "reverse 2 --reason x --date 2025-02-01"):
+        refused = fund["alice"](command, ok=False)
+        assert "needs another officer to approve it" in refused.stderr, command

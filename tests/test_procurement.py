@@ -121,3 +121,39 @@ def test_the_summary_and_the_statement_show_what_is_overdue(example):
     ).stdout
     statement = example.json("report statement Eastmark --period 2025-07-01..2025-10-15")
     assert (statement["opening"]["overdue"], statement["closing"]["overdue"]) == ("0.00", "5000000.00")
+
+
+class TestFoundByReview:
+    """What an independent review of the change found, each fixed and pinned here."""
+
+    def test_a_number_the_journal_could_not_read_back_is_never_written(self, example):
+        before = snapshot(example.path)
+        refused = example("deliver fpv-drones --item x --quantity 99999999999999999999999 --date 2025-10-01",
+                          ok=False)  # fmt: skip
+        assert refused.exit_code == 1 and "could not be read back from the journal" in refused.stderr
+        assert snapshot(example.path) == before
+        assert example("report").exit_code == 0
+
+    def test_propose_takes_only_commands_that_record(self, example):
+        for command in ("propose sync", "propose report", "propose export --format json"):
+            result = example(command, ok=False)
+            assert result.exit_code == 2 and "is not a command that records an entry" in result.stderr, command
+
+    def test_a_payment_on_a_closed_contract_or_package_is_not_reversed_into_it(self, example):
+        example('amend operator-training --close --contract ATG-9 --reason "Course cancelled" --date 2025-10-01')
+        example('amend operator-training --close --reason "Done" --date 2025-10-02')
+        refused = example("reverse 26 --reason x --date 2025-10-03", ok=False)  # #26: ATG's payment
+        assert refused.stderr.strip() == (
+            "refused: package operator-training was closed by #32; reverse the close first, so that the money "
+            "comes back to a package that can pay or give it back"
+        )
+
+    def test_a_contract_with_deliveries_is_not_cancelled(self, example):
+        refused = example("reverse 17 --reason x --date 2025-10-03", ok=False)  # #17: Baltic Optics' contract
+        assert refused.stderr.strip() == (
+            "refused: contract BO-77 has deliveries recorded against it; reverse those first"
+        )
+
+    def test_an_increase_from_an_earmark_that_does_not_exist(self, example):
+        refused = example('amend fpv-drones +1 --from dronez --reason x --date 2025-10-03', ok=False)
+        assert refused.stderr.strip() == "refused: there is no earmark 'dronez'; did you mean 'drones'?"
