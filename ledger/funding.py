@@ -115,7 +115,9 @@ class Funding:
                 return back
         target = next(iter(ins))
         owners = self.of(target)
-        return money.allocate(amount, _sorted(owners), self.currency) if owners else {FUND: amount}
+        # Interest may be more than the envelope holds (a cent earning more than a cent): prorate, not allocate,
+        # which never gives a share more than its weight.
+        return money.prorate(amount, _sorted(owners), self.currency) if owners else {FUND: amount}
 
 
 def spent_on(entry: Entry) -> str:

@@ -96,6 +96,19 @@ def test_interest_belongs_to_the_members_whose_money_earned_it():
     assert empty.funding.of(model.UNALLOCATED) == {FUND: D("1.00")}
 
 
+def test_interest_larger_than_the_envelope_is_still_shared_to_the_cent():
+    """Found by the property test in CI: 3.33 of interest on an envelope of two cents (Latvia's and Sweden's)."""
+    books = books_of(
+        lambda b: fund.join(b, "Latvia", "member", note("2024-01-01")),
+        lambda b: fund.join(b, "Sweden", "member", note("2024-01-01")),
+        lambda b: fund.contribute(b, "Latvia", "0.01", note("2024-02-01"), splits=["drones=0.01"]),
+        lambda b: fund.contribute(b, "Sweden", "0.01", note("2024-02-01"), splits=["drones=0.01"]),
+        lambda b: fund.interest(b, "3.33", note("2024-02-01"), envelope="drones"),
+    )
+    # 3.33 / 2 = 1.665 each: 1.66 each rounded down, the cent left to the first by name (equal remainders).
+    assert books.funding.of(model.earmarked("drones")) == {"latvia": D("1.68"), "sweden": D("1.67")}
+
+
 # --- the invariants, on random ledgers ----------------------------------------------------------
 
 MEMBERS = ["Latvia", "Sweden", "Denmark"]
