@@ -435,7 +435,7 @@ def plan(
     problems, notes = _account_problems(statement, mapping), []
     opening = _opening(books, statement, mapping, problems, notes)
     books = fold.rebuild(books.currency, books.entries, books.name, books.manager)
-    seen = {  # what identifies each bank movement already recorded -> the entry that records it
+    seen = {  # what identifies each bank movement already recorded (money in or out) -> the entry that records it
         _key(e, books.currency): e.id for e in books.entries if e.kind in IMPORTED and e.id not in books.reversed_by
     }
     planned = []
@@ -460,7 +460,7 @@ def _plan_row(books: Books, row: Row, mapping: Mapping, seen: dict, match: bool)
         # what it was matched to has changed since (a package it paid in full, a pledge it settled).
         key = _row_key(row, books.currency)
         if key in seen:
-            why = f"already recorded as #{seen[key]} (same reference, amount and day)"
+            why = f"already recorded as #{seen[key]} (same reference, amount, day and direction)"
             return Planned(row.number, "skip", why, values=values, source=row)
         entry, what = _entry(books, row, mapping, match)
     except _Unmatched as why:
@@ -484,7 +484,7 @@ def _key(entry: Entry, currency: str) -> tuple:
     """What identifies the bank movement an entry records: its reference, its day, the money as given."""
     given = model.given_as(entry)
     moved = (given.currency, given.amount) if given else (currency, model.size(entry))
-    return (entry.source, entry.date, moved)
+    return (entry.source, entry.date, "in" if entry.kind in ("contribute", "pledge", "interest") else "out", moved)
 
 
 def _row_key(row: Row, currency: str) -> tuple:
@@ -492,7 +492,7 @@ def _row_key(row: Row, currency: str) -> tuple:
     if not row.reference:
         raise BadInput("the row has no reference")
     given = (row.currency or currency).upper()
-    return (row.reference, row.day, (given, money.parse_amount(row.amount, given)))
+    return (row.reference, row.day, "in" if row.credit else "out", (given, money.parse_amount(row.amount, given)))
 
 
 def _entry(books: Books, row: Row, mapping: Mapping, match: bool) -> tuple[Entry, str]:

@@ -75,7 +75,7 @@ def test_duplicates_inside_one_file_are_skipped(members, tmp_path):
     statement.write_text("\n".join([*lines, lines[1]]) + "\n")
     plan = json.loads(members(f"import {statement} --map {MAP} --dry-run --json").stdout)
     assert [r["status"] for r in plan["rows"]] == ["record", "record", "skip"]
-    assert plan["rows"][2]["reason"] == "already recorded as #3 (same reference, amount and day)"
+    assert plan["rows"][2]["reason"] == "already recorded as #3 (same reference, amount, day and direction)"
 
 
 @pytest.mark.parametrize(
@@ -123,3 +123,13 @@ def test_a_long_file_imports_with_its_progress_bar(members, tmp_path):
     result = members(f"import {statement} --map {MAP}")
     assert result.stdout.strip() == "Recorded 2100 entries (#3-#2102); skipped 0 already recorded."
     assert journal.load(journal.open_ledger(members.path)).balance("assets:fund:unallocated") == 2100
+
+
+def test_money_in_and_money_out_under_one_reference_are_two_movements(tmp_path):
+    """Found by review: a receipt and a payment back, same day, same reference and amount: both recorded."""
+    from ledger import importer
+    from ledger.statements import Row
+
+    first = Row(number=2, day=__import__("datetime").date(2025, 3, 14), amount="10.00", reference="R9", credit=True)
+    back = Row(number=3, day=first.day, amount="10.00", reference="R9", credit=False)
+    assert importer._row_key(first, "EUR") != importer._row_key(back, "EUR")
