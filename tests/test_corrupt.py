@@ -240,8 +240,14 @@ def refused_in_one_line(path: Path, name: str, offset: int | None) -> None:
     assert snapshot(path) == before
 
 
+# End to end (three commands each) on every fourth block of the catalogue and its first ones: the command line
+# only turns parse_entry's ValueError into one line, and `test_parse_entry_says_value_error_only` holds every
+# block of the catalogue to that.
+END_TO_END = sorted({*list(CATALOGUE)[::4], *list(CATALOGUE)[:12]}, key=list(CATALOGUE).index)
+
+
 @pytest.mark.parametrize("where", ["middle", "last"])
-@pytest.mark.parametrize("case", list(CATALOGUE))
+@pytest.mark.parametrize("case", END_TO_END)
 def test_hostile_block_is_one_corrupt_line(template, tmp_path, case, where):
     path = tmp_path / "fund"
     shutil.copytree(template, path)
