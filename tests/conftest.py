@@ -242,3 +242,12 @@ def build_with_git(build: Callable[[Path], object]) -> Callable[[Path], object]:
             return build(folder)
 
     return building
+
+
+def recorded(folder: Path, commands, *, name: str = "Year fund") -> Runner:
+    """A new ledger in `folder` (not a git repository) with `commands` recorded through the CLI, in order."""
+    journal.init(folder, name, "EUR", "United Kingdom")
+    run = Runner(folder)
+    for command in commands:
+        run(command)
+    return run

@@ -19,7 +19,7 @@ from ledger import fold, journal, reports
 from ledger.books import ZERO, Books
 from ledger.errors import LedgerError
 
-from conftest import Runner
+from conftest import Runner, recorded
 from test_properties import PRELUDE, _build, operations
 
 D = Decimal
@@ -43,12 +43,7 @@ YEAR = [
 
 @pytest.fixture(scope="module")
 def year(tmp_path_factory) -> Runner:
-    path = tmp_path_factory.mktemp("year") / "fund"
-    journal.init(path, "Year fund", "EUR", "United Kingdom")
-    run = Runner(path)
-    for command in YEAR:
-        run(command)
-    return run
+    return recorded(tmp_path_factory.mktemp("year") / "fund", YEAR)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from test_periods import YEAR
 from ledger import journal, reports
 from ledger.errors import BadInput
 
-from conftest import Runner
+from conftest import Runner, recorded
 
 D = Decimal
 M = D(1_000_000)
@@ -20,12 +20,7 @@ M = D(1_000_000)
 
 @pytest.fixture(scope="module")
 def year(tmp_path_factory) -> Runner:
-    path = tmp_path_factory.mktemp("statement") / "fund"
-    journal.init(path, "Year fund", "EUR", "United Kingdom")
-    run = Runner(path)
-    for command in YEAR:
-        run(command)
-    return run
+    return recorded(tmp_path_factory.mktemp("statement") / "fund", YEAR)
 
 
 @pytest.fixture(scope="module")

@@ -8,19 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from ledger import journal, render, reports
+from ledger import render, reports
 
-from conftest import COALITION, SAMPLE, Runner
+from conftest import COALITION, SAMPLE, Runner, recorded
 
 
 @pytest.fixture(scope="module")
 def fund(tmp_path_factory) -> Runner:
     """The worked example, a pound pledge split by earmark, a member that left, and a memo that is a formula."""
-    path = tmp_path_factory.mktemp("untruths") / "fund"
-    journal.init(path, "Test fund", "EUR", "United Kingdom")
-    run = Runner(path)
-    for command in COALITION:
-        run(command)
+    run = recorded(tmp_path_factory.mktemp("untruths") / "fund", COALITION, name="Test fund")
     run("rate GBP 1.1905 --date 2025-04-01")
     run('pledge "United Kingdom" £15M --year 2025 --split drones=£15M --date 2025-04-03')  # 12
     run("member join Norway --date 2025-04-12")
