@@ -357,7 +357,7 @@ def statement(folder: Path, rows: int, tag: str = "R") -> tuple[Path, Path]:
     return csv, mapping
 
 
-@pytest.mark.parametrize(("how", "rows"), [("short count", 2000), ("ENOSPC", 50)])
+@pytest.mark.parametrize(("how", "rows"), [("short count", 500), ("ENOSPC", 50)])
 def test_an_import_cut_short_by_a_full_disk_records_nothing(fund2, monkeypatch, how, rows):
     a = fund2.a
     csv, mapping = statement(fund2.root, rows)
