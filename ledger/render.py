@@ -709,6 +709,7 @@ def statement_json(statement: Statement) -> dict[str, Any]:
         "closing": {k: money.to_text(v, c) for k, v in statement.closing.items()},
         "earmarked": {k: money.to_text(v, c) for k, v in statement.earmarked.items()},
         "funded": [{k: _plain(v, c) for k, v in row.items()} for row in statement.funded],
+        "bought": [{k: _plain(v, c) for k, v in row.items() if k != "member"} for row in statement.bought],
     }
 
 
@@ -735,6 +736,9 @@ def statement_csv(statement: Statement) -> str:
     for row in statement.funded:
         writer.writerow(["funded", row["date"].isoformat(), "", row["status"], _safe(f"{row['earmark']} > {row['package']}"),
                          c, "", "", money.to_text(row["amount"], c), money.to_text(row["paid"], c)])  # fmt: skip
+    for row in statement.bought:
+        writer.writerow(["bought", "", "", row["status"], _safe(row["package"]), c, "", "",
+                         money.to_text(row["amount"], c), money.to_text(row["paid"], c)])  # fmt: skip
     return out.getvalue()
 
 
@@ -784,6 +788,16 @@ def statement_view(statement: Statement, width: int = 100, *, wide: bool = False
             for r in statement.funded
         ]  # fmt: skip
         lines += _table_lines("", cols, [], rows, [], width, wide, "", "no package yet" if not rows else None)
+    if statement.bought:
+        lines += [Text("")] + [Text(line, style="bold") for line in _wrap("What its own money bought (traced)", width)]
+        cols = [_Col("Package or envelope"), _Col("Its money", True), _Col("Paid", True),
+                _Col("Not yet paid", True, optional=True), _Col("Status", optional=True)]  # fmt: skip
+        rows = [
+            [Text(inert(r["package"])), _money_text(r["amount"], c), _money_text(r["paid"], c),
+             _money_text(r["not_yet_paid"], c), Text(r["status"])]
+            for r in statement.bought
+        ]  # fmt: skip
+        lines += _table_lines("", cols, [], rows, [], width, wide, "")
     lines += [Text("")] + [
         Text(line, style="dim") for line in _wrap(_caption(statement.as_of, statement.entries, statement.seal), width)
     ]

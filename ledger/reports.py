@@ -1016,6 +1016,9 @@ class Statement:
     lines: tuple[dict[str, Any], ...]  # id, date, kind, what, currency, given, rate, amount (fund's), ...
     earmarked: dict[str, Decimal]  # earmark -> what the member's receipts put in it (as they stand at the end)
     funded: tuple[dict[str, Any], ...]  # earmark, package, date, amount (from that earmark), paid (its share), status
+    # By the tracing rule (docs/FORMAT.md): each package its own money went to, paid or not, and what of its
+    # money is not yet spent, per envelope (`funding_report` rows for the member).
+    bought: tuple[dict[str, Any], ...] = ()
 
 
 def statement_report(
@@ -1109,6 +1112,7 @@ def statement_report(
         lines=tuple(lines),
         earmarked=dict(sorted(earmarked.items())),
         funded=tuple(funded),
+        bought=funding_report(closing_at, span.end, member=found.name).rows,
     )
 
 

@@ -157,3 +157,15 @@ class TestFoundByReview:
     def test_an_increase_from_an_earmark_that_does_not_exist(self, example):
         refused = example('amend fpv-drones +1 --from dronez --reason x --date 2025-10-03', ok=False)
         assert refused.stderr.strip() == "refused: there is no earmark 'dronez'; did you mean 'drones'?"
+
+
+def test_the_statement_says_what_the_members_own_money_bought(example):
+    """The donor statement's section by the tracing rule: Eastmark's share of fpv-drones is the 1,338,199.51
+    computed by hand above, and its rows are `report funding --member Eastmark`'s."""
+    statement = example.json("report statement Eastmark")
+    funding = example.json("report funding --member Eastmark")["rows"]
+    assert [(r["package"], r["amount"], r["paid"]) for r in statement["bought"]] == [
+        (r["package"], r["amount"], r["paid"]) for r in funding
+    ]
+    assert statement["bought"][0]["package"] == "fpv-drones" and statement["bought"][0]["amount"] == "1338199.51"
+    assert "What its own money bought (traced)" in example("report statement Eastmark", env={"COLUMNS": "100"}).stdout

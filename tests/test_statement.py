@@ -97,7 +97,7 @@ class TestFormats:
 
     def test_csv_sections(self, year):
         rows = list(csv.DictReader(io.StringIO(year("report statement 'United Kingdom' --csv").stdout)))
-        assert [r["section"] for r in rows] == ["opening"] * 4 + ["line", "exchange"] + ["closing"] * 4
+        assert [r["section"] for r in rows] == ["opening"] * 4 + ["line", "exchange"] + ["closing"] * 4 + ["bought"]
         line = rows[4]
         assert (line["given_currency"], line["given"], line["rate"], line["amount"]) == (
             "GBP",
