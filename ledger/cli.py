@@ -1125,9 +1125,9 @@ TAKEN_BY = {
     "kind": ("register",),
     "original": ("contributors",),
     "every": ("balance", "contributors", "earmarks", "packages"),
-    "period": (*PERIOD_REPORTS, "approvals"),
-    "start": (*PERIOD_REPORTS, "approvals"),
-    "end": (*PERIOD_REPORTS, "approvals"),
+    "period": (*PERIOD_REPORTS, "approvals", "deliveries"),
+    "start": (*PERIOD_REPORTS, "approvals", "deliveries"),
+    "end": (*PERIOD_REPORTS, "approvals", "deliveries"),
 }
 _FLAGS = {
     "every": "--yearly/--quarterly/--monthly",
@@ -1288,6 +1288,8 @@ def report(
         return reports.approvals_report(books, audit.run(ledger).approvals, as_of, period)
     if name == "pledges" and overdue:
         return reports.overdue_report(books, as_of)
+    if name == "deliveries":
+        return reports.deliveries_report(books, as_of, period)
     if name == "register":
         spec = reports.RegisterFilter(account, member_name, earmark_name, package_name, kind)
         return reports.register_report(books, spec, as_of, period)

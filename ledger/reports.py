@@ -1190,15 +1190,16 @@ def suppliers_report(books: Books, as_of: dt.date | None = None) -> Report:
     return _report(books, "suppliers", "Suppliers", columns, rows, as_of, totals)
 
 
-def deliveries_report(books: Books, as_of: dt.date | None = None) -> Report:
-    """What was delivered: by package, item, recipient and date (reversed deliveries left out)."""
+def deliveries_report(books: Books, as_of: dt.date | None = None, period: Period | None = None) -> Report:
+    """What was delivered: by package, item, recipient and date (reversed deliveries left out; during
+    `period`, if given)."""
     rows = [
         {
             "date": d.date, "package": d.package, "item": d.item, "quantity": d.quantity,
             "contract": d.contract or None, "recipient": d.recipient or None, "value": d.value, "entry": d.id,
         }
         for d in sorted(books.deliveries, key=lambda d: (d.date, d.id))
-        if d.reversed_by is None
+        if d.reversed_by is None and (period is None or period.holds(d.date))
     ]
     columns = (
         Column("date", "Date", "date"),
@@ -1209,6 +1210,8 @@ def deliveries_report(books: Books, as_of: dt.date | None = None) -> Report:
         Column("recipient", "To", optional=True),
         Column("value", "Value", "money", optional=True),
     )
+    if period is not None:
+        return _report(books, "deliveries", "Deliveries", columns, rows, period.end, period=period)
     return _report(books, "deliveries", "Deliveries", columns, rows, as_of)
 
 

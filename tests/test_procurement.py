@@ -169,3 +169,10 @@ def test_the_statement_says_what_the_members_own_money_bought(example):
     ]
     assert statement["bought"][0]["package"] == "fpv-drones" and statement["bought"][0]["amount"] == "1338199.51"
     assert "What its own money bought (traced)" in example("report statement Eastmark", env={"COLUMNS": "100"}).stdout
+
+
+def test_deliveries_in_a_period(example):
+    rows = example.json("report deliveries --period 2025Q3")["rows"]
+    assert [(r["date"], r["quantity"]) for r in rows] == [("2025-07-01", 1200), ("2025-08-20", 400)]
+    refused = example("report suppliers --period 2025Q3", ok=False)
+    assert refused.exit_code == 2 and "does not take --period" in refused.stderr
