@@ -210,6 +210,17 @@ class Contract(Spendable):
     original: Decimal = ZERO
     amendments: list[Amendment] = field(default_factory=list)
     closed_by: int | None = None
+    currency: str = ""  # the contract's own currency, when it is not the fund's
+    original_amount: Decimal = ZERO  # in that currency
+    original_paid: Decimal = ZERO
+
+    @property
+    def foreign(self) -> bool:
+        return bool(self.currency)
+
+    @property
+    def original_left(self) -> Decimal:
+        return ZERO if self.reversed_by is not None else self.original_amount - self.original_paid
 
 
 @dataclass
@@ -603,12 +614,22 @@ def apply_package(books: Books, entry: Entry) -> None:
 
 def apply_pay(books: Books, entry: Entry) -> None:
     package = books.packages[entry.get("package")]
-    paid = sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
+    paid = sum((p.amount for p in entry.postings if p.account == model.expense(package.name)), ZERO)
     package.paid += paid
     if entry.get("contract"):
-        books.contract(entry.get("contract")).paid += paid
+        _pay_contract(books, entry, 1)
     if entry.get("invoice"):
         books.invoices.setdefault(invoice_key(entry), (entry.id, entry.date))
+
+
+def _pay_contract(books: Books, entry: Entry, sign: int) -> None:
+    """What a payment (sign 1) or its reversal (-1) does to its contract: what it relieved, and in its currency."""
+    contract = books.contract(entry.get("contract"))
+    account = model.contracted(contract.package, contract.ref)
+    contract.paid -= sign * sum((p.amount for p in entry.postings if p.account == account), ZERO)
+    given = model.given_as(entry)
+    if given is not None:
+        contract.original_paid += sign * given.amount
 
 
 def invoice_key(entry: Entry) -> tuple[str, str, str]:
@@ -623,9 +644,11 @@ def apply_supplier(books: Books, entry: Entry) -> None:
 def apply_contract(books: Books, entry: Entry) -> None:
     ref = entry.get("contract")
     amount = sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
+    given = model.given_as(entry)
     books.contracts[ref] = Contract(
         ref, entry.get("package"), entry.get("supplier"), entry.id, entry.date, amount,
         entry.get("item", ""), entry.get("quantity"), original=amount,
+        currency=given.currency if given else "", original_amount=given.amount if given else ZERO,
     )  # fmt: skip
 
 
@@ -775,10 +798,10 @@ def apply_reverse(books: Books, entry: Entry) -> None:
     elif original.kind == "package":
         books.packages[original.get("package")].reversed_by = entry.id
     elif original.kind == "pay":
-        paid = sum((p.amount for p in original.postings if p.amount > 0), ZERO)
+        paid = sum((p.amount for p in original.postings if p.account == model.expense(original.get("package"))), ZERO)
         books.packages[original.get("package")].paid -= paid
         if original.get("contract"):
-            books.contract(original.get("contract")).paid -= paid
+            _pay_contract(books, original, -1)
         if books.invoices.get(invoice_key(original), (None,))[0] == original.id:
             del books.invoices[invoice_key(original)]
     elif original.kind == "contract":

@@ -89,3 +89,33 @@ def _relief(promised: Pledge, earmark: str | None, amount: Decimal, currency: st
     if amount < left:
         relief = min(relief, owed - Decimal(1).scaleb(-money.places(currency)))
     return relief
+
+
+def contract(package: str, ref: str, amount: Decimal, rate: Decimal, currency: str) -> list[Posting]:
+    """A contract in another currency: its value at the contract day's rate moves into its envelope."""
+    worth = money.convert(amount, rate, currency)
+    if worth <= 0:
+        raise Refused(f"at rate {rate} this contract is worth less than the smallest unit of {currency}")
+    return [Posting(model.contracted(package, ref), worth, currency),
+            Posting(model.committed(package), -worth, currency)]  # fmt: skip
+
+
+def contract_payment(
+    package: str, ref: str, owed: Decimal, left: Decimal, amount: Decimal, own: str, rate: Decimal, currency: str
+) -> list[Posting]:
+    """A payment of `amount` (the contract's currency) against a contract with `left` of it still to pay, whose
+    envelope holds `owed` (the fund's currency), at the payment day's rate.
+
+    `own` is the contract's currency. The expense is what the payment costs today; the contract's envelope
+    is relieved of its share of what it holds (all of it when the contract is paid in full); the difference
+    is an exchange gain or loss, taken from (or given back to) the package's money not under contract.
+    """
+    if amount > left:
+        raise Refused(f"contract {ref} has {money.format_money(left, own)} left to pay; "
+                      f"payment of {money.format_money(amount, own)} exceeds it")  # fmt: skip
+    worth = money.convert(amount, rate, currency)
+    relief = money.share(owed, amount, left, currency)
+    postings = [Posting(model.expense(package), worth, currency), Posting(model.contracted(package, ref), -relief, currency)]
+    if worth != relief:
+        postings.append(Posting(model.committed(package), relief - worth, currency))  # a loss is a credit
+    return postings

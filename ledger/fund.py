@@ -213,14 +213,28 @@ def pay(
     again: str = "",
     contract: str = "",
 ) -> Entry:
-    """Pay out of what a package (or one of its contracts) has committed; `invoice` guards against paying twice."""
-    total = money.parse_amount(amount, books.currency)
+    """Pay out of what a package (or one of its contracts) has committed; `invoice` guards against paying twice.
+
+    Against a contract in another currency the amount is written in it, and paid at the rate of the day.
+    """
     known = books.contract(contract) if contract else None
     if known is not None:
         contract = known.ref
+    extra: dict[str, object] = {"supplier": supplier, "invoice": invoice, "again": again, "contract": contract}
+    if known is not None and known.foreign:
+        foreign = _foreign(books, amount, note, None)
+        if foreign is None or foreign[0] != known.currency:
+            raise BadInput(f"contract {known.ref} is in {known.currency}: write the amount in it, "
+                           f"such as {money.format_money(known.original_left, known.currency)}")  # fmt: skip
+        currency, rate_used = foreign
+        given = money.parse_amount(amount, currency)
+        postings = exchange.contract_payment(name, known.ref, known.remaining, known.original_left, given, currency,
+                                             rate_used, books.currency)  # fmt: skip
+        extra.update(original_amount=money.to_text(given, currency), original_currency=currency, rate=str(rate_used))
+        return _entry(note, "pay", postings, package=name, **{key: value for key, value in extra.items() if value})
+    total = money.parse_amount(amount, books.currency)
     paid_from = model.contracted(name, contract) if contract else model.committed(name)
     postings = [Posting(model.expense(name), total, books.currency), Posting(paid_from, -total, books.currency)]
-    extra = {"supplier": supplier, "invoice": invoice, "again": again, "contract": contract}
     return _entry(note, "pay", postings, package=name, **{key: value for key, value in extra.items() if value})
 
 
@@ -253,15 +267,26 @@ def contract(
     books: Books, package_name: str, supplier_name: str, amount: str, ref: str, note: Note,
     *, item: str = "", quantity: int | None = None,
 ) -> Entry:  # fmt: skip
-    """Commit part of a package to a supplier under reference `ref`: the money moves into the contract's envelope."""
-    total = money.parse_amount(amount, books.currency)
+    """Commit part of a package to a supplier under reference `ref`: the money moves into the contract's envelope.
+
+    In another currency (`SEK 5M`), its value at the rate of the contract's day moves, and the contract is
+    followed in that currency: each payment relieves it of its share, the difference an exchange gain or loss.
+    """
     known = books.supplier(supplier_name)
-    postings = [
-        Posting(model.contracted(package_name, ref), total, books.currency),
-        Posting(model.committed(package_name), -total, books.currency),
-    ]
     data: dict[str, object] = {"package": package_name, "supplier": known.name if known else supplier_name,
                                "contract": ref}  # fmt: skip
+    foreign = _foreign(books, amount, note, None)
+    if foreign:
+        currency, rate_used = foreign
+        given = money.parse_amount(amount, currency)
+        postings = exchange.contract(package_name, ref, given, rate_used, books.currency)
+        data.update(original_amount=money.to_text(given, currency), original_currency=currency, rate=str(rate_used))
+    else:
+        total = money.parse_amount(amount, books.currency)
+        postings = [
+            Posting(model.contracted(package_name, ref), total, books.currency),
+            Posting(model.committed(package_name), -total, books.currency),
+        ]
     if item:
         data["item"] = item
     if quantity is not None:

@@ -136,7 +136,9 @@ def check_envelopes(books: Books, entry: Entry) -> None:
             later = books.balance(account) != lowest
             when = f" from {entry.date} on" if later else ""
             have = _describe(books, account, _fmt(books, max(lowest, ZERO)))
-            raise Refused(f"{have}{when}; {_noun(entry)} of {_fmt(books, -change)} exceeds it")
+            loss = entry.kind == "pay" and entry.get("original_currency") and account.count(":") == 3
+            noun = "exchange loss" if loss else _noun(entry)
+            raise Refused(f"{have}{when}; {noun} of {_fmt(books, -change)} exceeds it")
 
 
 # --- membership --------------------------------------------------------------
@@ -485,6 +487,34 @@ def check_contract(books: Books, entry: Entry) -> None:
         raise Refused("a contract states an item and its quantity together, or neither")
     if entry.get("quantity") is not None and entry.get("quantity") <= 0:
         raise Refused("a contract's quantity is a whole number more than zero")
+    given = _foreign_given(books, entry)
+    if given is not None:
+        expected = exchange.contract(entry.get("package"), ref, given.amount, given.rate, books.currency)
+        _check_converted(entry, expected, given)
+
+
+def _foreign_given(books: Books, entry: Entry) -> model.Given | None:
+    """What an entry was given in another currency as (checked whole), or None for one in the fund's."""
+    fields = [entry.get(name) for name in ("original_amount", "original_currency", "rate")]
+    if not any(fields):
+        return None
+    if not all(fields):
+        raise Refused("an entry in another currency needs its original_amount, original_currency and rate")
+    if entry.get("original_currency") not in money.PLACES or entry.get("original_currency") == books.currency:
+        raise Refused(f"{entry.get('original_currency')!r} is not another currency this fund can take")
+    _stored_rate(entry)
+    given = _given(entry)
+    if given.amount <= 0:
+        raise Refused(f"the amount given in {given.currency} must be more than zero")
+    return given
+
+
+def _check_converted(entry: Entry, expected, given: model.Given) -> None:
+    if _key(expected) != _key(entry.postings):
+        raise Refused(
+            f"the postings are not the conversion of {money.format_money(given.amount, given.currency)} at "
+            f"{given.rate}: expected {', '.join(f'{p.account} {money.to_text(p.amount, p.currency)}' for p in expected)}"
+        )
 
 
 def check_deliver(books: Books, entry: Entry) -> None:
@@ -549,10 +579,20 @@ def check_pay(books: Books, entry: Entry) -> None:
     package = books.packages.get(name)
     if package is None:
         raise Refused(_no_package(books, name))
+    given = _foreign_given(books, entry)
     if entry.get("contract"):
         contract = _contract_of(books, entry)
         if entry.get("supplier") and books.supplier(entry.get("supplier")) is not books.supplier(contract.supplier):
             raise Refused(f"contract {contract.ref} is with {contract.supplier}, not {entry.get('supplier')}")
+        if contract.foreign != (given is not None) or (given and given.currency != contract.currency):
+            raise Refused(f"contract {contract.ref} is in {contract.currency or books.currency}; "
+                          f"a payment against it is in {contract.currency or books.currency} too")  # fmt: skip
+        if given is not None:
+            expected = exchange.contract_payment(name, contract.ref, contract.remaining, contract.original_left,
+                                                 given.amount, given.currency, given.rate, books.currency)  # fmt: skip
+            _check_converted(entry, expected, given)
+    elif given is not None:
+        raise Refused("a payment in another currency is made against a contract in that currency (--contract)")
     elif entry.get("supplier") and books.suppliers:
         _known_supplier(books, entry.get("supplier"))
     if package.reversed_by is not None:
@@ -934,6 +974,8 @@ def accounts_package(books: Books, entry: Entry) -> Accounts:
 def accounts_pay(books: Books, entry: Entry) -> Accounts:
     package = entry.get("package")
     paid_from = model.contracted(package, entry.get("contract")) if entry.get("contract") else model.committed(package)
+    if entry.get("original_currency"):  # an exchange gain goes back to the package, a loss comes from it
+        return (model.expense(package), model.committed(package)), (paid_from, model.committed(package))
     return (model.expense(package),), (paid_from,)
 
 

@@ -249,12 +249,17 @@ EVERY_KIND = [
     "pay cams 5k --contract C-1 --date 2026-01-12",  # 31
     'amend cams +1k --contract C-1 --reason "Spare: lenses" --date 2026-01-13',  # 32
     'deliver cams --item camera --quantity 4 --contract C-1 --to "Unit: A [1]" --date 2026-01-14',  # 33
-    "officer add Alice --key {keys}/alice.pub --role approver --date 2026-01-15",  # 34
-    "officer add Bob --key {keys}/bob.pub --role approver --date 2026-01-15",  # 35
-    "propose policy fee --approvals 1 --date 2026-01-16",  # 36
-    "approve 36 --date 2026-01-16",  # 37, and 38 books the policy
-    "propose pay cams 1k --contract C-1 --date 2026-01-17",  # 39
-    'reject 39 --reason "Not yet: wait for delivery" --date 2026-01-17',  # 40
+    "rate SEK 0.0900 --date 2026-01-14",  # 34
+    ["contract", "cams", "ACME: Ltd; (Riga) | 2", "30k SEK", "--ref", "K-2", "--date", "2026-01-14"],  # 35: €2,700
+    "pay cams '10k SEK' --contract K-2 --date 2026-01-14",  # 36: at 0.0900, no difference
+    "rate SEK 0.0950 --date 2026-01-15",  # 37
+    "pay cams '20k SEK' --contract K-2 --date 2026-01-15",  # 38: €1,900 for €1,800 of contract: a €100 loss
+    "officer add Alice --key {keys}/alice.pub --role approver --date 2026-01-15",  # 39
+    "officer add Bob --key {keys}/bob.pub --role approver --date 2026-01-15",  # 40
+    "propose policy fee --approvals 1 --date 2026-01-16",  # 41
+    "approve 41 --date 2026-01-16",  # 42, and 43 books the policy
+    "propose pay cams 1k --contract C-1 --date 2026-01-17",  # 44
+    'reject 44 --reason "Not yet: wait for delivery" --date 2026-01-17',  # 45
 ]  # fmt: skip
 
 
@@ -485,7 +490,7 @@ class TestBeancountAndFava:
     def test_favas_events_and_commodities_pages_have_the_fund(self, every_kind):
         _need_fava()
         fava = fava_ledger(export.as_beancount(every_kind))
-        assert fava.prices.commodity_pairs(["EUR"]) == [("GBP", "EUR")]
+        assert fava.prices.commodity_pairs(["EUR"]) == [("GBP", "EUR"), ("SEK", "EUR")]
         assert fava.prices.get_price(("GBP", "EUR")) == Decimal("1.1850")
         described = [e.description for e in fava.all_entries_by_type.Event]
         assert "Belgium approved by Latvia" in described and "Côte d’Ivoire joined (member)" in described

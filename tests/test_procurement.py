@@ -176,3 +176,50 @@ def test_deliveries_in_a_period(example):
     assert [(r["date"], r["quantity"]) for r in rows] == [("2025-07-01", 1200), ("2025-08-20", 400)]
     refused = example("report suppliers --period 2025Q3", ok=False)
     assert refused.exit_code == 2 and "does not take --period" in refused.stderr
+
+
+def test_an_exchange_loss_the_package_cannot_cover_is_refused(run):
+    """A package of exactly the contract's €27,000.00 has nothing outside the contract to take a €500.00 loss from."""
+    for command in ["member join Latvia --date 2025-01-01", "contribute Latvia 100k --date 2025-01-02",
+                    "rate SEK 0.0900 --date 2025-01-01", "package p 27k --from unallocated --date 2025-01-03",
+                    "supplier add 'Nordic AB' --country SE --date 2025-01-03",
+                    "contract p 'Nordic AB' '300k SEK' --ref N-1 --date 2025-01-04",
+                    "rate SEK 0.0950 --date 2025-02-01"]:  # fmt: skip
+        run(command)
+    before = snapshot(run.path)
+    refused = run("pay p '100k SEK' --contract N-1 --date 2025-02-02", ok=False)
+    assert refused.stderr.strip() == (
+        "refused: package p has €0.00 not under contract; exchange loss of €500.00 exceeds it"
+    )
+    assert snapshot(run.path) == before
+
+
+def test_a_contract_in_kronor_paid_at_two_rates(run):
+    """By hand. 300,000 SEK at 0.0900 is €27,000.00 under contract. 100,000 SEK paid at 0.0950 costs €9,500.00
+    and relieves the contract of a third of its value, €9,000.00: a €500.00 loss, taken from the package's money
+    not under contract (23,000 -> 22,500). The last 200,000 SEK at 0.0850 cost €17,000.00 and relieve all that is
+    left, €18,000.00: a €1,000.00 gain, given back to it (22,500 -> 23,500)."""
+    for command in ["member join Latvia --date 2025-01-01", "contribute Latvia 100k --date 2025-01-02",
+                    "rate SEK 0.0900 --date 2025-01-01", "package p 50k --from unallocated --date 2025-01-03",
+                    "supplier add 'Nordic AB' --country SE --date 2025-01-03",
+                    "contract p 'Nordic AB' '300k SEK' --ref N-1 --date 2025-01-04",
+                    "rate SEK 0.0950 --date 2025-02-01", "pay p '100k SEK' --contract N-1 --date 2025-02-02"]:  # fmt: skip
+        run(command)
+    balances = {r["account"]: r["balance"] for r in run.json("balance")["rows"]}
+    assert balances["assets:fund:committed:p:n-1"] == "18000.00" and balances["assets:fund:committed:p"] == "40500.00"
+    assert balances["expenses:packages:p"] == "9500.00"
+    before = snapshot(run.path)
+    in_euros = run("pay p 1000 --contract N-1 --date 2025-02-03", ok=False)
+    assert in_euros.stderr.strip() == "error: contract N-1 is in SEK: write the amount in it, such as 200,000.00 SEK"
+    too_much = run("pay p '200,001 SEK' --contract N-1 --date 2025-02-03", ok=False)
+    assert too_much.stderr.strip() == (
+        "refused: contract N-1 has 200,000.00 SEK left to pay; payment of 200,001.00 SEK exceeds it"
+    )
+    assert snapshot(run.path) == before
+    run("rate SEK 0.0850 --date 2025-03-01")
+    run("pay p '200k SEK' --contract N-1 --date 2025-03-02")
+    balances = {r["account"]: r["balance"] for r in run.json("balance")["rows"]}
+    assert balances["assets:fund:committed:p:n-1"] == "0.00" and balances["assets:fund:committed:p"] == "23500.00"
+    assert balances["expenses:packages:p"] == "26500.00"
+    supplier = run.json("report suppliers")["rows"][0]
+    assert (supplier["contracted"], supplier["paid"], supplier["remaining"]) == ("27000.00", "27000.00", "0.00")
