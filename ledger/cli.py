@@ -1125,9 +1125,9 @@ TAKEN_BY = {
     "kind": ("register",),
     "original": ("contributors",),
     "every": ("balance", "contributors", "earmarks", "packages"),
-    "period": (*PERIOD_REPORTS, "approvals", "deliveries"),
-    "start": (*PERIOD_REPORTS, "approvals", "deliveries"),
-    "end": (*PERIOD_REPORTS, "approvals", "deliveries"),
+    "period": (*PERIOD_REPORTS, "approvals", "deliveries", "suppliers"),
+    "start": (*PERIOD_REPORTS, "approvals", "deliveries", "suppliers"),
+    "end": (*PERIOD_REPORTS, "approvals", "deliveries", "suppliers"),
 }
 _FLAGS = {
     "every": "--yearly/--quarterly/--monthly",
@@ -1259,7 +1259,8 @@ def report(
     With --period (or --from/--to), summary, balance, contributors, earmarks
     and packages show what happened during the period between its opening
     and closing figures; the register lists the period's entries after an
-    opening balance. An option a report does not take is refused.
+    opening balance; suppliers, deliveries and approvals what was done in
+    it. An option a report does not take is refused.
 
     \b
     Example:
@@ -1288,8 +1289,9 @@ def report(
         return reports.approvals_report(books, audit.run(ledger).approvals, as_of, period)
     if name == "pledges" and overdue:
         return reports.overdue_report(books, as_of)
-    if name == "deliveries":
-        return reports.deliveries_report(books, as_of, period)
+    if name in ("deliveries", "suppliers"):
+        chosen = {"deliveries": reports.deliveries_report, "suppliers": reports.suppliers_report}
+        return chosen[name](books, as_of, period)
     if name == "register":
         spec = reports.RegisterFilter(account, member_name, earmark_name, package_name, kind)
         return reports.register_report(books, spec, as_of, period)
@@ -1302,8 +1304,7 @@ def report(
                   "earmarks": reports.earmarks_report, "packages": reports.packages_report}  # fmt: skip
         return chosen[name](books, as_of, period)
     return {
-        "members": reports.members_report, "rates": reports.rates_report, "suppliers": reports.suppliers_report,
-        "deliveries": reports.deliveries_report, "closes": reports.closes_report,
+        "members": reports.members_report, "rates": reports.rates_report, "closes": reports.closes_report,
     }[name](books, as_of)  # fmt: skip
 
 

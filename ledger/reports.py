@@ -1167,17 +1167,38 @@ def funding_report(
     return _report(books, "funding", "Who funded what", columns, rows, as_of, totals)
 
 
-def suppliers_report(books: Books, as_of: dt.date | None = None) -> Report:
-    """Per supplier: its country, its contracts, what they are for, what was paid to it, what is left."""
+def suppliers_report(books: Books, as_of: dt.date | None = None, period: Period | None = None) -> Report:
+    """Per supplier: its country, its contracts, what they are for, what was paid to it, what is left.
+
+    For a period: what was left to pay at its start, what was contracted
+    (amendments and cancellations count against it) and paid during it, and
+    what is left at its end; suppliers with nothing open and nothing done in
+    the period are left out.
+    """
+    full, books = books, closing_books(books, period)
+
+    def totals_of(of: Books) -> dict[str, tuple[Decimal, Decimal]]:
+        held: dict[str, tuple[Decimal, Decimal]] = {}
+        for c in of.contracts.values():
+            if c.reversed_by is None:
+                contracted, paid = held.get(c.supplier, (ZERO, ZERO))
+                held[c.supplier] = (contracted + c.amount, paid + c.paid)
+        return held
+
+    now = totals_of(books)
+    then = totals_of(opening_books(full, period)) if period is not None else {}
     rows = []
     for supplier in sorted(books.suppliers.values(), key=lambda s: s.name.casefold()):
         contracts = [c for c in books.contracts.values() if c.supplier == supplier.name and c.reversed_by is None]
-        contracted = sum((c.amount for c in contracts), ZERO)
-        paid = sum((c.paid for c in contracts), ZERO)
-        rows.append({"supplier": supplier.name, "country": supplier.country, "number": supplier.number,
-                     "contracts": [c.ref for c in contracts], "contracted": contracted, "paid": paid,
-                     "remaining": contracted - paid})  # fmt: skip
-    columns = (
+        contracted, paid = now.get(supplier.name, (ZERO, ZERO))
+        before_contracted, before_paid = then.get(supplier.name, (ZERO, ZERO))
+        row = {"supplier": supplier.name, "country": supplier.country, "number": supplier.number,
+               "contracts": [c.ref for c in contracts], "opening": before_contracted - before_paid,
+               "contracted": contracted - before_contracted, "paid": paid - before_paid,
+               "remaining": contracted - paid}  # fmt: skip
+        if period is None or any(row[key] for key in ("opening", "contracted", "paid", "remaining")):
+            rows.append(row)
+    columns: tuple[Column, ...] = (
         Column("supplier", "Supplier"),
         Column("country", "Country", optional=True),
         Column("number", "Registration", optional=True),
@@ -1186,8 +1207,15 @@ def suppliers_report(books: Books, as_of: dt.date | None = None) -> Report:
         Column("paid", "Paid", "money"),
         Column("remaining", "Remaining", "money"),
     )
-    totals = {key: sum((row[key] for row in rows), ZERO) for key in ("contracted", "paid", "remaining")}
-    return _report(books, "suppliers", "Suppliers", columns, rows, as_of, totals)
+    if period is None:
+        for row in rows:
+            del row["opening"]
+        totals = {key: sum((row[key] for row in rows), ZERO) for key in ("contracted", "paid", "remaining")}
+        return _report(books, "suppliers", "Suppliers", columns, rows, as_of, totals)
+    columns = (*columns[:4], Column("opening", "Left at start", "money"), columns[4], columns[5],
+               Column("remaining", "Left at end", "money"))  # fmt: skip
+    totals = {key: sum((row[key] for row in rows), ZERO) for key in ("opening", "contracted", "paid", "remaining")}
+    return _report(books, "suppliers", "Suppliers", columns, rows, period.end, totals, period=period)
 
 
 def deliveries_report(books: Books, as_of: dt.date | None = None, period: Period | None = None) -> Report:

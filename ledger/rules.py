@@ -476,7 +476,7 @@ def check_supplier(books: Books, entry: Entry) -> None:
 def check_contract(books: Books, entry: Entry) -> None:
     """A contract of an open package with a named supplier, under a reference of its own."""
     package = _open_package(books, entry.get("package"), "a contract")
-    _known_supplier(books, entry.get("supplier"))
+    _known_supplier(books, entry.get("supplier"), entry.date)
     ref = entry.get("contract")
     _check_name(lambda r: model.check_key(model.slug(r) or r, "contract reference"), ref)
     if books.contract(ref) is not None:
@@ -554,8 +554,11 @@ def _open_package(books: Books, name: str, what: str):
     return package
 
 
-def _known_supplier(books: Books, name: str) -> None:
-    if books.supplier(name) is not None:
+def _known_supplier(books: Books, name: str, day) -> None:
+    known = books.supplier(name)
+    if known is not None and known.since > day:
+        raise Refused(f"supplier {known.name} was named on {known.since}, after {day}: name it on or before the day")
+    if known is not None:
         return
     near = difflib.get_close_matches(name, [s.name for s in books.suppliers.values()], n=1, cutoff=0.6)
     hint = f"; did you mean {near[0]!r}?" if near else f"; name it first with `supplier add {name!r} --country CC`"
@@ -594,7 +597,7 @@ def check_pay(books: Books, entry: Entry) -> None:
     elif given is not None:
         raise Refused("a payment in another currency is made against a contract in that currency (--contract)")
     elif entry.get("supplier") and books.suppliers:
-        _known_supplier(books, entry.get("supplier"))
+        _known_supplier(books, entry.get("supplier"), entry.date)
     if package.reversed_by is not None:
         raise Refused(f"package {name} was cancelled by #{package.reversed_by}")
     if entry.date < package.date:

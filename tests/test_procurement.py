@@ -33,11 +33,12 @@ def test_the_example_is_sound_and_every_envelope_is_owned_to_the_cent(example):
 
 def test_suppliers_list_their_contracts_and_payments(example):
     rows = {row["supplier"]: row for row in example.json("report suppliers")["rows"]}
-    # Fjord: 15M contracted, 5M + 5M paid; Baltic Optics: 4M + 1M amended, 5M paid; Alpine: 5M, 2.5M paid.
+    # Fjord: 15M contracted, 5M + 5M paid, and 20M NOK at 0.0850 = 1.7M, half of it paid (850k at the contract's
+    # rate); Baltic Optics: 4M + 1M amended, 5M paid; Alpine: 5M, 2.5M paid.
     assert {name: (row["contracted"], row["paid"], row["remaining"]) for name, row in rows.items()} == {
         "Alpine Training GmbH": ("5000000.00", "2500000.00", "2500000.00"),
         "Baltic Optics SIA": ("5000000.00", "5000000.00", "0.00"),
-        "Fjord Drone Works AS": ("15000000.00", "10000000.00", "5000000.00"),
+        "Fjord Drone Works AS": ("16700000.00", "10850000.00", "5850000.00"),
     }
     assert rows["Fjord Drone Works AS"]["country"] == "NO" and rows["Baltic Optics SIA"]["contracts"] == ["BO-77"]
 
@@ -61,7 +62,8 @@ def test_a_package_is_funded_by_whose_money_went_into_it(example):
     assert {r["member"]: r["amount"] for r in rows} == {
         "Northland": "18333333.33", "Eastmark": "1338199.51", "Westria": "2328467.16",
     }  # fmt: skip
-    assert sum(D(r["paid"]) for r in rows) == D("15000000.00")  # 5M + 5M to Fjord, 5M to Baltic Optics
+    # 5M + 5M to Fjord, 5M to Baltic Optics, and 10M NOK at 0.0880 to Fjord
+    assert sum(D(r["paid"]) for r in rows) == D("15880000.00")
 
 
 def test_a_members_money_is_in_packages_or_unspent_or_went_on_fees(example):
@@ -99,9 +101,9 @@ def test_a_contract_amended_and_closed_gives_back_to_its_package(example):
     books = journal.load(journal.open_ledger(example.path))
     contract = books.contract("FDW-2025-01")
     assert (contract.status, contract.amount, contract.paid) == ("closed", D("10000000.00"), D("10000000.00"))
-    # Not under contract before: 22M - 15M (Fjord) - 4M (Baltic Optics) - 1M (its amendment) = 2M; then the
-    # 5M Fjord was not paid comes back: 7M.
-    assert books.balance(model.committed("fpv-drones")) == D("7000000.00")
+    # Not under contract before: 22M - 15M (Fjord) - 4M (Baltic Optics) - 1M (its amendment) - 1.7M (the kroner
+    # batteries) - 30k (their exchange loss) = 270k; then the 5M Fjord was not paid comes back: 5.27M.
+    assert books.balance(model.committed("fpv-drones")) == D("5270000.00")
     assert books.balance(model.contracted("fpv-drones", "FDW-2025-01")) == 0
 
 
@@ -144,7 +146,7 @@ class TestFoundByReview:
         example('amend operator-training --close --reason "Done" --date 2025-10-02')
         refused = example("reverse 26 --reason x --date 2025-10-03", ok=False)  # #26: ATG's payment
         assert refused.stderr.strip() == (
-            "refused: package operator-training was closed by #32; reverse the close first, so that the money "
+            "refused: package operator-training was closed by #36; reverse the close first, so that the money "
             "comes back to a package that can pay or give it back"
         )
 
@@ -174,8 +176,36 @@ def test_the_statement_says_what_the_members_own_money_bought(example):
 def test_deliveries_in_a_period(example):
     rows = example.json("report deliveries --period 2025Q3")["rows"]
     assert [(r["date"], r["quantity"]) for r in rows] == [("2025-07-01", 1200), ("2025-08-20", 400)]
-    refused = example("report suppliers --period 2025Q3", ok=False)
+    refused = example("report funding --period 2025Q3", ok=False)
     assert refused.exit_code == 2 and "does not take --period" in refused.stderr
+
+
+def test_suppliers_in_a_period(example):
+    """Q3 2025: Baltic Optics' contract grew by 1M (amended 2025-07-10) and was paid 5M (2025-08-01); Fjord signed
+    20M NOK at 0.0850 (2025-09-01), paid in October, after the period; Alpine did nothing, 2.5M still open."""
+    report = example.json("report suppliers --period 2025Q3")
+    rows = {r["supplier"]: (r["opening"], r["contracted"], r["paid"], r["remaining"]) for r in report["rows"]}
+    assert rows == {
+        "Alpine Training GmbH": ("2500000.00", "0.00", "0.00", "2500000.00"),
+        "Baltic Optics SIA": ("4000000.00", "1000000.00", "5000000.00", "0.00"),
+        "Fjord Drone Works AS": ("5000000.00", "1700000.00", "0.00", "6700000.00"),
+    }
+    assert (report["from"], report["to"]) == ("2025-07-01", "2025-09-30")
+
+
+def test_the_kroner_batteries_cost_a_loss_taken_from_the_package(example):
+    """10M NOK paid at 0.0880 cost 880,000.00 and relieved half the contract's 1,700,000.00: a 30,000.00 loss, so
+    fpv-drones (22M) has paid 5M + 5M + 5M + 880k, and holds 22M - 15.88M = 6.12M."""
+    package = next(r for r in example.json("report packages")["rows"] if r["package"] == "fpv-drones")
+    assert (package["paid"], package["remaining"]) == ("15880000.00", "6120000.00")
+
+
+def test_a_contract_before_its_supplier_was_named_is_refused(example):
+    example("supplier add 'Late Supplier Oy' --country FI --date 2025-11-01")
+    refused = example("contract operator-training 'Late Supplier Oy' 1000 --ref L-1 --date 2025-10-01", ok=False)
+    assert refused.stderr.strip() == (
+        "refused: supplier Late Supplier Oy was named on 2025-11-01, after 2025-10-01: name it on or before the day"
+    )
 
 
 def test_an_exchange_loss_the_package_cannot_cover_is_refused(run):
