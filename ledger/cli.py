@@ -1125,9 +1125,9 @@ TAKEN_BY = {
     "kind": ("register",),
     "original": ("contributors",),
     "every": ("balance", "contributors", "earmarks", "packages"),
-    "period": (*PERIOD_REPORTS, "approvals", "deliveries", "suppliers"),
-    "start": (*PERIOD_REPORTS, "approvals", "deliveries", "suppliers"),
-    "end": (*PERIOD_REPORTS, "approvals", "deliveries", "suppliers"),
+    "period": (*PERIOD_REPORTS, "approvals", "deliveries", "suppliers", "funding"),
+    "start": (*PERIOD_REPORTS, "approvals", "deliveries", "suppliers", "funding"),
+    "end": (*PERIOD_REPORTS, "approvals", "deliveries", "suppliers", "funding"),
 }
 _FLAGS = {
     "every": "--yearly/--quarterly/--monthly",
@@ -1259,8 +1259,8 @@ def report(
     With --period (or --from/--to), summary, balance, contributors, earmarks
     and packages show what happened during the period between its opening
     and closing figures; the register lists the period's entries after an
-    opening balance; suppliers, deliveries and approvals what was done in
-    it. An option a report does not take is refused.
+    opening balance; funding, suppliers, deliveries and approvals what was done
+    in it. An option a report does not take is refused.
 
     \b
     Example:
@@ -1279,7 +1279,7 @@ def report(
     if name == "statement":
         return reports.statement_report(books, subject, as_of, period)
     if name == "funding":
-        return reports.funding_report(books, as_of, member=member_name, package=package_name)
+        return reports.funding_report(books, as_of, member=member_name, package=package_name, period=period)
     if name == "approvals":
         from ledger import audit, git
 

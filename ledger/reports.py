@@ -1120,14 +1120,34 @@ def statement_report(
 
 
 def funding_report(
-    books: Books, as_of: dt.date | None = None, *, member: str | None = None, package: str | None = None
+    books: Books,
+    as_of: dt.date | None = None,
+    *,
+    member: str | None = None,
+    package: str | None = None,
+    period: Period | None = None,
 ) -> Report:
     """Who funded each package, and how much: what each member's money committed to it (paid or not yet).
 
     By the tracing rule of docs/FORMAT.md. With `member`, each package that
     member's money went to, and what of its money is not yet spent, per
     envelope (`package` then names the envelope, `status` is `unspent`).
+    For a period: `amount` and `paid` are what changed during it,
+    `not_yet_paid` what is held at its end; rows with none of them are left out.
     """
+    if period is not None:
+        closing = closing_books(books, period)
+        end = funding_report(closing, member=member, package=package)
+        start = funding_report(opening_books(books, period), member=member, package=package)
+        before = {(r["package"], r["member"]): r for r in start.rows}
+        rows = []
+        for row in end.rows:
+            then = before.get((row["package"], row["member"]), {})
+            row = {**row, "amount": row["amount"] - then.get("amount", ZERO), "paid": row["paid"] - then.get("paid", ZERO)}
+            if any(row[key] for key in ("amount", "paid", "not_yet_paid")):
+                rows.append(row)
+        totals = {key: sum((row[key] for row in rows), ZERO) for key in ("amount", "paid", "not_yet_paid")}
+        return _report(closing, "funding", "Who funded what", end.columns, rows, period.end, totals, period=period)
     names = {m.slug: m.name for m in books.members.values()}
     wanted = books.member(member).slug if member and books.member(member) else (model.slug(member) if member else None)
     funding = books.funding

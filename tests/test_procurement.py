@@ -176,8 +176,23 @@ def test_the_statement_says_what_the_members_own_money_bought(example):
 def test_deliveries_in_a_period(example):
     rows = example.json("report deliveries --period 2025Q3")["rows"]
     assert [(r["date"], r["quantity"]) for r in rows] == [("2025-07-01", 1200), ("2025-08-20", 400)]
-    refused = example("report funding --period 2025Q3", ok=False)
+    refused = example("report closes --period 2025Q3", ok=False)
     assert refused.exit_code == 2 and "does not take --period" in refused.stderr
+
+
+def test_funding_in_a_period_adds_up_to_the_year(example):
+    """Q3's only payment is Baltic Optics' 5M; fpv-drones was funded in Q1 (nothing added since); and the four
+    quarters' payments, member by member, are the year's."""
+    q3 = example.json("report funding --period 2025Q3 --package fpv-drones")
+    assert {r["amount"] for r in q3["rows"]} == {"0.00"} and q3["totals"]["paid"] == "5000000.00"
+    year = {r["member"]: D(r["paid"]) for r in example.json("report funding --period 2025 --package fpv-drones")["rows"]}
+    quarters: dict[str, D] = {}
+    for quarter in ("2025Q1", "2025Q2", "2025Q3", "2025Q4"):
+        for r in example.json(f"report funding --period {quarter} --package fpv-drones")["rows"]:
+            quarters[r["member"]] = quarters.get(r["member"], D(0)) + D(r["paid"])
+    assert quarters == year and sum(year.values()) == D("15880000.00")
+    q1 = {r["member"]: r["amount"] for r in example.json("report funding --period 2025Q1 --package fpv-drones")["rows"]}
+    assert q1 == {"Northland": "18333333.33", "Eastmark": "1338199.51", "Westria": "2328467.16"}
 
 
 def test_suppliers_in_a_period(example):
