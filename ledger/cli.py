@@ -1123,6 +1123,7 @@ TAKEN_BY = {
     "package_name": ("register", "funding"),
     "overdue": ("pledges",),
     "kind": ("register",),
+    "supplier_name": ("register",),
     "original": ("contributors",),
     "every": ("balance", "contributors", "earmarks", "packages"),
     "period": (*PERIOD_REPORTS, "approvals", "deliveries", "suppliers", "funding"),
@@ -1134,6 +1135,7 @@ _FLAGS = {
     "member_name": "--member",
     "earmark_name": "--earmark",
     "package_name": "--package",
+    "supplier_name": "--supplier",
     "start": "--from",
     "end": "--to",
 }
@@ -1241,12 +1243,13 @@ def output_options(command: Callable) -> Callable:
 @click.option("--earmark", "earmark_name", default=None, help="register: entries touching this earmark.")
 @click.option("--package", "package_name", default=None, help="register: entries of this package.")
 @click.option("--kind", default=None, help="register: entries of this kind (pledge, contribute, pay, ...).")
+@click.option("--supplier", "supplier_name", default=None, help="register: contracts, payments and deliveries of this supplier.")
 @click.option("--original", is_flag=True, help="contributors: also what each gave, in the currencies it gave.")
 @click.option("--overdue", is_flag=True, help="pledges: only what fell due and was not received, with its age.")
 @output_options
 def report(
-    name: str, subject, year, account, member_name, earmark_name, package_name, kind, original, overdue, books, as_of,
-    period,
+    name: str, subject, year, account, member_name, earmark_name, package_name, kind, supplier_name, original, overdue,
+    books, as_of, period,
 ):
     """Print report NAME (default: summary), as a table, JSON, CSV, HTML or SVG.
 
@@ -1273,6 +1276,7 @@ def report(
       fundledger report statement Latvia --period 2025 --html latvia-2025.html
       fundledger report pledges --overdue --as-of 2025-09-30
       fundledger report funding --member Latvia
+      fundledger report register --supplier "Nordic Interceptor Systems AB"
     """
     from ledger import reports
 
@@ -1293,7 +1297,7 @@ def report(
         chosen = {"deliveries": reports.deliveries_report, "suppliers": reports.suppliers_report}
         return chosen[name](books, as_of, period)
     if name == "register":
-        spec = reports.RegisterFilter(account, member_name, earmark_name, package_name, kind)
+        spec = reports.RegisterFilter(account, member_name, earmark_name, package_name, kind, supplier=supplier_name)
         return reports.register_report(books, spec, as_of, period)
     if name == "pledges":
         return reports.pledges_report(books, as_of, year)

@@ -754,6 +754,7 @@ class RegisterFilter:
     kind: str | None = None
     start: dt.date | None = None
     end: dt.date | None = None
+    supplier: str | None = None
 
     def matches(self, entry: Entry, books: Books) -> bool:
         """Whether the entry itself answers every filter but the dates (see `selected` for reversals)."""
@@ -776,6 +777,11 @@ class RegisterFilter:
             return False
         if self.package and entry.get("package") != self.package:
             return False
+        if self.supplier:
+            contract = books.contract(entry.get("contract")) if entry.get("contract") else None
+            named = entry.get("supplier") or (contract.supplier if contract else None)
+            if not named or books.supplier(named) is not books.supplier(self.supplier):
+                return False
         return not (self.kind and entry.kind != self.kind)
 
     def within(self, entry: Entry) -> bool:
@@ -809,11 +815,12 @@ def register_report(
     opens with the balance the earlier entries left, so the running balance
     is the account's true balance.
     """
+    if spec.supplier and books.supplier(spec.supplier) is None:
+        near = difflib.get_close_matches(spec.supplier, [s.name for s in books.suppliers.values()], n=1, cutoff=0.6)
+        raise BadInput(f"there is no supplier {spec.supplier!r}" + (f"; did you mean {near[0]!r}?" if near else ""))
     books = closing_books(books, period)
     if period is not None:
-        spec = RegisterFilter(
-            spec.account, spec.member, spec.earmark, spec.package, spec.kind, period.start, period.end
-        )
+        spec = dataclasses.replace(spec, start=period.start, end=period.end)
         as_of = period.end
     ids = selected(books, spec)
     rows = []

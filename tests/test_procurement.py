@@ -268,3 +268,15 @@ def test_a_contract_in_kronor_paid_at_two_rates(run):
     assert balances["expenses:packages:p"] == "26500.00"
     supplier = run.json("report suppliers")["rows"][0]
     assert (supplier["contracted"], supplier["paid"], supplier["remaining"]) == ("27000.00", "27000.00", "0.00")
+
+
+def test_the_register_of_a_supplier(example):
+    """Fjord Drone Works AS: its naming, its two contracts, the three payments and two deliveries against them."""
+    rows = example.json("report register --supplier 'fjord drone works as'")["rows"]
+    assert [(r["id"], r["kind"]) for r in rows] == [
+        (13, "supplier"), (16, "contract"), (19, "pay"), (20, "deliver"), (21, "pay"), (22, "deliver"),
+        (32, "contract"), (34, "pay"),
+    ]  # fmt: skip
+    refused = example("report register --supplier 'Fjord Drone Work'", ok=False)
+    assert refused.stderr.strip() == "error: there is no supplier 'Fjord Drone Work'; did you mean 'Fjord Drone Works AS'?"
+    assert example("report suppliers --supplier x", ok=False).exit_code == 2
