@@ -504,6 +504,11 @@ def _entry(books: Books, row: Row, mapping: Mapping, match: bool) -> tuple[Entry
     foreign = currency != books.currency
     amount = f"{row.amount} {currency}" if foreign else row.amount
     kind, rule = _kind(books, row, mapping)
+    contract = _contract_named(books, row) if kind == "pay" and not (rule and rule.package) else None
+    if contract is not None and currency == (contract.currency or books.currency):
+        return fund.pay(books, contract.package, amount, note, contract=contract.ref), (
+            f"pay {contract.package}, contract {contract.ref}"
+        )
     if kind in ("pay", "charge", "interest", "fee") and foreign:
         raise BadInput(f"a {kind} in {currency}: only money received is converted; record it by hand")
     if kind == "pay":
@@ -556,6 +561,18 @@ def _kind(books: Books, row: Row, mapping: Mapping) -> tuple[str, Rule | None]:
             raise BadInput(f"amount -{row.amount} is negative: a pledge is a promise to give")
         return "pledge", None
     return ("contribute" if row.credit else "pay"), None
+
+
+def _contract_named(books: Books, row: Row):
+    """The one open contract whose reference the row's reference or text holds (None when none does)."""
+    text = " ".join((row.reference, row.memo, row.payer)).casefold()
+    named = sorted(
+        (c for c in books.contracts.values() if c.status == "open" and c.ref.casefold() in text), key=lambda c: c.ref
+    )
+    if len(named) > 1:
+        refs = ", ".join(c.ref for c in named)
+        raise _Unmatched(f"money out whose text names several open contracts ({refs}): add a [[rules]] entry")
+    return named[0] if named else None
 
 
 def _package_named(books: Books, row: Row) -> str:

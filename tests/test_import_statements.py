@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import json
 import shutil
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
@@ -251,6 +252,35 @@ class TestMatching:
         assert fund(command).stdout.strip() == "Recorded 1 entries (#9-#9), batch 9; skipped 0 already recorded."
         assert books(fund).packages["small-pack"].status == "paid"
         assert fund(command).stdout.strip() == "Recorded 0 entries; skipped 1 already recorded."
+
+    def test_money_out_naming_a_contract_pays_that_contract_in_its_currency(self, fund, tmp_path):
+        """A debit whose text holds a contract's reference pays that contract (and so its package and supplier),
+        in euros or in the contract's own currency: 100k SEK at 0.0950 against a contract signed at 0.0900."""
+        for command in ['supplier add "Nordic AB" --country SE --date 2025-01-26',
+                        "contract recon-drones-2025-03 'Nordic AB' 200k --ref NAB-7 --date 2025-01-27",
+                        "rate SEK 0.0900 --date 2025-01-27",
+                        "contract recon-drones-2025-03 'Nordic AB' '300k SEK' --ref NAB-8 --date 2025-01-28",
+                        "rate SEK 0.0950 --date 2025-03-01"]:  # fmt: skip
+            fund(command)
+        (tmp_path / "m.toml").write_text(
+            '[columns]\ndate = "Date"\nmember = "Payee"\namount = "Amount"\ncurrency = "Cur"\nreference = "Ref"\n'
+            'memo = "Text"\n'
+        )
+        (tmp_path / "s.csv").write_text(
+            "Date,Payee,Amount,Cur,Ref,Text\n"
+            "2025-03-02,NORDIC AB,-50000.00,EUR,B-1,Milestone 1 nab-7\n"
+            "2025-03-03,NORDIC AB,-100000.00,SEK,B-2,Invoice 12 NAB-8\n"
+        )
+        command = f"import {tmp_path / 's.csv'} --map {tmp_path / 'm.toml'}"
+        rows = plan_json(fund, command)["rows"]
+        assert [r["what"] for r in rows] == [
+            "pay recon-drones-2025-03, contract NAB-7", "pay recon-drones-2025-03, contract NAB-8",
+        ]  # fmt: skip
+        fund(command)
+        held = books(fund)
+        assert held.contract("NAB-7").paid == D("50000.00") and held.contract("NAB-8").original_paid == D("100000.00")
+        # a third of NAB-8's €27,000.00 relieved (€9,000.00) for €9,500.00 paid: the €500.00 loss is the package's
+        assert held.packages["recon-drones-2025-03"].paid == D("59500.00")
 
     def test_a_payment_rule_never_takes_money_in(self, fund, tmp_path):
         mapping = tmp_path / "m.toml"
