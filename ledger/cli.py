@@ -1008,7 +1008,7 @@ def import_(
     ledger = _ledger(click.get_current_context())
     mapping = importer.load_mapping(mapping_file) if mapping_file else None
     statement = importer.read_statement(statement_file, mapping)
-    mapping = mapping or importer.Mapping()
+    mapping = importer.with_ledger_accounts(mapping or importer.Mapping(), ledger.settings.bank_accounts)
     options = {"match": not no_match, "partial": record_matched}
     with render.progress(len(statement.rows), f"checking {statement_file.name}") as tick:
         planned = importer.plan(_books(ledger), statement, mapping, tick=tick, **options)
@@ -1085,10 +1085,9 @@ def reconcile(statement_files: tuple[Path, ...], mapping_file: Path | None, as_j
     ledger = _ledger(click.get_current_context())
     mapping = importer.load_mapping(mapping_file) if mapping_file else None
     books = _books(ledger)
+    held = importer.with_ledger_accounts(mapping or importer.Mapping(), ledger.settings.bank_accounts)
     checks = [
-        importer.check_statement(
-            books, importer.read_statement(path, mapping), mapping or importer.Mapping(), path.name
-        )
+        importer.check_statement(books, importer.read_statement(path, mapping), held, path.name)
         for path in statement_files
     ]
     if as_json:

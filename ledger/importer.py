@@ -14,6 +14,7 @@ docs/IMPORT.md) says how to read a CSV and how to name what a bank writes.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import datetime as dt
 import re
 import tomllib
@@ -75,6 +76,7 @@ class Mapping:
     members: dict[str, str] = field(default_factory=dict)
     format: str = ""  # "" (recognised from the content), "csv", "camt" or "mt940"
     account: str = ""  # the IBAN statements must be for ("" for any)
+    ledger_accounts: tuple[str, ...] = ()  # the fund's accounts, from ledger.toml's bank_accounts (() for any)
     reconcile: bool = True
     skip: dict[str, frozenset[str]] = field(default_factory=dict)  # column -> values of rows to leave out
     extract: dict[str, re.Pattern] = field(default_factory=dict)  # "member"/"reference" -> pattern on description
@@ -664,7 +666,16 @@ def _account_problems(statement: Statement, mapping: Mapping) -> list[str]:
         check_iban(account, "the statement's account")
     if mapping.account and account != mapping.account:
         return [f"the statement is for account {account or '(none named)'}; the mapping names {mapping.account}"]
+    if mapping.ledger_accounts and account not in mapping.ledger_accounts:
+        named = ", ".join(mapping.ledger_accounts)
+        return [f"the statement is for account {account or '(none named)'}, not one of the fund's ({named})"]
     return []
+
+
+def with_ledger_accounts(mapping: Mapping, accounts: tuple[str, ...]) -> Mapping:
+    """The mapping, also held to the bank accounts ledger.toml names (each checked as an IBAN)."""
+    checked = tuple(check_iban(a.replace(" ", "").upper(), "ledger.toml's bank account") for a in accounts)
+    return dataclasses.replace(mapping, ledger_accounts=checked)
 
 
 def _reconcilable(books: Books, statement: Statement, mapping: Mapping, notes: list[str]) -> bool:

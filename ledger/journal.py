@@ -58,6 +58,7 @@ class Settings:
     currency: str
     manager: str = ""
     commit: bool = True
+    bank_accounts: tuple[str, ...] = ()  # the IBANs of the fund's bank accounts, as written; () for any
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,11 @@ def _settings(raw: dict) -> Settings:
     commit = raw.get("settings", {}).get("commit", True)
     if not all(isinstance(v, str) for v in (name, currency, manager)) or not isinstance(commit, bool):
         raise TypeError("name, currency and manager are text; settings.commit is true or false")
-    return Settings(name=name, currency=money.check_currency(currency), manager=manager, commit=commit)
+    banks = raw.get("bank_accounts", [])
+    if not isinstance(banks, list) or not all(isinstance(v, str) and 0 < len(v) <= 64 for v in banks):
+        raise TypeError("bank_accounts is a list of IBANs, such as [\"LV80BANK0000435195001\"]")
+    return Settings(name=name, currency=money.check_currency(currency), manager=manager, commit=commit,
+                    bank_accounts=tuple(banks))  # fmt: skip
 
 
 # --- reading -------------------------------------------------------------

@@ -329,6 +329,24 @@ class TestReconciliation:
             "refused: the statement is for account LV80BANK0000435195001; the mapping names DE89370400440532013000"
         )
 
+    def test_the_ledger_names_its_bank_accounts(self, fund):
+        """ledger.toml's bank_accounts hold every statement to the fund's own accounts, whatever the mapping."""
+        settings = fund.path / "ledger.toml"
+        original = settings.read_text()
+        settings.write_text(original.replace("[settings]", 'bank_accounts = ["DE89 3704 0044 0532 0130 00"]\n\n[settings]'))
+        before = snapshot(fund.path)
+        line = one_line(fund(f"import {CAMT}", ok=False))
+        assert line.startswith(
+            "refused: the statement is for account LV80BANK0000435195001, not one of the fund's (DE89370400440532013000)"
+        )
+        assert snapshot(fund.path) == before
+        settings.write_text(original.replace("[settings]", 'bank_accounts = ["LV81BANK0000435195001"]\n\n[settings]'))
+        assert one_line(fund(f"import {CAMT}", ok=False), "error: ").startswith(
+            "error: ledger.toml's bank account 'LV81BANK0000435195001' is not a valid IBAN"
+        )
+        settings.write_text(original.replace("[settings]", 'bank_accounts = ["LV80BANK0000435195001"]\n\n[settings]'))
+        assert "Recorded 6 entries" in fund(f"import {CAMT} --map {BANK_MAP}").stdout
+
     def test_an_iban_with_wrong_check_digits_is_refused(self, fund, tmp_path):
         mapping = tmp_path / "m.toml"
         mapping.write_text(BANK_MAP.read_text().replace("LV80BANK", "LV81BANK"))
