@@ -112,6 +112,30 @@ def _books(ledger, **options):
         return journal.load(ledger, progress=progress, **options)
 
 
+def _complete(kind: str):
+    """Shell completion of the names the ledger in use holds: members, earmarks, packages or suppliers."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+        from click.shell_completion import CompletionItem
+
+        from ledger import journal
+
+        try:
+            ledger = journal.open_ledger(journal.find(ctx.find_root().params.get("ledger_path")))
+            books = journal.load(ledger)
+        except Exception:  # noqa: BLE001 - a shell's tab key must never print an error: no ledger, no names
+            return []
+        names = {
+            "member": [m.name for m in books.members.values()],
+            "earmark": list(books.earmarks),
+            "package": list(books.packages),
+            "supplier": [supplier.name for supplier in books.suppliers.values()],
+        }[kind]
+        return [CompletionItem(n) for n in sorted(names) if n.casefold().startswith(incomplete.casefold())]
+
+    return complete
+
+
 @click.group(
     cls=FundGroup,
     invoke_without_command=True,
@@ -342,7 +366,7 @@ def member_leave(name: str, note):
 
 
 @main.command()
-@click.argument("member_name", metavar="MEMBER")
+@click.argument("member_name", metavar="MEMBER", shell_complete=_complete("member"))
 @click.argument("amount")
 @click.option("--year", type=int, required=True, help="The year the pledge is for.")
 @click.option("--split", "splits", multiple=True, metavar="EARMARK=AMOUNT", help="Part of the pledge for a purpose.")
@@ -379,7 +403,7 @@ def pledge(
 
 
 @main.command()
-@click.argument("member_name", metavar="MEMBER")
+@click.argument("member_name", metavar="MEMBER", shell_complete=_complete("member"))
 @click.argument("amount")
 @click.option("--pledge", "pledge_id", type=int, default=None, metavar="ID", help="The pledge this settles.")
 @click.option("--split", "splits", multiple=True, metavar="EARMARK=AMOUNT", help="Earmark part of the money.")
@@ -483,7 +507,7 @@ def package(name: str, amount: str, sources: tuple[str, ...], note):
 
 
 @main.command()
-@click.argument("package_name", metavar="PACKAGE")
+@click.argument("package_name", metavar="PACKAGE", shell_complete=_complete("package"))
 @click.argument("amount")
 @click.option("--supplier", default="", help="Who is paid.")
 @click.option("--invoice", default="", metavar="REF", help="The supplier's invoice: the same one is not paid twice.")
@@ -534,7 +558,7 @@ def supplier_add(name: str, country: str, number: str, note):
 
 
 @main.command()
-@click.argument("package_name", metavar="PACKAGE")
+@click.argument("package_name", metavar="PACKAGE", shell_complete=_complete("package"))
 @click.argument("supplier_name", metavar="SUPPLIER")
 @click.argument("amount")
 @click.option("--ref", "ref", required=True, metavar="REF", help="The contract's reference (it names the contract).")
@@ -561,7 +585,7 @@ def contract(package_name: str, supplier_name: str, amount: str, ref: str, item:
 
 
 @main.command()
-@click.argument("package_name", metavar="PACKAGE")
+@click.argument("package_name", metavar="PACKAGE", shell_complete=_complete("package"))
 @click.option("--item", required=True, help="What arrived.")
 @click.option("--quantity", type=click.IntRange(min=1), required=True, help="How many.")
 @click.option("--contract", default="", metavar="REF", help="The contract it was delivered under.")
@@ -795,7 +819,7 @@ def write_off(pledge_id: int, reason: str, withdrawn: bool, note):
 
 
 @main.command(context_settings={"ignore_unknown_options": True})  # so that `-2M` is a change, not an option
-@click.argument("package_name", metavar="PACKAGE")
+@click.argument("package_name", metavar="PACKAGE", shell_complete=_complete("package"))
 @click.argument("change", required=False, default="")
 @click.option("--from", "sources", multiple=True, metavar="SOURCE[=AMOUNT]", help="For an increase: where from.")
 @click.option("--close", "close_it", is_flag=True, help="Give back all that is not paid, and close the package.")
@@ -1238,11 +1262,11 @@ def output_options(command: Callable) -> Callable:
 @click.argument("subject", metavar="[MEMBER]", default=None, required=False)
 @click.option("--year", type=int, default=None, help="pledges: only pledges for this year.")
 @click.option("--account", default=None, help="register: entries touching this account (or below it).")
-@click.option("--member", "member_name", default=None, help="register: entries of this member.")
-@click.option("--earmark", "earmark_name", default=None, help="register: entries touching this earmark.")
-@click.option("--package", "package_name", default=None, help="register: entries of this package.")
+@click.option("--member", "member_name", default=None, shell_complete=_complete("member"), help="register: entries of this member.")
+@click.option("--earmark", "earmark_name", default=None, shell_complete=_complete("earmark"), help="register: entries touching this earmark.")
+@click.option("--package", "package_name", default=None, shell_complete=_complete("package"), help="register: entries of this package.")
 @click.option("--kind", default=None, help="register: entries of this kind (pledge, contribute, pay, ...).")
-@click.option("--supplier", "supplier_name", default=None, help="register: contracts, payments and deliveries of this supplier.")
+@click.option("--supplier", "supplier_name", default=None, shell_complete=_complete("supplier"), help="register: contracts, payments and deliveries of this supplier.")
 @click.option("--original", is_flag=True, help="contributors: also what each gave, in the currencies it gave.")
 @click.option("--overdue", is_flag=True, help="pledges: only what fell due and was not received, with its age.")
 @output_options
@@ -1574,6 +1598,24 @@ def kept(record_them: bool, as_json: bool, no_commit: bool) -> None:
             f"#{item.entry.id} {item.entry.kind} {inert(model.subject(item.entry))} ({item.entry.date}), "
             f"kept {item.kept_at}: {inert(item.reason)}"
         )
+
+
+@main.command()
+@click.argument("shell", type=click.Choice(("bash", "zsh", "fish")))
+def completion(shell: str) -> None:
+    """Print the tab-completion script for SHELL: commands, options, report names, and the members,
+    earmarks, packages and suppliers of the ledger in use.
+
+    \b
+    Example:
+      fundledger completion bash >> ~/.bashrc        # then open a new shell
+      eval "$(fundledger completion zsh)"
+      fundledger completion fish > ~/.config/fish/completions/fundledger.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    script = get_completion_class(shell)(main, {}, "fundledger", "_FUNDLEDGER_COMPLETE")
+    click.echo(script.source())
 
 
 @main.command("git-setup")
