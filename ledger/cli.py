@@ -1012,18 +1012,19 @@ def import_(
     """Record a bank statement (camt.053/052/054, MT940 or CSV): all rows or none.
 
     Money in becomes contributions (against the member's open pledge), money
-    out payments from the package its reference names, bank charges and
-    interest their own entries. A row already recorded is skipped, so
-    importing the same file twice records nothing the second time. A
-    statement's opening and closing balances must agree with the books'
-    cash. Every import is a batch: `reverse --batch ID` undoes it. See
-    docs/IMPORT.md.
+    out payments against the contract (or from the package) its text names,
+    bank charges and interest their own entries. A row already recorded is
+    skipped, so importing the same file twice records nothing the second
+    time. A statement's opening and closing balances must agree with the
+    books' cash. Every import is a batch: `reverse --batch ID` undoes it.
+    FILE `-` reads standard input. See docs/IMPORT.md.
 
     \b
     Example:
       fundledger import ledgers/examples/camt053-statement.xml --map ledgers/examples/bank.map.toml --dry-run
       fundledger import statement.csv --map ledgers/examples/bank-statement.map.toml
       fundledger import statement.sta --map bank.map.toml --record-matched --unmatched left.csv
+      curl -s https://bank.example/statement.xml | fundledger import - --map bank.map.toml
     """
     from ledger import importer, render, writer
     from ledger.errors import Refused

@@ -329,6 +329,14 @@ class TestReconciliation:
             "refused: the statement is for account LV80BANK0000435195001; the mapping names DE89370400440532013000"
         )
 
+    def test_a_statement_read_from_standard_input(self, fund):
+        """`import -` reads the statement from a pipe, its format recognised from the content as from a file."""
+        piped = fund.cli.invoke(main, ["--ledger", str(fund.path), "import", "-", "--map", str(BANK_MAP)], input=CAMT.read_bytes())
+        assert piped.exit_code == 0, piped.output
+        assert piped.stdout.startswith("Recorded 6 entries")
+        again = fund.cli.invoke(main, ["--ledger", str(fund.path), "import", "-", "--map", str(BANK_MAP)], input=CAMT.read_bytes())
+        assert again.stdout.startswith("Recorded 0 entries; skipped 6 already recorded.")
+
     def test_the_ledger_names_its_bank_accounts(self, fund):
         """ledger.toml's bank_accounts hold every statement to the fund's own accounts, whatever the mapping."""
         settings = fund.path / "ledger.toml"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -76,7 +77,15 @@ class Statement:
 
 
 def read_bytes(path: Path) -> bytes:
-    """The file's bytes, refused in one line when it cannot be read or is too large to be a statement."""
+    """The file's bytes, refused in one line when it cannot be read or is too large to be a statement.
+
+    `-` is standard input (read up to one byte past the limit, so that a larger stream is refused too).
+    """
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise BadInput(f"standard input holds more than {MAX_BYTES:,} bytes; a larger statement is refused")
+        return data
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
