@@ -218,10 +218,13 @@ def recording(command: Callable) -> Callable:
     @click.option("--dry-run", is_flag=True, help="Show the entry that would be recorded; write nothing.")
     @click.option("--json", "as_json", is_flag=True, help="Print the entry as one JSON object.")
     @click.option("--no-commit", is_flag=True, help="Do not commit the entry to git (audit will list it).")
+    @click.option("-q", "--quiet", is_flag=True, help="Print only the id of each entry recorded, one a line.")
     @functools.wraps(command)
-    def wrapper(*args, date, memo, source, dry_run, as_json, no_commit, **kwargs):
+    def wrapper(*args, date, memo, source, dry_run, as_json, no_commit, quiet, **kwargs):
         from ledger import fund
 
+        if quiet and as_json:
+            raise click.UsageError("choose one of --quiet and --json")
         _check_text({"memo": memo, "source": source, **kwargs})
         note = fund.Note(date or dt.date.today(), memo, source)
         build = command(*args, note=note, **kwargs)
@@ -229,7 +232,7 @@ def recording(command: Callable) -> Callable:
             if getattr(build, "batch", ""):
                 raise click.UsageError("a batch is not proposed; propose its entries one by one")
             build = _proposal_of(build, note)
-        _record(build, dry_run=dry_run, as_json=as_json, commit=not no_commit)
+        _record(build, dry_run=dry_run, as_json=as_json, commit=not no_commit, quiet=quiet)
 
     wrapper.records = True  # `propose` takes only commands that record one entry through here
     return wrapper
@@ -258,7 +261,7 @@ def _check_text(values: dict) -> None:
                 raise BadInput(f"{shown} is not valid UTF-8 text: it holds {what}; write it in UTF-8") from None
 
 
-def _record(build: Callable, *, dry_run: bool, as_json: bool, commit: bool, ledger=None) -> None:
+def _record(build: Callable, *, dry_run: bool, as_json: bool, commit: bool, ledger=None, quiet: bool = False) -> None:
     from ledger import render, writer
 
     ledger = ledger or _ledger(click.get_current_context())
@@ -266,6 +269,10 @@ def _record(build: Callable, *, dry_run: bool, as_json: bool, commit: bool, ledg
         batch = getattr(build, "batch", "")  # a plan of several entries names them for the commit's subject
         recorded = writer.record(ledger, build, dry_run=dry_run, commit=commit, progress=progress, batch=batch)
     _warn_not_committed(recorded)
+    if quiet:  # for scripts: `id=$(fundledger pledge … -q)`
+        for entry in recorded.entries:
+            click.echo(entry.id)
+        return
     if batch:  # several entries (reverse --batch): one line, or all of them as JSON
         entries = recorded.entries
         if as_json:

@@ -443,3 +443,16 @@ class TestExitCodes:
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert (done.returncode, done.stdout, done.stderr) == (0, '{\n  "id": ', "")
+
+
+def test_quiet_prints_only_the_new_entrys_id_for_scripts(tmp_path):
+    """`-q` on a recording command prints the id and nothing else; with --json it is a usage error."""
+    from conftest import Runner
+
+    done = CliRunner().invoke(main, ["init", str(tmp_path / "f"), "--name", "F", "--currency", "EUR", "--no-commit"])
+    assert done.exit_code == 0, done.output
+    run = Runner(tmp_path / "f")
+    assert run("member join Latvia --date 2024-01-01 --no-commit -q").stdout == "1\n"
+    assert run("contribute Latvia 1M --date 2024-02-01 --no-commit --quiet").stdout == "2\n"
+    both = run("contribute Latvia 1M --date 2024-02-01 --no-commit -q --json", ok=False)
+    assert both.exit_code == 2 and "choose one of --quiet and --json" in both.stderr
