@@ -1266,7 +1266,7 @@ def output_options(command: Callable) -> Callable:
 
 
 @main.command()
-@click.argument("name", type=click.Choice(REPORT_NAMES), default="summary", required=False)
+@click.argument("name", metavar="[REPORT]", type=click.Choice(REPORT_NAMES), default="summary", required=False)
 @click.argument("subject", metavar="[MEMBER]", default=None, required=False)
 @click.option("--year", type=int, default=None, help="pledges: only pledges for this year.")
 @click.option("--account", default=None, help="register: entries touching this account (or below it).")
@@ -1282,7 +1282,7 @@ def report(
     name: str, subject, year, account, member_name, earmark_name, package_name, kind, supplier_name, original, overdue,
     books, as_of, period,
 ):
-    """Print report NAME (default: summary), as a table, JSON, CSV, HTML or SVG.
+    """Print REPORT (default: summary), as a table, JSON, CSV, HTML or SVG.
 
     \b
     Reports: summary, balance, contributors, pledges, earmarks, packages, members, register, rates,
