@@ -1147,8 +1147,12 @@ def funding_report(
         end = funding_report(closing, member=member, package=package)
         start = funding_report(opening_books(books, period), member=member, package=package)
         before = {(r["package"], r["member"]): r for r in start.rows}
+        after = {(r["package"], r["member"]) for r in end.rows}
+        gone = [  # held at the start, nothing at the end (an envelope spent out, a package cancelled)
+            {**r, "amount": ZERO, "paid": ZERO, "not_yet_paid": ZERO} for key, r in before.items() if key not in after
+        ]
         rows = []
-        for row in end.rows:
+        for row in [*end.rows, *gone]:
             then = before.get((row["package"], row["member"]), {})
             row = {**row, "amount": row["amount"] - then.get("amount", ZERO), "paid": row["paid"] - then.get("paid", ZERO)}
             if any(row[key] for key in ("amount", "paid", "not_yet_paid")):

@@ -280,3 +280,14 @@ def test_the_register_of_a_supplier(example):
     refused = example("report register --supplier 'Fjord Drone Work'", ok=False)
     assert refused.stderr.strip() == "error: there is no supplier 'Fjord Drone Work'; did you mean 'Fjord Drone Works AS'?"
     assert example("report suppliers --supplier x", ok=False).exit_code == 2
+
+
+def test_funding_in_a_period_shows_an_envelope_spent_out(example):
+    """Eastmark's money left unspent in `drones` at the start of a period in which the earmark is emptied into a
+    package shows as a fall (negative `amount`), not as nothing: the period's rows add up to the change."""
+    start = {r["package"]: D(r["amount"]) for r in example.json("report funding --member Eastmark --as-of 2025-12-31")["rows"]}
+    held = example.json("report earmarks")["rows"]
+    drones = next(r for r in held if r["earmark"] == "drones")
+    example(f"package spare-parts {drones['available']} --from drones --date 2026-01-05")
+    rows = {r["package"]: D(r["amount"]) for r in example.json("report funding --member Eastmark --period 2026")["rows"]}
+    assert rows["drones"] == -start["drones"] and rows["spare-parts"] == start["drones"]
