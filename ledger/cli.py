@@ -175,14 +175,15 @@ def main(ctx: click.Context, ledger_path: str | None) -> None:
 @click.option("--currency", required=True, help="The fund's currency, an ISO 4217 code (EUR).")
 @click.option("--manager", default="", help="The member state that manages the fund.")
 @click.option("--no-commit", is_flag=True, help="Do not commit ledger.toml and .gitignore to git.")
-def init(path: Path, name: str, currency: str, manager: str, no_commit: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print what was created as one JSON object.")
+def init(path: Path, name: str, currency: str, manager: str, no_commit: bool, as_json: bool) -> None:
     """Create a new ledger folder at PATH (git-initialised unless already inside a work tree).
 
     \b
     Example:
       fundledger init coalition --name "Drone Coalition central fund" --currency EUR --manager "United Kingdom"
     """
-    from ledger import git, journal
+    from ledger import git, journal, render
 
     _check_text({"name": name, "manager": manager})
     ledger = journal.init(path, name, currency.upper(), manager)
@@ -190,19 +191,25 @@ def init(path: Path, name: str, currency: str, manager: str, no_commit: bool) ->
     if not git.inside_work_tree(path):
         git.init(path)
         note = " and a new git repository"
-    click.echo(f"Created ledger {name!r} ({ledger.settings.currency}) in {path}{note}.")
+    if not as_json:
+        click.echo(f"Created ledger {name!r} ({ledger.settings.currency}) in {path}{note}.")
     from ledger import sync as syncing
 
     files = [path / journal.SETTINGS_FILE, path / ".gitignore"]
     if note:  # a repository of its own: let `git pull` replay entries (docs/SYNC.md)
         syncing.setup(ledger, _self_command())
-    else:  # someone else's repository: its git settings are not ours to change unasked
+    elif not as_json:  # someone else's repository: its git settings are not ours to change unasked
         click.echo("To let `git pull` replay journal entries, run `fundledger git-setup` (docs/SYNC.md).")
+    committed = False
     if not no_commit:
         try:
             git.commit_paths(path, files, f"fundledger: init {name}\n\nCreates the ledger; ledger.toml never changes.")
+            committed = True
         except git.GitError as problem:
             click.echo(f"warning: the ledger is created but not committed ({problem})", err=True)
+    if as_json:
+        click.echo(render.dumps({"path": str(path), "name": name, "currency": ledger.settings.currency,
+                                 "manager": manager, "new_repository": bool(note), "committed": committed}))  # fmt: skip
 
 
 # --- recording -----------------------------------------------------------

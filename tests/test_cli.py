@@ -456,3 +456,14 @@ def test_quiet_prints_only_the_new_entrys_id_for_scripts(tmp_path):
     assert run("contribute Latvia 1M --date 2024-02-01 --no-commit --quiet").stdout == "2\n"
     both = run("contribute Latvia 1M --date 2024-02-01 --no-commit -q --json", ok=False)
     assert both.exit_code == 2 and "choose one of --quiet and --json" in both.stderr
+
+
+def test_init_json_says_what_was_created(tmp_path):
+    result = CliRunner().invoke(
+        main, ["init", str(tmp_path / "f"), "--name", "Fund", "--currency", "eur", "--no-commit", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.stdout)
+    assert created.pop("new_repository") in (True, False)  # whether tmp_path sits inside a work tree varies
+    assert created == {"path": str(tmp_path / "f"), "name": "Fund", "currency": "EUR", "manager": "", "committed": False}
+    assert (tmp_path / "f" / "ledger.toml").is_file()
