@@ -350,6 +350,11 @@ class History:
         return self.days.get(account, {})
 
 
+
+def supplier_key(name: str) -> str:
+    """What two spellings of one supplier's name have in common: case and spacing ignored."""
+    return " ".join(name.split()).casefold()
+
 class Books:
     """Balances, members, pledges, earmarks and packages after a run of entries."""
 
@@ -443,8 +448,8 @@ class Books:
 
     def supplier(self, name: str) -> Supplier | None:
         """A supplier by its name, ignoring case and spacing."""
-        wanted = " ".join(name.split()).casefold()
-        return next((s for s in self.suppliers.values() if " ".join(s.name.split()).casefold() == wanted), None)
+        wanted = supplier_key(name)
+        return next((s for s in self.suppliers.values() if supplier_key(s.name) == wanted), None)
 
     def contract(self, ref: str) -> Contract | None:
         """A contract by its reference, ignoring case (its account part is the reference's slug)."""

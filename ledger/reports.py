@@ -17,9 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 from ledger import fold, model, money
-from ledger.books import ZERO, Books
+from ledger.books import ZERO, Books, supplier_key
 from ledger.errors import BadInput
 from ledger.model import Entry
+from ledger.text import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -777,10 +778,10 @@ class RegisterFilter:
             return False
         if self.package and entry.get("package") != self.package:
             return False
-        if self.supplier:
+        if self.supplier:  # register_report has checked that it names a supplier
             contract = books.contract(entry.get("contract")) if entry.get("contract") else None
             named = entry.get("supplier") or (contract.supplier if contract else None)
-            if not named or books.supplier(named) is not books.supplier(self.supplier):
+            if not named or supplier_key(named) != supplier_key(self.supplier):
                 return False
         return not (self.kind and entry.kind != self.kind)
 
@@ -816,8 +817,8 @@ def register_report(
     is the account's true balance.
     """
     if spec.supplier and books.supplier(spec.supplier) is None:
-        near = difflib.get_close_matches(spec.supplier, [s.name for s in books.suppliers.values()], n=1, cutoff=0.6)
-        raise BadInput(f"there is no supplier {spec.supplier!r}" + (f"; did you mean {near[0]!r}?" if near else ""))
+        near = did_you_mean(spec.supplier, (s.name for s in books.suppliers.values()), cutoff=0.6)
+        raise BadInput(f"there is no supplier {spec.supplier!r}{near}")
     books = closing_books(books, period)
     if period is not None:
         spec = dataclasses.replace(spec, start=period.start, end=period.end)

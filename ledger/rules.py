@@ -14,7 +14,6 @@ operations in `ledger.fund` build entries and leave judging them here.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import re
 from collections import defaultdict
@@ -24,6 +23,7 @@ from ledger import exchange, model, money
 from ledger.books import ZERO, Books, Member, invoice_key, receivable_parts
 from ledger.errors import BadInput, Refused
 from ledger.model import Entry
+from ledger.text import did_you_mean
 
 Accounts = tuple[tuple[str, ...], tuple[str, ...]]  # (may debit, may credit): accounts or their parents
 
@@ -331,7 +331,7 @@ def _check_active_member(books: Books, entry: Entry) -> None:
     name = entry.get("member")
     member = books.members.get(name)
     if member is None:
-        near = _did_you_mean(name, [m.name for m in books.members.values()])
+        near = did_you_mean(name, [m.name for m in books.members.values()])
         raise Refused(f"{name} is not a member of this fund{near or '; record `member join` first'}")
     if not member.is_active(entry.date):
         raise Refused(f"{name} is not an active member on {entry.date}: {_why_not_active(member, entry.date)}")
@@ -560,8 +560,8 @@ def _known_supplier(books: Books, name: str, day) -> None:
         raise Refused(f"supplier {known.name} was named on {known.since}, after {day}: name it on or before the day")
     if known is not None:
         return
-    near = difflib.get_close_matches(name, [s.name for s in books.suppliers.values()], n=1, cutoff=0.6)
-    hint = f"; did you mean {near[0]!r}?" if near else f"; name it first with `supplier add {name!r} --country CC`"
+    near = did_you_mean(name, (s.name for s in books.suppliers.values()), cutoff=0.6)
+    hint = near or f"; name it first with `supplier add {name!r} --country CC`"
     raise Refused(f"{name!r} is not a supplier of this fund{hint}")
 
 
@@ -813,7 +813,7 @@ def _check_envelope(books: Books, envelope: str) -> None:
         return
     _check_name(lambda e: model.check_key(e, "earmark"), envelope)
     if envelope not in books.earmarks:
-        near = _did_you_mean(envelope, books.earmarks)
+        near = did_you_mean(envelope, books.earmarks)
         raise Refused(f"there is no earmark {envelope!r}{near or '; name one this fund has, or unallocated'}")
 
 
@@ -1028,14 +1028,8 @@ def accounts_reverse(books: Books, entry: Entry) -> Accounts:
 # --- helpers ------------------------------------------------------------------
 
 
-def _did_you_mean(name: str, known) -> str:
-    """'; did you mean 'drones'?' when a known name is close to `name`, else ''."""
-    near = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
-    return f"; did you mean {near[0]!r}?" if near else ""
-
-
 def _no_package(books: Books, name: str) -> str:
-    near = _did_you_mean(name, books.packages)
+    near = did_you_mean(name, books.packages)
     return f"there is no package {name!r}{near or '; record it with `package` first'}"
 
 
@@ -1045,7 +1039,7 @@ def _check_sources_known(books: Books, entry: Entry) -> None:
         if posting.amount < 0 and posting.account.startswith(model.EARMARKED + ":"):
             earmark = posting.account.rsplit(":", 1)[1]
             if earmark not in books.earmarks:
-                near = _did_you_mean(earmark, books.earmarks)
+                near = did_you_mean(earmark, books.earmarks)
                 raise Refused(f"there is no earmark {earmark!r}{near or '; take money from one this fund has'}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\x1b": "\\e"}
@@ -32,3 +33,9 @@ def _show(char: str) -> str:
     if unicodedata.category(char) in ("Zs",):
         return char
     return f"\\x{code:02x}" if code < 0x100 else (f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+
+
+def did_you_mean(name: str, known, cutoff: float = 0.75) -> str:
+    """'; did you mean 'drones'?' when one of the `known` names is close to `name`, else ''."""
+    near = difflib.get_close_matches(name, list(known), n=1, cutoff=cutoff)
+    return f"; did you mean {near[0]!r}?" if near else ""
