@@ -1150,7 +1150,8 @@ def _echo_lines(lines: list[str]) -> None:
 
 
 # The reports that show flows over a period (--period, --from, --to).
-PERIOD_REPORTS = ("summary", "balance", "contributors", "earmarks", "packages", "register", "statement")
+PERIOD_REPORTS = ("summary", "balance", "contributors", "earmarks", "packages", "register", "statement", "approvals",
+                  "deliveries", "suppliers", "funding")  # fmt: skip
 
 # Which reports take each report option; any other report refuses it (exit 2), never ignores it.
 TAKEN_BY = {
@@ -1164,9 +1165,9 @@ TAKEN_BY = {
     "supplier_name": ("register",),
     "original": ("contributors",),
     "every": ("balance", "contributors", "earmarks", "packages"),
-    "period": (*PERIOD_REPORTS, "approvals", "deliveries", "suppliers", "funding"),
-    "start": (*PERIOD_REPORTS, "approvals", "deliveries", "suppliers", "funding"),
-    "end": (*PERIOD_REPORTS, "approvals", "deliveries", "suppliers", "funding"),
+    "period": PERIOD_REPORTS,
+    "start": PERIOD_REPORTS,
+    "end": PERIOD_REPORTS,
 }
 _FLAGS = {
     "every": "--yearly/--quarterly/--monthly",
@@ -1331,9 +1332,6 @@ def report(
         return reports.approvals_report(books, audit.run(ledger).approvals, as_of, period)
     if name == "pledges" and overdue:
         return reports.overdue_report(books, as_of)
-    if name in ("deliveries", "suppliers"):
-        chosen = {"deliveries": reports.deliveries_report, "suppliers": reports.suppliers_report}
-        return chosen[name](books, as_of, period)
     if name == "register":
         spec = reports.RegisterFilter(account, member_name, earmark_name, package_name, kind, supplier=supplier_name)
         return reports.register_report(books, spec, as_of, period)
@@ -1343,7 +1341,8 @@ def report(
         return reports.contributors_report(books, as_of, original=original, period=period)
     if name in PERIOD_REPORTS:
         chosen = {"summary": reports.summary_report, "balance": reports.balance_report,
-                  "earmarks": reports.earmarks_report, "packages": reports.packages_report}  # fmt: skip
+                  "earmarks": reports.earmarks_report, "packages": reports.packages_report,
+                  "deliveries": reports.deliveries_report, "suppliers": reports.suppliers_report}  # fmt: skip
         return chosen[name](books, as_of, period)
     return {
         "members": reports.members_report, "rates": reports.rates_report, "closes": reports.closes_report,
