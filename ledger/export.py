@@ -50,9 +50,13 @@ def _entry(books: Books, entry_id: int) -> Entry | None:
     return entries[at] if at < len(entries) and entries[at].id == entry_id else None
 
 
-def in_date_order(books: Books) -> list[Entry]:
-    """The entries by date, then id: the order hledger, ledger-cli and a spreadsheet expect."""
-    return sorted(books.entries, key=lambda entry: (entry.date, entry.id))
+def exportable(books: Books, *, by_date: bool = True) -> list[Entry]:
+    """Every entry an exporter writes, each checked by `handled` before any is written: by date, then id (the
+    order hledger, ledger-cli and a spreadsheet expect), or as recorded."""
+    entries = sorted(books.entries, key=lambda entry: (entry.date, entry.id)) if by_date else list(books.entries)
+    for entry in entries:
+        handled(entry)
+    return entries
 
 
 # What an entry of a kind that moves no money is, in a few words; an exporter writes it as an event. A kind
@@ -255,9 +259,7 @@ def as_hledger(books: Books) -> str:
 
 
 def _hledger_lines(books: Books) -> Iterator[str]:
-    entries = in_date_order(books)
-    for entry in entries:
-        handled(entry)
+    entries = exportable(books)
     priced = costs(books)
     yield f"; fundledger export of {_comment(books.name)}, for hledger and ledger-cli\n"
     yield f"; {books.count} entries, seal {books.seal}\n"
@@ -393,9 +395,7 @@ def as_beancount(books: Books) -> str:
 
 
 def _beancount_lines(books: Books) -> Iterator[str]:
-    entries = in_date_order(books)
-    for entry in entries:
-        handled(entry)
+    entries = exportable(books)
     names = _member_names(books)
     first: dict[str, dt.date] = {}
     for entry in entries:
@@ -531,8 +531,7 @@ def as_csv(books: Books) -> str:
 def csv_rows(books: Books) -> Iterator[dict[str, str]]:
     """The CSV export's rows as text, before the spreadsheet guard."""
     priced = costs(books)
-    for entry in in_date_order(books):
-        handled(entry)
+    for entry in exportable(books):
         about = _about(books, entry)
         given = model.given_as(entry)
         # A rate entry names its currency and rate; an entry in another currency, the one it was given in.
@@ -607,9 +606,7 @@ def as_json(books: Books) -> str:
     The entries are in id order with their `prev` and `hash`, so the chain
     can be re-checked from this file alone (docs/EXPORT.md shows how).
     """
-    entries = books.entries
-    for entry in entries:
-        handled(entry)
+    entries = exportable(books, by_date=False)
     document = {
         "format": "fundledger-export",
         "version": JSON_VERSION,
