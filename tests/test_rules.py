@@ -975,6 +975,17 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
      cmd("contract recon ACME 10 2024-03-03"), rules.check_contract, "contract C-1 already exists (#5)"),
     ("contract", "before-the-package", PACKAGED + "supplier ACME 2024-01-02\n", cmd("contract recon ACME 10 2024-02-02"),
      rules.check_contract, "package recon dates from 2024-03-01; a contract cannot be dated before"),
+    ("contract", "before-its-supplier-was-named", PACKAGED + "supplier ACME 2024-03-05\n",
+     cmd("contract recon ACME 10 2024-03-02"), rules.check_contract,
+     "supplier ACME was named on 2024-03-05, after 2024-03-02: name it on or before the day"),
+    ("contract", "kronor-not-converted-at-its-rate", PACKAGED + "supplier ACME 2024-03-01\nrate SEK 0.1 2024-03-01\n",
+     edit("contract recon ACME '100 SEK' 2024-03-02", rate="0.2"), rules.check_contract,
+     "the postings are not the conversion of 100.00 SEK at 0.2: expected "
+     "assets:fund:committed:recon:c-1 20.00, assets:fund:committed:recon -20.00"),
+    ("pay", "an-exchange-loss-the-package-cannot-cover",
+     PACKAGED + "supplier ACME 2024-03-01\nrate SEK 0.1 2024-03-01\ncontract recon ACME '500 SEK' 2024-03-02\n"
+     "rate SEK 0.11 2024-03-03\n", cmd("pay recon '100 SEK' 2024-03-04 --contract C-1"), rules.check_envelopes,
+     "package recon has €0.00 not under contract; exchange loss of €1.00 exceeds it"),
     ("contract", "quantity-without-item", PACKAGED + "supplier ACME 2024-03-01\n",
      edit("contract recon ACME 10 2024-03-02", quantity=5), rules.check_contract,
      "a contract states an item and its quantity together, or neither"),
