@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ledger import funding, model
+from ledger import funding, index, model
+from ledger.index import supplier_key
 from ledger.model import Account, Entry
 
 ZERO = Decimal(0)
@@ -351,10 +352,6 @@ class History:
 
 
 
-def supplier_key(name: str) -> str:
-    """What two spellings of one supplier's name have in common: case and spacing ignored."""
-    return " ".join(name.split()).casefold()
-
 class Books:
     """Balances, members, pledges, earmarks and packages after a run of entries."""
 
@@ -390,6 +387,7 @@ class Books:
         self.policy: dict[str, tuple[int, Decimal | None]] = {}  # kind -> (approvals needed, only above this)
         self.proposals: dict[int, Proposal] = {}
         self.booking: int | None = None  # the proposal whose entry must come next (its last approval was just made)
+        self.index: index.Index = index.Index()  # where each entry is (ledger.index; a cache's reads it lazily)
 
     # --- reading ---------------------------------------------------------
 
@@ -510,8 +508,10 @@ class Books:
             if posting.account.startswith("assets:"):
                 self.history.note(posting.account, entry.date, posting.amount)
                 self.latest[posting.account] = max(entry.date, self.latest.get(posting.account, entry.date))
+        undone = self.entry(entry.get("reverses")) if entry.kind == "reverse" else None
         if entry.postings:
-            self.funding.move(entry, self.entry(entry.get("reverses")) if entry.kind == "reverse" else None)
+            self.funding.move(entry, undone)
+        self.index.add(index.note(entry, undone))
 
 
 # --- how each kind changes the books (the registry in ledger.kinds names them) ---

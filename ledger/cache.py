@@ -25,6 +25,7 @@ does not match is ignored. A ledger folder copied from elsewhere with its
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import hmac
 import os
@@ -32,13 +33,15 @@ import pickle
 import secrets
 import tempfile
 import time
+from array import array
 from collections import defaultdict
 from collections.abc import Iterator, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ledger import index
 from ledger.books import Books, History
 
 CACHE_FILE = "books"
@@ -77,6 +80,9 @@ class Snapshot:
     files: list[FileState]
     parts: list[Part]
     books: Books
+    # Where each entry's block is in its file: (start, end) of entry id n at places 2n - 2 and 2n - 1, so
+    # that an entry is read back with one read of its own bytes (an index's answers), not its whole file.
+    spans: array = field(default_factory=lambda: array("Q"))
 
     def __getstate__(self) -> dict:
         """Thousands of files are kept as a few columns: far quicker to pickle and unpickle than tuples."""
@@ -89,6 +95,7 @@ class Snapshot:
                 b"".join(f.digest for f in files), b"".join(f.tail for f in files),
             ),
             "parts": ([p.name for p in parts], [p.first for p in parts], [p.count for p in parts]),
+            "spans": self.spans.tobytes(),
         }  # fmt: skip
 
     def __setstate__(self, state: dict) -> None:
@@ -99,6 +106,8 @@ class Snapshot:
             for i, (name, size, when) in enumerate(zip(names, sizes, times, strict=True))
         ]
         self.parts = list(map(Part, *state["parts"]))
+        self.spans = array("Q")
+        self.spans.frombytes(state["spans"])
 
 
 # --- the books, kept so that a warm start unpickles only what it reads ---------
@@ -116,9 +125,16 @@ def _frozen(books: Books) -> dict[str, Any]:
     state["balances"] = dict(books.balances)
     for name in ("pledges", "packages"):
         value = state[name]
-        state[name] = value.blob() if isinstance(value, LazyMap) else _pickled(dict(value))
+        state[name] = _side(value.blob() if isinstance(value, LazyMap) else _pickled(dict(value)))
     history = books.history
-    state["history"] = history.frozen() if isinstance(history, LazyHistory) else (_pickled(dict(history.days)), [])
+    state["history"] = _sided(history.frozen() if isinstance(history, LazyHistory) else (_pickled(dict(history.days)), []))
+    state["index"] = _sided(books.index.frozen() if isinstance(books.index, LazyIndex) else (_pickled(books.index), []))
+    # Every entry's flow of money by member is kept for a reversal to undo: most of the books' bytes, and
+    # read only by a reversal, so it waits pickled too, and takes new flows without being read.
+    funds = copy.copy(books.funding)
+    flows = funds.flows
+    funds.flows = _sided(flows.frozen() if isinstance(flows, LazyMap) else (_pickled(dict(flows)), {}))
+    state["funding"] = funds
     return state
 
 
@@ -126,40 +142,67 @@ def _thawed(state: dict[str, Any]) -> Books:
     books = Books.__new__(Books)
     books.__dict__.update(state)
     books.balances = defaultdict(Decimal, state["balances"])
-    books.pledges, books.packages = LazyMap(state["pledges"]), LazyMap(state["packages"])
-    books.history = LazyHistory(*state["history"])
+    books.pledges, books.packages = LazyMap(_bound(state["pledges"])), LazyMap(_bound(state["packages"]))
+    blob, pending = state["history"]
+    books.history = LazyHistory(_bound(blob), pending)
+    blob, pending = state["index"]
+    books.index = LazyIndex(_bound(blob), pending)
+    books.funding = copy.copy(state["funding"])
+    blob, pending = books.funding.flows
+    books.funding.flows = LazyMap(_bound(blob), pending)
     return books
 
 
 class LazyMap(MutableMapping):
-    """A mapping kept pickled until first read (thousands of pledges unpickled are most of a warm start)."""
+    """A mapping kept pickled until first read (thousands of pledges unpickled are most of a warm start).
 
-    def __init__(self, blob: bytes) -> None:
+    What is set before it is read waits beside the blob (`pending`), so that
+    a map only ever added to (each entry's flow of money) is never unpickled
+    by a start that only adds to it.
+    """
+
+    def __init__(self, blob: bytes, pending: dict | None = None) -> None:
         self._blob: bytes | None = blob
+        self._pending: dict = dict(pending or {})
         self._data: dict | None = None
 
     def _loaded(self) -> dict:
         if self._data is None:
-            self._data, self._blob = pickle.loads(self._blob), None
+            self._data, self._blob = pickle.loads(_bytes(self._blob)), None
+            self._data.update(self._pending)
+            self._pending = {}
         return self._data
 
     def blob(self) -> bytes:
-        return self._blob if self._data is None else _pickled(self._data)
+        return self._blob if self._data is None and not self._pending else _pickled(self._loaded())
+
+    def frozen(self) -> tuple[bytes, dict]:
+        """The blob as it was read, and what was set since (the whole map pickled again once it was read)."""
+        if self._data is None and len(self._pending) < _HISTORY_PENDING:
+            return self._blob, self._pending
+        return _pickled(self._loaded()), {}
 
     def __getitem__(self, key):
+        if key in self._pending:
+            return self._pending[key]
         return self._loaded()[key]
 
     def get(self, key, default=None):
+        if key in self._pending:
+            return self._pending[key]
         return self._loaded().get(key, default)
 
     def __setitem__(self, key, value) -> None:
-        self._loaded()[key] = value
+        if self._data is None:
+            self._pending[key] = value
+        else:
+            self._data[key] = value
 
     def __delitem__(self, key) -> None:
         del self._loaded()[key]
 
     def __contains__(self, key) -> bool:
-        return key in self._loaded()
+        return key in self._pending or key in self._loaded()
 
     def __iter__(self) -> Iterator:
         return iter(self._loaded())
@@ -178,7 +221,7 @@ class LazyHistory(History):
     @property
     def days(self) -> dict:
         if self._days is None:
-            days = defaultdict(dict, pickle.loads(self._blob))
+            days = defaultdict(dict, pickle.loads(_bytes(self._blob)))
             self._days, self._blob = days, b""
             for change in self._pending:
                 History.note(self, *change)
@@ -195,6 +238,101 @@ class LazyHistory(History):
         if self._days is None:
             return self._blob, self._pending
         return _pickled(dict(self._days)), []
+
+
+class LazyIndex:
+    """The entries' index (`ledger.index`) kept pickled, with the notes of entries folded since, until a query reads it.
+
+    A warm start that only prints the summary never unpickles it; a start that
+    folds new entries only notes them.
+    """
+
+    def __init__(self, blob: Any, pending: list[index.Note]) -> None:
+        self._blob, self._pending = blob, list(pending)
+        self._index: index.Index | None = None
+
+    def loaded(self) -> index.Index:
+        if self._index is None:
+            self._index = pickle.loads(_bytes(self._blob))
+            self._blob = b""
+            for seen in self._pending:
+                self._index.add(seen)
+            self._pending = []
+        return self._index
+
+    def add(self, seen: index.Note) -> None:
+        if self._index is None and len(self._pending) < _HISTORY_PENDING:
+            self._pending.append(seen)
+        else:
+            self.loaded().add(seen)
+
+    def frozen(self) -> tuple[Any, list[index.Note]]:
+        if self._index is None:
+            return self._blob, self._pending
+        return _pickled(self._index), []
+
+    def __getattr__(self, name: str) -> Any:  # every question goes to the index itself, read on first use
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.loaded(), name)
+
+
+# --- large blobs, kept in files of their own --------------------------------
+#
+# The money flows of every entry (for a reversal to undo) and the index are most of the books' bytes but
+# are read by few commands. Kept inside the signed cache, every start would read, check and copy them;
+# kept beside it, in a file named by their SHA-256 (which the signed cache holds), a start reads them only
+# when it uses them, checks them against that digest, and a cache written again without changing them
+# does not write them again.
+
+SIDE_BYTES = 1 << 20  # a blob of at least this many bytes goes to a file of its own
+_SIDE_PREFIX = "blob-"
+_writing: dict[bytes, bytes | None] = {}  # while a snapshot is pickled: the side blobs it refers to
+_reading: list[Path] = []  # while a snapshot is unpickled: the folder its side blobs are in
+
+
+def _side(blob: Any) -> Any:
+    """A large blob as a reference to a side file (written with the cache); a small one as it is."""
+    if isinstance(blob, tuple):  # a reference read from the cache and never loaded: kept as it is
+        _writing.setdefault(blob[1], None)
+        return ("side", blob[1])
+    if len(blob) < SIDE_BYTES:
+        return blob
+    digest = hashlib.sha256(blob).digest()
+    _writing[digest] = blob
+    return ("side", digest)
+
+
+def _sided(pair: tuple) -> tuple:
+    return (_side(pair[0]), *pair[1:])
+
+
+def _bound(blob: Any) -> Any:
+    """A reference read from a cache, with the folder its file is in (set while the cache is read)."""
+    if isinstance(blob, tuple) and blob and blob[0] == "side":
+        return ("side", blob[1], _reading[-1])
+    return blob
+
+
+def _bytes(blob: Any) -> bytes:
+    """A blob's bytes: read from its side file and checked against its digest when it is a reference."""
+    if not isinstance(blob, tuple):
+        return blob
+    _, digest, folder = blob
+    try:
+        data = (folder / (_SIDE_PREFIX + digest.hex())).read_bytes()
+    except OSError as problem:
+        data, reason = b"", problem.strerror
+    else:
+        reason = "it is not what the cache recorded"
+    if hashlib.sha256(data).digest() != digest:
+        from ledger.errors import LedgerError
+
+        raise LedgerError(
+            f"the read cache in {folder} is damaged ({_SIDE_PREFIX}{digest.hex()[:12]}: {reason}); "
+            "delete that folder (it is rebuilt from the journal) and run the command again"
+        )
+    return data
 
 
 def _pickled(value: Any) -> bytes:
@@ -235,10 +373,13 @@ def read(folder: Path, settings: tuple) -> Snapshot | None:
     signature, payload = blob[head : head + 32], blob[head + 32 :]
     if not blob.startswith(_MAGIC) or not hmac.compare_digest(signature, _sign(key, payload)):
         return None
+    _reading.append(folder)
     try:
         snapshot = pickle.loads(payload)
     except Exception:  # signed by us but unreadable (another Python?): not trusted, rebuilt
         return None
+    finally:
+        _reading.pop()
     if not isinstance(snapshot, Snapshot) or snapshot.settings != settings:
         return None
     return snapshot
@@ -249,9 +390,20 @@ def write(folder: Path, snapshot: Snapshot) -> None:
     key = _key()
     if key is None:
         return
-    payload = pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
+    _writing.clear()
+    try:
+        payload = pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
+        sides = dict(_writing)
+    finally:
+        _writing.clear()
     try:
         folder.mkdir(exist_ok=True)
+        for digest, blob in sides.items():  # first the side files, then the cache that names them
+            path = folder / (_SIDE_PREFIX + digest.hex())
+            if blob is None and not path.exists():
+                return  # a part never read, whose file is gone: no cache that names it
+            if blob is not None and not path.exists():
+                _replace(folder, path, blob)
         fd, name = tempfile.mkstemp(dir=folder, prefix=".books-")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -260,17 +412,32 @@ def write(folder: Path, snapshot: Snapshot) -> None:
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise
-        _sweep(folder)
+        _sweep(folder, {_SIDE_PREFIX + digest.hex() for digest in sides})
     except OSError:
         return
 
 
-def _sweep(folder: Path) -> None:
-    """Remove what writers killed half-way left behind (a minute old: no live writer is still on it)."""
-    old = time.time() - 60
-    for leftover in folder.glob(".books-*"):
+def _replace(folder: Path, path: Path, data: bytes) -> None:
+    """Write `path` whole, in one rename."""
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".books-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def _sweep(folder: Path, kept: set[str]) -> None:
+    """Remove what writers killed half-way left behind (a minute old: no live writer is still on it), and side
+    files no cache names any more (ten minutes old: a command still running may yet read one)."""
+    now = time.time()
+    for leftover in [*folder.glob(".books-*"), *folder.glob(_SIDE_PREFIX + "*")]:
+        if leftover.name in kept:
+            continue
         with contextlib.suppress(OSError):
-            if leftover.stat().st_mtime < old:
+            if leftover.stat().st_mtime < now - (60 if leftover.name.startswith(".") else 600):
                 leftover.unlink()
 
 

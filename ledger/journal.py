@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import re
 import tomllib
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -42,6 +43,7 @@ ENV_VAR = "FUNDLEDGER_DIR"
 
 _HEADER = re.compile(rb"^\[\[entry\]\]\r?\n", re.MULTILINE)
 _ID_LINE = re.compile(rb"^id = ([0-9]{1,18})\r?$", re.MULTILINE)
+_PREV_LINE = re.compile(rb'^prev = "([0-9a-f]{64})"\r?$', re.MULTILINE)
 # Between two entries of a file: one blank line (an entry ends with its own newline).
 SEPARATOR = b"\n"
 _JOURNAL_NAME = re.compile(r"[0-9]{4}-[0-9]{4}\.toml")
@@ -397,7 +399,7 @@ def load(
             return _load(ledger, snapshot, use_cache, fast, progress, save_after)
         except _Stale:
             pass
-    return _load(ledger, cache.Snapshot(key, [], [], Books(settings.currency, settings.name, settings.manager)),
+    return _load(ledger, cache.Snapshot(key, [], [], Books(settings.currency, settings.name, settings.manager), array("Q")),
                  use_cache, fast, progress, 1)  # fmt: skip
 
 
@@ -408,7 +410,8 @@ class _Stale(Exception):
 def _load(ledger: Ledger, snapshot: cache.Snapshot, keep: bool, fast: bool, progress, save_after: int) -> Books:
     books, parts = snapshot.books, list(snapshot.parts)
     first = books.count
-    archive = JournalArchive(ledger, parts)  # sees the parts grow as the new entries are read
+    spans = array("Q", snapshot.spans) if len(snapshot.spans) == 2 * first else None  # None: read whole files
+    archive = JournalArchive(ledger, parts, spans)  # sees the parts grow as the new entries are read
     books.store = Archived(archive, books.count, books.seal)
     names, changed = _to_read(ledger, snapshot.files)
     total = sum(len(data) - begin for _, data, begin, _ in changed)
@@ -423,6 +426,8 @@ def _load(ledger: Ledger, snapshot: cache.Snapshot, keep: bool, fast: bool, prog
                 raise CorruptJournal(
                     f"{_rel(ledger, path)}: entry #{entry.id} (byte {located.offset}) breaks a rule: {problem}"
                 ) from None
+            if spans is not None:
+                spans.extend((located.offset, located.offset + located.length))
             if parts and parts[-1].name == path.name:
                 parts[-1] = cache.Part(path.name, parts[-1].first, parts[-1].count + 1)
             else:
@@ -437,7 +442,7 @@ def _load(ledger: Ledger, snapshot: cache.Snapshot, keep: bool, fast: bool, prog
     touched = any(begin == len(data) for _, data, begin, _ in changed)  # rewritten, nothing new: note the time
     if keep and (not snapshot.files or touched or books.count - first >= save_after):
         files = [states[name] for name in names]
-        cache.write(ledger.cache_dir, cache.Snapshot(snapshot.settings, files, parts, books))
+        cache.write(ledger.cache_dir, cache.Snapshot(snapshot.settings, files, parts, books, spans or array("Q")))
     return books
 
 
@@ -532,29 +537,71 @@ def _to_read(ledger: Ledger, kept: list[cache.FileState]) -> tuple[list[str], li
 
 
 class JournalArchive:
-    """The entries of books read from the journal, read from it again on demand."""
+    """The entries of books read from the journal, read from it again on demand.
 
-    def __init__(self, ledger: Ledger, parts: list[cache.Part]) -> None:
-        self.ledger, self.parts = ledger, parts
-        self._last: tuple[str, bytes, list[tuple[int, int]]] | None = None  # the file last looked in
+    With `spans` (where each entry's bytes are, kept by the cache) an entry is
+    read with one read of its own bytes; without, its whole file is read and
+    cut into blocks (the last few files read are kept).
+    """
+
+    def __init__(self, ledger: Ledger, parts: list[cache.Part], spans: array | None = None) -> None:
+        self.ledger, self.parts, self.spans = ledger, parts, spans
+        self._files: dict[str, tuple[bytes, list[tuple[int, int]]]] = {}  # the files last looked in
+        self._recent: dict[int, Entry] = {}  # the entries last read (a chain check reads the next one too)
 
     def entry(self, entry_id: int) -> Entry | None:
+        if entry_id in self._recent:
+            return self._recent[entry_id]
+        block = self._block(entry_id)
+        if block is None:
+            return None
+        try:
+            entry = self._same(parse_entry(block, fast=True), entry_id)
+        except ValueError:
+            raise self._changed() from None
+        if len(self._recent) >= 4:
+            self._recent.pop(next(iter(self._recent)))
+        self._recent[entry_id] = entry
+        return entry
+
+    def prev_of(self, entry_id: int) -> str:
+        """The `prev` that entry `entry_id` states (read from its line, without reading the whole entry)."""
+        if entry_id not in self._recent:
+            block = self._block(entry_id)
+            found = _PREV_LINE.findall(block) if block is not None else []
+            if len(found) == 1:
+                return found[0].decode("ascii")
+        entry = self.entry(entry_id)
+        if entry is None:
+            raise self._changed()
+        return entry.prev
+
+    def _block(self, entry_id: int) -> bytes | None:
+        """The bytes of entry `entry_id`'s block; None for an id no part holds."""
         index = bisect.bisect_right(self.parts, entry_id, key=lambda part: part.first) - 1
         if index < 0 or entry_id >= self.parts[index].first + self.parts[index].count:
             return None
         part = self.parts[index]
-        if self._last is None or self._last[0] != part.name:
-            data = _read_bytes(self.ledger.journal_dir / part.name)
-            self._last = (part.name, data, split_blocks(data)[1])
-        _, data, spans = self._last
+        path = self.ledger.journal_dir / part.name
+        if self.spans is not None and 2 * entry_id <= len(self.spans):
+            start, end = self.spans[2 * entry_id - 2], self.spans[2 * entry_id - 1]
+            try:
+                with open(path, "rb") as handle:
+                    handle.seek(start)
+                    return handle.read(end - start)
+            except OSError as problem:
+                raise CorruptJournal(f"cannot read {path}: {problem.strerror}") from None
+        if part.name not in self._files:
+            if len(self._files) >= 4:
+                self._files.pop(next(iter(self._files)))
+            data = _read_bytes(path)
+            self._files[part.name] = (data, split_blocks(data)[1])
+        data, blocks_ = self._files[part.name]
         number = entry_id - part.first
-        if number >= len(spans):
+        if number >= len(blocks_):
             raise self._changed()
-        start, end = spans[number]
-        try:
-            return self._same(parse_entry(data[start:end], fast=True), entry_id)
-        except ValueError:
-            raise self._changed() from None
+        start, end = blocks_[number]
+        return data[start:end]
 
     def entries(self, count: int) -> list[Entry]:
         found: list[Entry] = []
@@ -608,7 +655,7 @@ class Archived:
             if entry_id <= 0:
                 return None
             entry = self.archive.entry(entry_id)
-            after = self.seal if entry_id == self.count else self.archive.entry(entry_id + 1).prev
+            after = self.seal if entry_id == self.count else self.archive.prev_of(entry_id + 1)
             if entry.hash != after:
                 raise CorruptJournal(
                     f"entry #{entry_id} in {self.archive.ledger.journal_dir} is not the entry the books were read "

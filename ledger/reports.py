@@ -8,10 +8,12 @@ a shape of its own, `Summary`.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import difflib
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 from ledger import fold, model, money
 from ledger.books import ZERO, Books, supplier_key
 from ledger.errors import BadInput
+from ledger.index import ABSENT
 from ledger.model import Entry
 from ledger.text import did_you_mean
 
@@ -62,7 +65,7 @@ def _report(
         seal=books.seal,
         entries=books.count,
         columns=tuple(columns),
-        rows=tuple(rows),
+        rows=rows if isinstance(rows, Rows) else tuple(rows),
         totals=totals or {},
         hidden=tuple(hidden),
         period=period,
@@ -815,30 +818,33 @@ def register_report(
     it) and the running balance; a register that starts after the first entry
     opens with the balance the earlier entries left, so the running balance
     is the account's true balance.
+
+    The entries are found through the books' indexes (`ledger.index`) and only
+    those shown are read: the same rows as a scan of every entry
+    (`scanned_ids`). The whole register, unfiltered, is a `Rows` that reads
+    its entries one at a time as it is iterated, so that it streams.
     """
     if spec.supplier and books.supplier(spec.supplier) is None:
         near = did_you_mean(spec.supplier, (s.name for s in books.suppliers.values()), cutoff=0.6)
         raise BadInput(f"there is no supplier {spec.supplier!r}{near}")
-    books = closing_books(books, period)
     if period is not None:
         spec = dataclasses.replace(spec, start=period.start, end=period.end)
         as_of = period.end
-    ids = selected(books, spec)
-    rows = []
+        books = closing_view(books, period.end) if period.end else books
+    index = books.index
+    until = period.end if period is not None else None
+    everything = not _filtered(spec) and spec.start is None and spec.end is None
     running = ZERO
     opening = None
     if spec.account and spec.start:
-        running = sum((_change(e, spec.account) for e in books.entries if e.id in ids and e.date < spec.start), ZERO)
+        running = _opening(books, spec, until)
         opening = {"date": spec.start, "running_balance": running}
-    for entry in sorted(books.entries, key=lambda e: (e.date, e.id)):
-        if entry.id not in ids or not spec.within(entry):
-            continue
-        row = {**model.to_json(entry), **_register_fields(books, entry)}
-        if spec.account:
-            change = _change(entry, spec.account)
-            running += change
-            row["change"], row["running_balance"] = change, running
-        rows.append(row)
+    if everything:
+        rows: Any = Rows(books, index.in_order(index.between(None, None)), spec.account, running)
+    else:
+        read: dict[int, Entry] = {}  # the entries read to match the filter, shown without reading them again
+        ids = registered_ids(books, spec, _within(spec, books), until, read)
+        rows = tuple(_rows(books, spec, ids, running, read))
     columns = [
         Column("id", "#", "int"),
         Column("date", "Date", "date"),
@@ -851,21 +857,185 @@ def register_report(
         columns.append(Column("amount", "Amount", "money"))
     # The amount given in another currency is a figure (never dropped); a narrow table drops the reversal
     # links first (the Kind and the sign still mark a reversal), then the memo.
-    if any(row["given"] for row in rows):
+    if (index.given if everything else any(row["given"] for row in rows)):
         columns.append(Column("given", "Given as"))
     columns.append(Column("words", "Memo", optional=True, prose=True))
-    if any(row["link"] for row in rows):
+    if (bool(index.reversals) if everything else any(row["link"] for row in rows)):
         columns.append(Column("link", "Reversal", optional=True))
     title = f"Register of {spec.account}" if spec.account else "Register"
     hidden = ("what", "given", "link", "words")
     # A total only where adding up means something: rows that all move money of one kind (a reversal
     # counted as the kind it undoes), such as a member's receipts or a package's payments.
-    moving = [row for row in rows if row["amount"] is not None]
-    kinds = {books.entry(row["reverses"]).kind if row["reverses"] else row["kind"] for row in moving}
-    totals = {"amount": sum((row["amount"] for row in moving), ZERO)} if len(kinds) == 1 and not spec.account else {}
+    if everything:
+        moved = {kind: amount for kind, amount in index.moving.items()}
+        totals = {"amount": next(iter(moved.values()))} if len(moved) == 1 and not spec.account else {}
+    else:
+        moving = [row for row in rows if row["amount"] is not None]
+        kinds = {books.entry(row["reverses"]).kind if row["reverses"] else row["kind"] for row in moving}
+        totals = {"amount": sum((row["amount"] for row in moving), ZERO)} if len(kinds) == 1 and not spec.account else {}
     return _report(
         books, "register", title, columns, rows, as_of, totals, hidden=hidden, period=period, opening=opening
     )
+
+
+class Rows:
+    """The rows of a whole register, read from the journal one entry at a time each time they are iterated.
+
+    Its length is known before any entry is read; its rows never all sit in
+    memory, so `report register | head` stops after a few entries.
+    """
+
+    def __init__(self, books: Books, ids: list[int], account: str | None, opening: Decimal) -> None:
+        self.books, self.ids, self.account, self.opening = books, ids, account, opening
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        spec = RegisterFilter(account=self.account)
+        return _rows(self.books, spec, self.ids, self.opening)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __bool__(self) -> bool:
+        return bool(self.ids)
+
+    def __eq__(self, other: object) -> bool:
+        """The same rows (read again), as another `Rows` or a tuple of them."""
+        return isinstance(other, Rows | tuple | list) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _rows(
+    books: Books, spec: RegisterFilter, ids: Iterable[int], running: Decimal, read: dict[int, Entry] | None = None
+) -> Iterator[dict[str, Any]]:
+    """A register's rows for the entries `ids` (in the order given), with running balances from `running`.
+
+    `read`: entries already read, by id (each is taken from it, not read again).
+    """
+    read = {} if read is None else read
+    for entry_id in ids:
+        entry = read.pop(entry_id, None) or books.entry(entry_id)
+        row = {**model.to_json(entry), **_register_fields(books, entry)}
+        if spec.account:
+            change = _change(entry, spec.account)
+            running += change
+            row["change"], row["running_balance"] = change, running
+        yield row
+
+
+def closing_view(books: Books, end: dt.date) -> Books:
+    """The books as a register as of `end` sees them: its entry count, seal and reversals, found by the index.
+
+    Not the books at `end` (balances, pledges and packages are today's): only
+    what a register reads, without replaying every entry up to `end`.
+    """
+    count, last = books.index.count_to(end)
+    view = copy.copy(books)
+    view.count, view.last_id = count, last
+    view.seal = books.entry(last).hash if last else model.GENESIS
+    bound = end.toordinal()
+    dates = books.index.dates
+    view.reversed_by = {k: v for k, v in books.reversed_by.items() if dates[v - 1] <= bound}
+    return view
+
+
+def _filtered(spec: RegisterFilter) -> bool:
+    """Whether the filter selects by anything but dates."""
+    return any((spec.account, spec.member, spec.earmark, spec.package, spec.kind, spec.supplier))
+
+
+def _within(spec: RegisterFilter, books: Books) -> Callable[[int], bool]:
+    """Whether an entry id is dated within the filter's dates (by the index, nothing read)."""
+    dates = books.index.dates
+    low = spec.start.toordinal() if spec.start else None
+    high = spec.end.toordinal() if spec.end else None
+    return lambda entry_id: (low is None or dates[entry_id - 1] >= low) and (high is None or dates[entry_id - 1] <= high)
+
+
+def registered_ids(
+    books: Books,
+    spec: RegisterFilter,
+    window: Callable[[int], bool],
+    until: dt.date | None = None,
+    read: dict[int, Entry] | None = None,
+) -> list[int]:
+    """The ids a register with `spec` lists among those in `window`, in register order, read through the index.
+
+    What `scanned_ids` finds by reading every entry, found by reading only the
+    entries an index names: those matching the filter, with their reversals
+    and the entries they reverse (`selected`), that `window` holds. With
+    `until` (a closing view), entries dated after it do not exist. The
+    entries read that `window` holds are put in `read`, by id.
+    """
+    index = books.index
+    known = _known(books, until)
+    if not _filtered(spec):
+        ids = index.between(spec.start, spec.end) if spec.start or spec.end else range(1, books.count + 1)
+        return index.in_order(i for i in ids if known(i) and window(i))
+    candidates = {i for i in _candidates(books, spec) if known(i)}
+    undoes = {r: u for u, rs in index.reversals.items() for r in rs if known(r)}
+    partnered = {u for u, rs in index.reversals.items() if any(window(r) and known(r) for r in rs)}
+    to_read = {i for i in candidates if window(i) or i in partnered or (i in undoes and window(undoes[i]))}
+    read = {} if read is None else read
+    matched = set()
+    for entry_id in sorted(to_read):  # in id order: entries side by side in the journal are read together
+        entry = books.entry(entry_id)
+        if spec.matches(entry, books):
+            matched.add(entry_id)
+            if window(entry_id):
+                read[entry_id] = entry
+    ids = set(matched)
+    for entry_id in matched:
+        ids.update(r for r in index.reversals.get(entry_id, ()) if known(r))
+        if entry_id in undoes:
+            ids.add(undoes[entry_id])
+    return index.in_order(i for i in ids if window(i))
+
+
+def _known(books: Books, until: dt.date | None) -> Callable[[int], bool]:
+    """Whether an entry id is among the books' (books as of a day skip ids; a closing view ends at `until`)."""
+    dates = books.index.dates
+    bound = until.toordinal() if until else None
+    return lambda entry_id: dates[entry_id - 1] != ABSENT and (bound is None or dates[entry_id - 1] <= bound)
+
+
+def _candidates(books: Books, spec: RegisterFilter) -> set[int]:
+    """Every entry that may match `spec` (and perhaps a few that do not): the indexes of its filters, intersected."""
+    index = books.index
+    found: list[set[int]] = []
+    if spec.account:
+        found.append({i for a in index.accounts_under(spec.account) for i in index.named("account", a)})
+    if spec.member:
+        member = books.member(spec.member)
+        found.append(set(index.named("member", member.slug)) if member else set())
+    if spec.earmark:
+        found.append(set(index.named("earmark", spec.earmark)))
+    if spec.package:
+        found.append(set(index.named("package", spec.package)))
+    if spec.kind:
+        found.append(set(index.named("kind", spec.kind)))
+    if spec.supplier:
+        key = supplier_key(spec.supplier)
+        by_contract = (c for c in books.contracts.values() if supplier_key(c.supplier) == key)
+        found.append(set(index.named("supplier", key)).union(*(index.named("contract", model.slug(c.ref)) for c in by_contract)))
+    return set.intersection(*found)
+
+
+def _opening(books: Books, spec: RegisterFilter, until: dt.date | None) -> Decimal:
+    """The balance of `spec.account` that the register's earlier entries left (those its filter selects)."""
+    before = dataclasses.replace(spec, start=None, end=spec.start - dt.timedelta(days=1))
+    if _filtered(dataclasses.replace(spec, account=None)):
+        window = _within(before, books)
+        ids = registered_ids(books, spec, window, until)
+        return sum((_change(books.entry(i), spec.account) for i in ids), ZERO)
+    total, partial = books.index.change_before(books.index.accounts_under(spec.account), spec.start)
+    return total + sum((_change(books.entry(i), spec.account) for i in partial), ZERO)
+
+
+def scanned_ids(books: Books, spec: RegisterFilter) -> list[int]:
+    """The ids a register lists, found by reading every entry (what the indexes must agree with)."""
+    ids = selected(books, spec)
+    return [e.id for e in sorted(books.entries, key=lambda e: (e.date, e.id)) if e.id in ids and spec.within(e)]
 
 
 def _register_fields(books: Books, entry: Entry) -> dict[str, Any]:
@@ -1055,10 +1225,12 @@ def statement_report(
     opening["overdue"] = (
         overdue_value(closing_at, span.start - dt.timedelta(days=1), found.name) if span.start else ZERO
     )
-    ids = selected(closing_at, RegisterFilter(member=found.name))
+    # The member's entries and their reversals, found through the index: only they are read.
+    ids = registered_ids(closing_at, RegisterFilter(member=found.name), lambda entry_id: True)
+    mine = [closing_at.entry(entry_id) for entry_id in ids]
     lines = []
-    for entry in sorted(closing_at.entries, key=lambda e: (e.date, e.id)):
-        if entry.id not in ids or not entry.postings or (span.start and entry.date < span.start):
+    for entry in mine:
+        if not entry.postings or (span.start and entry.date < span.start):
             continue
         fields = _register_fields(closing_at, entry)
         undone = closing_at.entry(entry.get("reverses")) if entry.kind == "reverse" else None
@@ -1083,8 +1255,8 @@ def statement_report(
             }
         )
     earmarked: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for entry in closing_at.entries:
-        if entry.id in ids and entry.kind == "contribute" and entry.id not in closing_at.reversed_by:
+    for entry in sorted(mine, key=lambda e: e.id):
+        if entry.kind == "contribute" and entry.id not in closing_at.reversed_by:
             for p in entry.postings:
                 if p.account.startswith(model.EARMARKED + ":"):
                     earmarked[p.account.rsplit(":", 1)[1]] += p.amount

@@ -339,3 +339,30 @@ class TestTwoProcessFirstRead:
         with pytest.raises(TornWrite) as torn:
             journal.load(grown, use_cache=False)
         assert torn.value.path == str(newest)
+
+
+class TestSideFiles:
+    """Large parts of the books are kept in files of their own, read only when used and checked when read."""
+
+    @pytest.fixture
+    def sided(self, grown, monkeypatch):
+        monkeypatch.setattr(cache, "SIDE_BYTES", 16)  # every part of these small books goes to a side file
+        (grown.cache_dir / cache.CACHE_FILE).unlink()
+        journal.load(grown)
+        return grown
+
+    def test_books_read_through_side_files_give_the_same_reports(self, sided):
+        assert list(sided.cache_dir.glob("blob-*"))
+        assert every_report(journal.load(sided)) == every_report(fresh(sided))
+
+    def test_a_side_file_changed_is_refused_not_unpickled(self, sided):
+        for side in sided.cache_dir.glob("blob-*"):
+            side.write_bytes(pickle.dumps({}))
+        with pytest.raises(LedgerError, match=r"read cache .* is damaged"):
+            every_report(journal.load(sided))
+
+    def test_a_reversal_reads_the_flows_it_undoes_from_the_cache(self, sided):
+        books = journal.load(sided)
+        received = books.last_id
+        writer.record(sided, lambda b: fund.reverse(b, received, "twice", fund.Note(dt.date(2024, 6, 1))))
+        assert every_report(journal.load(sided)) == every_report(fresh(sided))
