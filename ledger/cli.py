@@ -1264,7 +1264,8 @@ def output_options(command: Callable) -> Callable:
             report = reports.by_period_report(books, name, every, span)
         else:
             report = command(*args, books=books, as_of=as_of, period=span, **kwargs)
-        out = render.emit(report, chosen[0] if chosen else "table", path=html or svg, pager=pager, wide=wide)
+        out = render.emit(report, chosen[0] if chosen else "table", path=html or svg, pager=pager, wide=wide,
+                          out=sys.stdout)  # fmt: skip
         if out is not None:
             click.echo(out, nl=False)
         elif html or svg:

@@ -103,6 +103,7 @@ class Index:
         self.monthly: dict[str, dict[int, Decimal]] = {}  # account -> month -> net change
         self.moving: dict[str, Decimal] = {}  # kind whose money moved -> the register amounts of its rows
         self.given = 0  # entries given in another currency, with reversals of them
+        self.largest = ZERO  # the largest amount a register row has, either way
         self.fields: dict[str, tuple[int, int, int]] = {}  # field -> (date, id, place) of its first entry by date
 
     def add(self, seen: Note) -> None:
@@ -124,6 +125,7 @@ class Index:
         if seen.moving is not None:
             self.moving[seen.moving] = self.moving.get(seen.moving, ZERO) + seen.amount
         self.given += seen.given
+        self.largest = max(self.largest, abs(seen.amount))
         if seen.reverses is not None:
             self.reversals.setdefault(seen.reverses, []).append(seen.id)
         for place, field in enumerate(seen.fields):

@@ -539,9 +539,9 @@ def _to_read(ledger: Ledger, kept: list[cache.FileState]) -> tuple[list[str], li
 class JournalArchive:
     """The entries of books read from the journal, read from it again on demand.
 
-    With `spans` (where each entry's bytes are, kept by the cache) an entry is
-    read with one read of its own bytes; without, its whole file is read and
-    cut into blocks (the last few files read are kept).
+    Each file is read whole and the last few read are kept (the entries beside
+    one are usually read next); with `spans` (where each entry's bytes are,
+    kept by the cache) an entry is cut from it without finding every block.
     """
 
     def __init__(self, ledger: Ledger, parts: list[cache.Part], spans: array | None = None) -> None:
@@ -582,21 +582,17 @@ class JournalArchive:
         if index < 0 or entry_id >= self.parts[index].first + self.parts[index].count:
             return None
         part = self.parts[index]
-        path = self.ledger.journal_dir / part.name
-        if self.spans is not None and 2 * entry_id <= len(self.spans):
-            start, end = self.spans[2 * entry_id - 2], self.spans[2 * entry_id - 1]
-            try:
-                with open(path, "rb") as handle:
-                    handle.seek(start)
-                    return handle.read(end - start)
-            except OSError as problem:
-                raise CorruptJournal(f"cannot read {path}: {problem.strerror}") from None
-        if part.name not in self._files:
+        if part.name not in self._files:  # read whole (128 KiB): the entries beside it are usually read next
             if len(self._files) >= 4:
                 self._files.pop(next(iter(self._files)))
-            data = _read_bytes(path)
-            self._files[part.name] = (data, split_blocks(data)[1])
+            data = _read_bytes(self.ledger.journal_dir / part.name)
+            self._files[part.name] = (data, [] if self.spans is not None else split_blocks(data)[1])
         data, blocks_ = self._files[part.name]
+        if self.spans is not None and 2 * entry_id <= len(self.spans):
+            return data[self.spans[2 * entry_id - 2] : self.spans[2 * entry_id - 1]]
+        if not blocks_:  # an entry the spans do not cover (read since): the file's blocks after all
+            blocks_ = split_blocks(data)[1]
+            self._files[part.name] = (data, blocks_)
         number = entry_id - part.first
         if number >= len(blocks_):
             raise self._changed()

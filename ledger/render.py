@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TextIO
 
 from ledger import kinds, model, money
 from ledger.model import Entry
-from ledger.reports import Report, Statement, Summary
+from ledger.reports import Report, Rows, Statement, Summary
 from ledger.text import inert
 
 
@@ -95,17 +97,28 @@ def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False, width: in
 
 
 def emit(
-    report: Report | Summary, fmt: str, *, path: str | None = None, pager: bool = False, wide: bool = False
+    report: Report | Summary,
+    fmt: str,
+    *,
+    path: str | None = None,
+    pager: bool = False,
+    wide: bool = False,
+    out: TextIO | None = None,
 ) -> str | None:
     """Render a report in one format: `table` to the terminal, `json`/`csv` as text, `html`/`svg` to `path`.
 
-    Returns the text to print for json and csv, None when it has printed or written.
+    Returns the text to print for json and csv, None when it has printed or written. A whole register
+    (`reports.Rows`) is written as it is read: its table always, its JSON and CSV to `out` when given.
     """
     shapes = {
         Summary: (summary_json, summary_csv, summary_view),
         Statement: (statement_json, statement_csv, statement_view),
     }
     as_json, as_csv, as_view = shapes.get(type(report), (report_json, report_csv, report_table))
+    streams = fmt == "table" or (out is not None and fmt in ("json", "csv"))
+    if isinstance(report, Report) and isinstance(report.rows, Rows) and streams and not pager:
+        stream(report, fmt, out or sys.stdout, wide=wide)  # written as the rows are read
+        return None
     if fmt == "json":
         return dumps(as_json(report)) + "\n"
     if fmt == "csv":
@@ -194,6 +207,129 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 def _safe(text: Any) -> Any:
     """Text a spreadsheet shows as text: one that would start a formula gets a leading apostrophe."""
     return "'" + text if isinstance(text, str) and text.startswith(_FORMULA) else text
+
+
+# --- a whole register, written as it is read -----------------------------------
+
+STREAM_ROWS = 200  # a table of more rows is laid out from its first this many, then written row by row
+CHUNK_ROWS = 200  # rows drawn before they are written (one write per chunk, not per line)
+
+
+def stream(report: Report, fmt: str, out: TextIO, *, wide: bool = False) -> None:
+    """Write a report whose rows are read as they are written (`reports.Rows`): memory stays flat, `| head` stops it.
+
+    JSON and CSV are exactly what `report_json` and `report_csv` give. A
+    table of more than STREAM_ROWS rows takes its columns' widths from its
+    first rows (and the widest id and amount it can have); a later cell wider
+    than that is written whole all the same, pushing the rest of its line.
+    """
+    if fmt == "json":
+        _stream_json(report, out)
+    elif fmt == "csv":
+        _stream_csv(report, out)
+    else:
+        _stream_table(report, out, wide)
+    out.flush()
+
+
+def _stream_json(report: Report, out: TextIO) -> None:
+    kinds = {column.key: column.kind for column in report.columns}
+    head = report_json(dataclasses.replace(report, rows=(), totals={}))
+    del head["rows"]
+    text = dumps(head)
+    out.write(text[: text.rfind("\n}")] + ',\n  "rows": [')
+    first = True
+    for row in report.rows:
+        shown = {k: _plain(v, report.currency, kinds.get(k)) for k, v in row.items() if k not in report.hidden}
+        out.write(("" if first else ",") + "\n    " + dumps(shown).replace("\n", "\n    "))
+        first = False
+    out.write("]" if first else "\n  ]")
+    if report.totals:
+        totals = {k: _plain(v, report.currency) for k, v in report.totals.items()}
+        out.write(',\n  "totals": ' + dumps(totals).replace("\n", "\n  "))
+    out.write("\n}\n")
+
+
+def _stream_csv(report: Report, out: TextIO) -> None:
+    kinds = {column.key: column.kind for column in report.columns}
+    nested = report.rows.tables()
+    keys = [k for k in report.rows.fields() if k not in report.hidden and k not in nested]
+    writer = csv.DictWriter(out, fieldnames=keys or [c.key for c in report.columns if c.key not in report.hidden],
+                            lineterminator="\n", extrasaction="ignore")  # fmt: skip
+    writer.writeheader()
+    for row in report.rows:
+        writer.writerow({k: _csv_cell(v, report.currency, kinds.get(k)) for k, v in row.items() if k in keys})
+
+
+def _stream_table(report: Report, out: TextIO, wide: bool) -> None:
+    """The register's table: laid out from its first rows, then each row drawn and written as it is read."""
+    import itertools
+
+    from rich.text import Text
+
+    rows = iter(report.rows)
+    first = list(itertools.islice(rows, STREAM_ROWS))
+    if len(first) < STREAM_ROWS:  # short after all: laid out whole, as any table
+        whole = dataclasses.replace(report, rows=tuple(first))
+        _write_lines(report_table(whole, console().width, wide=wide).lines, out)
+        return
+    width = console().width
+    cols = [_Col(c.title, c.kind in ("money", "int", "share", "amounts"), _fit(c), c.optional) for c in report.columns]
+    cells = [[_show_cell(row, c, report.currency) for c in report.columns] for row in first]
+    widest = report.rows.widest()
+    bound = [_show_cell({c.key: widest.get(c.key)}, c, report.currency) for c in report.columns]
+    laid = _grid(cols, [*cells, bound], width, wide)
+    if laid is None:  # too narrow for a table at all: one block per row, as a short table has
+        whole = dataclasses.replace(report, rows=tuple([*first, *rows]))
+        _write_lines(report_table(whole, width, wide=wide).lines, out)
+        return
+    widths, hidden = laid
+    keep = [i for i, w in enumerate(widths) if w is not None]
+    full = sum(widths[i] for i in keep) + SEP * (len(keep) - 1)
+    title = inert(f"{report.title} — {report.ledger}")
+    lines = [Text(line.center(min(full, width)).rstrip(), style="bold") for line in _wrap(title, width)]
+    titles = [_wrap(cols[i].title, widths[i]) for i in keep]
+    height = max((len(h) for h in titles), default=0)
+    for n in range(height):
+        heads = [([""] * (height - len(words)) + words)[n] for words in titles]
+        lines.append(_join([Text(h.rjust(widths[i]) if cols[i].right else h.ljust(widths[i]), style="bold")
+                            for i, h in zip(keep, heads, strict=True)]))  # fmt: skip
+    lines.append(Text("─" * full))
+    _write_lines(lines, out)
+    shortened = False
+    for chunk in itertools.chain([first], _chunks(rows, CHUNK_ROWS)):
+        drawn = []
+        for row in chunk:
+            cells_ = [_show_cell(row, c, report.currency) for c in report.columns]
+            row_lines, cut = _draw_row(cols, cells_, widths, keep, wide)
+            shortened |= cut
+            drawn += row_lines
+        _write_lines(drawn, out)
+    tail = []
+    if report.totals:
+        total = [_money_text(report.totals[c.key], report.currency) if c.key in report.totals else Text("")
+                 for c in report.columns]  # fmt: skip
+        total[1 if report.columns[0].kind == "int" else 0] = Text("total", style="bold")
+        tail += [Text("─" * full), *_draw_row(cols, total, widths, keep, wide)[0]]
+    caption = _caption(report.as_of, report.entries, report.seal)
+    tail += [Text(line.rjust(min(full, width)), style="dim") for line in _wrap(caption, width)]
+    tail += _notes([cols[i].title for i in hidden], shortened, width)
+    _write_lines(tail, out)
+
+
+def _chunks(rows, size: int):
+    import itertools
+
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
+
+
+def _write_lines(lines: list, out: TextIO) -> None:
+    """Lines to the output: as plain text to a pipe or file, through rich (for its styles) to a terminal."""
+    if out.isatty():
+        console().print(_Lines(lines), crop=False)
+    else:
+        out.write("".join(line.plain + "\n" for line in lines))
 
 
 # --- tables that never cut a figure ---------------------------------------

@@ -898,6 +898,34 @@ class Rows:
     def __bool__(self) -> bool:
         return bool(self.ids)
 
+    def widest(self) -> dict[str, Any]:
+        """The widest value its id, kind, amount and link columns can hold, known before any row is read."""
+        index, last = self.books.index, max(self.ids, default=0)
+        return {"id": last, "kind": max(index.ids["kind"], key=len, default=""), "amount": -index.largest,
+                "link": f"reversed by #{last}"}  # fmt: skip
+
+    def tables(self) -> list[str]:
+        """The keys whose values are lists of tables (the postings), which a CSV leaves out."""
+        return ["postings"] if self.books.index.monthly else []
+
+    def fields(self) -> list[str]:
+        """Every key any row has, in the order the rows first have them (a CSV's header), known before any is read.
+
+        A row is its entry's JSON (`model.to_json`: the common fields, the
+        kind's own in order, postings, chain) and the register's fields; the
+        index knows which entry, by date, first has each of the kinds' fields.
+        """
+        if not self.ids:
+            return []
+        index = self.books.index
+        first = (index.dates[self.ids[0] - 1], self.ids[0])
+        fields = index.field_order()
+        own = [f for f in fields if index.fields[f][:2] == first]
+        later = [f for f in fields if index.fields[f][:2] != first]
+        common = ["id", "date", "recorded_at", "kind", "memo", "source"]
+        register = ["postings", "prev", "hash", "what", "words", "given", "link", "amount", "reverses", "reversed_by"]
+        return list(dict.fromkeys([*common, *own, *register, *later]))
+
     def __eq__(self, other: object) -> bool:
         """The same rows (read again), as another `Rows` or a tuple of them."""
         return isinstance(other, Rows | tuple | list) and list(self) == list(other)
