@@ -1,6 +1,6 @@
 """Write a valid ledger of N entries at PATH, directly through the library.
 
-    python benchmarks/generate.py PATH N [--seed S]
+    python benchmarks/generate.py PATH N [--seed S] [--members M] [--earmarks E]
 
 Twenty members join; then, day after day, members pledge for the year
 (split between earmarks), pay what they pledged in instalments, give
@@ -14,6 +14,12 @@ in `ledger.rules` and written with the journal's own bytes and file parts,
 so the result is what years of `fundledger` commands would leave (without
 the git history: see benchmarks/audit.py for that). Memos carry quotes and
 non-ASCII text so that readers meet escapes.
+
+`--members M` founds the fund with M members (the twenty above, then
+"Member Aaaav" and so on), all of whom then pledge and give; `--earmarks E`
+sets 1,000 euros aside in each of E earmarks first ("envelope-000001", ...).
+Both count within N: a fund of many members or envelopes, for the benchmarks
+that must not slow down with its size.
 """
 
 from __future__ import annotations
@@ -40,19 +46,46 @@ MEMBERS = [
 EARMARKS = ["drones", "industrial-cooperation", "training", "spares"]
 
 
-def operations(rng: random.Random, n: int, start: dt.date = dt.date(2024, 2, 1), *, founding: bool = True):
+def member_names(count: int) -> list[str]:
+    """`count` member names: the twenty of a real coalition, then numbered ones."""
+    return MEMBERS[:count] + [f"Member {_letters(number)}" for number in range(len(MEMBERS) + 1, count + 1)]
+
+
+def _letters(number: int) -> str:
+    """A number written in letters (a name has no digits): 21 -> 'Aaaav'."""
+    word = ""
+    for _ in range(5):
+        number, rest = divmod(number, 26)
+        word = "abcdefghijklmnopqrstuvwxyz"[rest] + word
+    return word.capitalize()
+
+
+def operations(
+    rng: random.Random,
+    n: int,
+    start: dt.date = dt.date(2024, 2, 1),
+    *,
+    founding: bool = True,
+    members: list[str] = MEMBERS,
+    earmarks: int = 0,
+):
     """Builders (books -> entry) in realistic proportions, with the date moving forward from `start`."""
     per_day = max(5, n // 3000)  # any size spans about eight years
-    for member in MEMBERS if founding else ():
+    for member in members if founding else ():
         yield lambda b, m=member: fund.join(b, m, "co-lead" if m in ("United Kingdom", "Latvia") else "member",
                                             fund.Note(start, "Founding member", "benchmark"))  # fmt: skip
+    if earmarks:
+        setting = fund.Note(start, "Envelopes for the year", "benchmark")
+        yield lambda b: fund.contribute(b, members[0], f"{earmarks}k", setting)
+        for number in range(1, earmarks + 1):
+            yield lambda b, k=f"envelope-{number:06d}": fund.earmark(b, k, "1k", setting, purpose=f"Envelope {k}")
     pledges: list[tuple[int, str, str]] = []  # (pledge id, member, earmark) still worth paying against
     packages: list[str] = []
     i = 0
     while True:
         i += 1
         day = start + dt.timedelta(days=1 + i // per_day)
-        member = rng.choice(MEMBERS)
+        member = rng.choice(members)
         memo = rng.choice(["Bank reference ", 'Transfer "urgent" ', "Paiement reçu – réf. ", "Ref\t"]) + f"{i:08d}"
         note = fund.Note(day, memo, "benchmark generator")
         roll = rng.random()
@@ -112,11 +145,12 @@ def operations(rng: random.Random, n: int, start: dt.date = dt.date(2024, 2, 1),
             yield build
 
 
-def generate(path: Path, n: int, seed: int = 1, *, quiet: bool = False) -> Books:
-    """Create the ledger at `path` with `n` entries; return its books."""
+def generate(path: Path, n: int, seed: int = 1, *, quiet: bool = False, members: int = 20, earmarks: int = 0) -> Books:
+    """Create the ledger at `path` with `n` entries (`members` members, `earmarks` extra earmarks); return its books."""
     ledger = journal.init(path, "Benchmark fund", "EUR", "United Kingdom")
     books = Books("EUR", ledger.settings.name, ledger.settings.manager)
-    return _write(ledger, books, operations(random.Random(seed), n), n, {}, quiet=quiet)
+    steps = operations(random.Random(seed), n, members=member_names(members), earmarks=earmarks)
+    return _write(ledger, books, steps, n, {}, quiet=quiet)
 
 
 def append(path: Path, n: int, seed: int = 2) -> int:
@@ -157,9 +191,11 @@ def main() -> None:
     parser.add_argument("path", type=Path)
     parser.add_argument("n", type=int)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--members", type=int, default=len(MEMBERS), help="members founding the fund (default 20)")
+    parser.add_argument("--earmarks", type=int, default=0, help="earmarks set up first (default none)")
     args = parser.parse_args()
     began = time.perf_counter()
-    books = generate(args.path, args.n, args.seed)
+    books = generate(args.path, args.n, args.seed, members=args.members, earmarks=args.earmarks)
     files = sorted((args.path / journal.JOURNAL_DIR).iterdir())
     size = sum(f.stat().st_size for f in files)
     print(

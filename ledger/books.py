@@ -382,6 +382,8 @@ class Books:
         self.funding = funding.Funding(currency)  # whose money is in each envelope, and what it bought
         self.suppliers: dict[str, Supplier] = {}
         self.contracts: dict[str, Contract] = {}  # by reference
+        self.refs: dict[str, str] = {}  # a reference's slug -> the reference: found by any spelling at any size
+        self.supplier_keys: dict[str, str] = {}  # supplier_key(name) -> the supplier's name
         self.deliveries: list[Delivery] = []
         self.officers: dict[str, Officer] = {}
         self.policy: dict[str, tuple[int, Decimal | None]] = {}  # kind -> (approvals needed, only above this)
@@ -417,6 +419,16 @@ class Books:
             ZERO,
         )
 
+    def subtotals(self) -> dict[str, Decimal]:
+        """Every account's and every parent's subtotal, in one pass (for many subtotals of books of many accounts)."""
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for account, amount in self.balances.items():
+            end = len(account)
+            while end > 0:
+                totals[account[:end]] += amount
+                end = account.rfind(":", 0, end)
+        return totals
+
     def lowest_from(self, account: Account, day: dt.date) -> Decimal:
         """The lowest balance `account` has on `day` or on any later day."""
         if account not in self.latest:
@@ -446,13 +458,11 @@ class Books:
 
     def supplier(self, name: str) -> Supplier | None:
         """A supplier by its name, ignoring case and spacing."""
-        wanted = supplier_key(name)
-        return next((s for s in self.suppliers.values() if supplier_key(s.name) == wanted), None)
+        return self.suppliers.get(self.supplier_keys.get(supplier_key(name), ""))
 
     def contract(self, ref: str) -> Contract | None:
         """A contract by its reference, ignoring case (its account part is the reference's slug)."""
-        wanted = model.slug(ref)
-        return next((c for c in self.contracts.values() if model.slug(c.ref) == wanted), None)
+        return self.contracts.get(self.refs.get(model.slug(ref), ""))
 
     def approvals_needed(self, entry: Entry) -> int:
         """How many other officers must approve `entry` before it is booked: 0 without officers or policy."""
@@ -644,12 +654,14 @@ def invoice_key(entry: Entry) -> tuple[str, str, str]:
 def apply_supplier(books: Books, entry: Entry) -> None:
     name = entry.get("supplier")
     books.suppliers[name] = Supplier(name, entry.get("country"), entry.get("number", ""), entry.date)
+    books.supplier_keys.setdefault(supplier_key(name), name)
 
 
 def apply_contract(books: Books, entry: Entry) -> None:
     ref = entry.get("contract")
     amount = sum((p.amount for p in entry.postings if p.amount > 0), ZERO)
     given = model.given_as(entry)
+    books.refs.setdefault(model.slug(ref), ref)
     books.contracts[ref] = Contract(
         ref, entry.get("package"), entry.get("supplier"), entry.id, entry.date, amount,
         entry.get("item", ""), entry.get("quantity"), original=amount,

@@ -787,28 +787,53 @@ def summary_view(summary: Summary, width: int = 100, *, wide: bool = False):
         members += f" · managed by {inert(summary.manager)}"
     lines += [Text("")] + [Text(line) for line in _wrap(members, width)]
     if summary.earmarks:
+        bars, more = _largest(summary.earmarks, lambda bar: bar.allocated)
         cols = [_Col("Earmark"), _Col("", fit="bar", optional=True), _Col("Allocated", True),
                 _Col("Pledged, not received", True)]  # fmt: skip
         rows = [
             [Text(inert(bar.earmark)), lambda w, bar=bar: _bar(bar, w), _money_text(bar.allocated, c),
              _money_text(bar.pledged_outstanding, c) if bar.pledged_outstanding else Text("")]
-            for bar in summary.earmarks
+            for bar in bars
         ]  # fmt: skip
         lines += [Text("")] + [Text(line) for line in _wrap("Earmarks: paid █  committed ▓  available ░", width)]
         lines += _table_lines("", cols, [], rows, [], width, wide, "")
+        lines += _more(more, "earmarks", "largest", "report earmarks", width)
     if summary.open_packages:
+        packages, more = _largest(summary.open_packages, lambda row: row["remaining"])
         cols = [_Col("Package"), _Col("Date", optional=True), _Col("Amount", True), _Col("Remaining", True)]
         rows = [
             [Text(inert(row["package"])), Text(row["date"].isoformat()), _money_text(row["amount"], c),
              _money_text(row["remaining"], c)]
-            for row in summary.open_packages
+            for row in packages
         ]  # fmt: skip
         lines += [Text(""), Text("Open packages", style="bold")]
         lines += _table_lines("", cols, [], rows, [], width, wide, "")
+        lines += _more(more, "open packages", "most left to pay", "report packages", width)
     lines += [Text("")] + [
         Text(line, style="dim") for line in _wrap(_caption(summary.as_of, summary.entries, summary.seal), width)
     ]
     return _Lines(lines)
+
+
+DASHBOARD_ROWS = 12  # the earmarks and open packages a dashboard lists; the rest are counted
+
+
+def _largest(items: tuple, size) -> tuple[list, int]:
+    """The DASHBOARD_ROWS items of largest `size`, in their own order, and how many are left out."""
+    if len(items) <= DASHBOARD_ROWS:
+        return list(items), 0
+    chosen = set(sorted(range(len(items)), key=lambda i: (-size(items[i]), i))[:DASHBOARD_ROWS])
+    return [item for i, item in enumerate(items) if i in chosen], len(items) - DASHBOARD_ROWS
+
+
+def _more(left_out: int, what: str, which: str, report: str, width: int) -> list:
+    """The line under a dashboard list that was cut short: how many more, and where they all are."""
+    from rich.text import Text
+
+    if not left_out:
+        return []
+    note = f"… {left_out:,} more {what} (these are the {DASHBOARD_ROWS} with the {which}; `fundledger {report}` lists all)"
+    return [Text(line, style="dim") for line in _wrap(note, width)]
 
 
 # --- a member's statement -------------------------------------------------

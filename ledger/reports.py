@@ -249,24 +249,29 @@ class Summary:
 
 
 def _headlines(books: Books) -> dict[str, Decimal]:
-    contributions = -books.subtotal(model.CONTRIBUTIONS)
-    exchange = -books.subtotal(model.EXCHANGE)
-    outstanding = books.subtotal(model.RECEIVABLE)
-    written_off = books.subtotal(model.WRITE_OFFS)  # pledged, never to be received: not cash
+    subtotals = books.subtotals()  # one pass over the accounts, however many earmarks and packages
+
+    def subtotal(prefix: str) -> Decimal:
+        return subtotals.get(prefix, ZERO)
+
+    contributions = -subtotal(model.CONTRIBUTIONS)
+    exchange = -subtotal(model.EXCHANGE)
+    outstanding = subtotal(model.RECEIVABLE)
+    written_off = subtotal(model.WRITE_OFFS)  # pledged, never to be received: not cash
     return {
         "contributions": contributions,
         "exchange_differences": exchange,
         "received": contributions + exchange - outstanding - written_off,
         "outstanding": outstanding,
-        "cash": books.subtotal("assets:fund"),
+        "cash": subtotal("assets:fund"),
         "unallocated": books.balance(model.UNALLOCATED),
-        "earmarked": books.subtotal(model.EARMARKED),
-        "committed": books.subtotal(model.COMMITTED),
-        "paid": books.subtotal(model.PACKAGE_EXPENSES),
-        "interest": -books.subtotal(model.INTEREST),
-        "bank_charges": books.subtotal(model.BANK_CHARGES),
-        "management_fee": books.subtotal(model.MANAGEMENT_FEE),
-        "written_off": books.subtotal(model.WRITE_OFFS),
+        "earmarked": subtotal(model.EARMARKED),
+        "committed": subtotal(model.COMMITTED),
+        "paid": subtotal(model.PACKAGE_EXPENSES),
+        "interest": -subtotal(model.INTEREST),
+        "bank_charges": subtotal(model.BANK_CHARGES),
+        "management_fee": subtotal(model.MANAGEMENT_FEE),
+        "written_off": subtotal(model.WRITE_OFFS),
     }
 
 
