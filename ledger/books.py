@@ -318,6 +318,8 @@ class EntryStore(Protocol):
 
     def append(self, entry: Entry) -> None: ...
 
+    def copied(self) -> EntryStore: ...
+
 
 class Held:
     """Entries held in memory, the store of books built from entries at hand."""
@@ -335,6 +337,12 @@ class Held:
     def append(self, entry: Entry) -> None:
         self._entries.append(entry)
         self._by_id[entry.id] = entry
+
+    def copied(self) -> Held:
+        """The same entries, in a store of its own (entries appended to it are its own)."""
+        twin = Held()
+        twin._entries, twin._by_id = list(self._entries), dict(self._by_id)
+        return twin
 
 
 class History:

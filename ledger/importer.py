@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from ledger import fold, fund, model, money
+from ledger import cache, fold, fund, model, money
 from ledger import statements as stm
 from ledger.books import ZERO, Books, Pledge
 from ledger.errors import BadInput, LedgerError, Refused
@@ -436,10 +436,8 @@ def plan(
     """
     problems, notes = _account_problems(statement, mapping), []
     opening = _opening(books, statement, mapping, problems, notes)
-    books = fold.rebuild(books.currency, books.entries, books.name, books.manager)
-    seen = {  # what identifies each bank movement already recorded (money in or out) -> the entry that records it
-        _key(e, books.currency): e.id for e in books.entries if e.kind in IMPORTED and e.id not in books.reversed_by
-    }
+    books = cache.copied(books)  # the cached books, copied: no entry is read or replayed
+    seen = Recorded(books)
     planned = []
     for row in statement.rows:
         planned.append(_plan_row(books, row, mapping, seen, match))
@@ -451,7 +449,33 @@ def plan(
     return Plan(statement, planned, problems, notes, reconciliation)
 
 
-def _plan_row(books: Books, row: Row, mapping: Mapping, seen: dict, match: bool) -> Planned:
+class Recorded:
+    """What identifies each bank movement already recorded (money in or out) -> the entry that records it.
+
+    Found by the row's reference through the books' index of sources: only
+    the entries with that reference are read, never the whole journal.
+    """
+
+    def __init__(self, books: Books) -> None:
+        self.books = books
+        self.added: dict[tuple, int] = {}
+
+    def get(self, key: tuple) -> int | None:
+        """The latest entry not reversed that recorded the movement `key`, if any."""
+        if key in self.added:
+            return self.added[key]
+        books = self.books
+        for entry_id in reversed(books.index.named("source", key[0])):
+            entry = books.entry(entry_id)
+            if entry.kind in IMPORTED and entry.id not in books.reversed_by and _key(entry, books.currency) == key:
+                return entry.id
+        return None
+
+    def __setitem__(self, key: tuple, entry_id: int) -> None:
+        self.added[key] = entry_id
+
+
+def _plan_row(books: Books, row: Row, mapping: Mapping, seen: Recorded, match: bool) -> Planned:
     values = row.shown
     if row.skip:
         return Planned(row.number, "skip", row.skip, values=values, source=row)
@@ -461,8 +485,8 @@ def _plan_row(books: Books, row: Row, mapping: Mapping, seen: dict, match: bool)
         # Known before the row is matched to anything: a row recorded last time is skipped even when
         # what it was matched to has changed since (a package it paid in full, a pledge it settled).
         key = _row_key(row, books.currency)
-        if key in seen:
-            why = f"already recorded as #{seen[key]} (same reference, amount, day and direction)"
+        if (recorded := seen.get(key)) is not None:
+            why = f"already recorded as #{recorded} (same reference, amount, day and direction)"
             return Planned(row.number, "skip", why, values=values, source=row)
         entry, what = _entry(books, row, mapping, match)
     except _Unmatched as why:

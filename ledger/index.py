@@ -1,4 +1,4 @@
-"""Where each entry is: entry ids by member, earmark, package, contract, supplier, account, kind and month.
+"""Where each entry is: entry ids by member, earmark, package, contract, supplier, account, kind, month and source.
 
 Fed in one place, as the fold posts an entry (`Books.post`), and kept in the
 read cache with the books, so that a filtered register, a statement or a
@@ -29,7 +29,7 @@ from ledger import model
 from ledger.model import Entry
 
 ZERO = Decimal(0)
-KEYS = ("member", "earmark", "package", "contract", "supplier", "account", "kind", "month")
+KEYS = ("member", "earmark", "package", "contract", "supplier", "account", "kind", "month", "source")
 _TAGGED = (model.EARMARKED + ":", model.RECEIVABLE + ":")  # accounts whose last part names an earmark
 ABSENT = 0  # the date of an id the books do not hold (no day has ordinal 0)
 
@@ -49,6 +49,7 @@ class Note(NamedTuple):
 
     id: int
     day: int  # the date's ordinal
+    month: int  # month_of the date
     keys: tuple[tuple[str, Any], ...]  # (index, key) pairs, accounts included
     changes: tuple[tuple[str, Decimal], ...]  # (account, amount) for each posting
     moving: str | None  # the kind whose money it moves (a reversal: the kind it undoes), None if it moves none
@@ -61,11 +62,12 @@ class Note(NamedTuple):
 def note(entry: Entry, undone: Entry | None) -> Note:
     """What `entry` tells the index; `undone` is the entry a reversal undoes."""
     data = entry.data
-    keys: list[tuple[str, Any]] = [("kind", entry.kind), ("month", month_of(entry.date))]
+    month = month_of(entry.date)
+    keys: list[tuple[str, Any]] = [("kind", entry.kind), ("month", month), ("source", entry.source)]
     for field in ("member", "by"):
         value = data.get(field)
         if isinstance(value, str):
-            keys.append(("member", model.slug(value)))
+            keys.append(("member", _slug(value)))
     if isinstance(data.get("earmark"), str):
         keys.append(("earmark", data["earmark"]))
     split = data.get("split")
@@ -88,9 +90,19 @@ def note(entry: Entry, undone: Entry | None) -> Note:
     moving = source.kind if source.postings else None
     amount = (-model.size(undone) if undone is not None else model.size(entry)) if moving else ZERO
     return Note(
-        entry.id, entry.date.toordinal(), tuple(dict.fromkeys(keys)), tuple(changes), moving, amount,
+        entry.id, entry.date.toordinal(), month, tuple(dict.fromkeys(keys)), tuple(changes), moving, amount,
         bool(source.get("original_currency")), undone.id if undone is not None else None, tuple(data),
     )  # fmt: skip
+
+
+_SLUGS: dict[str, str] = {}  # member names seen -> their slugs (a name recurs in thousands of entries)
+
+
+def _slug(name: str) -> str:
+    found = _SLUGS.get(name)
+    if found is None:
+        found = _SLUGS[name] = model.slug(name)
+    return found
 
 
 class Index:
@@ -118,7 +130,7 @@ class Index:
             if found is None:
                 found = self.ids[name][key] = array("I")
             found.append(seen.id)
-        month = month_of(dt.date.fromordinal(seen.day))
+        month = seen.month
         for account, amount in seen.changes:
             months = self.monthly.setdefault(account, {})
             months[month] = months.get(month, ZERO) + amount

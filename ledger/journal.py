@@ -666,6 +666,12 @@ class Archived:
         if self._all is not None:
             self._all.append(entry)
 
+    def copied(self) -> Archived:
+        """The same entries, in a store of its own (entries appended to it are its own)."""
+        twin = Archived(self.archive, self.count, self.seal)
+        twin._recent = list(self._recent)
+        return twin
+
 
 def hold(books: Books) -> Books:
     """Read every entry of `books` into memory now, so that they no longer need their journal."""

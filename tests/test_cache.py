@@ -366,3 +366,17 @@ class TestSideFiles:
         received = books.last_id
         writer.record(sided, lambda b: fund.reverse(b, received, "twice", fund.Note(dt.date(2024, 6, 1))))
         assert every_report(journal.load(sided)) == every_report(fresh(sided))
+
+
+class TestCopied:
+    """The books copied as a cache keeps them: the same figures, and entries folded into the copy stay its own."""
+
+    def test_a_copy_takes_entries_the_original_never_sees(self, grown):
+        books = journal.load(grown)
+        before = every_report(books)
+        twin = cache.copied(books)
+        assert every_report(twin) == before
+        writer.seal(twin, [fund.contribute(twin, "Latvia", "5k", fund.Note(dt.date(2024, 6, 1)))])
+        assert twin.count == books.count + 1 and twin.balances != books.balances
+        assert every_report(books) == before == every_report(journal.load(grown))
+        assert twin.index.named("kind", "contribute")[-1] == twin.last_id != books.last_id
