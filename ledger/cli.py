@@ -85,6 +85,39 @@ class DateType(click.ParamType):
 
 DATE = DateType()
 
+
+class NameChoice(click.Choice):
+    """A choice among names the program fixes (reports, entry kinds): a misspelt one is told the closest.
+
+    `choices` may be a function, called only when a value is checked, so
+    that `--help` does not import what lists the names.
+    """
+
+    def __init__(self, what: str, choices: tuple[str, ...] | Callable[[], tuple[str, ...]]) -> None:
+        self.what = what
+        self._choices = choices
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return self._choices() if callable(self._choices) else self._choices
+
+    @choices.setter
+    def choices(self, value) -> None:  # click's __init__ sets it; the names are ours
+        pass
+
+    def get_invalid_choice_message(self, value, ctx) -> str:
+        from ledger.text import did_you_mean
+
+        near = did_you_mean(str(value), self.choices, cutoff=0.6)
+        return f"{value!r} is not a {self.what}{near} (one of: {', '.join(self.choices)})"
+
+
+def _kind_names() -> tuple[str, ...]:
+    from ledger import kinds
+
+    return kinds.NAMES
+
 # Kept here rather than imported so that `fundledger --help` does not load the reports.
 REPORT_NAMES = (
     "summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register", "rates",
@@ -130,6 +163,7 @@ def _complete(kind: str):
             "earmark": list(books.earmarks),
             "package": list(books.packages),
             "supplier": [supplier.name for supplier in books.suppliers.values()],
+            "envelope": ["unallocated", *books.earmarks],
         }[kind]
         return [CompletionItem(n) for n in sorted(names) if n.casefold().startswith(incomplete.casefold())]
 
@@ -243,6 +277,35 @@ def recording(command: Callable) -> Callable:
 
     wrapper.records = True  # `propose` takes only commands that record one entry through here
     return wrapper
+
+
+def renamed(old: str, new: str, dest: str, *, multiple: bool = False) -> Callable[[Callable], Callable]:
+    """Keep option `old` working for one more version as a deprecated spelling of `new` (which sets `dest`).
+
+    `--from` and `--to` mean days everywhere (reports); where a recording
+    command used them for an envelope or a recipient, the option has its own
+    name now. The old spelling still works, with a one-line warning on stderr.
+    """
+
+    hidden = f"deprecated_{dest}"
+
+    def decorate(command: Callable) -> Callable:
+        @click.option(old, hidden, multiple=multiple, default=None, hidden=True)
+        @functools.wraps(command)
+        def wrapper(*args, **kwargs):
+            given = kwargs.pop(hidden)
+            if given:
+                ctx = click.get_current_context()
+                click.echo(f"warning: {old} is deprecated for {ctx.info_name}; write {new} "
+                           "(the old spelling goes in the next version)", err=True)  # fmt: skip
+                if kwargs.get(dest) and ctx.get_parameter_source(dest) is click.core.ParameterSource.COMMANDLINE:
+                    raise click.UsageError(f"give {new} only ({old} is its old spelling)")
+                kwargs[dest] = given
+            return command(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def _proposal_of(build: Callable, note) -> Callable:
@@ -473,50 +536,50 @@ def rate(currency: str, rate_text: str, note):
 @main.command()
 @click.argument("name")
 @click.argument("amount")
-@click.option(
-    "--from",
-    "from_",
-    default="unallocated",
-    show_default=True,
-    metavar="SOURCE",
-    help="'unallocated' or another earmark.",
-)
+@click.option("--envelope", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE",
+              shell_complete=_complete("envelope"), help="Where the money comes from: 'unallocated' or another earmark.")  # fmt: skip
 @click.option("--purpose", default="", help="What the earmark is for, in words.")
+@renamed("--from", "--envelope", "envelope")
 @recording
-def earmark(name: str, amount: str, from_: str, purpose: str, note):
-    """Set AMOUNT of cash aside under earmark NAME.
+def earmark(name: str, amount: str, envelope: str, purpose: str, note):
+    """Set AMOUNT of cash aside under earmark NAME, out of --envelope (default: unallocated cash).
 
     \b
     Example:
       fundledger earmark training 2M --date 2025-02-11 --purpose "Operator training"
+      fundledger earmark counter-drones 1M --envelope drones --date 2025-05-02
     """
     from ledger import fund
 
-    return lambda books: fund.earmark(books, name, amount, note, source=from_, purpose=purpose)
+    return lambda books: fund.earmark(books, name, amount, note, source=envelope, purpose=purpose)
 
 
 @main.command()
 @click.argument("name")
 @click.argument("amount")
 @click.option(
-    "--from",
+    "--envelope",
     "sources",
     multiple=True,
-    required=True,
-    metavar="SOURCE[=AMOUNT]",
-    help="An earmark or 'unallocated'; repeat for several, one without amount takes the rest.",
+    metavar="ENVELOPE[=AMOUNT]",
+    shell_complete=_complete("envelope"),
+    help="Where the money comes from: an earmark or 'unallocated'; repeat for several, one without amount takes "
+    "the rest.  [required]",
 )
+@renamed("--from", "--envelope", "sources", multiple=True)
 @recording
 def package(name: str, amount: str, sources: tuple[str, ...], note):
-    """Commit AMOUNT to purchase package NAME.
+    """Commit AMOUNT to purchase package NAME, out of one or more envelopes.
 
     \b
     Example:
-      fundledger package recon-drones-2025-03 20M --from drones --date 2025-03-20
-      fundledger package fpv-2025-06 8M --from drones=5M --from unallocated
+      fundledger package recon-drones-2025-03 20M --envelope drones --date 2025-03-20
+      fundledger package fpv-2025-06 8M --envelope drones=5M --envelope unallocated
     """
     from ledger import fund
 
+    if not sources:
+        raise click.UsageError("Missing option '--envelope': say where the package's money comes from")
     return lambda books: fund.package(books, name, amount, sources, note)
 
 
@@ -603,8 +666,9 @@ def contract(package_name: str, supplier_name: str, amount: str, ref: str, item:
 @click.option("--item", required=True, help="What arrived.")
 @click.option("--quantity", type=click.IntRange(min=1), required=True, help="How many.")
 @click.option("--contract", default="", metavar="REF", help="The contract it was delivered under.")
-@click.option("--to", "recipient", default="", metavar="RECIPIENT", help="Who received it.")
+@click.option("--recipient", "recipient", default="", metavar="RECIPIENT", help="Who received it.")
 @click.option("--value", default="", metavar="AMOUNT", help="What it is worth, if stated.")
+@renamed("--to", "--recipient", "recipient")
 @recording
 def deliver(package_name: str, item: str, quantity: int, contract: str, recipient: str, value: str, note):
     """Record what arrived for PACKAGE: it moves no money, and is never more than its contract states.
@@ -612,7 +676,7 @@ def deliver(package_name: str, item: str, quantity: int, contract: str, recipien
     \b
     Example:
       fundledger deliver recon-drones-2025-03 --item "recon drone" --quantity 120 --contract NIS-2025-7 \\
-          --to "Recipient unit" --date 2025-06-15
+          --recipient "Recipient unit" --date 2025-06-15
     """
     from ledger import fund
 
@@ -765,7 +829,9 @@ ENVELOPE_HELP = "'unallocated', an earmark, or package:NAME."
 
 @main.command()
 @click.argument("amount")
-@click.option("--to", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE", help=ENVELOPE_HELP)
+@click.option("--envelope", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE",
+              shell_complete=_complete("envelope"), help="Where it goes: " + ENVELOPE_HELP)  # fmt: skip
+@renamed("--to", "--envelope", "envelope")
 @recording
 def interest(amount: str, envelope: str, note):
     """Record bank interest of AMOUNT received into an envelope (income:interest).
@@ -781,7 +847,9 @@ def interest(amount: str, envelope: str, note):
 
 @main.command()
 @click.argument("amount")
-@click.option("--from", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE", help=ENVELOPE_HELP)
+@click.option("--envelope", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE",
+              shell_complete=_complete("envelope"), help="Where it is paid from: " + ENVELOPE_HELP)  # fmt: skip
+@renamed("--from", "--envelope", "envelope")
 @recording
 def charge(amount: str, envelope: str, note):
     """Record a bank charge of AMOUNT paid out of an envelope (expenses:bank-charges).
@@ -797,7 +865,9 @@ def charge(amount: str, envelope: str, note):
 
 @main.command()
 @click.argument("amount")
-@click.option("--from", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE", help=ENVELOPE_HELP)
+@click.option("--envelope", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE",
+              shell_complete=_complete("envelope"), help="Where it is paid from: " + ENVELOPE_HELP)  # fmt: skip
+@renamed("--from", "--envelope", "envelope")
 @recording
 def fee(amount: str, envelope: str, note):
     """Record the manager's fee of AMOUNT paid out of an envelope (expenses:management-fee).
@@ -835,10 +905,12 @@ def write_off(pledge_id: int, reason: str, withdrawn: bool, note):
 @main.command(context_settings={"ignore_unknown_options": True})  # so that `-2M` is a change, not an option
 @click.argument("package_name", metavar="PACKAGE", shell_complete=_complete("package"))
 @click.argument("change", required=False, default="")
-@click.option("--from", "sources", multiple=True, metavar="SOURCE[=AMOUNT]", help="For an increase: where from.")
+@click.option("--envelope", "sources", multiple=True, metavar="ENVELOPE[=AMOUNT]", shell_complete=_complete("envelope"),
+              help="For an increase: where the money comes from (an earmark or 'unallocated').")  # fmt: skip
 @click.option("--close", "close_it", is_flag=True, help="Give back all that is not paid, and close the package.")
 @click.option("--contract", "contract_ref", default="", metavar="REF", help="Amend this contract of PACKAGE instead.")
 @click.option("--reason", required=True, help="Why the package changes.")
+@renamed("--from", "--envelope", "sources", multiple=True)
 @recording
 def amend(package_name: str, change: str, sources: tuple[str, ...], close_it: bool, contract_ref: str, reason: str, note):
     """Increase (+AMOUNT) or decrease (-AMOUNT) PACKAGE, or --close it.
@@ -849,7 +921,7 @@ def amend(package_name: str, change: str, sources: tuple[str, ...], close_it: bo
 
     \b
     Example:
-      fundledger amend recon-drones-2025-03 +1M --from drones --reason "Two more launchers"
+      fundledger amend recon-drones-2025-03 +1M --envelope drones --reason "Two more launchers"
       fundledger amend recon-drones-2025-03 -2M --reason "Contract came in under budget"
       fundledger amend recon-drones-2025-03 --close --reason "Delivered; the rest is not needed"
       fundledger amend recon-drones-2025-03 +500k --contract NIS-2025-7 --reason "Spare batteries"
@@ -862,7 +934,7 @@ def amend(package_name: str, change: str, sources: tuple[str, ...], close_it: bo
         raise click.UsageError(f"the change {change!r} starts with + (an increase) or - (a decrease)")
     if contract_ref:
         if sources:
-            raise click.UsageError("a contract grows from its package's money: it takes no --from")
+            raise click.UsageError("a contract grows from its package's money: it takes no --envelope")
         return lambda books: _amended_contract(books, package_name, contract_ref, note, reason, change, close_it)
     return lambda books: fund.amend(books, package_name, note, reason, change=change, sources=sources, close=close_it)
 
@@ -1210,6 +1282,17 @@ def _period(period: str | None, start, end):
     return None
 
 
+class ReportCommand(click.Command):
+    """A report command: `--json` and `--csv` set one format, so giving both is refused here (exit 2), not
+    decided silently by whichever came last."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options = args[: args.index("--")] if "--" in args else args
+        if {"--json", "--csv"} <= set(options):
+            raise click.UsageError("choose one of --json and --csv", ctx)
+        return super().parse_args(ctx, args)
+
+
 def output_options(command: Callable) -> Callable:
     """The options every report takes, written once: the period or --as-of, one output format, --wide.
 
@@ -1273,15 +1356,16 @@ def output_options(command: Callable) -> Callable:
     return wrapper
 
 
-@main.command()
-@click.argument("name", metavar="[REPORT]", type=click.Choice(REPORT_NAMES), default="summary", required=False)
+@main.command(cls=ReportCommand)
+@click.argument("name", metavar="[REPORT]", type=NameChoice("report", REPORT_NAMES), default="summary", required=False)
 @click.argument("subject", metavar="[MEMBER]", default=None, required=False)
 @click.option("--year", type=int, default=None, help="pledges: only pledges for this year.")
 @click.option("--account", default=None, help="register: entries touching this account (or below it).")
 @click.option("--member", "member_name", default=None, shell_complete=_complete("member"), help="register: entries of this member; funding: what its money funded.")
 @click.option("--earmark", "earmark_name", default=None, shell_complete=_complete("earmark"), help="register: entries touching this earmark.")
 @click.option("--package", "package_name", default=None, shell_complete=_complete("package"), help="register: entries of this package; funding: who funded it.")
-@click.option("--kind", default=None, help="register: entries of this kind (pledge, contribute, pay, ...).")
+@click.option("--kind", default=None, type=NameChoice("kind", _kind_names), metavar="KIND",
+              help="register: entries of this kind (pledge, contribute, pay, ...).")  # fmt: skip
 @click.option("--supplier", "supplier_name", default=None, shell_complete=_complete("supplier"), help="register: contracts, payments and deliveries of this supplier.")
 @click.option("--original", is_flag=True, help="contributors: also what each gave, in the currencies it gave.")
 @click.option("--overdue", is_flag=True, help="pledges: only what fell due and was not received, with its age.")
@@ -1292,12 +1376,13 @@ def report(
 ):
     """Print REPORT (default: summary), as a table, JSON, CSV, HTML or SVG.
 
-    \b
-    Reports: summary, balance, contributors, pledges, earmarks, packages, members, register, rates,
-    and `statement MEMBER`: what a member state files (its position, pledges and receipts, and
-    where its earmarked money went); funding (who funded each package; --member, --package),
-    suppliers, deliveries, closes, approvals (who proposed and who approved what, proven by the
-    commits' signatures).
+    Reports: summary, balance, contributors, pledges, earmarks, packages,
+    members, register, rates, and `statement MEMBER`: what a member state
+    files (its position, pledges and receipts, and where its earmarked money
+    went); funding (who funded each package; --member, --package), suppliers,
+    deliveries, closes, approvals (who proposed and who approved what, proven
+    by the commits' signatures).
+
     With --period (or --from/--to), summary, balance, contributors, earmarks
     and packages show what happened during the period between its opening
     and closing figures; the register lists the period's entries after an
@@ -1349,7 +1434,7 @@ def report(
     }[name](books, as_of)  # fmt: skip
 
 
-@main.command()
+@main.command(cls=ReportCommand)
 @output_options
 def balance(books, as_of, period):
     """The account tree with balances; parents show the totals below them (same as `report balance`).
