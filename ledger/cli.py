@@ -1717,6 +1717,38 @@ def completion(shell: str) -> None:
     click.echo(script.source())
 
 
+@main.command("help")
+@click.argument("words", metavar="[COMMAND]...", nargs=-1)
+@click.pass_context
+def help_command(ctx: click.Context, words: tuple[str, ...]) -> None:
+    """Print the full help of COMMAND (`help member join` for a sub-command), or of fundledger itself.
+
+    The same text as `fundledger COMMAND --help`, on stdout.
+
+    \b
+    Example:
+      fundledger help
+      fundledger help report
+      fundledger help member join | less
+    """
+    from ledger.text import did_you_mean
+
+    command: click.Command = main
+    parent = ctx.find_root()
+    path = []
+    for word in words:
+        sub = command.get_command(parent, word) if isinstance(command, click.Group) else None
+        if sub is None:
+            where = " ".join(["fundledger", *path])
+            names = command.list_commands(parent) if isinstance(command, click.Group) else []
+            near = did_you_mean(word, names, cutoff=0.6)
+            raise click.UsageError(f"{where} has no {'sub-' if path else ''}command {word!r}{near}")
+        path.append(word)
+        parent = click.Context(sub, info_name=word, parent=parent)
+        command = sub
+    click.echo(command.get_help(parent))
+
+
 @main.command("git-setup")
 def git_setup() -> None:
     """Register fundledger's merge driver in this clone, so `git pull` replays entries instead of conflicting.

@@ -562,3 +562,27 @@ class TestRenamedOptions:
             if getattr(command.callback, "records", False):
                 shown = {opt for p in command.params if not getattr(p, "hidden", False) for opt in p.opts}
                 assert not shown & {"--from", "--to"}, name
+
+
+class TestHelpCommand:
+    """`fundledger help COMMAND` prints the same full help as `COMMAND --help`; `help` alone the top level's."""
+
+    @pytest.mark.parametrize("words", [[], ["report"], ["member", "join"], ["package"], ["help"]])
+    def test_same_as_dash_dash_help(self, words):
+        runner = CliRunner()
+        shown = runner.invoke(main, ["help", *words], prog_name="fundledger")
+        assert shown.exit_code == 0
+        assert shown.stdout == runner.invoke(main, [*words, "--help"], prog_name="fundledger").stdout
+        assert shown.stdout.startswith(f"Usage: fundledger {' '.join(words)}".rstrip() + " [OPTIONS]")
+
+    @pytest.mark.parametrize(
+        ("words", "message"),
+        [
+            (["reprot"], "fundledger has no command 'reprot'; did you mean 'report'?"),
+            (["member", "jion"], "fundledger member has no sub-command 'jion'; did you mean 'join'?"),
+            (["pay", "extra"], "fundledger pay has no sub-command 'extra'"),
+        ],
+    )
+    def test_unknown_command_is_a_usage_error(self, words, message):
+        result = CliRunner().invoke(main, ["help", *words])
+        assert result.exit_code == 2 and message in result.stderr and result.stdout == ""
