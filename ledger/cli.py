@@ -29,6 +29,10 @@ class FundGroup(click.Group):
     interrupted (Ctrl-C); a reader that went away (`| head`) ends it quietly.
     """
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["fundledger.argv"] = list(args)  # to name a whole `-5M` that click reads as option `-5`
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -36,6 +40,14 @@ class FundGroup(click.Group):
             from ledger.text import inert
 
             click.echo(f"{problem.prefix}: {inert(str(problem))}", err=True)
+            ctx.exit(1)
+        except click.NoSuchOption as problem:  # `earmark training -5M`: a negative amount, not an option
+            argv = ctx.meta.get("fundledger.argv", [])
+            given = next((a for a in argv if a.startswith(problem.option_name)), problem.option_name)
+            if not re.fullmatch(r"-[0-9][0-9.,_]*\w*", given):
+                raise
+            click.echo(f"error: {given!r} is negative: amounts are positive (to undo an entry, `reverse` it; "
+                       "to make a package smaller, `amend PACKAGE -AMOUNT`)", err=True)  # fmt: skip
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -54,7 +66,11 @@ def _quiet_pipe() -> None:
 
 
 class DateType(click.ParamType):
-    """A day as people type it: 2025-03-20, 2025-3-5, today, yesterday, -3d (three days ago)."""
+    """A day as people type it: 2025-03-20, 2025-3-5, today, yesterday, -3d (three days ago).
+
+    A day that cannot be read is bad input like a bad amount: one line and
+    exit status 1 (not click's usage error).
+    """
 
     name = "DATE"
     _DAY = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
@@ -81,6 +97,10 @@ class DateType(click.ParamType):
                 self.fail(f"{value!r} is not a date: there is no month {month}", param, ctx)
             month_name = dt.date(2000, month, 1).strftime("%B")
             self.fail(f"{value!r} is not a date: there is no {number} {month_name} in {year}", param, ctx)
+
+    def fail(self, message: str, param=None, ctx=None):
+        hint = param.get_error_hint(ctx).strip("'") if param is not None and ctx is not None else "a date"
+        raise BadInput(f"{hint} {message}")
 
 
 DATE = DateType()
@@ -1011,8 +1031,9 @@ def reverse(entry_id: int | None, reason: str, batch_id: int | None, note):
 
 
 @main.command()
-@click.option("--yes", is_flag=True, help="Remove the unfinished bytes and record the repair.")
-def repair(yes: bool) -> None:
+@click.option("-y", "--yes", is_flag=True, help="Remove the unfinished bytes and record the repair.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was found (and cut, and recorded) as JSON.")
+def repair(yes: bool, as_json: bool) -> None:
     """Show, and with --yes remove, an unfinished write at the very end of the newest journal file.
 
     A crash or a full disk in the middle of a write can leave part of an
@@ -1024,40 +1045,47 @@ def repair(yes: bool) -> None:
     Example:
       fundledger repair         # show what would be cut
       fundledger repair --yes   # cut it and record the repair
+      fundledger repair -y --json
     """
-    from ledger import fund, journal
+    from ledger import fund, journal, render, writer
     from ledger.errors import TornWrite
     from ledger.text import inert
 
     ledger = _ledger(click.get_current_context())
+    result: dict = {"interrupted_append_cut": 0, "unfinished": None, "repaired": None}
     if yes:
         with journal.lock(ledger):
             cut = journal.finish_interrupted(ledger)
-        if cut:
+        result["interrupted_append_cut"] = cut or 0
+        if cut and not as_json:
             click.echo(f"cut back an append a kill left short ({cut} bytes, as .cache/{journal.INTENT_FILE} noted)")
     try:
         _books(ledger)
     except TornWrite as torn:
         tail = journal.unfinished_tail(torn)
         name = str(Path(torn.path).relative_to(ledger.path))
-        preview = inert(tail[:300].decode("utf-8", "replace"))
-        click.echo(f"{name} ends with an unfinished entry at byte {torn.offset} ({len(tail)} bytes):")
-        click.echo(f"  {preview}{'…' if len(tail) > 300 else ''}")
-        if not yes:
-            click.echo("Run `fundledger repair --yes` to remove exactly these bytes and record the repair.")
-            return
-        with journal.lock(ledger):  # the cut and its record, with no other write between them
-            removed, offset = journal.cut_unfinished_tail(ledger, torn), torn.offset
-            note = fund.Note(dt.date.today(), memo=f"Removed an unfinished write of {len(removed)} bytes from {name}")
-            _record(
-                lambda books: fund.repair(books, name, offset, removed, note),
-                dry_run=False,
-                as_json=False,
-                commit=True,
-                ledger=ledger,
-            )
-        return
-    click.echo("nothing to repair: every journal file ends with a whole entry")
+        result["unfinished"] = {"file": name, "offset": torn.offset, "bytes": len(tail),
+                                "text": tail.decode("utf-8", "replace")}  # fmt: skip
+        if not as_json:
+            preview = inert(tail[:300].decode("utf-8", "replace"))
+            click.echo(f"{name} ends with an unfinished entry at byte {torn.offset} ({len(tail)} bytes):")
+            click.echo(f"  {preview}{'…' if len(tail) > 300 else ''}")
+            if not yes:
+                click.echo("Run `fundledger repair --yes` to remove exactly these bytes and record the repair.")
+        if yes:
+            with journal.lock(ledger):  # the cut and its record, with no other write between them
+                removed, offset = journal.cut_unfinished_tail(ledger, torn), torn.offset
+                note = fund.Note(dt.date.today(), memo=f"Removed an unfinished write of {len(removed)} bytes from {name}")
+                recorded = writer.record(ledger, lambda books: fund.repair(books, name, offset, removed, note))
+            _warn_not_committed(recorded)
+            result["repaired"] = render.entry_json(recorded.entry)
+            if not as_json:
+                render.console().print(render.entry_panel(recorded.entry, ledger.settings.currency))
+    else:
+        if not as_json:
+            click.echo("nothing to repair: every journal file ends with a whole entry")
+    if as_json:
+        click.echo(render.dumps(result))
 
 
 @main.command("import")
@@ -1750,7 +1778,8 @@ def help_command(ctx: click.Context, words: tuple[str, ...]) -> None:
 
 
 @main.command("git-setup")
-def git_setup() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print what was set as JSON.")
+def git_setup(as_json: bool) -> None:
     """Register fundledger's merge driver in this clone, so `git pull` replays entries instead of conflicting.
 
     Also sets `pull.rebase` (the shared history stays one line of appends,
@@ -1761,14 +1790,23 @@ def git_setup() -> None:
     \b
     Example:
       git clone https://git.example/fund.git && cd fund && fundledger git-setup
+      fundledger git-setup --json
     """
-    from ledger import git
+    from ledger import git, journal
     from ledger import sync as syncing
 
     ledger = _ledger(click.get_current_context())
     if not git.inside_work_tree(ledger.path):
         raise click.UsageError(f"{ledger.path} is not in a git repository")
-    syncing.setup(ledger, _self_command())
+    command = _self_command()
+    syncing.setup(ledger, command)
+    if as_json:
+        from ledger import render
+
+        click.echo(render.dumps({"path": str(ledger.path), "merge_driver": f"{command} merge-driver %O %A %B %P",
+                                 "pull_rebase": True,
+                                 "attributes": f"{git.prefix(ledger.path)}{journal.JOURNAL_DIR}/*.toml merge=fundledger"}))  # fmt: skip
+        return
     click.echo("merge driver registered; `git pull` now replays journal entries (and rebases)")
 
 

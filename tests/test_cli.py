@@ -276,9 +276,12 @@ class TestRefusals:
     def test_usage_errors_exit_2(self, coalition):
         before = snapshot(coalition.path)
         assert coalition("pledge Latvia 1M", ok=False).exit_code == 2  # --year missing
-        bad_date = coalition("contribute Latvia 1M --date 2025-13-01", ok=False)
-        assert bad_date.exit_code == 2
-        assert "'2025-13-01' is not a date: there is no month 13" in bad_date.stderr
+        bad_date = coalition("contribute Latvia 1M --date 2025-13-01", ok=False)  # bad input, like an amount
+        assert bad_date.exit_code == 1
+        assert bad_date.stderr == "error: --date '2025-13-01' is not a date: there is no month 13\n"
+        negative = coalition("earmark training -5M", ok=False)  # not click's "No such option '-5'"
+        assert negative.exit_code == 1 and negative.stderr.startswith("error: '-5M' is negative: amounts are positive")
+        assert coalition("earmark training 5M -x", ok=False).exit_code == 2  # a real unknown option
         assert coalition("member approve Belgium", ok=False).exit_code == 2
         assert snapshot(coalition.path) == before
 
@@ -307,7 +310,7 @@ class TestDates:
     )
     def test_impossible_days_are_named(self, coalition, text, message):
         result = coalition(["contribute", "Latvia", "1k", "--date", text], ok=False)
-        assert result.exit_code == 2 and message in result.stderr
+        assert result.exit_code == 1 and result.stderr == f"error: --date {message}\n"
 
 
 class TestDiscovery:
@@ -586,3 +589,18 @@ class TestHelpCommand:
     def test_unknown_command_is_a_usage_error(self, words, message):
         result = CliRunner().invoke(main, ["help", *words])
         assert result.exit_code == 2 and message in result.stderr and result.stdout == ""
+
+
+def test_git_setup_json_says_what_it_set(tmp_path, git_env):
+    """`git-setup --json` prints the merge driver, the rebase setting and the attributes line it wrote."""
+    import subprocess
+
+    done = CliRunner().invoke(main, ["init", str(tmp_path / "f"), "--name", "F", "--currency", "EUR"])
+    assert done.exit_code == 0, done.output
+    result = CliRunner().invoke(main, ["--ledger", str(tmp_path / "f"), "git-setup", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["pull_rebase"] is True and data["attributes"] == "journal/*.toml merge=fundledger"
+    config = subprocess.run(["git", "config", "merge.fundledger.driver"], cwd=tmp_path / "f", capture_output=True,
+                            text=True, check=True).stdout.strip()  # fmt: skip
+    assert data["merge_driver"] == config

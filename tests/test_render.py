@@ -201,7 +201,7 @@ class TestRendering:
 
     def test_markup_in_names_and_memos_is_shown_not_interpreted(self, coalition):
         memo = "[bold red]PAID[/] \x1b[31m\u202e"
-        coalition(["package", "evil", "1k", "--from", "unallocated", "--date", "2025-05-01", "--memo", memo])
+        coalition(["package", "evil", "1k", "--envelope", "unallocated", "--date", "2025-05-01", "--memo", memo])
         out = coalition("report packages", env={"COLUMNS": "200"}).stdout
         assert "[bold red]PAID[/]" in out
         assert "\x1b[31m" not in out and "\\e[31m" in out and "\\u202e" in out

@@ -21,7 +21,7 @@ def fund(tmp_path_factory) -> Runner:
     run('pledge "United Kingdom" £15M --year 2025 --split drones=£15M --date 2025-04-03')  # 12
     run("member join Norway --date 2025-04-12")
     run("member leave Norway --date 2025-05-01")
-    run(["package", "evil", "1k", "--from", "unallocated", "--date", "2025-05-02", "--memo", "=HYPERLINK(1)"])
+    run(["package", "evil", "1k", "--envelope", "unallocated", "--date", "2025-05-02", "--memo", "=HYPERLINK(1)"])
     run("earmark spare 1k --date 2025-05-03")
     return run
 
