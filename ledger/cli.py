@@ -1286,9 +1286,9 @@ def _refuse_untaken(name: str, given: dict) -> None:
         if given.get(key) not in (None, False) and name not in takers:
             flag = _FLAGS.get(key, "--" + key.replace("_", "-"))
             hint = "; for one year of a report, use --period YEAR" if key == "year" else ""
+            names = takers[0] if len(takers) == 1 else f"{', '.join(takers[:-1])} and {takers[-1]}"
             raise click.UsageError(
-                f"report {name} does not take {flag}: only {', '.join(takers)} take{'s' if len(takers) == 1 else ''} "
-                f"it{hint}"
+                f"report {name} does not take {flag}: only {names} take{'s' if len(takers) == 1 else ''} it{hint}"
             )
 
 
@@ -1564,8 +1564,11 @@ def verify(seal: str | None, as_of, as_json: bool) -> None:
 
     if as_of and not seal:
         raise click.UsageError("--as-of goes with --seal: the seal printed on the report as of that day")
+    if seal is not None and re.fullmatch(r"[0-9a-fA-F]{1,11}", seal.strip()):
+        raise BadInput(f"seal {seal!r} is too short to prove anything: give 12 or more of its hex digits, "
+                       "as reports print it")  # fmt: skip
     if seal is not None and not re.fullmatch(r"[0-9a-fA-F]{12,64}", seal.strip()):
-        raise click.UsageError(f"a seal is 12 to 64 hex digits, as reports print it (not {seal!r})")
+        raise BadInput(f"seal {seal!r} is not a seal: a seal is 12 to 64 hex digits, as reports print it")
     books = _books(_ledger(click.get_current_context()), use_cache=False, fast=False)  # every byte, tomllib
     found = auditing.verify_seal(books, seal) if seal else None
     result = {"ok": True, "entries": books.count, "seal": books.seal}

@@ -343,7 +343,10 @@ class TestTheQuickWay:
         assert audit(repo)[0] == 1
 
 
-def test_a_seal_too_short_is_a_usage_error_not_a_rewritten_history(repo):
+def test_a_seal_too_short_is_bad_input_not_a_rewritten_history(repo):
     result = repo("verify --seal 3f1e9a", ok=False)
-    assert result.exit_code == 2 and "a seal is 12 to 64 hex digits" in result.output
+    assert result.exit_code == 1 and result.stderr == (
+        "error: seal '3f1e9a' is too short to prove anything: give 12 or more of its hex digits, as reports print it\n"
+    )
     assert "rewritten" not in result.output
+    assert repo("verify --seal xyz123456789abc", ok=False).stderr.startswith("error: seal 'xyz123456789abc' is not a seal")

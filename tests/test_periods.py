@@ -191,7 +191,7 @@ class TestColumns:
 
     def test_only_where_it_has_a_meaning(self, year):
         result = year("report members --monthly", ok=False)
-        assert result.exit_code == 2 and "only balance, contributors, earmarks, packages take it" in result.stderr
+        assert result.exit_code == 2 and "only balance, contributors, earmarks and packages take it" in result.stderr
 
 
 class TestReversalsFollow:
@@ -234,7 +234,7 @@ class TestOptions:
     @pytest.mark.parametrize(
         ("command", "says"),
         [
-            ("report packages --member Latvia", "report packages does not take --member: only register, funding take it"),
+            ("report packages --member Latvia", "report packages does not take --member: only register and funding take it"),
             ("report contributors --year 2025", "only pledges takes it; for one year of a report, use --period YEAR"),
             ("report members --period 2025", "report members does not take --period: only summary, balance,"),
             ("report pledges --from 2025-01-01", "report pledges does not take --from"),
