@@ -813,7 +813,7 @@ def _check_envelope(books: Books, envelope: str) -> None:
         return
     _check_name(lambda e: model.check_key(e, "earmark"), envelope)
     if envelope not in books.earmarks:
-        near = did_you_mean(envelope, books.earmarks)
+        near = did_you_mean(envelope, [*books.earmarks, "unallocated"])
         raise Refused(f"there is no earmark {envelope!r}{near or '; name one this fund has, or unallocated'}")
 
 
@@ -1039,7 +1039,7 @@ def _check_sources_known(books: Books, entry: Entry) -> None:
         if posting.amount < 0 and posting.account.startswith(model.EARMARKED + ":"):
             earmark = posting.account.rsplit(":", 1)[1]
             if earmark not in books.earmarks:
-                near = did_you_mean(earmark, books.earmarks)
+                near = did_you_mean(earmark, [*books.earmarks, "unallocated"])
                 raise Refused(f"there is no earmark {earmark!r}{near or '; take money from one this fund has'}")
 
 

@@ -552,6 +552,12 @@ class TestRenamedOptions:
         postings = {p["account"] for p in json.loads(result.stdout)["postings"]}
         assert any("training" in account for account in postings)
 
+    @pytest.mark.parametrize("command", ["earmark x 1 --envelope unallocatd", "interest 1 --envelope unalocated",
+                                         "package p 1 --envelope unallocatd"])  # fmt: skip
+    def test_a_misspelt_unallocated_is_suggested(self, coalition, command):
+        result = coalition(command + " --date 2025-05-01", ok=False)
+        assert result.exit_code == 1 and result.stderr.endswith("; did you mean 'unallocated'?\n")
+
     def test_old_and_new_spelling_together_is_a_usage_error(self, coalition):
         result = coalition("package p 1M --from training --envelope unallocated --date 2025-05-01", ok=False)
         assert result.exit_code == 2 and "give --envelope only" in result.stderr
