@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -610,3 +611,34 @@ def test_git_setup_json_says_what_it_set(tmp_path, git_env):
     config = subprocess.run(["git", "config", "merge.fundledger.driver"], cwd=tmp_path / "f", capture_output=True,
                             text=True, check=True).stdout.strip()  # fmt: skip
     assert data["merge_driver"] == config
+
+
+class TestConventions:
+    """docs/CLI.md's promises, checked over every command, so a new one cannot forget them."""
+
+    # Commands whose output is not a result to parse: a script, help, git's driver, a file format, a wrapper.
+    NO_JSON = frozenset({"completion", "help", "merge-driver", "export", "propose"})
+
+    def _commands(self, group=main, prefix=()):
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                yield from self._commands(command, (*prefix, name))
+            else:
+                yield " ".join((*prefix, name)), command
+
+    def test_every_yes_has_a_short_y(self):
+        for name, command in self._commands():
+            for param in command.params:
+                if "--yes" in param.opts:
+                    assert "-y" in param.opts, name
+
+    def test_every_command_that_prints_a_result_takes_json(self):
+        for name, command in self._commands():
+            if name in self.NO_JSON:
+                continue
+            assert any("--json" in p.opts for p in command.params), f"fundledger {name} has no --json"
+
+    def test_every_recording_command_takes_quiet(self):
+        for name, command in self._commands():
+            if getattr(command.callback, "records", False):
+                assert any("--quiet" in p.opts and "-q" in p.opts for p in command.params), name
