@@ -551,6 +551,9 @@ def check_statement(books: Books, entry: Entry) -> None:
     name, account = entry.get("statement", ""), entry.get("account", "")
     if not name.strip():
         raise Refused("a bank statement is recorded under the bank's id for it, and this one has none")
+    for what, text in (("id", name), ("account", account)):
+        if len(text) > 64 or not text.isprintable():
+            raise Refused(f"a statement's {what} is at most 64 printable characters, not {text[:64]!r}")
     currency = entry.get("currency")
     if currency not in money.PLACES:
         raise Refused(f"unknown currency {currency!r} for statement {name!r}: use an ISO 4217 code such as EUR")

@@ -1053,6 +1053,10 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
     # --- bank statements kept for reconciliation ------------------------------------------------
     ("statement", "no-id", FUNDED, cmd('statement "" 2024-03-31 --closing 5.00@2024-03-31'), rules.check_statement,
      "a bank statement is recorded under the bank's id for it, and this one has none"),
+    ("statement", "a-control-character", FUNDED, cmd('statement "S\x1b[2J" 2024-03-31 --closing 5.00@2024-03-31'),
+     rules.check_statement, "a statement's id is at most 64 printable characters, not 'S\\x1b[2J'"),
+    ("statement", "a-long-account", FUNDED, cmd(f"statement S-1 2024-03-31 --closing 5.00@2024-03-31 --account {'A' * 65}"),
+     rules.check_statement, f"a statement's account is at most 64 printable characters, not {'A' * 64!r}"),
     ("statement", "no-balance", FUNDED, cmd("statement S-1 2024-03-31"), rules.check_statement,
      "statement 'S-1' states no balance; a statement is recorded for its balances"),
     ("statement", "half-a-balance", FUNDED, edit("statement S-1 2024-03-31 --closing 5.00@2024-03-31",
