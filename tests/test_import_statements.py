@@ -566,10 +566,16 @@ class TestReportReconcile:
         assert report["totals"] == {"statements": 1, "differing": 0}
 
     def test_importing_it_again_records_it_once(self, fund):
+        dry = json.loads(fund(f"import {CAMT} --map {BANK_MAP} --dry-run --json").stdout)
+        assert (dry["kept"]["id"], dry["kept"]["kind"], dry["kept"]["closing"]) == (14, "statement", "2548209.06")
+        assert "statement STMT-2025-03's balances kept as #14 (`report reconcile`)" in fund(
+            f"import {CAMT} --map {BANK_MAP} --dry-run"
+        ).stdout
         fund(f"import {CAMT} --map {BANK_MAP}")
         again = fund(f"import {CAMT} --map {BANK_MAP}")
         assert again.stdout.splitlines()[0] == "Recorded 0 entries; skipped 6 already recorded."
         assert "statement STMT-2025-03 was recorded already (#14)" in again.stdout
+        assert json.loads(fund(f"import {CAMT} --map {BANK_MAP} --dry-run --json").stdout)["kept"] is None
         assert sum(e.kind == "statement" for e in books(fund).entries) == 1
 
     def test_a_period_is_refused_not_ignored(self, fund):
