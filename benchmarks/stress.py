@@ -1,6 +1,6 @@
 """The long versions of the reliability tests; prints the rows docs/RELIABILITY.md keeps.
 
-    python benchmarks/stress.py --writers 8 --entries 100    # concurrent writers only: a few seconds
+    python benchmarks/stress.py --writers 8 --entries 100    # concurrent writers only: under half a minute
     python benchmarks/stress.py --trials 2000 --writers 0    # crash trials only: minutes, with a progress line
 
 Runs writers at once into one ledger and, when asked (--trials N), kills
