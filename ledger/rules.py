@@ -609,7 +609,7 @@ def _known_supplier(books: Books, name: str, day) -> None:
 def _contract_of(books: Books, entry: Entry):
     contract = books.contract(entry.get("contract"))
     if contract is None:
-        raise Refused(f"there is no contract {entry.get('contract')!r}; record it with `contract` first")
+        raise Refused(_no_contract(books, entry.get("contract")))
     if contract.package != entry.get("package"):
         raise Refused(f"contract {contract.ref} is package {contract.package}'s, not {entry.get('package')}'s")
     if contract.reversed_by is not None:
@@ -938,7 +938,7 @@ def check_amend_contract(books: Books, entry: Entry) -> None:
     """A contract grows from its package's money not under contract, or gives back what it does not need."""
     contract = books.contract(entry.get("contract"))
     if contract is None:
-        raise Refused(f"there is no contract {entry.get('contract')!r}; record it with `contract` first")
+        raise Refused(_no_contract(books, entry.get("contract")))
     if contract.package != entry.get("package"):
         raise Refused(f"contract {contract.ref} is package {contract.package}'s, not {entry.get('package')}'s")
     if contract.reversed_by is not None or contract.closed_by is not None:
@@ -1068,6 +1068,11 @@ def accounts_reverse(books: Books, entry: Entry) -> Accounts:
 
 
 # --- helpers ------------------------------------------------------------------
+
+
+def _no_contract(books: Books, ref: str) -> str:
+    near = did_you_mean(ref, [c.ref for c in books.contracts.values()], cutoff=0.6)
+    return f"there is no contract {ref!r}{near or '; record it with `contract` first'}"
 
 
 def _no_package(books: Books, name: str) -> str:

@@ -114,6 +114,17 @@ def test_pay_refuses_a_misspelt_supplier_with_a_suggestion(example):
     )
 
 
+@pytest.mark.parametrize(
+    "command",
+    ["pay fpv-drones 1 --contract FDW-2025-1", "deliver fpv-drones --item x --quantity 1 --contract FDW-2025-1",
+     "amend fpv-drones +1 --contract FDW-2025-1 --reason r"],
+)  # fmt: skip
+def test_a_misspelt_contract_is_told_the_closest(example, command):
+    refused = example(f"{command} --date 2025-10-02", ok=False)
+    assert (refused.exit_code, refused.stderr.strip()) == (
+        1, "refused: there is no contract 'FDW-2025-1'; did you mean 'FDW-2025-01'?")  # fmt: skip
+
+
 def test_the_summary_and_the_statement_show_what_is_overdue(example):
     """Eastmark's second 5M fell due on 2025-09-30 and never came: overdue on the 15th of October, not before."""
     assert example.json("report summary --as-of 2025-10-15")["overdue"] == "5000000.00"
