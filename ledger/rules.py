@@ -166,7 +166,8 @@ def check_apply(books: Books, entry: Entry) -> None:
 def check_approve(books: Books, entry: Entry) -> None:
     name, member = _membership(books, entry)
     if member is None or member.status != "pending":
-        raise Refused(f"{name} has no pending application; record `member apply` first")
+        near = did_you_mean(name, [m.name for m in books.members.values() if m.status == "pending"])
+        raise Refused(f"{name} has no pending application{near or '; record `member apply` first'}")
     if entry.date < member.applied:
         raise Refused(f"{name} applied on {member.applied}; it cannot be approved before that")
     by, decision = entry.get("by"), entry.get("decision")
@@ -175,7 +176,8 @@ def check_approve(books: Books, entry: Entry) -> None:
     if by:
         approver = books.members.get(by)
         if approver is None or not approver.is_active(entry.date):
-            raise Refused(f"{by} is not an active member on {entry.date}, so it cannot approve {name}")
+            near = did_you_mean(by, [m.name for m in books.active_members(entry.date)]) if approver is None else ""
+            raise Refused(f"{by} is not an active member on {entry.date}, so it cannot approve {name}{near}")
         if by in member.approvals:
             raise Refused(f"{by} already approved {name} on {member.approvals[by]}")
 
@@ -183,7 +185,8 @@ def check_approve(books: Books, entry: Entry) -> None:
 def check_leave(books: Books, entry: Entry) -> None:
     name, member = _membership(books, entry)
     if member is None or member.status != "active":
-        raise Refused(f"{name} is not an active member, so it cannot leave")
+        near = did_you_mean(name, [m.name for m in books.members.values() if m.status == "active"]) if not member else ""
+        raise Refused(f"{name} is not an active member, so it cannot leave{near}")
     if entry.date < member.joined:
         raise Refused(f"{name} joined on {member.joined}; it cannot leave before that")
     if member.last_dealing is not None and member.last_dealing >= entry.date:
@@ -748,7 +751,7 @@ def check_officer(books: Books, entry: Entry) -> None:
 def check_policy(books: Books, entry: Entry) -> None:
     """A policy names a kind of entry, how many other officers approve it, and perhaps from what amount."""
     if entry.get("target") not in KIND_NAMES:
-        raise Refused(f"{entry.get('target')!r} is not a kind of entry")
+        raise Refused(f"{entry.get('target')!r} is not a kind of entry{did_you_mean(str(entry.get('target')), KIND_NAMES)}")
     if not 0 <= entry.get("approvals") <= 5:
         raise Refused("a policy asks for 0 to 5 approvals")
     if entry.get("above"):

@@ -509,6 +509,18 @@ class TestFilterNames:
         coalition("pledge Latvia 1M --year 2025 --split demining=1M --date 2025-05-01")
         assert coalition("report register --earmark demining --json").exit_code == 0
 
+    @pytest.mark.parametrize(
+        ("command", "message"),
+        [
+            ("member leave Latvai", "refused: Latvai is not an active member, so it cannot leave; did you mean 'Latvia'?"),
+            ("member approve Belgum --by Latvia", "refused: Belgum has no pending application; did you mean 'Belgium'?"),
+            ("policy payy --approvals 1", "refused: 'payy' is not a kind of entry; did you mean 'pay'?"),
+        ],
+    )  # fmt: skip
+    def test_recording_commands_suggest_too(self, coalition, command, message):
+        result = coalition(f"{command} --date 2025-05-01", ok=False)
+        assert (result.exit_code, result.stderr.strip()) == (1, message)
+
     def test_kind_is_a_choice_that_suggests(self, coalition):
         result = coalition("report register --kind payy", ok=False)
         assert result.exit_code == 2
