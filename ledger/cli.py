@@ -1451,6 +1451,7 @@ def report(
     if name == "pledges" and overdue:
         return reports.overdue_report(books, as_of)
     if name == "register":
+        account = account.rstrip(":") if account else account  # `assets:fund:` is `assets:fund`
         spec = reports.RegisterFilter(account, member_name, earmark_name, package_name, kind, supplier=supplier_name)
         return reports.register_report(books, spec, as_of, period)
     if name == "pledges":

@@ -505,6 +505,10 @@ class TestFilterNames:
     def test_known_names_and_account_prefixes_pass(self, coalition, command):
         assert "nothing to show" not in coalition(command).stdout
 
+    def test_an_account_with_a_trailing_colon_is_its_parent(self, coalition):
+        with_colon = coalition.json("report register --account assets:fund:")
+        assert with_colon["rows"] and with_colon == coalition.json("report register --account assets:fund")
+
     def test_an_earmark_known_only_from_a_pledge_split_passes(self, coalition):
         coalition("pledge Latvia 1M --year 2025 --split demining=1M --date 2025-05-01")
         assert coalition("report register --earmark demining --json").exit_code == 0
