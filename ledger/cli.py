@@ -133,6 +133,17 @@ class NameChoice(click.Choice):
         return f"{value!r} is not a {self.what}{near} (one of: {', '.join(self.choices)})"
 
 
+class ReportCommand(click.Command):
+    """A report command: `--json` and `--csv` set one format, so giving both is refused here (exit 2), not
+    decided silently by whichever came last."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options = args[: args.index("--")] if "--" in args else args
+        if {"--json", "--csv"} <= set(options):
+            raise click.UsageError("choose one of --json and --csv", ctx)
+        return super().parse_args(ctx, args)
+
+
 def _kind_names() -> tuple[str, ...]:
     from ledger import kinds
 
@@ -1311,17 +1322,6 @@ def _period(period: str | None, start, end):
             raise click.BadParameter(f"--to {end} is before --from {start}", param_hint="'--to'")
         return reports.Period(start, end)
     return None
-
-
-class ReportCommand(click.Command):
-    """A report command: `--json` and `--csv` set one format, so giving both is refused here (exit 2), not
-    decided silently by whichever came last."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        options = args[: args.index("--")] if "--" in args else args
-        if {"--json", "--csv"} <= set(options):
-            raise click.UsageError("choose one of --json and --csv", ctx)
-        return super().parse_args(ctx, args)
 
 
 def output_options(command: Callable) -> Callable:
