@@ -1453,6 +1453,8 @@ def report(
     if name == "register":
         account = account.rstrip(":") if account else account  # `assets:fund:` is `assets:fund`
         spec = reports.RegisterFilter(account, member_name, earmark_name, package_name, kind, supplier=supplier_name)
+        reports.check_names(books, member=member_name, earmark=earmark_name, package=package_name,
+                            supplier=supplier_name, account=account)  # fmt: skip
         return reports.register_report(books, spec, as_of, period)
     if name == "pledges":
         return reports.pledges_report(books, as_of, year)

@@ -17,7 +17,7 @@ from typing import Any
 
 from ledger import fold, model, money
 from ledger.books import ZERO, Books, cash_on, supplier_key
-from ledger.errors import Refused
+from ledger.errors import BadInput, Refused
 from ledger.model import Entry
 from ledger.text import did_you_mean
 
@@ -858,8 +858,9 @@ def register_report(
     opens with the balance the earlier entries left, so the running balance
     is the account's true balance.
     """
-    check_names(books, member=spec.member, earmark=spec.earmark, package=spec.package, supplier=spec.supplier,
-                account=spec.account)  # fmt: skip
+    if spec.supplier and books.supplier(spec.supplier) is None:
+        near = did_you_mean(spec.supplier, (s.name for s in books.suppliers.values()), cutoff=0.6)
+        raise BadInput(f"there is no supplier {spec.supplier!r}{near}")
     books = closing_books(books, period)
     if period is not None:
         spec = dataclasses.replace(spec, start=period.start, end=period.end)
