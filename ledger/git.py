@@ -70,7 +70,8 @@ def commit_contents(path: Path, file: Path, contents: bytes, message: str) -> st
         raise GitError(blob.stderr.decode("utf-8", "replace").strip() or "git hash-object failed")
     with tempfile.TemporaryDirectory() as scratch:
         index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        _git(path, "read-tree", "HEAD", env=index)
+        if _git(path, "rev-parse", "--verify", "--quiet", "HEAD", check=False).returncode == 0:
+            _git(path, "read-tree", "HEAD", env=index)  # else the first commit: an empty index to start from
         _git(path, "update-index", "--add", "--cacheinfo", f"100644,{blob.stdout.decode().strip()},{name}", env=index)
         _git(path, "commit", "--quiet", "-F", "-", stdin=message, env=index)
     _git(path, "reset", "--quiet", "--", name, check=False)

@@ -71,12 +71,14 @@ def record(
         if not committing:
             return Recorded(entries, written)
         try:
-            for part, contents, earlier in behind:  # each on its own, as if git had allowed it then
+            while behind:  # each on its own, as if git had allowed it then
+                part, contents, earlier = behind[0]
                 git.commit_contents(ledger.path, part, contents, commit_message([earlier], ledger.settings.currency))
+                behind.pop(0)
             sha = git.commit_paths(ledger.path, [written], commit_message(entries, ledger.settings.currency, batch),
                                    author=author)  # fmt: skip
         except git.GitError as problem:
-            waiting = [*(earlier for _, _, earlier in behind), *entries]
+            waiting = [*(earlier for _, _, earlier in behind), *entries]  # those git has not committed yet
             span = f"entry #{waiting[0].id} is" if len(waiting) == 1 else f"entries #{waiting[0].id}-#{waiting[-1].id} are"
             why = (f"{span} recorded but not committed ({problem}); the next record git allows commits each on its "
                    "own, and `fundledger audit` lists them until then")  # fmt: skip

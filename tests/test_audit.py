@@ -140,6 +140,15 @@ class TestEveryEntryItsOwnCommit:
         assert self._trailers(repo)[:4] == ["13", "12", "11", "10"]
         assert audit(repo)[0] == 0
 
+    def test_the_first_commit_of_a_repository_too(self, tmp_path, git_env):
+        """No commit yet (init --no-commit): an entry left uncommitted still gets the first commit of its own."""
+        done = CliRunner().invoke(main, ["init", str(tmp_path / "f"), "--name", "F", "--currency", "EUR", "--no-commit"])
+        assert done.exit_code == 0, done.output
+        run = Runner(tmp_path / "f")
+        run("member join Latvia --date 2024-01-01 --no-commit")
+        assert run("member join Estonia --date 2024-01-01").stderr == ""
+        assert git(run.path, "log", "--format=%s").splitlines() == ["fundledger: #2 join Estonia", "fundledger: #1 join Latvia"]
+
     def test_audit_names_entries_another_entrys_commit_holds(self, repo):
         """A history made before this fix (or by hand): one entry's commit that holds the ones before it too."""
         repo("contribute Latvia 1k --date 2025-05-01 --no-commit")
