@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-import difflib
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,8 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from ledger import fold, model, money
-from ledger.books import ZERO, Books, supplier_key
-from ledger.errors import BadInput
+from ledger.books import ZERO, Books, cash_on, supplier_key
+from ledger.errors import BadInput, Refused
 from ledger.index import ABSENT
 from ledger.model import Entry
 from ledger.text import did_you_mean
@@ -797,6 +796,49 @@ class RegisterFilter:
         return not (self.start and entry.date < self.start) and not (self.end and entry.date > self.end)
 
 
+# Accounts a fund has from its first entry on, whether or not anything was posted to them yet.
+_CHART = (model.UNALLOCATED, model.EARMARKED, model.COMMITTED, model.RECEIVABLE, model.CONTRIBUTIONS,
+          model.PACKAGE_EXPENSES, model.EXCHANGE, model.INTEREST, model.BANK_CHARGES, model.MANAGEMENT_FEE,
+          model.WRITE_OFFS)  # fmt: skip
+
+
+def check_names(
+    books: Books,
+    *,
+    member: str | None = None,
+    earmark: str | None = None,
+    package: str | None = None,
+    supplier: str | None = None,
+    account: str | None = None,
+) -> None:
+    """Refuse a report filter naming a member, earmark, package, supplier or account the books do not hold.
+
+    A misspelt filter would otherwise print "nothing to show", which reads
+    as an answer; the refusal names the closest known name instead.
+    """
+    if member and books.member(member) is None:
+        _refuse_unknown("member", member, [m.name for m in books.members.values()])
+    if earmark and earmark not in books.earmarks:
+        _refuse_unknown("earmark", earmark, books.earmarks)
+    if package and package not in books.packages:
+        _refuse_unknown("package", package, books.packages)
+    if supplier and books.supplier(supplier) is None:
+        _refuse_unknown("supplier", supplier, [s.name for s in books.suppliers.values()])
+    if account:
+        known = {*books.balances, *_CHART, *(f"{model.EARMARKED}:{name}" for name in books.earmarks)}
+        known |= {f"{root}:{name}" for name in books.packages for root in (model.COMMITTED, model.PACKAGE_EXPENSES)}
+        known |= {f"{root}:{m.slug}" for m in books.members.values() for root in (model.CONTRIBUTIONS, model.RECEIVABLE)}
+        parents = {":".join(name.split(":")[:depth]) for name in known for depth in range(1, name.count(":") + 2)}
+        if account.rstrip(":") not in parents:
+            _refuse_unknown("account", account, parents)
+
+
+def _refuse_unknown(what: str, name: str, known) -> None:
+    listing = "balance" if what == "account" else f"{what}s"  # the report that lists the names
+    near = did_you_mean(name, known, cutoff=0.6)
+    raise Refused(f"there is no {what} {name!r}{near or f'; `fundledger report {listing}` lists them'}")
+
+
 def selected(books: Books, spec: RegisterFilter) -> set[int]:
     """The ids of the entries the filter selects, whatever their date: those that match it, and their partners.
 
@@ -911,7 +953,7 @@ class Rows:
 
     def tables(self) -> list[str]:
         """The keys whose values are lists of tables (the postings), which a CSV leaves out."""
-        return ["postings"] if self.books.index.monthly else []
+        return ["postings"]
 
     def fields(self) -> list[str]:
         """Every key any row has, in the order the rows first have them (a CSV's header), known before any is read.
@@ -1243,11 +1285,8 @@ def statement_report(
     that falls on the earmark (pro rata, exact to the cent). Other members'
     money in the same earmark funded the same packages.
     """
+    check_names(books, member=member)
     found = books.member(member)
-    if found is None:
-        close = difflib.get_close_matches(member, list(books.members), n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]}?" if close else f" (members: {', '.join(sorted(books.members)) or 'none'})"
-        raise BadInput(f"there is no member {member!r}{hint}")
     closing_at = closing_books(books, period)
     span = period or Period(None, as_of)
     keys = ("pledged", "received", "outstanding")
@@ -1348,10 +1387,23 @@ def funding_report(
     For a period: `amount` and `paid` are what changed during it,
     `not_yet_paid` what is held at its end; rows with none of them are left out.
     """
+    check_names(books, member=member, package=package)
+    return _funding_report(books, as_of, member=member, package=package, period=period)
+
+
+def _funding_report(
+    books: Books,
+    as_of: dt.date | None = None,
+    *,
+    member: str | None = None,
+    package: str | None = None,
+    period: Period | None = None,
+) -> Report:
+    """`funding_report` once its names are checked (a period's opening books may not hold them yet)."""
     if period is not None:
         closing = closing_books(books, period)
-        end = funding_report(closing, member=member, package=package)
-        start = funding_report(opening_books(books, period), member=member, package=package)
+        end = _funding_report(closing, member=member, package=package)
+        start = _funding_report(opening_books(books, period), member=member, package=package)
         before = {(r["package"], r["member"]): r for r in start.rows}
         after = {(r["package"], r["member"]) for r in end.rows}
         gone = [  # held at the start, nothing at the end (an envelope spent out, a package cancelled)
@@ -1499,6 +1551,46 @@ def closes_report(books: Books, as_of: dt.date | None = None) -> Report:
         Column("reopened_by", "Reopened by", "int", optional=True),
     )
     return _report(books, "closes", "Closed periods", columns, rows, as_of, hidden=("seal_shown",))
+
+
+def reconcile_report(books: Books, as_of: dt.date | None = None) -> Report:
+    """Each bank statement an import recorded: the balances the bank stated beside the books' cash on the same days.
+
+    A statement whose import was reversed (`reverse --batch`) is listed as
+    withdrawn. The books' figure is `books.cash_on`: every `assets:fund:`
+    envelope at the end of the day, reversed entries and their reversals
+    left out.
+    """
+    rows = []
+    for kept in sorted(books.statements.values(), key=lambda s: (s.closing or s.opening, s.id)):
+        for which, balance in (("opening", kept.opening), ("closing", kept.closing)):
+            if balance is None:
+                continue
+            day, bank = balance
+            ours = cash_on(books, day)
+            state = "reconciled" if bank == ours else "differs"
+            rows.append(
+                {"statement": kept.statement, "account": kept.account, "entry": kept.id, "balance": which,
+                 "date": day, "bank": bank, "books": ours, "difference": bank - ours,
+                 "state": f"withdrawn by #{kept.reversed_by}" if kept.reversed_by else state}
+            )  # fmt: skip
+    standing = [r for r in rows if not r["state"].startswith("withdrawn")]
+    totals = {
+        "statements": len({r["entry"] for r in standing}),
+        "differing": len({r["entry"] for r in standing if r["state"] == "differs"}),
+    }
+    columns = (
+        Column("statement", "Statement"),
+        Column("account", "Account", optional=True),
+        Column("entry", "#", "int"),
+        Column("balance", "Balance"),
+        Column("date", "After", "date"),
+        Column("bank", "Bank", "money"),
+        Column("books", "Books", "money"),
+        Column("difference", "Difference", "money"),
+        Column("state", "State"),
+    )
+    return _report(books, "reconcile", "Bank statements beside the books", columns, rows, as_of, totals=totals)
 
 
 def overdue_report(books: Books, as_of: dt.date | None = None) -> Report:

@@ -20,7 +20,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from ledger import exchange, model, money
-from ledger.books import ZERO, Books, Member, invoice_key, receivable_parts
+from ledger.books import ZERO, Books, Member, invoice_key, latest_statement, receivable_parts
 from ledger.errors import BadInput, Refused
 from ledger.model import Entry
 from ledger.text import did_you_mean
@@ -166,7 +166,8 @@ def check_apply(books: Books, entry: Entry) -> None:
 def check_approve(books: Books, entry: Entry) -> None:
     name, member = _membership(books, entry)
     if member is None or member.status != "pending":
-        raise Refused(f"{name} has no pending application; record `member apply` first")
+        near = did_you_mean(name, [m.name for m in books.members.values() if m.status == "pending"])
+        raise Refused(f"{name} has no pending application{near or '; record `member apply` first'}")
     if entry.date < member.applied:
         raise Refused(f"{name} applied on {member.applied}; it cannot be approved before that")
     by, decision = entry.get("by"), entry.get("decision")
@@ -175,7 +176,8 @@ def check_approve(books: Books, entry: Entry) -> None:
     if by:
         approver = books.members.get(by)
         if approver is None or not approver.is_active(entry.date):
-            raise Refused(f"{by} is not an active member on {entry.date}, so it cannot approve {name}")
+            near = did_you_mean(by, [m.name for m in books.active_members(entry.date)]) if approver is None else ""
+            raise Refused(f"{by} is not an active member on {entry.date}, so it cannot approve {name}{near}")
         if by in member.approvals:
             raise Refused(f"{by} already approved {name} on {member.approvals[by]}")
 
@@ -183,7 +185,8 @@ def check_approve(books: Books, entry: Entry) -> None:
 def check_leave(books: Books, entry: Entry) -> None:
     name, member = _membership(books, entry)
     if member is None or member.status != "active":
-        raise Refused(f"{name} is not an active member, so it cannot leave")
+        near = did_you_mean(name, [m.name for m in books.members.values() if m.status == "active"]) if not member else ""
+        raise Refused(f"{name} is not an active member, so it cannot leave{near}")
     if entry.date < member.joined:
         raise Refused(f"{name} joined on {member.joined}; it cannot leave before that")
     if member.last_dealing is not None and member.last_dealing >= entry.date:
@@ -545,6 +548,47 @@ def check_deliver(books: Books, entry: Entry) -> None:
             )
 
 
+def check_statement(books: Books, entry: Entry) -> None:
+    """A bank statement an import recorded: the bank's id for it, balances written exactly in a known currency,
+    its opening no later than its closing, and not recorded already unless that import was reversed."""
+    name, account = entry.get("statement", ""), entry.get("account", "")
+    if not name.strip():
+        raise Refused("a bank statement is recorded under the bank's id for it, and this one has none")
+    for what, text in (("id", name), ("account", account)):
+        if len(text) > 64 or not text.isprintable():
+            raise Refused(f"a statement's {what} is at most 64 printable characters, not {text[:64]!r}")
+    currency = entry.get("currency")
+    if currency not in money.PLACES:
+        raise Refused(f"unknown currency {currency!r} for statement {name!r}: use an ISO 4217 code such as EUR")
+    days = [_statement_balance(entry, which, currency) for which in ("opening", "closing")]
+    if days == [None, None]:
+        raise Refused(f"statement {name!r} states no balance; a statement is recorded for its balances")
+    if None not in days and days[1] < days[0]:
+        raise Refused(f"statement {name!r} closes on {days[1]}, before it opens ({days[0]})")
+    if entry.get("rows", 0) < 0:
+        raise Refused(f"statement {name!r} cannot have {entry.get('rows')} rows")
+    prior = latest_statement(books, account, name)
+    if prior is not None and prior.reversed_by is None:
+        raise Refused(
+            f"statement {name!r} of account {account or '(none named)'} was already recorded as #{prior.id}; "
+            "reverse that import (`reverse --batch`) to import it again"
+        )
+
+
+def _statement_balance(entry: Entry, which: str, currency: str) -> dt.date | None:
+    """The day of a statement's `which` balance (None: it states none), its amount checked as stored money."""
+    amount, day = entry.get(which), entry.get(f"{which}_date")
+    if amount is None and day is None:
+        return None
+    if amount is None or day is None:
+        raise Refused(f"the statement's {which} balance needs both an amount and a day")
+    try:
+        money.parse_stored(amount, currency)
+        return dt.date.fromisoformat(day)
+    except (BadInput, ValueError, TypeError):
+        raise Refused(f"the statement's {which} balance ({amount!r} on {day!r}) is not an amount and a day") from None
+
+
 def _open_package(books: Books, name: str, what: str):
     package = books.packages.get(name)
     if package is None:
@@ -568,7 +612,7 @@ def _known_supplier(books: Books, name: str, day) -> None:
 def _contract_of(books: Books, entry: Entry):
     contract = books.contract(entry.get("contract"))
     if contract is None:
-        raise Refused(f"there is no contract {entry.get('contract')!r}; record it with `contract` first")
+        raise Refused(_no_contract(books, entry.get("contract")))
     if contract.package != entry.get("package"):
         raise Refused(f"contract {contract.ref} is package {contract.package}'s, not {entry.get('package')}'s")
     if contract.reversed_by is not None:
@@ -634,7 +678,8 @@ def check_reverse(books: Books, entry: Entry) -> None:
         raise Refused(f"#{target_id} closes a period; record `reopen {target_id} --reason …` instead")
     if original.kind == "reopen":
         raise Refused(f"#{target_id} reopens a period; close it again with `close` instead")
-    if not original.postings and original.kind != "deliver":  # a delivery moves no money, but it can be undone
+    # A delivery and a bank statement move no money, but they can be undone (a statement with its import's batch).
+    if not original.postings and original.kind not in ("deliver", "statement"):
         raise Refused(f"#{target_id} is a {original.kind} entry, which moves no money: record a new one instead")
     if target_id in books.reversed_by:
         raise Refused(f"#{target_id} was already reversed by #{books.reversed_by[target_id]}")
@@ -706,7 +751,7 @@ def check_officer(books: Books, entry: Entry) -> None:
 def check_policy(books: Books, entry: Entry) -> None:
     """A policy names a kind of entry, how many other officers approve it, and perhaps from what amount."""
     if entry.get("target") not in KIND_NAMES:
-        raise Refused(f"{entry.get('target')!r} is not a kind of entry")
+        raise Refused(f"{entry.get('target')!r} is not a kind of entry{did_you_mean(str(entry.get('target')), KIND_NAMES)}")
     if not 0 <= entry.get("approvals") <= 5:
         raise Refused("a policy asks for 0 to 5 approvals")
     if entry.get("above"):
@@ -813,7 +858,7 @@ def _check_envelope(books: Books, envelope: str) -> None:
         return
     _check_name(lambda e: model.check_key(e, "earmark"), envelope)
     if envelope not in books.earmarks:
-        near = did_you_mean(envelope, books.earmarks)
+        near = did_you_mean(envelope, [*books.earmarks, "unallocated"])
         raise Refused(f"there is no earmark {envelope!r}{near or '; name one this fund has, or unallocated'}")
 
 
@@ -896,7 +941,7 @@ def check_amend_contract(books: Books, entry: Entry) -> None:
     """A contract grows from its package's money not under contract, or gives back what it does not need."""
     contract = books.contract(entry.get("contract"))
     if contract is None:
-        raise Refused(f"there is no contract {entry.get('contract')!r}; record it with `contract` first")
+        raise Refused(_no_contract(books, entry.get("contract")))
     if contract.package != entry.get("package"):
         raise Refused(f"contract {contract.ref} is package {contract.package}'s, not {entry.get('package')}'s")
     if contract.reversed_by is not None or contract.closed_by is not None:
@@ -1028,6 +1073,11 @@ def accounts_reverse(books: Books, entry: Entry) -> Accounts:
 # --- helpers ------------------------------------------------------------------
 
 
+def _no_contract(books: Books, ref: str) -> str:
+    near = did_you_mean(ref, [c.ref for c in books.contracts.values()], cutoff=0.6)
+    return f"there is no contract {ref!r}{near or '; record it with `contract` first'}"
+
+
 def _no_package(books: Books, name: str) -> str:
     near = did_you_mean(name, books.packages)
     return f"there is no package {name!r}{near or '; record it with `package` first'}"
@@ -1039,7 +1089,7 @@ def _check_sources_known(books: Books, entry: Entry) -> None:
         if posting.amount < 0 and posting.account.startswith(model.EARMARKED + ":"):
             earmark = posting.account.rsplit(":", 1)[1]
             if earmark not in books.earmarks:
-                near = did_you_mean(earmark, books.earmarks)
+                near = did_you_mean(earmark, [*books.earmarks, "unallocated"])
                 raise Refused(f"there is no earmark {earmark!r}{near or '; take money from one this fund has'}")
 
 
