@@ -94,33 +94,14 @@ def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False, width: in
 # --- reports -------------------------------------------------------------
 
 
-def emit(
-    report: Report | Summary, fmt: str, *, path: str | None = None, pager: bool = False, wide: bool = False
-) -> str | None:
-    """Render a report in one format: `table` to the terminal, `json`/`csv` as text, `html`/`svg` to `path`.
-
-    Returns the text to print for json and csv, None when it has printed or written.
-    """
-    shapes = {
-        Summary: (summary_json, summary_csv, summary_view),
-        Statement: (statement_json, statement_csv, statement_view),
-    }
-    as_json, as_csv, as_view = shapes.get(type(report), (report_json, report_csv, report_table))
+def emit(report: Report | Summary | Statement, fmt: str, *, pager: bool = False, wide: bool = False) -> str | None:
+    """Render a report: `table` prints it to the terminal (None); `json` and `csv` return the text to print."""
+    as_json, as_csv, as_view = _shapes(report)
     if fmt == "json":
         return dumps(as_json(report)) + "\n"
     if fmt == "csv":
         return as_csv(report)
-    width = console().width if fmt == "table" else 100
-    shown = as_view(report, width, wide=wide)
-    if fmt in ("html", "svg"):
-        recorder = _recording_console()
-        recorder.print(shown, crop=False)
-        exported = (
-            recorder.export_html(inline_styles=True) if fmt == "html" else recorder.export_svg(title=_title(report))
-        )
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(exported)
-        return None
+    shown = as_view(report, console().width, wide=wide)
     out = console()
     if pager:
         with out.pager(styles=True):
@@ -128,6 +109,48 @@ def emit(
     else:
         out.print(shown, crop=False)
     return None
+
+
+class NoChart(ValueError):
+    """`--svg` on a report that draws no chart (a usage error: the user asked for what does not exist)."""
+
+
+def document(report: Report | Summary | Statement, fmt: str, books=None) -> str | bytes:
+    """A report as a document in one format: `json`, `csv`, `html` (a page), `svg` (its main chart) or `pdf` (bytes).
+
+    `books` are the books the report was made from: the page's sources, its
+    date when there is no --as-of, and the charts drawn over time need them.
+    """
+    if fmt in ("json", "csv"):
+        return emit(report, fmt)
+    from ledger import html
+
+    if fmt == "html":
+        return html.report_page(report, books)
+    if fmt == "pdf":
+        return html.report_pdf(report, books)
+    if fmt == "svg":
+        from ledger import charts
+
+        drawn = charts.for_report(report, books)
+        if not drawn:
+            name = getattr(report, "report", "summary" if isinstance(report, Summary) else "statement")
+            raise NoChart(
+                f"report {name} has no chart{' with these options' if name in charts.CHARTED else ''}: --svg draws "
+                f"the main chart of {', '.join(charts.CHARTED)} (as they stand, not over a period); "
+                "--html shows every table"
+            )
+        return drawn[0].svg
+    raise ValueError(f"no such format: {fmt}")
+
+
+def _shapes(report):
+    """The JSON, CSV and table renderers of a report's shape."""
+    shapes = {
+        Summary: (summary_json, summary_csv, summary_view),
+        Statement: (statement_json, statement_csv, statement_view),
+    }
+    return shapes.get(type(report), (report_json, report_csv, report_table))
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -837,18 +860,6 @@ def _bar(bar, width: int = 24):
 
 
 # --- helpers -------------------------------------------------------------
-
-
-def _title(report) -> str:
-    if isinstance(report, Statement):
-        return f"Statement of {report.member}"
-    return getattr(report, "title", "Summary")
-
-
-def _recording_console():
-    from rich.console import Console
-
-    return Console(record=True, width=100, force_terminal=True, color_system="truecolor", file=io.StringIO())
 
 
 def _caption(as_of: dt.date | None, entries: int, seal: str) -> str:
