@@ -320,7 +320,9 @@ def _chart(name: str, title: str, fig) -> Chart:
     out = io.StringIO()
     with matplotlib.rc_context(_STYLE):
         fig.savefig(out, format="svg", metadata={"Date": None, "Creator": "fundledger"})
-    return Chart(name=name, title=title, svg=out.getvalue())
+    # The DOCTYPE names a DTD on w3.org that nothing needs (no reader fetches it; an SVG is valid without it).
+    svg = re.sub(r"<!DOCTYPE[^>]*>\n", "", out.getvalue(), count=1)
+    return Chart(name=name, title=title, svg=svg)
 
 
 def _money_axis(ax, currency: str, which: str) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from ledger import kinds, model, money
 from ledger.model import Entry
 from ledger.reports import Report, Statement, Summary
-from ledger.text import inert
+from ledger.text import inert, spreadsheet_safe
 
 
 def console(stderr: bool = False):
@@ -208,15 +208,7 @@ def _csv_cell(value: Any, currency: str, kind: str | None) -> Any:
     if isinstance(value, Decimal) or (kind == "money" and value is None):
         return _plain(value, currency, kind)
     plain = _cell(_plain(value, currency, kind))
-    return _safe(plain) if isinstance(plain, str) else plain
-
-
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(text: Any) -> Any:
-    """Text a spreadsheet shows as text: one that would start a formula gets a leading apostrophe."""
-    return "'" + text if isinstance(text, str) and text.startswith(_FORMULA) else text
+    return spreadsheet_safe(plain) if isinstance(plain, str) else plain
 
 
 # --- tables that never cut a figure ---------------------------------------
@@ -624,14 +616,14 @@ def summary_csv(summary: Summary) -> str:
             for inner, amount in value.items():
                 writer.writerow([f"{key}:{inner}", amount])
             continue
-        writer.writerow([key, value if key in {k for k, _ in _HEADLINES} else _safe(value)])
-    writer.writerow(["member_groups", _safe("; ".join(summary.groups))])
+        writer.writerow([key, value if key in {k for k, _ in _HEADLINES} else spreadsheet_safe(value)])
+    writer.writerow(["member_groups", spreadsheet_safe("; ".join(summary.groups))])
     for bar in summary.earmarks:
         for key in ("allocated", "committed", "paid", "available", "pledged_outstanding"):
-            writer.writerow([_safe(f"earmark:{bar.earmark}:{key}"), money.to_text(getattr(bar, key), c)])
+            writer.writerow([spreadsheet_safe(f"earmark:{bar.earmark}:{key}"), money.to_text(getattr(bar, key), c)])
     for row in summary.open_packages:
         for key in ("amount", "paid", "remaining"):
-            writer.writerow([_safe(f"package:{row['package']}:{key}"), money.to_text(row[key], c)])
+            writer.writerow([spreadsheet_safe(f"package:{row['package']}:{key}"), money.to_text(row[key], c)])
     return out.getvalue()
 
 
@@ -748,19 +740,19 @@ def statement_csv(statement: Statement) -> str:
         writer.writerow(["opening", "", "", "", key, c, "", "", money.to_text(statement.opening[key], c), ""])
     for line in statement.lines:
         given = money.to_text(line["given"], line["currency"]) if line["given"] is not None else ""
-        writer.writerow(["line", line["date"].isoformat(), line["id"], line["kind"], _safe(line["what"]),
+        writer.writerow(["line", line["date"].isoformat(), line["id"], line["kind"], spreadsheet_safe(line["what"]),
                          line["currency"], given, line["rate"] or "", money.to_text(line["amount"], c), "",
                          money.to_text(line["exchange_difference"], c)])  # fmt: skip
     writer.writerow(["exchange", "", "", "", "exchange_differences", c, "", "", money.to_text(statement.exchange_differences, c), ""])  # fmt: skip
     for key, _ in _POSITION:
         writer.writerow(["closing", "", "", "", key, c, "", "", money.to_text(statement.closing[key], c), ""])
     for earmark, amount in statement.earmarked.items():
-        writer.writerow(["earmarked", "", "", "", _safe(earmark), c, "", "", money.to_text(amount, c), ""])
+        writer.writerow(["earmarked", "", "", "", spreadsheet_safe(earmark), c, "", "", money.to_text(amount, c), ""])
     for row in statement.funded:
-        writer.writerow(["funded", row["date"].isoformat(), "", row["status"], _safe(f"{row['earmark']} > {row['package']}"),
+        writer.writerow(["funded", row["date"].isoformat(), "", row["status"], spreadsheet_safe(f"{row['earmark']} > {row['package']}"),
                          c, "", "", money.to_text(row["amount"], c), money.to_text(row["paid"], c)])  # fmt: skip
     for row in statement.bought:
-        writer.writerow(["bought", "", "", row["status"], _safe(row["package"]), c, "", "",
+        writer.writerow(["bought", "", "", row["status"], spreadsheet_safe(row["package"]), c, "", "",
                          money.to_text(row["amount"], c), money.to_text(row["paid"], c)])  # fmt: skip
     return out.getvalue()
 
