@@ -34,6 +34,20 @@ CHARTED = ("summary", "contributors", "pledges", "earmarks", "packages", "balanc
 MOST_BARS = 25  # a chart of members or packages shows at most this many, the largest (a note says so)
 
 
+def _styled(draw):
+    """Run a chart function in the house style, so that every artist it makes (legends too) takes it."""
+    import functools
+
+    @functools.wraps(draw)
+    def styled(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context(_STYLE):
+            return draw(*args, **kwargs)
+
+    return styled
+
+
 @dataclass(frozen=True)
 class Chart:
     """One chart: its `name` (a slug), its `title`, and `svg`, a whole SVG document (byte-deterministic)."""
@@ -101,6 +115,7 @@ def for_report(report_or_data: Any, books=None) -> list[Chart]:
 # --- the charts -------------------------------------------------------------
 
 
+@_styled
 def contributions_by_member(rows: list[dict[str, Any]], currency: str) -> Chart:
     """Each member's received and outstanding, stacked, largest first (contributors rows, plain data)."""
     rows = sorted(rows, key=lambda r: (-(_f(r.get("received")) + _f(r.get("outstanding"))), r["member"]))
@@ -117,6 +132,7 @@ def contributions_by_member(rows: list[dict[str, Any]], currency: str) -> Chart:
     return _chart("contributions", title, fig)
 
 
+@_styled
 def pledged_against_received(series: list[tuple[dt.date, dict[str, Decimal]]], currency: str) -> Chart:
     """What members had given or pledged against what they had paid, day by day (a step line each)."""
     days = [day for day, _ in series]
@@ -130,6 +146,7 @@ def pledged_against_received(series: list[tuple[dt.date, dict[str, Decimal]]], c
     return _chart("pledged-received", "Pledged and received over time", fig)
 
 
+@_styled
 def earmarks(rows: list[dict[str, Any]], currency: str) -> Chart:
     """Each earmark's money: paid, committed and available, stacked to what was allocated."""
     names = [r["earmark"] for r in rows][::-1]
@@ -146,6 +163,7 @@ def earmarks(rows: list[dict[str, Any]], currency: str) -> Chart:
     return _chart("earmarks", "Earmarks: allocated, as paid, committed and available", fig)
 
 
+@_styled
 def cash_by_envelope(series: list[tuple[dt.date, dict[str, Decimal]]], currency: str) -> Chart:
     """The cash the manager held, by envelope (unallocated, each earmark, committed), stacked over time."""
     days = [day for day, _ in series]
@@ -161,6 +179,7 @@ def cash_by_envelope(series: list[tuple[dt.date, dict[str, Decimal]]], currency:
     return _chart("cash", "Cash held, by envelope, over time", fig)
 
 
+@_styled
 def package_pipeline(rows: list[dict[str, Any]], currency: str) -> Chart:
     """Each package: committed, under contract, paid and delivered (by value), side by side."""
     rows = sorted(rows, key=lambda r: (-_f(r.get("amount")), r["package"]))[:MOST_BARS]
@@ -288,6 +307,7 @@ _STYLE = {
     "svg.fonttype": "none",  # text stays text (searchable, and no glyph paths that vary with the font files)
     "font.family": "DejaVu Sans",
     "font.size": 9,
+    "legend.fontsize": 8,
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.edgecolor": "#5b6470",
@@ -305,9 +325,8 @@ def _figure(height: float):
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context(_STYLE):
-        fig = Figure(figsize=(7.5, min(max(height, 2.2), 12.0)), layout="constrained")
-        ax = fig.add_subplot()
+    fig = Figure(figsize=(7.5, min(max(height, 2.2), 12.0)), layout="constrained")
+    ax = fig.add_subplot()
     ax.grid(axis="both", color="#e3e6ea", linewidth=0.6)
     ax.set_axisbelow(True)
     return fig, ax
@@ -318,7 +337,7 @@ def _chart(name: str, title: str, fig) -> Chart:
     import matplotlib
 
     out = io.StringIO()
-    with matplotlib.rc_context(_STYLE):
+    with matplotlib.rc_context(_STYLE):  # the salt and the font type are read when the file is written
         fig.savefig(out, format="svg", metadata={"Date": None, "Creator": "fundledger"})
     # The DOCTYPE names a DTD on w3.org that nothing needs (no reader fetches it; an SVG is valid without it).
     svg = re.sub(r"<!DOCTYPE[^>]*>\n", "", out.getvalue(), count=1)

@@ -12,7 +12,7 @@ or stylesheets from elsewhere, and the charts are inline SVG.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -40,7 +40,13 @@ class Cell:
     negative: bool = False
     indent: int = 0  # an account's depth in the tree
     strong: bool = False
-    href: str | None = None
+
+    @property
+    def css(self) -> str:
+        """The cell's classes for the stylesheet: num, id (never wrapped), neg, strong, depth-N."""
+        flags = (("num", self.number), ("id", self.nowrap), ("neg", self.negative), ("strong", self.strong))
+        names = [name for name, on in flags if on] + ([f"depth-{self.indent}"] if self.indent else [])
+        return " ".join(names)
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ class Page:
     charts: tuple[Any, ...] = ()  # charts.Chart
     sources: tuple[tuple[str, str | None, tuple[int, ...]], ...] = ()  # (text, link, entry ids citing it)
     more_sources: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    lead: int = 0  # how many tables come before the charts (the summary's figures, a statement's position)
 
 
 def report_page(report: Report | Summary | Statement, books=None, *, charts: bool = True) -> str:
@@ -141,6 +147,7 @@ def build_page(report: Report | Summary | Statement, books=None, *, charts: bool
         charts=drawn,
         sources=sources,
         more_sources=more,
+        lead=1 if isinstance(report, (Summary, Statement)) else 0,
     )
 
 
@@ -397,14 +404,12 @@ def _statement_tables(data: dict[str, Any]) -> tuple[Table, ...]:
     tables = [Table("Position", (("", False), ("Opening", True), ("Closing", True)), tuple(position),
                     name="position")]  # fmt: skip
     line_heads = (("#", True), ("Date", False), ("Kind", False), ("What", False), ("Given", True), ("Rate", True),
-                  (f"In {c}", True), ("Exchange gain (loss)", True), ("Reverses", True), ("Reversed by", True))  # fmt: skip
+                  (f"In {c}", True), ("Exchange gain (loss)", True), ("Reversal", False))  # fmt: skip
     line_rows = tuple(
         (Cell(str(line["id"]), number=True, value=str(line["id"]), nowrap=True), Cell(line["date"], nowrap=True),
          Cell(line["kind"], nowrap=True), Cell(line["what"]),
          _given(line), Cell(line["rate"] or "", number=True, nowrap=True), _money(line["amount"], c),
-         _money(line.get("exchange_difference"), c),
-         Cell(str(line["reverses"] or ""), number=True, nowrap=True),
-         Cell(str(line["reversed_by"] or ""), number=True, nowrap=True))
+         _money(line.get("exchange_difference"), c), _reversal(line))
         for line in data["lines"]
     )  # fmt: skip
     tables.append(Table("Pledges and receipts", line_heads, line_rows, empty="None in the period.", name="lines"))
@@ -430,6 +435,15 @@ def _statement_tables(data: dict[str, Any]) -> tuple[Table, ...]:
     tables.append(Table("What its own money bought (traced)", bought_heads, bought, empty="Nothing yet.",
                         name="bought"))  # fmt: skip
     return tuple(tables)
+
+
+def _reversal(line: dict[str, Any]) -> Cell:
+    """'reverses #5' or 'reversed by #9' (both ids are in the JSON's `reverses` and `reversed_by`)."""
+    if line.get("reverses"):
+        return Cell(f"reverses #{line['reverses']}", nowrap=True)
+    if line.get("reversed_by"):
+        return Cell(f"reversed by #{line['reversed_by']}", nowrap=True)
+    return Cell()
 
 
 def _given(line: dict[str, Any]) -> Cell:
