@@ -1368,7 +1368,7 @@ def report(
     name: str, subject, year, account, member_name, earmark_name, package_name, kind, supplier_name, original, overdue,
     books, as_of, period,
 ):
-    """Print REPORT (default: summary), as a table, JSON, CSV, HTML or SVG.
+    """Print REPORT (default: summary), as a table, JSON or CSV, or write it as an HTML page, a PDF or an SVG chart.
 
     \b
     Reports: summary, balance, contributors, pledges, earmarks, packages, members, register, rates,
@@ -1390,7 +1390,8 @@ def report(
       fundledger report summary --period 2025Q2
       fundledger report register --account assets:fund:earmarked:drones --from 2025-01-01
       fundledger report summary --as-of 2025-03-31 --html summary.html
-      fundledger report statement Latvia --period 2025 --html latvia-2025.html
+      fundledger report statement Latvia --period 2025 --pdf latvia-2025.pdf
+      fundledger report contributors -o contributors.svg
       fundledger report pledges --overdue --as-of 2025-09-30
       fundledger report funding --member Latvia
       fundledger report register --supplier "Nordic Interceptor Systems AB"
