@@ -222,18 +222,19 @@ def _report_table(report: Report, data: dict[str, Any]) -> Table:
         turn = flip or (report.report == "balance" and full["account"].split(":")[0] in CREDIT_ROOTS)
         rows.append(tuple(_cell(full.get(column.key), column, c, turn) for column in columns))
     foot = ()
-    if data.get("totals"):
-        totals = data["totals"]
-        first = Cell("Total", strong=True)
-        foot = ((first, *(_money(totals[col.key], c) if col.key in totals else Cell() for col in columns[1:])),)
-    note = ""
+    totals = data.get("totals") or {}
+    if any(column.key in totals for column in columns[1:]):
+        cells = (_cell(totals[col.key], col, c) if col.key in totals else Cell() for col in columns[1:])
+        foot = ((Cell("Total", strong=True), *cells),)
+    counted = [f"{key.replace('_', ' ')}: {value}" for key, value in totals.items() if key not in {k.key for k in columns}]
+    note = "; ".join(counted).capitalize() + "." if counted else ""
     if report.report == "balance":
-        note = (
+        note += (
             "Income, liabilities and equity are credit balances, shown here as positive amounts: a member's "
             "contribution reads as given. The total is of debits less credits, so it is nil."
         )
     elif flip:
-        note = "A credit account: amounts it received are shown as positive."
+        note += "A credit account: amounts it received are shown as positive."
     heads = tuple((column.title, column.kind == "money" or column.kind in ("int", "share", "amounts"))
                   for column in columns)  # fmt: skip
     return Table(caption=_title(report), heads=heads, rows=tuple(rows), foot=foot, note=note, name=report.report)

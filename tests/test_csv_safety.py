@@ -20,6 +20,7 @@ from ledger import journal
 from ledger.text import FORMULA_STARTS, spreadsheet_safe
 
 from conftest import Runner
+from test_import_statements import BANK_MAP, CAMT, SETUP
 
 HOSTILE = Path(__file__).resolve().parent.parent / "ledgers" / "examples" / "hostile"
 EVIL = '=HYPERLINK("http://evil","x")'
@@ -119,4 +120,19 @@ def test_import_unmatched_rows(tmp_path):
     run(f"import {HOSTILE / 'formula-text.csv'} --map {HOSTILE / 'hostile.map.toml'} --record-matched --unmatched {left}")
     text = left.read_text(encoding="utf-8")
     assert "'=HYPERLINK" in text
+    assert _unsafe_cells(text) == []
+
+
+def test_reconcile(tmp_path):
+    """A bank statement whose id is a formula: the reconcile report's CSV keeps it text."""
+    run = Runner(tmp_path / "fund")
+    journal.init(run.path, "Example fund", "EUR", "United Kingdom")
+    for command in SETUP:
+        run(command)
+    statement = tmp_path / "statement.xml"
+    statement.write_text(CAMT.read_text(encoding="utf-8").replace("<Id>STMT-2025-03</Id>", "<Id>=STMT</Id>"),
+                         encoding="utf-8")  # fmt: skip
+    run(f"import {statement} --map {BANK_MAP}")
+    text = run("report reconcile --csv").stdout
+    assert "'=STMT" in text
     assert _unsafe_cells(text) == []

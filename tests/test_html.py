@@ -55,6 +55,7 @@ REPORTS = [
     "suppliers",
     "deliveries",
     "closes",
+    "reconcile",
 ]
 
 
