@@ -19,6 +19,7 @@ from typing import Any
 
 from ledger import money
 from ledger.reports import Report, Statement, Summary
+from ledger.text import inert
 
 # Accounts whose balance is a credit in the normal course: shown with the sign turned, so that what a
 # member gave (income:contributions) reads as given, never as a red debt.
@@ -347,7 +348,7 @@ def _cell(value: Any, column, currency: str, turn: bool = False) -> Cell:
 
 # Columns whose values are names or identifiers, never broken inside (a package, an earmark, an account).
 _IDENTIFIERS = frozenset({"package", "earmark", "member", "supplier", "contract", "status", "period", "seal_shown",
-                          "pledge", "kind", "currency", "bucket", "since", "origin", "role", "entry", "close"})  # fmt: skip
+                          "link", "given", "pledge", "kind", "currency", "bucket", "since", "origin", "role", "entry", "close"})  # fmt: skip
 
 
 def _split_part(part: str, currency: str) -> str:
@@ -585,14 +586,27 @@ def _link(source: str) -> str | None:
     return None
 
 
-# --- templates --------------------------------------------------------------
+# --- templates ------------------------------------------------------------
+
+
+def _visible(value: Any) -> Any:
+    """Every text a template writes, with control, bidirectional and zero-width characters shown as escapes
+    (`text.inert`, as on the terminal), so a memo can neither hide words nor reverse them on the page. Markup
+    the code made safe on purpose (a chart's SVG) is left as it is."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return inert(value)
+    return value
+
 
 _ENVIRONMENT = None
 
 
 def environment():
     """The Jinja2 environment of every page: the templates of ledger/templates/, every value escaped by
-    default (whatever a template's file name), and a name the template does not get an error, not a blank."""
+    default (whatever a template's file name) after `_visible`, and a name the template does not get an error,
+    not a blank."""
     global _ENVIRONMENT
     if _ENVIRONMENT is None:
         import jinja2
@@ -600,6 +614,7 @@ def environment():
         _ENVIRONMENT = jinja2.Environment(
             loader=jinja2.PackageLoader("ledger", "templates"),
             autoescape=True,
+            finalize=_visible,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,

@@ -260,6 +260,7 @@ class TestUserText:
         run("member join Latvia --date 2024-02-01 --source javascript:alert(1)")
         run('pledge Latvia 1M --year 2025 --date 2025-01-10 --source "https://example.org/lv?a=1&b=<2>"')
         run('contribute Latvia 1M --pledge 2 --date 2025-02-01 --memo "<script>alert(1)</script>"')
+        run(["contribute", "Latvia", "1k", "--date", "2025-02-01", "--memo", "paid \u202e01 tnuocca\x1b[2J"])
         run('earmark drones 500k --date 2025-02-02 --purpose "<img src=x onerror=alert(1)> [link=http://evil]x[/link]"')
         return run
 
@@ -274,6 +275,8 @@ class TestUserText:
                 assert (tag, name) == ("a", "href") and address == "https://example.org/lv?a=1&b=<2>"
         if command == "register":
             assert "<script>alert(1)</script>" in page.words
+            assert "paid \\u202e01 tnuocca\\e[2J" in page.words  # shown, as on the terminal, never obeyed
+            assert "\u202e" not in text and "\x1b" not in text
         if command == "earmarks":
             assert "<img src=x onerror=alert(1)> [link=http://evil]x[/link]" in page.words
 
