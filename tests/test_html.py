@@ -323,7 +323,7 @@ class TestOutputOptions:
     def test_svg_of_a_report_without_a_chart(self, example, tmp_path):
         result = example(f"report members --svg {tmp_path / 'm.svg'}", ok=False)
         assert result.exit_code == 2
-        assert "report members has no chart: --svg draws the main chart of summary, contributors" in result.stderr
+        assert "report members has no chart: --svg draws the main chart of summary, statement, contributors" in result.stderr
         assert not (tmp_path / "m.svg").exists()
 
     def test_a_file_that_cannot_be_written(self, example, tmp_path):
