@@ -348,7 +348,7 @@ def _cell(value: Any, column, currency: str, turn: bool = False) -> Cell:
 
 # Columns whose values are names or identifiers, never broken inside (a package, an earmark, an account).
 _IDENTIFIERS = frozenset({"package", "earmark", "member", "supplier", "contract", "status", "period", "seal_shown",
-                          "link", "given", "pledge", "kind", "currency", "bucket", "since", "origin", "role", "entry", "close"})  # fmt: skip
+                          "pledge", "kind", "currency", "bucket", "since", "origin", "role", "entry", "close"})  # fmt: skip
 
 
 def _split_part(part: str, currency: str) -> str:
@@ -531,9 +531,9 @@ def _statement_tables(data: dict[str, Any]) -> tuple[Table, ...]:
 def _reversal(line: dict[str, Any]) -> Cell:
     """'reverses #5' or 'reversed by #9' (both ids are in the JSON's `reverses` and `reversed_by`)."""
     if line.get("reverses"):
-        return Cell(f"reverses #{line['reverses']}", nowrap=True)
+        return Cell(f"reverses #{line['reverses']}")
     if line.get("reversed_by"):
-        return Cell(f"reversed by #{line['reversed_by']}", nowrap=True)
+        return Cell(f"reversed by #{line['reversed_by']}")
     return Cell()
 
 
