@@ -167,6 +167,8 @@ class TestEveryReport:
         text, page = _page(example, command, tmp_path)
         data = json.loads(example(f"report {command} --json").stdout)
         assert text.startswith("<!DOCTYPE html>\n")
+        for rule in ("size: A4", "counter(page)", "thead { display: table-header-group; }", "tabular-nums"):
+            assert rule in text, rule  # a print stylesheet, and figures in columns
         assert page.lang == "en" and page.charset
         assert data["ledger"] in page.title and page.title.strip()
         assert page.tables, "a page with no table"
