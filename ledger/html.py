@@ -132,7 +132,7 @@ def build_page(report: Report | Summary | Statement, books=None, *, charts: bool
 
     if isinstance(report, Summary):
         data = render.summary_json(report)
-        title, tables, facts = "Summary", _summary_tables(report, data), _summary_facts(report)
+        title, tables, facts = "Summary", _summary_tables(data), _summary_facts(data)
     elif isinstance(report, Statement):
         data = render.statement_json(report)
         title, tables, facts = f"Statement of {report.member}", _statement_tables(data), (f"Status: {data['status']}",)
@@ -398,7 +398,8 @@ _WHEN_ANY = frozenset({"exchange_differences", "overdue", "interest", "bank_char
                        "written_off"})  # fmt: skip
 
 
-def _summary_tables(summary: Summary, data: dict[str, Any]) -> tuple[Table, ...]:
+def _summary_tables(data: dict[str, Any]) -> tuple[Table, ...]:
+    """The headline figures (for a period: opening, change, closing), the earmarks and the open packages."""
     c = data["currency"]
     opening, movements = data.get("opening"), data.get("movements")
     rows = []
@@ -467,12 +468,13 @@ def _open_packages(rows: list[dict[str, Any]], currency: str) -> Table:
     return Table("Open packages", heads, tuple(body), empty="No open package.", name="packages")
 
 
-def _summary_facts(summary: Summary) -> tuple[str, ...]:
-    members = f"{summary.members_active} active member{'s' if summary.members_active != 1 else ''}"
-    if summary.groups:
-        members += f" named, and {', '.join(summary.groups)} standing for states the sources do not name"
-    members += f"; {summary.members_pending} pending."
-    return (members,)
+def _summary_facts(data: dict[str, Any]) -> tuple[str, ...]:
+    """The members line, as the terminal's summary has it: active (and who stands for unnamed states), pending."""
+    active, groups = data["members_active"], data["member_groups"]
+    members = f"{active} active member{'s' if active != 1 else ''}"
+    if groups:
+        members += f" named, and {', '.join(groups)} standing for states the sources do not name"
+    return (members + f"; {data['members_pending']} pending.",)
 
 
 # --- a member's statement ---------------------------------------------------
