@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from ledger import kinds, model, money
 from ledger.model import Entry
 from ledger.reports import Report, Rows, Statement, Summary
-from ledger.text import inert
+from ledger.text import inert, spreadsheet_safe
 
 
 def console(stderr: bool = False):
@@ -96,44 +96,20 @@ def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False, width: in
 # --- reports -------------------------------------------------------------
 
 
-def emit(
-    report: Report | Summary,
-    fmt: str,
-    *,
-    path: str | None = None,
-    pager: bool = False,
-    wide: bool = False,
-    out: TextIO | None = None,
-) -> str | None:
-    """Render a report in one format: `table` to the terminal, `json`/`csv` as text, `html`/`svg` to `path`.
+def emit(report: Report | Summary | Statement, fmt: str, *, pager: bool = False, wide: bool = False) -> str | None:
+    """Render a report: `table` prints it to the terminal (None); `json` and `csv` return the text to print.
 
-    Returns the text to print for json and csv, None when it has printed or written. A whole register
-    (`reports.Rows`) is written as it is read: its table always, its JSON and CSV to `out` when given.
+    A whole register's table (`streamed`) is written as its entries are read.
     """
-    shapes = {
-        Summary: (summary_json, summary_csv, summary_view),
-        Statement: (statement_json, statement_csv, statement_view),
-    }
-    as_json, as_csv, as_view = shapes.get(type(report), (report_json, report_csv, report_table))
-    streams = fmt == "table" or (out is not None and fmt in ("json", "csv"))
-    if isinstance(report, Report) and isinstance(report.rows, Rows) and streams and not pager:
-        stream(report, fmt, out or sys.stdout, wide=wide)  # written as the rows are read
+    as_json, as_csv, as_view = _shapes(report)
+    if fmt == "table" and streamed(report) and not pager:
+        stream(report, fmt, sys.stdout, wide=wide)
         return None
     if fmt == "json":
         return dumps(as_json(report)) + "\n"
     if fmt == "csv":
         return as_csv(report)
-    width = console().width if fmt == "table" else 100
-    shown = as_view(report, width, wide=wide)
-    if fmt in ("html", "svg"):
-        recorder = _recording_console()
-        recorder.print(shown, crop=False)
-        exported = (
-            recorder.export_html(inline_styles=True) if fmt == "html" else recorder.export_svg(title=_title(report))
-        )
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(exported)
-        return None
+    shown = as_view(report, console().width, wide=wide)
     out = console()
     if pager:
         with out.pager(styles=True):
@@ -141,6 +117,48 @@ def emit(
     else:
         out.print(shown, crop=False)
     return None
+
+
+class NoChart(ValueError):
+    """`--svg` on a report that draws no chart (a usage error: the user asked for what does not exist)."""
+
+
+def document(report: Report | Summary | Statement, fmt: str, books=None) -> str | bytes:
+    """A report as a document in one format: `json`, `csv`, `html` (a page), `svg` (its main chart) or `pdf` (bytes).
+
+    `books` are the books the report was made from: the page's sources, its
+    date when there is no --as-of, and the charts drawn over time need them.
+    """
+    if fmt in ("json", "csv"):
+        return emit(report, fmt)
+    from ledger import html
+
+    if fmt == "html":
+        return html.report_page(report, books)
+    if fmt == "pdf":
+        return html.report_pdf(report, books)
+    if fmt == "svg":
+        from ledger import charts
+
+        drawn = charts.for_report(report, books)
+        if not drawn:
+            name = getattr(report, "report", "summary" if isinstance(report, Summary) else "statement")
+            raise NoChart(
+                f"report {name} has no chart{' with these options' if name in charts.CHARTED else ''}: --svg draws "
+                f"the main chart of {', '.join(charts.CHARTED)} (as they stand, not over a period); "
+                "--html shows every table"
+            )
+        return drawn[0].svg
+    raise ValueError(f"no such format: {fmt}")
+
+
+def _shapes(report):
+    """The JSON, CSV and table renderers of a report's shape."""
+    shapes = {
+        Summary: (summary_json, summary_csv, summary_view),
+        Statement: (statement_json, statement_csv, statement_view),
+    }
+    return shapes.get(type(report), (report_json, report_csv, report_table))
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -186,7 +204,7 @@ def report_csv(report: Report) -> str:
     for row in report.rows or [{c.key: None for c in report.columns}]:
         keys.update((k, None) for k in row if k not in report.hidden and k not in nested)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(keys), lineterminator="\n", extrasaction="ignore")
+    writer = csv_writer(out, fieldnames=list(keys))
     writer.writeheader()
     for row in report.rows:
         writer.writerow({k: _csv_cell(v, report.currency, kinds.get(k)) for k, v in row.items() if k in keys})
@@ -203,21 +221,45 @@ def _csv_cell(value: Any, currency: str, kind: str | None) -> Any:
     if isinstance(value, Decimal) or (kind == "money" and value is None):
         return _plain(value, currency, kind)
     plain = _cell(_plain(value, currency, kind))
-    return _safe(plain) if isinstance(plain, str) else plain
+    return spreadsheet_safe(plain) if isinstance(plain, str) else plain
 
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+def csv_writer(out: TextIO, fieldnames: list[str] | None = None):
+    """A CSV writer for the reports: rows end in a bare newline, and a cell holding a CR or LF is quoted.
+
+    Python's csv module quotes a cell only for the characters of its own
+    line terminator: with "\n" alone, a memo holding a bare carriage return
+    was written unquoted, and a spreadsheet split the row there (and read
+    the rest, "=1", as a formula). So the writer ends its rows in "\r\n",
+    which quotes both, and `_LineFeeds` turns each row's terminator into
+    "\n", the reports' line ending since the first version. With
+    `fieldnames`, a DictWriter that ignores keys it does not list.
+    """
+    target = _LineFeeds(out)
+    if fieldnames is None:
+        return csv.writer(target, lineterminator="\r\n")
+    return csv.DictWriter(target, fieldnames=fieldnames, lineterminator="\r\n", extrasaction="ignore")
 
 
-def _safe(text: Any) -> Any:
-    """Text a spreadsheet shows as text: one that would start a formula gets a leading apostrophe."""
-    return "'" + text if isinstance(text, str) and text.startswith(_FORMULA) else text
+class _LineFeeds:
+    """Writes to `out` what a csv writer gives it, a row at a time, with the row's closing CRLF as LF."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def write(self, text: str) -> int:
+        return self.out.write(text[:-2] + "\n" if text.endswith("\r\n") else text)
 
 
 # --- a whole register, written as it is read -----------------------------------
 
 STREAM_ROWS = 200  # a table of more rows is laid out from its first this many, then written row by row
 CHUNK_ROWS = 200  # rows drawn before they are written (one write per chunk, not per line)
+
+
+def streamed(report: Report | Summary | Statement) -> bool:
+    """Whether the report's rows are read as they are written (the whole register): `stream` writes it."""
+    return isinstance(report, Report) and isinstance(report.rows, Rows)
 
 
 def stream(report: Report, fmt: str, out: TextIO, *, wide: bool = False) -> None:
@@ -733,7 +775,7 @@ def summary_csv(summary: Summary) -> str:
     """The figures as `figure,value` lines: the headlines, then each earmark's and open package's amounts."""
     c = summary.currency
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(["figure", "value"])
     for key, value in summary_json(summary).items():
         if key in ("earmarks", "open_packages", "member_groups"):
@@ -742,14 +784,14 @@ def summary_csv(summary: Summary) -> str:
             for inner, amount in value.items():
                 writer.writerow([f"{key}:{inner}", amount])
             continue
-        writer.writerow([key, value if key in {k for k, _ in _HEADLINES} else _safe(value)])
-    writer.writerow(["member_groups", _safe("; ".join(summary.groups))])
+        writer.writerow([key, value if key in {k for k, _ in _HEADLINES} else spreadsheet_safe(value)])
+    writer.writerow(["member_groups", spreadsheet_safe("; ".join(summary.groups))])
     for bar in summary.earmarks:
         for key in ("allocated", "committed", "paid", "available", "pledged_outstanding"):
-            writer.writerow([_safe(f"earmark:{bar.earmark}:{key}"), money.to_text(getattr(bar, key), c)])
+            writer.writerow([spreadsheet_safe(f"earmark:{bar.earmark}:{key}"), money.to_text(getattr(bar, key), c)])
     for row in summary.open_packages:
         for key in ("amount", "paid", "remaining"):
-            writer.writerow([_safe(f"package:{row['package']}:{key}"), money.to_text(row[key], c)])
+            writer.writerow([spreadsheet_safe(f"package:{row['package']}:{key}"), money.to_text(row[key], c)])
     return out.getvalue()
 
 
@@ -883,7 +925,7 @@ def statement_csv(statement: Statement) -> str:
     """One table: `section` says what a line is (opening, line, exchange, closing, earmarked, funded)."""
     c = statement.currency
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(
         ["section", "date", "entry", "kind", "what", "given_currency", "given", "rate", "amount", "paid", "exchange"]
     )
@@ -891,19 +933,19 @@ def statement_csv(statement: Statement) -> str:
         writer.writerow(["opening", "", "", "", key, c, "", "", money.to_text(statement.opening[key], c), ""])
     for line in statement.lines:
         given = money.to_text(line["given"], line["currency"]) if line["given"] is not None else ""
-        writer.writerow(["line", line["date"].isoformat(), line["id"], line["kind"], _safe(line["what"]),
+        writer.writerow(["line", line["date"].isoformat(), line["id"], line["kind"], spreadsheet_safe(line["what"]),
                          line["currency"], given, line["rate"] or "", money.to_text(line["amount"], c), "",
                          money.to_text(line["exchange_difference"], c)])  # fmt: skip
     writer.writerow(["exchange", "", "", "", "exchange_differences", c, "", "", money.to_text(statement.exchange_differences, c), ""])  # fmt: skip
     for key, _ in _POSITION:
         writer.writerow(["closing", "", "", "", key, c, "", "", money.to_text(statement.closing[key], c), ""])
     for earmark, amount in statement.earmarked.items():
-        writer.writerow(["earmarked", "", "", "", _safe(earmark), c, "", "", money.to_text(amount, c), ""])
+        writer.writerow(["earmarked", "", "", "", spreadsheet_safe(earmark), c, "", "", money.to_text(amount, c), ""])
     for row in statement.funded:
-        writer.writerow(["funded", row["date"].isoformat(), "", row["status"], _safe(f"{row['earmark']} > {row['package']}"),
+        writer.writerow(["funded", row["date"].isoformat(), "", row["status"], spreadsheet_safe(f"{row['earmark']} > {row['package']}"),
                          c, "", "", money.to_text(row["amount"], c), money.to_text(row["paid"], c)])  # fmt: skip
     for row in statement.bought:
-        writer.writerow(["bought", "", "", row["status"], _safe(row["package"]), c, "", "",
+        writer.writerow(["bought", "", "", row["status"], spreadsheet_safe(row["package"]), c, "", "",
                          money.to_text(row["amount"], c), money.to_text(row["paid"], c)])  # fmt: skip
     return out.getvalue()
 
@@ -1003,18 +1045,6 @@ def _bar(bar, width: int = 24):
 
 
 # --- helpers -------------------------------------------------------------
-
-
-def _title(report) -> str:
-    if isinstance(report, Statement):
-        return f"Statement of {report.member}"
-    return getattr(report, "title", "Summary")
-
-
-def _recording_console():
-    from rich.console import Console
-
-    return Console(record=True, width=100, force_terminal=True, color_system="truecolor", file=io.StringIO())
 
 
 def _caption(as_of: dt.date | None, entries: int, seal: str) -> str:
