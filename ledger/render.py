@@ -301,8 +301,7 @@ def _stream_csv(report: Report, out: TextIO) -> None:
     kinds = {column.key: column.kind for column in report.columns}
     nested = report.rows.tables()
     keys = [k for k in report.rows.fields() if k not in report.hidden and k not in nested]
-    writer = csv.DictWriter(out, fieldnames=keys or [c.key for c in report.columns if c.key not in report.hidden],
-                            lineterminator="\n", extrasaction="ignore")  # fmt: skip
+    writer = csv_writer(out, fieldnames=keys or [c.key for c in report.columns if c.key not in report.hidden])
     writer.writeheader()
     for row in report.rows:
         writer.writerow({k: _csv_cell(v, report.currency, kinds.get(k)) for k, v in row.items() if k in keys})
