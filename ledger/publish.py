@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -318,8 +319,7 @@ def _href(page: Page, link: Link) -> dict[str, str]:
 
 def _relative(here: str, target: str) -> str:
     """The link from page `here` to `target`, both paths from the site's root: '../packages/kit.html'."""
-    depth = here.count("/")
-    return "../" * depth + target
+    return posixpath.relpath(target, posixpath.dirname(here) or ".")
 
 
 def _when(site: Site) -> str:
