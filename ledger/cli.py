@@ -1210,6 +1210,73 @@ def _period(period: str | None, start, end):
     return None
 
 
+# The formats a report or an export is written in, by the extension of the file it is written to.
+OUTPUT_EXTENSIONS = {".html": "html", ".htm": "html", ".svg": "svg", ".pdf": "pdf", ".csv": "csv", ".json": "json"}
+
+
+def output_target(chosen: dict[str, str | bool | None], output: str | None) -> tuple[str, str | None]:
+    """The format and the file a report goes to: (`table`, None) for the terminal, else (format, path or '-').
+
+    `chosen` maps each format option to what it was given: a bool for a flag
+    (--json, --csv), None, '' or a FILE for an option that may take one
+    (--html, --svg, --pdf). The format is the option given, else FILE's
+    extension; two formats, a file given twice, or a page with nowhere to go
+    are usage errors (exit 2).
+    """
+    given = [name for name, value in chosen.items() if value not in (None, False)]
+    if len(given) > 1:
+        raise click.UsageError(f"{' and '.join('--' + g for g in given)}: choose one of --json, --csv, --html, "
+                               "--svg and --pdf")  # fmt: skip
+    if not given:
+        return ("table", None) if output is None else (_format_of(output), output)
+    fmt = given[0]
+    named = chosen[fmt] if isinstance(chosen[fmt], str) and chosen[fmt] else None
+    if named and output:
+        raise click.UsageError(f"--{fmt} {named} and -o {output}: give the file once")
+    path = named or output
+    if path is None and fmt in ("html", "svg", "pdf"):
+        raise click.UsageError(f"--{fmt} writes a file: --{fmt} FILE, or --{fmt} -o FILE ('-o -' for standard output)")
+    return fmt, path or "-"
+
+
+def _format_of(path: str) -> str:
+    """The format FILE's extension names; a usage error when it names none."""
+    fmt = OUTPUT_EXTENSIONS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise click.UsageError(
+            f"cannot tell the format of {path!r} from its extension: name it .html, .svg, .pdf, .csv or .json, "
+            "or give --html, --svg, --pdf, --csv or --json"
+        )
+    return fmt
+
+
+def write_output(path: str, content: str | bytes, said: str | None = None) -> None:
+    """Write a report or an export to `path` ('-': standard output), then say so on stderr.
+
+    Every command that writes a file does it here (`report -o`, `--html
+    FILE`, `export -o`), so they all behave alike: a file that cannot be
+    written is one line and exit 1, and `said` (default 'Wrote FILE.') is
+    printed on stderr, never mixed into the output.
+    """
+    if path == "-":
+        if isinstance(content, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(content)
+            sys.stdout.buffer.flush()
+        else:
+            click.echo(content, nl=False)
+        return
+    try:
+        if isinstance(content, bytes):
+            Path(path).write_bytes(content)
+        else:
+            with open(path, "w", encoding="utf-8", newline="") as handle:
+                handle.write(content)
+    except OSError as problem:
+        raise BadInput(f"cannot write {path}: {problem.strerror or problem}") from None
+    click.echo(said or f"Wrote {path}.", err=True)
+
+
 def output_options(command: Callable) -> Callable:
     """The options every report takes, written once: the period or --as-of, one output format, --wide.
 
@@ -1230,21 +1297,29 @@ def output_options(command: Callable) -> Callable:
     @click.option("--yearly", "every", flag_value="yearly", help="A column per year (balance, contributors, ...).")
     @click.option("--quarterly", "every", flag_value="quarterly", help="A column per quarter.")
     @click.option("--monthly", "every", flag_value="monthly", help="A column per month.")
-    @click.option("--json", "fmt", flag_value="json", help="Print JSON (documented in docs/REPORTS.md).")
-    @click.option("--csv", "fmt", flag_value="csv", help="Print CSV.")
-    @click.option("--html", "html", metavar="FILE", default=None, help="Write the report as an HTML page.")
-    @click.option("--svg", "svg", metavar="FILE", default=None, help="Write the report as an SVG picture.")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON (documented in docs/REPORTS.md).")
+    @click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+    @click.option("--html", "html", metavar="[FILE]", is_flag=False, flag_value="", default=None,
+                  help="Write the report as an HTML page (to FILE, or to -o FILE).")
+    @click.option("--svg", "svg", metavar="[FILE]", is_flag=False, flag_value="", default=None,
+                  help="Write the report's main chart as SVG (to FILE, or to -o FILE).")
+    @click.option("--pdf", "pdf", metavar="[FILE]", is_flag=False, flag_value="", default=None,
+                  help="Write the report as a PDF document, A4 (to FILE, or to -o FILE).")
+    @click.option("-o", "--output", "output", metavar="FILE", default=None,
+                  help="Write to FILE ('-': standard output), in the format chosen or else FILE's extension "
+                  "(.html, .svg, .pdf, .csv, .json).")  # fmt: skip
     @click.option("--wide", is_flag=True, help="Tables: every column and whole memos, however wide the terminal.")
     @click.option("--pager", is_flag=True, help="Show a long report through a pager.")
     @functools.wraps(command)
-    def wrapper(*args, as_of, period, start, end, every, fmt, html, svg, wide, pager, **kwargs):
+    def wrapper(*args, as_of, period, start, end, every, as_json, as_csv, html, svg, pdf, output, wide, pager,
+                **kwargs):  # fmt: skip
         from ledger import fold, render, reports
 
-        chosen = [f for f in (fmt, html and "html", svg and "svg") if f]
-        if len(chosen) > 1:
-            raise click.UsageError("choose one of --json, --csv, --html and --svg")
-        if wide and chosen and chosen[0] in ("json", "csv"):
-            raise click.UsageError("--wide is for tables; JSON and CSV always hold every column and whole memos")
+        fmt, path = output_target({"json": as_json, "csv": as_csv, "html": html, "svg": svg, "pdf": pdf}, output)
+        if wide and fmt != "table":
+            raise click.UsageError(f"--wide is for tables; {fmt.upper()} always holds every column and whole memos")
+        if pager and fmt != "table":
+            raise click.UsageError("--pager is for tables on the terminal")
         name = kwargs.get("name", command.__name__)
         if (name == "statement") != bool(kwargs.get("subject")):
             raise click.UsageError(
@@ -1264,11 +1339,14 @@ def output_options(command: Callable) -> Callable:
             report = reports.by_period_report(books, name, every, span)
         else:
             report = command(*args, books=books, as_of=as_of, period=span, **kwargs)
-        out = render.emit(report, chosen[0] if chosen else "table", path=html or svg, pager=pager, wide=wide)
-        if out is not None:
-            click.echo(out, nl=False)
-        elif html or svg:
-            click.echo(f"Wrote {html or svg}.", err=True)
+        if fmt == "table":
+            render.emit(report, "table", pager=pager, wide=wide)
+            return
+        try:
+            content = render.document(report, fmt, books)
+        except render.NoChart as problem:
+            raise click.UsageError(str(problem)) from None
+        write_output(path, content)
 
     return wrapper
 
@@ -1368,31 +1446,44 @@ def balance(books, as_of, period):
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="The format.")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
+              help="The format (default: from -o FILE's extension).")
 @click.option("--as-of", "as_of", type=DATE, default=None, help="Only entries dated on or before this day.")
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None, help="Write to FILE.")
-def export(fmt: str, as_of: dt.date | None, output: str | None) -> None:
+@click.option("-o", "--output", "output", metavar="FILE", default=None,
+              help="Write to FILE ('-': standard output), as reports do.")
+def export(fmt: str | None, as_of: dt.date | None, output: str | None) -> None:
     """Export the books for hledger, beancount (and so Fava), or as CSV or JSON.
+
+    Without --format, the format is -o FILE's extension (.journal or
+    .hledger, .beancount, .csv, .json).
 
     \b
     Example:
       fundledger export --format hledger -o fund.journal && hledger -f fund.journal check --strict
       fundledger export --format beancount -o fund.beancount && fava fund.beancount
+      fundledger export -o postings.csv
       fundledger export --format csv --as-of 2025-03-31 > postings.csv
     """
     from ledger import export as exporting
     from ledger import fold
 
+    if fmt is None:
+        fmt = EXPORT_EXTENSIONS.get(Path(output).suffix.lower()) if output and output != "-" else None
+        if fmt is None:
+            raise click.UsageError(
+                "choose a format: --format hledger|beancount|csv|json, or -o FILE ending in .journal, .hledger, "
+                ".beancount, .csv or .json"
+            )
     books = _books(_ledger(click.get_current_context()))
     if as_of:
         books = fold.as_of(books, as_of)
     text = exporting.export(books, fmt)
-    if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        click.echo(f"Wrote {books.count} entries to {output}.", err=True)
-    else:
-        click.echo(text, nl=False)
+    write_output(output or "-", text, f"Wrote {books.count} entries to {output}.")
+
+
+# The export formats, by the extension of the file they are written to.
+EXPORT_EXTENSIONS = {".journal": "hledger", ".hledger": "hledger", ".ledger": "hledger", ".beancount": "beancount",
+                     ".csv": "csv", ".json": "json"}  # fmt: skip
 
 
 @main.command()

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from ledger import kinds, model, money
 from ledger.books import Books
 from ledger.model import Entry
-from ledger.text import inert
+from ledger.text import inert, spreadsheet_safe
 
 FORMATS = ("hledger", "beancount", "csv", "json")
 JSON_VERSION = 1  # the layout of the JSON export (docs/EXPORT.md); raised when a field changes meaning
@@ -508,14 +508,6 @@ CSV_COLUMNS = (
     "amount_given", "currency_given", "rate", "memo", "source", "hash",
 )  # fmt: skip
 _NUMBERS = frozenset({"id", "amount", "amount_given", "rate"})  # written by fundledger from Decimals and ints
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(text: str) -> str:
-    """Text a spreadsheet cannot run: a cell starting with = + - @ tab or CR gets a leading apostrophe."""
-    return "'" + text if text.startswith(_FORMULA) else text
-
-
 def as_csv(books: Books) -> str:
     """One row per posting (and one per entry that moves no money), by date then id; see docs/EXPORT.md."""
     out = io.StringIO()

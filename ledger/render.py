@@ -19,7 +19,7 @@ from typing import Any
 from ledger import kinds, model, money
 from ledger.model import Entry
 from ledger.reports import Report, Statement, Summary
-from ledger.text import inert
+from ledger.text import inert, spreadsheet_safe
 
 
 def console(stderr: bool = False):
@@ -94,33 +94,14 @@ def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False, width: in
 # --- reports -------------------------------------------------------------
 
 
-def emit(
-    report: Report | Summary, fmt: str, *, path: str | None = None, pager: bool = False, wide: bool = False
-) -> str | None:
-    """Render a report in one format: `table` to the terminal, `json`/`csv` as text, `html`/`svg` to `path`.
-
-    Returns the text to print for json and csv, None when it has printed or written.
-    """
-    shapes = {
-        Summary: (summary_json, summary_csv, summary_view),
-        Statement: (statement_json, statement_csv, statement_view),
-    }
-    as_json, as_csv, as_view = shapes.get(type(report), (report_json, report_csv, report_table))
+def emit(report: Report | Summary | Statement, fmt: str, *, pager: bool = False, wide: bool = False) -> str | None:
+    """Render a report: `table` prints it to the terminal (None); `json` and `csv` return the text to print."""
+    as_json, as_csv, as_view = _shapes(report)
     if fmt == "json":
         return dumps(as_json(report)) + "\n"
     if fmt == "csv":
         return as_csv(report)
-    width = console().width if fmt == "table" else 100
-    shown = as_view(report, width, wide=wide)
-    if fmt in ("html", "svg"):
-        recorder = _recording_console()
-        recorder.print(shown, crop=False)
-        exported = (
-            recorder.export_html(inline_styles=True) if fmt == "html" else recorder.export_svg(title=_title(report))
-        )
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(exported)
-        return None
+    shown = as_view(report, console().width, wide=wide)
     out = console()
     if pager:
         with out.pager(styles=True):
@@ -128,6 +109,48 @@ def emit(
     else:
         out.print(shown, crop=False)
     return None
+
+
+class NoChart(ValueError):
+    """`--svg` on a report that draws no chart (a usage error: the user asked for what does not exist)."""
+
+
+def document(report: Report | Summary | Statement, fmt: str, books=None) -> str | bytes:
+    """A report as a document in one format: `json`, `csv`, `html` (a page), `svg` (its main chart) or `pdf` (bytes).
+
+    `books` are the books the report was made from: the page's sources, its
+    date when there is no --as-of, and the charts drawn over time need them.
+    """
+    if fmt in ("json", "csv"):
+        return emit(report, fmt)
+    from ledger import html
+
+    if fmt == "html":
+        return html.report_page(report, books)
+    if fmt == "pdf":
+        return html.report_pdf(report, books)
+    if fmt == "svg":
+        from ledger import charts
+
+        drawn = charts.for_report(report, books)
+        if not drawn:
+            name = getattr(report, "report", "summary" if isinstance(report, Summary) else "statement")
+            raise NoChart(
+                f"report {name} has no chart{' with these options' if name in charts.CHARTED else ''}: --svg draws "
+                f"the main chart of {', '.join(charts.CHARTED)} (as they stand, not over a period); "
+                "--html shows every table"
+            )
+        return drawn[0].svg
+    raise ValueError(f"no such format: {fmt}")
+
+
+def _shapes(report):
+    """The JSON, CSV and table renderers of a report's shape."""
+    shapes = {
+        Summary: (summary_json, summary_csv, summary_view),
+        Statement: (statement_json, statement_csv, statement_view),
+    }
+    return shapes.get(type(report), (report_json, report_csv, report_table))
 
 
 def report_json(report: Report) -> dict[str, Any]:
@@ -185,15 +208,7 @@ def _csv_cell(value: Any, currency: str, kind: str | None) -> Any:
     if isinstance(value, Decimal) or (kind == "money" and value is None):
         return _plain(value, currency, kind)
     plain = _cell(_plain(value, currency, kind))
-    return _safe(plain) if isinstance(plain, str) else plain
-
-
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(text: Any) -> Any:
-    """Text a spreadsheet shows as text: one that would start a formula gets a leading apostrophe."""
-    return "'" + text if isinstance(text, str) and text.startswith(_FORMULA) else text
+    return spreadsheet_safe(plain) if isinstance(plain, str) else plain
 
 
 # --- tables that never cut a figure ---------------------------------------
@@ -601,14 +616,14 @@ def summary_csv(summary: Summary) -> str:
             for inner, amount in value.items():
                 writer.writerow([f"{key}:{inner}", amount])
             continue
-        writer.writerow([key, value if key in {k for k, _ in _HEADLINES} else _safe(value)])
-    writer.writerow(["member_groups", _safe("; ".join(summary.groups))])
+        writer.writerow([key, value if key in {k for k, _ in _HEADLINES} else spreadsheet_safe(value)])
+    writer.writerow(["member_groups", spreadsheet_safe("; ".join(summary.groups))])
     for bar in summary.earmarks:
         for key in ("allocated", "committed", "paid", "available", "pledged_outstanding"):
-            writer.writerow([_safe(f"earmark:{bar.earmark}:{key}"), money.to_text(getattr(bar, key), c)])
+            writer.writerow([spreadsheet_safe(f"earmark:{bar.earmark}:{key}"), money.to_text(getattr(bar, key), c)])
     for row in summary.open_packages:
         for key in ("amount", "paid", "remaining"):
-            writer.writerow([_safe(f"package:{row['package']}:{key}"), money.to_text(row[key], c)])
+            writer.writerow([spreadsheet_safe(f"package:{row['package']}:{key}"), money.to_text(row[key], c)])
     return out.getvalue()
 
 
@@ -725,19 +740,19 @@ def statement_csv(statement: Statement) -> str:
         writer.writerow(["opening", "", "", "", key, c, "", "", money.to_text(statement.opening[key], c), ""])
     for line in statement.lines:
         given = money.to_text(line["given"], line["currency"]) if line["given"] is not None else ""
-        writer.writerow(["line", line["date"].isoformat(), line["id"], line["kind"], _safe(line["what"]),
+        writer.writerow(["line", line["date"].isoformat(), line["id"], line["kind"], spreadsheet_safe(line["what"]),
                          line["currency"], given, line["rate"] or "", money.to_text(line["amount"], c), "",
                          money.to_text(line["exchange_difference"], c)])  # fmt: skip
     writer.writerow(["exchange", "", "", "", "exchange_differences", c, "", "", money.to_text(statement.exchange_differences, c), ""])  # fmt: skip
     for key, _ in _POSITION:
         writer.writerow(["closing", "", "", "", key, c, "", "", money.to_text(statement.closing[key], c), ""])
     for earmark, amount in statement.earmarked.items():
-        writer.writerow(["earmarked", "", "", "", _safe(earmark), c, "", "", money.to_text(amount, c), ""])
+        writer.writerow(["earmarked", "", "", "", spreadsheet_safe(earmark), c, "", "", money.to_text(amount, c), ""])
     for row in statement.funded:
-        writer.writerow(["funded", row["date"].isoformat(), "", row["status"], _safe(f"{row['earmark']} > {row['package']}"),
+        writer.writerow(["funded", row["date"].isoformat(), "", row["status"], spreadsheet_safe(f"{row['earmark']} > {row['package']}"),
                          c, "", "", money.to_text(row["amount"], c), money.to_text(row["paid"], c)])  # fmt: skip
     for row in statement.bought:
-        writer.writerow(["bought", "", "", row["status"], _safe(row["package"]), c, "", "",
+        writer.writerow(["bought", "", "", row["status"], spreadsheet_safe(row["package"]), c, "", "",
                          money.to_text(row["amount"], c), money.to_text(row["paid"], c)])  # fmt: skip
     return out.getvalue()
 
@@ -837,18 +852,6 @@ def _bar(bar, width: int = 24):
 
 
 # --- helpers -------------------------------------------------------------
-
-
-def _title(report) -> str:
-    if isinstance(report, Statement):
-        return f"Statement of {report.member}"
-    return getattr(report, "title", "Summary")
-
-
-def _recording_console():
-    from rich.console import Console
-
-    return Console(record=True, width=100, force_terminal=True, color_system="truecolor", file=io.StringIO())
 
 
 def _caption(as_of: dt.date | None, entries: int, seal: str) -> str:

@@ -1,4 +1,4 @@
-"""Making user text safe to show: nothing typed into a memo can drive the terminal."""
+"""Making user text safe to show: nothing typed into a memo can drive the terminal or run in a spreadsheet."""
 
 from __future__ import annotations
 
@@ -39,3 +39,18 @@ def did_you_mean(name: str, known, cutoff: float = 0.75) -> str:
     """'; did you mean 'drones'?' when one of the `known` names is close to `name`, else ''."""
     near = difflib.get_close_matches(name, list(known), n=1, cutoff=cutoff)
     return f"; did you mean {near[0]!r}?" if near else ""
+
+
+# What a spreadsheet (Excel, LibreOffice, Google Sheets) takes as the start of a formula in a cell.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text):
+    """Text a spreadsheet shows as text: a string that would start a formula gets a leading apostrophe.
+
+    The one guard of every CSV fundledger writes (reports, exports, an
+    import's unmatched rows). Anything but a string (an amount, a number)
+    is returned as it is: a negative amount stays a number a spreadsheet
+    reads as one.
+    """
+    return "'" + text if isinstance(text, str) and text.startswith(FORMULA_STARTS) else text

@@ -29,7 +29,7 @@ from ledger import export, fund, journal, kinds, writer
 from ledger.books import Books
 from ledger.errors import LedgerError
 from ledger.model import Entry
-from ledger.text import inert
+from ledger.text import inert, spreadsheet_safe
 
 from conftest import COALITION, SAMPLE, Runner
 from test_properties import PRELUDE, _build, operations
@@ -608,8 +608,8 @@ class TestCsv:
         assert {r["memo"] for r in rows if r["id"] == "19"} == {"'-5 +6 @x"}
         assert any(r["amount"].startswith("-") for r in rows)  # a negative amount stays a number
         for text in ["=1+1", "+1", "-cmd", "@SUM(A1)", "\tx", "\rx"]:
-            assert export.spreadsheet_safe(text) == "'" + text
-        assert export.spreadsheet_safe("Invoice 17") == "Invoice 17"
+            assert spreadsheet_safe(text) == "'" + text
+        assert spreadsheet_safe("Invoice 17") == "Invoice 17"
 
 
 # --- JSON -----------------------------------------------------------------------
@@ -723,7 +723,7 @@ class TestHostileText:
 
         rows = list(csv.DictReader(io.StringIO(export.as_csv(books), newline="")))
         assert len(rows) == sum(len(e.postings) or 1 for e in books.entries)
-        assert {r["memo"] for r in rows if r["memo"]} == {export.spreadsheet_safe(text)}
+        assert {r["memo"] for r in rows if r["memo"]} == {spreadsheet_safe(text)}
 
         document = json.loads(export.as_json(books))
         assert recheck_chain(document) == books.seal and document["ledger"]["name"] == name

@@ -187,12 +187,13 @@ class TestRendering:
         coalition(f"report summary --html {tmp_path / 's.html'}")
         coalition(f"report contributors --svg {tmp_path / 'c.svg'}")
         assert "€35,000,000.00" in (tmp_path / "s.html").read_text()
-        assert (tmp_path / "c.svg").read_text().startswith("<svg")
+        svg = (tmp_path / "c.svg").read_text()
+        assert svg.startswith("<?xml") and "<svg" in svg and "<!DOCTYPE" not in svg
 
     def test_one_format_at_a_time(self, coalition):
-        assert coalition("report --json --csv", ok=False).exit_code == 0  # the last flag wins, as click does
-        result = coalition("report --json --html x.html", ok=False)
-        assert result.exit_code == 2 and "choose one of" in result.stderr
+        for two in ("--json --csv", "--csv --json", "--json --html x.html", "--html x.html --pdf y.pdf"):
+            result = coalition(f"report {two}", ok=False)
+            assert result.exit_code == 2 and "choose one of" in result.stderr, two
 
     def test_no_color_means_no_escape_codes(self, coalition):
         out = coalition("report contributors", env={"NO_COLOR": "1", "TERM": "xterm-256color"}).stdout

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from ledger import render, reports
+from ledger.text import spreadsheet_safe
 
 from conftest import COALITION, SAMPLE, Runner, recorded
 
@@ -81,8 +82,8 @@ class TestCsv:
 
     @pytest.mark.parametrize("text", ["=1+1", "+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1"])
     def test_every_formula_start(self, text):
-        assert render._safe(text) == "'" + text
-        assert render._safe("Latvia") == "Latvia"
+        assert spreadsheet_safe(text) == "'" + text
+        assert spreadsheet_safe("Latvia") == "Latvia"
 
 
 def test_an_account_typed_with_escapes_is_shown_inert(fund):

@@ -14,7 +14,7 @@ from typing import Any
 
 from ledger import model, money
 from ledger.errors import BadInput
-from ledger.text import inert
+from ledger.text import inert, spreadsheet_safe
 
 STYLE = {"record": "green", "skip": "dim", "unmatched": "yellow", "refused": "red"}
 UNMATCHED_COLUMNS = ("row", "date", "direction", "amount", "currency", "payer", "reference", "memo", "why")
@@ -97,14 +97,14 @@ def write_unmatched(rows, path: Path) -> None:
             out.writerow(
                 [
                     str(p.row),
-                    row.day.isoformat() if row and row.day else safe_cell(values.get("date", "")),
+                    row.day.isoformat() if row and row.day else spreadsheet_safe(values.get("date", "")),
                     ("credit" if row.credit else "debit") if row and row.amount else "",
                     _plain_amount(row.amount if row else ""),
-                    safe_cell(row.currency if row else ""),
-                    safe_cell((row.payer if row else "") or values.get("member", "")),
-                    safe_cell((row.reference if row else "") or values.get("reference", "")),
-                    safe_cell(row.memo if row else ""),
-                    safe_cell(p.reason),
+                    spreadsheet_safe(row.currency if row else ""),
+                    spreadsheet_safe((row.payer if row else "") or values.get("member", "")),
+                    spreadsheet_safe((row.reference if row else "") or values.get("reference", "")),
+                    spreadsheet_safe(row.memo if row else ""),
+                    spreadsheet_safe(p.reason),
                 ]
             )
 
@@ -121,17 +121,10 @@ def check_writable(path: Path) -> None:
         path.unlink()
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(text: str) -> str:
-    """Text a spreadsheet shows as text: one that could start a formula gets a leading quote."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
 
 def _plain_amount(text: str) -> str:
     """An amount is never altered; one that is not a plain unsigned decimal is not an amount, and is made safe."""
-    return text if text.replace(".", "", 1).isdigit() else safe_cell(text)
+    return text if text.replace(".", "", 1).isdigit() else spreadsheet_safe(text)
 
 
 def checks_json(checks) -> list[dict[str, Any]]:
