@@ -165,7 +165,17 @@ def plan(books: Books, as_of: dt.date, repository: str | None = None) -> Site:
     packages = sorted(books.packages.values(), key=lambda p: (p.date, p.id))
     pages = [Page("index.html", "Dashboard", reports.summary_report(books, as_of),
                   (Related("Each member's statement", _links(member_page, member_page)),))]  # fmt: skip
-    pages += [Page(f"{stem}.html", label, _REPORTS[name](books, as_of)) for stem, name, label in TABLES]
+    lists = {
+        "members": Related("Each member's statement", _links(member_page, member_page)),
+        "contributors": Related("Each member's statement", _links(member_page, member_page)),
+        "earmarks": Related("Each earmark's page", _links(earmark_page, earmark_page)),
+        "packages": Related("Each package's page", _links(package_page, package_page)),
+        "funding": Related("Each package's page", _links(package_page, package_page)),
+    }
+    pages += [
+        Page(f"{stem}.html", label, _REPORTS[name](books, as_of), (lists[stem],) if stem in lists else ())
+        for stem, name, label in TABLES
+    ]
     for name, path in member_page.items():
         statement = reports.statement_report(books, name, as_of)
         funded = [row["package"] for row in funding if row["member"] == name]
@@ -264,7 +274,7 @@ def document(page: Page, site: Site, books: Books) -> str:
         return _template("site/verify.html.j2").render(**common, repository=site.repository, when=_when(site))
     from ledger import html
 
-    shown = _linked(html.build_page(page.report, books), page, site)
+    shown = html.build_page(page.report, books)
     return _template("site/page.html.j2").render(
         **common,
         page=shown,
@@ -285,33 +295,6 @@ def document(page: Page, site: Site, books: Books) -> str:
 # The navigation every page shows: the dashboard, the site-wide tables, and how to verify.
 _NAVIGATION = (("index.html", "Dashboard"), *((f"{stem}.html", label) for stem, _, label in TABLES),
                ("verify.html", "Verify"))  # fmt: skip
-
-# The column heads whose cells name a member, an earmark or a package, and which page kind they link to.
-_NAMED_BY = {"member": "members", "funded by": "members", "earmark": "earmarks", "package": "packages"}
-
-
-def _linked(shown, page: Page, site: Site):
-    """The page with each cell that names a member, earmark or package linked to its page (cells are data)."""
-    targets = {kind: {} for kind in ("members", "earmarks", "packages")}
-    for other in site.pages:
-        folder, _, _ = other.path.partition("/")
-        if folder in targets:
-            targets[folder][other.name] = other.path
-    tables = []
-    for table in shown.tables:
-        kinds = [_NAMED_BY.get(title.strip().lower()) for title, _ in table.heads]
-        rows = tuple(
-            tuple(
-                dataclasses.replace(cell, href=_relative(page.path, targets[kind][cell.text]))
-                if kind and cell.text in targets[kind]
-                else cell
-                for cell, kind in zip(row, kinds, strict=False)
-            )
-            for row in table.rows
-        )
-        tables.append(dataclasses.replace(table, rows=rows))
-    return dataclasses.replace(shown, tables=tuple(tables))
-
 
 def _href(page: Page, link: Link) -> dict[str, str]:
     return {"label": link.label, "href": _relative(page.path, link.target)}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import model, publish
+from ledger import charts, model, publish
 
 from conftest import SAMPLE, Runner, copy_ledger, every_file, recorded
 
@@ -37,20 +37,48 @@ def procurement(tmp_path: Path) -> Runner:
 
 
 @pytest.fixture
-def hostile(tmp_path: Path, monkeypatch) -> Runner:
-    """Members with names that try to leave the folder, inject markup or run as a spreadsheet formula.
+def no_charts(monkeypatch) -> None:
+    """Pages without charts, for tests of files and folders: drawing them takes most of a publish's time."""
+    monkeypatch.setattr(charts, "for_report", lambda *_args, **_kwargs: [])
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory, _cache_key_home) -> tuple[Runner, Path, dict]:
+    """The sample ledger's site, published once for the tests that only read it: (ledger, site, --json)."""
+    folder = tmp_path_factory.mktemp("sample-site")
+    run = Runner(copy_ledger(SAMPLE, folder / "sample", cache=False))
+    done = run.json(f"publish {folder / 'site'}")
+    return run, folder / "site", done
+
+
+@pytest.fixture(scope="session")
+def procurement_site(tmp_path_factory, _cache_key_home) -> tuple[Runner, Path]:
+    """The procurement year's site, published once for the tests that only read it."""
+    folder = tmp_path_factory.mktemp("procurement-site")
+    run = Runner(copy_ledger(PROCUREMENT, folder / "procurement", cache=False))
+    run(f"publish {folder / 'site'}")
+    return run, folder / "site"
+
+
+@pytest.fixture(scope="session")
+def hostile_site(tmp_path_factory, _cache_key_home) -> Path:
+    """The site of members with names that try to leave the folder, inject markup or run as a formula.
 
     Today's rules refuse most of these names when they are recorded; a journal written by hand or by an
     earlier version may still hold them, so the test lets them in and checks that publish stays safe.
     """
-    monkeypatch.setattr(model, "check_member_name", lambda name: name)
+    folder = tmp_path_factory.mktemp("hostile") / "out"
     commands = [f"member join --date 2025-01-01 -- {json.dumps(name, ensure_ascii=False)}" for name in HOSTILE]
     commands += [
         f"contribute {json.dumps(HOSTILE[1])} 5M --date 2025-02-01 --memo '<img src=x onerror=alert(1)>'",
         f"contribute {json.dumps(HOSTILE[2])} 1M --date 2025-02-02 --memo '=1+1'",
         "package kit 4M --from unallocated --date 2025-03-01 --memo '</table><script>alert(2)</script>'",
     ]
-    return recorded(tmp_path / "hostile", commands)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(model, "check_member_name", lambda name: name)
+        run = recorded(folder.parent / "hostile", commands)
+        run(f"publish {folder / 'site'}")
+    return folder / "site"
 
 
 def links(html: str) -> list[str]:
@@ -61,9 +89,8 @@ def links(html: str) -> list[str]:
 class TestLayout:
     """The pages the site holds, and the data beside each."""
 
-    def test_every_page_and_its_data(self, sample, tmp_path):
-        site = tmp_path / "site"
-        sample(f"publish {site}")
+    def test_every_page_and_its_data(self, sample_site):
+        _, site, _ = sample_site
         files = set(every_file(site))
         pages = {
             "index.html", "verify.html", "contributors.html", "members.html", "pledges.html", "earmarks.html",
@@ -77,32 +104,35 @@ class TestLayout:
             assert {f"{stem}.csv", f"{stem}.json"} <= files, page
             assert f'href="{Path(stem).name}.csv"' in (site / page).read_text(), f"{page} does not link its CSV"
 
-    def test_the_data_is_what_report_prints(self, sample, tmp_path):
-        site = tmp_path / "site"
-        day = sample.json(f"publish {site}")["as_of"]
+    def test_the_data_is_what_report_prints(self, sample_site):
+        sample, site, done = sample_site
+        day = done["as_of"]
         assert (site / "summary.json").read_text() == sample(f"report summary --as-of {day} --json").stdout
         assert (site / "register.csv").read_text() == sample(f"report register --as-of {day} --csv").stdout
         assert (site / "members/latvia.json").read_text() == sample(f"report statement Latvia --as-of {day} --json").stdout
         assert (site / "rates.json").read_text() == sample(f"report rates --as-of {day} --json").stdout
 
-    def test_as_of_by_default_the_last_entry_s_day(self, sample, tmp_path):
+    def test_the_dashboard_has_the_summary_s_charts(self, sample_site):
+        _, site, _ = sample_site
+        page = (site / "index.html").read_text()
+        assert page.count('<figure class="chart"') >= 3 and page.count("<svg") >= 3
+
+    def test_as_of_by_default_the_last_entry_s_day(self, sample_site):
         """Not today: a site of unchanged books must not change overnight."""
-        done = sample.json(f"publish {tmp_path / 'site'}")
+        sample, site, done = sample_site
         last = max(row["date"] for row in sample.json("report register")["rows"])
         assert done["as_of"] == last
-        assert json.loads((tmp_path / "site/summary.json").read_text())["as_of"] == last
+        assert json.loads((site / "summary.json").read_text())["as_of"] == last
 
-    def test_as_of_leaves_later_entries_out(self, sample, tmp_path):
+    def test_as_of_leaves_later_entries_out(self, sample, tmp_path, no_charts):
         sample(f"publish {tmp_path / 'site'} --as-of 2024-12-31")
         summary = json.loads((tmp_path / "site/summary.json").read_text())
-        assert summary["as_of"] == "2024-12-31"
-        assert summary["received"] == "0.00"
-        assert summary["seal"] == sample.json("verify")["seal"] or summary["entries"] < 9
+        assert (summary["as_of"], summary["received"], summary["entries"]) == ("2024-12-31", "0.00", 3)
         assert "as of 31 December 2024" in (tmp_path / "site/index.html").read_text()
+        assert not (tmp_path / "site/packages/recon-drones-2025-03.html").exists()
 
-    def test_json_says_what_was_written(self, sample, tmp_path):
-        site = tmp_path / "site"
-        done = sample.json(f"publish {site}")
+    def test_json_says_what_was_written(self, sample_site):
+        sample, site, done = sample_site
         assert set(done) == {"path", "as_of", "seal", "pages", "files", "written", "removed"}
         assert done["files"] == sorted(every_file(site))
         assert done["written"] == done["files"]
@@ -110,35 +140,34 @@ class TestLayout:
         assert done["pages"] == sum(1 for name in done["files"] if name.endswith(".html"))
         assert done["seal"] == sample.json("verify")["seal"]
 
-    def test_message_names_the_folder(self, sample, tmp_path):
+    def test_message_names_the_folder(self, sample, tmp_path, no_charts):
         result = sample(f"publish {tmp_path / 'site'}")
-        assert result.stdout.startswith(f"Wrote {tmp_path / 'site'}: ")
-        assert "index.html" in result.stdout
+        assert result.stdout.startswith(f"Wrote {tmp_path / 'site'}: 21 pages as of 2025-04-30, seal ")
+        assert result.stderr == ""
 
 
 class TestDeterminism:
-    """The same books give the same files, byte for byte."""
+    """The same books give the same files, byte for byte, charts and all."""
 
-    def test_two_folders_are_identical(self, procurement, tmp_path):
-        procurement(f"publish {tmp_path / 'one'}")
+    def test_two_folders_are_identical(self, procurement, procurement_site, tmp_path):
         procurement(f"publish {tmp_path / 'two'}")
-        assert every_file(tmp_path / "one") == every_file(tmp_path / "two")
+        assert every_file(tmp_path / "two") == every_file(procurement_site[1])
 
-    def test_publishing_again_writes_nothing(self, procurement, tmp_path):
-        site = tmp_path / "site"
-        procurement(f"publish {site}")
+    def test_publishing_again_writes_nothing(self, procurement, procurement_site, tmp_path):
+        site = shutil.copytree(procurement_site[1], tmp_path / "site")
         before = every_file(site)
         again = procurement.json(f"publish {site}")
         assert again["written"] == [] and again["removed"] == []
         assert every_file(site) == before
 
-    def test_a_new_entry_changes_the_site(self, sample, tmp_path):
+    def test_a_new_entry_changes_the_site(self, sample, sample_site, tmp_path, no_charts):
         site = tmp_path / "site"
         sample(f"publish {site}")
         before = every_file(site)
         sample("contribute Norway 1M --date 2025-04-30")
         again = sample.json(f"publish {site}")
         assert "members/norway.json" in again["written"] and "summary.json" in again["written"]
+        assert "members/latvia.csv" not in again["written"]
         assert every_file(site) != before
 
 
@@ -169,12 +198,12 @@ class TestFolder:
         assert sample(f"publish {folder}", ok=False).exit_code == 1
         assert (folder / "index.html").read_text() == "someone's page"
 
-    def test_an_empty_folder_is_fine(self, sample, tmp_path):
+    def test_an_empty_folder_is_fine(self, sample, tmp_path, no_charts):
         (tmp_path / "site").mkdir()
         sample(f"publish {tmp_path / 'site'}")
         assert (tmp_path / "site/index.html").is_file()
 
-    def test_removes_only_its_own_stale_files(self, sample, tmp_path):
+    def test_removes_only_its_own_stale_files(self, sample, sample_site, tmp_path, no_charts):
         site = tmp_path / "site"
         sample(f"publish {site}")
         (site / "README.txt").write_text("kept: the user's own")
@@ -187,7 +216,7 @@ class TestFolder:
         assert not (site / "members/gone.html").exists()
         assert (site / "README.txt").read_text() == "kept: the user's own"
 
-    def test_a_tampered_marker_cannot_remove_files_elsewhere(self, sample, tmp_path):
+    def test_a_tampered_marker_cannot_remove_files_elsewhere(self, sample, tmp_path, no_charts):
         site = tmp_path / "site"
         sample(f"publish {site}")
         victim = tmp_path / "victim.txt"
@@ -199,7 +228,7 @@ class TestFolder:
         assert done["removed"] == []
         assert victim.read_text() == "precious"
 
-    def test_a_link_out_of_the_folder_is_refused(self, sample, tmp_path):
+    def test_a_link_out_of_the_folder_is_refused(self, sample, tmp_path, no_charts):
         site = tmp_path / "site"
         sample(f"publish {site}")
         elsewhere = tmp_path / "elsewhere"
@@ -221,9 +250,8 @@ class TestFolder:
 class TestLinks:
     """Pages link to each other with relative links only, and every link leads to a file of the site."""
 
-    def test_every_link_is_relative_and_found(self, procurement, tmp_path):
-        site = tmp_path / "site"
-        procurement(f"publish {site}")
+    def test_every_link_is_relative_and_found(self, procurement_site):
+        site = procurement_site[1]
         for page in site.rglob("*.html"):
             for target in links(page.read_text()):
                 if target.startswith(("http://", "https://", "#")):  # a cited source (never loaded), or in the page
@@ -231,18 +259,15 @@ class TestLinks:
                 assert not target.startswith(("/", "file:", "//")) and ":" not in target, (page, target)
                 assert (page.parent / target).resolve().is_file(), (page, target)
 
-    def test_no_page_loads_anything(self, procurement, tmp_path):
+    def test_no_page_loads_anything(self, procurement_site):
         """No script, stylesheet, image or font from a file or from elsewhere: everything is inline."""
-        site = tmp_path / "site"
-        procurement(f"publish {site}")
-        for page in site.rglob("*.html"):
+        for page in procurement_site[1].rglob("*.html"):
             text = page.read_text()
             assert "<script" not in text and "<link" not in text and "<img" not in text and "@import" not in text
             assert all(target.startswith("#") for target in re.findall(r"url\(([^)]*)\)", text)), page
 
-    def test_member_links_to_the_packages_its_money_funded(self, procurement, tmp_path):
-        site = tmp_path / "site"
-        procurement(f"publish {site}")
+    def test_member_links_to_the_packages_its_money_funded(self, procurement_site):
+        procurement, site = procurement_site
         funded = {row["package"] for row in procurement.json("report funding --member Northland")["rows"]
                   if row["status"] != "unspent"}  # fmt: skip
         assert funded == {"fpv-drones", "operator-training"}
@@ -250,34 +275,32 @@ class TestLinks:
         for package in funded:
             assert f'href="../packages/{package}.html"' in page
 
-    def test_package_links_to_its_funders_and_earmarks(self, procurement, tmp_path):
-        site = tmp_path / "site"
-        procurement(f"publish {site}")
+    def test_package_links_to_its_funders_and_earmarks(self, procurement_site):
+        procurement, site = procurement_site
         funders = {row["member"] for row in procurement.json("report funding --package fpv-drones")["rows"]}
+        assert len(funders) >= 2
         page = (site / "packages/fpv-drones.html").read_text()
         for member in funders:
             assert f'href="../members/{publish.file_stem(member)}.html"' in page
         assert 'href="../earmarks/drones.html"' in page
 
-    def test_earmark_links_to_its_packages(self, procurement, tmp_path):
-        site = tmp_path / "site"
-        procurement(f"publish {site}")
-        page = (site / "earmarks/drones.html").read_text()
+    def test_earmark_links_to_its_packages(self, procurement_site):
+        page = (procurement_site[1] / "earmarks/drones.html").read_text()
         assert 'href="../packages/fpv-drones.html"' in page
         assert 'href="../packages/operator-training.html"' not in page
 
-    def test_names_in_tables_link_to_their_pages(self, procurement, tmp_path):
-        site = tmp_path / "site"
-        procurement(f"publish {site}")
+    def test_lists_link_to_each_page(self, procurement_site):
+        site = procurement_site[1]
         assert 'href="members/eastmark.html"' in (site / "contributors.html").read_text()
         assert 'href="packages/fpv-drones.html"' in (site / "packages.html").read_text()
         assert 'href="earmarks/training.html"' in (site / "earmarks.html").read_text()
+        assert 'href="members/westria.html"' in (site / "index.html").read_text()
 
 
 class TestVerifyPage:
     """verify.html says how to check the site's seal from a clone, with the seal filled in."""
 
-    def test_seal_and_command(self, sample, tmp_path):
+    def test_seal_and_command(self, sample, tmp_path, no_charts):
         site = tmp_path / "site"
         done = sample.json(f"publish {site} --repository https://git.example/fund.git")
         page = (site / "verify.html").read_text()
@@ -287,46 +310,37 @@ class TestVerifyPage:
         assert "git clone https://git.example/fund.git" in page
         assert sample(command.removeprefix("fundledger ")).exit_code == 0
 
-    def test_without_a_repository_it_says_so(self, sample, tmp_path):
-        sample(f"publish {tmp_path / 'site'}")
-        assert "--repository URL" in (tmp_path / "site/verify.html").read_text()
+    def test_without_a_repository_it_says_so(self, sample_site):
+        assert "--repository URL" in (sample_site[1] / "verify.html").read_text()
 
 
 class TestHostileNames:
     """Names cannot leave the folder, become markup, or run in a spreadsheet."""
 
-    def test_file_names_are_safe_slugs(self, hostile, tmp_path):
-        site = tmp_path / "out" / "site"
-        hostile(f"publish {site}")
-        assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["site"]
-        assert not (tmp_path / "etc.html").exists()
-        for name in every_file(site):
+    def test_file_names_are_safe_slugs(self, hostile_site):
+        assert sorted(p.name for p in hostile_site.parent.iterdir()) == ["site"]
+        for name in every_file(hostile_site):
             assert re.fullmatch(r"[a-z0-9-]+(/[a-z0-9-]+)?\.(html|csv|json)|\.fundledger-site\.json", name), name
 
-    def test_every_member_has_a_page_of_its_own(self, hostile, tmp_path):
-        site = tmp_path / "site"
-        hostile(f"publish {site}")
-        statements = {json.loads(p.read_text())["member"] for p in (site / "members").glob("*.json")}
+    def test_every_member_has_a_page_of_its_own(self, hostile_site):
+        statements = {json.loads(p.read_text())["member"] for p in (hostile_site / "members").glob("*.json")}
         assert statements >= set(HOSTILE)
 
-    def test_no_markup_is_injected(self, hostile, tmp_path):
-        site = tmp_path / "site"
-        hostile(f"publish {site}")
-        for page in site.rglob("*.html"):
+    def test_no_markup_is_injected(self, hostile_site):
+        for page in hostile_site.rglob("*.html"):
             text = page.read_text()
             assert "<script" not in text and "<img" not in text and "</table><" not in text, page
-        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (site / "members.html").read_text()
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (hostile_site / "members.html").read_text()
 
-    def test_csv_cells_are_spreadsheet_safe(self, hostile, tmp_path):
-        site = tmp_path / "site"
-        hostile(f"publish {site}")
-        for path in site.rglob("*.csv"):
+    def test_csv_cells_are_spreadsheet_safe(self, hostile_site):
+        for path in hostile_site.rglob("*.csv"):
             for row in csv.reader(io.StringIO(path.read_text())):
                 for cell in row:
                     if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", cell):
                         continue  # an amount: a number, never a formula
                     assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (path, cell)
-        assert "'=HYPERLINK" in (site / "members.csv").read_text()
+        assert "'=HYPERLINK" in (hostile_site / "members.csv").read_text()
+        assert "'-Evil" in (hostile_site / "members.csv").read_text()
 
 
 class TestFileStem:
