@@ -237,6 +237,58 @@ class Delivery:
 
 
 @dataclass
+class BankStatement:
+    """A bank statement an import recorded: the balances the bank stated, to be held beside the books' cash."""
+
+    id: int  # the entry that recorded it
+    statement: str  # the bank's own id for it
+    account: str
+    format: str
+    currency: str
+    rows: int
+    opening: tuple[dt.date, Decimal] | None = None
+    closing: tuple[dt.date, Decimal] | None = None
+    reversed_by: int | None = None
+
+
+def cash_on(books: Books, day: dt.date) -> Decimal:
+    """The fund's cash (every `assets:fund:` envelope) at the end of `day`, as a bank would see it.
+
+    An entry that was reversed, and its reversal, are left out: a reversal
+    says the entry was a mistake, so neither moved money at the bank, on
+    whatever days the two are dated.
+    """
+    # From the books' day-by-day history of each account, so that no entry is read back from disk ...
+    total = sum(
+        (
+            delta
+            for account, days in books.history.days.items()
+            if account.startswith("assets:fund:")
+            for when, delta in days.items()
+            if when <= day
+        ),
+        ZERO,
+    )
+    # ... but for the few that were reversed, and their reversals.
+    for undone in {*books.reversed_by, *books.reversed_by.values()}:
+        entry = books.entry(undone)
+        if entry is not None and entry.date <= day:
+            total -= sum((p.amount for p in entry.postings if p.account.startswith("assets:fund:")), ZERO)
+    return total
+
+
+def statement_key(account: str, statement: str) -> str:
+    """What identifies a bank statement: the account it is for and the bank's id for it."""
+    return f"{account.replace(' ', '').upper()}/{statement}"
+
+
+def latest_statement(books: Books, account: str, statement: str) -> BankStatement | None:
+    """The latest import of this statement of this account, withdrawn or not (None: never imported)."""
+    entry_id = books.statement_ids.get(statement_key(account, statement))
+    return None if entry_id is None else books.statements[entry_id]
+
+
+@dataclass
 class Officer:
     name: str
     key: str  # the public key its commits are signed with ("ssh-ed25519 AAAA…")
@@ -386,6 +438,8 @@ class Books:
         self.suppliers: dict[str, Supplier] = {}
         self.contracts: dict[str, Contract] = {}  # by reference
         self.deliveries: list[Delivery] = []
+        self.statements: dict[int, BankStatement] = {}  # by the entry that recorded it, withdrawn ones too
+        self.statement_ids: dict[str, int] = {}  # statement_key -> the entry of its latest import
         self.officers: dict[str, Officer] = {}
         self.policy: dict[str, tuple[int, Decimal | None]] = {}  # kind -> (approvals needed, only above this)
         self.proposals: dict[int, Proposal] = {}
@@ -595,6 +649,18 @@ def apply_contribute(books: Books, entry: Entry) -> None:
             relieved[_earmark_of_receivable(posting.account)] = -posting.amount
     if pledge:
         _settle(pledge, entry, relieved, 1)
+
+
+def apply_statement(books: Books, entry: Entry) -> None:
+    def balance(which: str) -> tuple[dt.date, Decimal] | None:
+        amount = entry.get(which)
+        return None if amount is None else (dt.date.fromisoformat(entry.get(f"{which}_date")), Decimal(amount))
+
+    books.statement_ids[statement_key(entry.get("account", ""), entry.get("statement"))] = entry.id
+    books.statements[entry.id] = BankStatement(
+        entry.id, entry.get("statement"), entry.get("account", ""), entry.get("format", ""), entry.get("currency"),
+        entry.get("rows", 0), balance("opening"), balance("closing"),
+    )  # fmt: skip
 
 
 def apply_rate(books: Books, entry: Entry) -> None:
@@ -811,6 +877,8 @@ def apply_reverse(books: Books, entry: Entry) -> None:
             del books.invoices[invoice_key(original)]
     elif original.kind == "contract":
         books.contract(original.get("contract")).reversed_by = entry.id
+    elif original.kind == "statement":
+        books.statements[original.id].reversed_by = entry.id
     elif original.kind == "amend_contract":
         contract = books.contract(original.get("contract"))
         amendment = next(a for a in contract.amendments if a.id == original.id)

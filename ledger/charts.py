@@ -82,33 +82,34 @@ def for_report(report_or_data: Any, books=None) -> list[Chart]:
         return []
     end = _day(data.get("as_of") or data.get("to"))
     charts: list[Chart] = []
+    c = data["currency"]
     if name == "summary":
-        if books is not None:
-            charts.append(contributions_by_member(_contributors(books, end), data["currency"]))
-            charts.append(pledged_against_received(_series(books, end), data["currency"]))
-        if data["earmarks"]:
-            charts.append(earmarks(data["earmarks"], data["currency"]))
-        if books is not None:
-            charts.append(cash_by_envelope(_series(books, end), data["currency"]))
-            pipeline = _packages(books, end)
-            if pipeline:
-                charts.append(package_pipeline(pipeline, data["currency"]))
+        series = _series(books, end) if books is not None else []
+        if books is not None and _any(members := _contributors(books, end), "received", "outstanding"):
+            charts.append(contributions_by_member(members, c))
+        if series:
+            charts.append(pledged_against_received(series, c))
+        if _any(data["earmarks"], "allocated", "paid", "committed", "available"):
+            charts.append(earmarks(data["earmarks"], c))
+        if series:
+            charts.append(cash_by_envelope(series, c))
+        if books is not None and _any(pipeline := _packages(books, end), "amount", "paid"):
+            charts.append(package_pipeline(pipeline, c))
         return charts
     if data.get("from"):  # a period's rows hold flows, not positions: the charts below would mislead
         return []
     rows = data.get("rows") or []
-    if name == "contributors" and rows:
-        return [contributions_by_member(rows, data["currency"])]
+    if name == "contributors" and _any(rows, "received", "outstanding"):
+        return [contributions_by_member(rows, c)]
     if name == "pledges" and books is not None and rows and "amount" in rows[0]:
-        return [pledged_against_received(_series(books, end), data["currency"])]
-    if name == "earmarks" and rows:
-        return [earmarks(rows, data["currency"])]
-    if name == "packages" and rows:
+        return [pledged_against_received(_series(books, end), c)]
+    if name == "earmarks" and _any(rows, "allocated", "paid", "committed", "available"):
+        return [earmarks(rows, c)]
+    if name == "packages" and _any(rows, "amount", "paid"):
         delivered = _delivered_values(books, end) if books is not None else {}
-        return [package_pipeline([{**row, "delivered_value": delivered.get(row["package"])} for row in rows],
-                                 data["currency"])]  # fmt: skip
-    if name == "balance" and books is not None:
-        return [cash_by_envelope(_series(books, end), data["currency"])]
+        return [package_pipeline([{**row, "delivered_value": delivered.get(row["package"])} for row in rows], c)]
+    if name == "balance" and books is not None and (series := _series(books, end)):
+        return [cash_by_envelope(series, c)]
     return []
 
 
@@ -118,6 +119,7 @@ def for_report(report_or_data: Any, books=None) -> list[Chart]:
 @_styled
 def contributions_by_member(rows: list[dict[str, Any]], currency: str) -> Chart:
     """Each member's received and outstanding, stacked, largest first (contributors rows, plain data)."""
+    rows = [r for r in rows if _f(r.get("received")) > 0 or _f(r.get("outstanding")) > 0]
     rows = sorted(rows, key=lambda r: (-(_f(r.get("received")) + _f(r.get("outstanding"))), r["member"]))
     shown, left = rows[:MOST_BARS], len(rows) - MOST_BARS
     names = [r["member"] for r in shown][::-1]
@@ -127,7 +129,7 @@ def contributions_by_member(rows: list[dict[str, Any]], currency: str) -> Chart:
     ax.barh(names, received, color=RECEIVED, label="received")
     ax.barh(names, outstanding, left=received, color=OUTSTANDING, label="pledged, not received")
     _money_axis(ax, currency, "x")
-    ax.legend(loc="lower right", frameon=False)
+    _legend(fig, ax)
     title = "Contributions by member" + (f" (the {MOST_BARS} largest; {left} more in the table)" if left > 0 else "")
     return _chart("contributions", title, fig)
 
@@ -142,7 +144,7 @@ def pledged_against_received(series: list[tuple[dt.date, dict[str, Decimal]]], c
     ax.step(days, [_f(v["received"]) for _, v in series], where="post", color=RECEIVED, label="received")
     _money_axis(ax, currency, "y")
     _date_axis(ax)
-    ax.legend(loc="upper left", frameon=False)
+    _legend(fig, ax)
     return _chart("pledged-received", "Pledged and received over time", fig)
 
 
@@ -159,7 +161,7 @@ def earmarks(rows: list[dict[str, Any]], currency: str) -> Chart:
     ax.barh(names, available, left=[p + c for p, c in zip(paid, committed, strict=True)], color=AVAILABLE,
             label="available")  # fmt: skip
     _money_axis(ax, currency, "x")
-    ax.legend(loc="lower right", frameon=False)
+    _legend(fig, ax)
     return _chart("earmarks", "Earmarks: allocated, as paid, committed and available", fig)
 
 
@@ -173,7 +175,7 @@ def cash_by_envelope(series: list[tuple[dt.date, dict[str, Decimal]]], currency:
         layers = [[max(_f(v.get(k, Decimal(0))), 0.0) for _, v in series] for k in envelopes]
         ax.stackplot(days, *layers, labels=[k.split(":", 1)[1] for k in envelopes], step="post",
                      colors=[ENVELOPES[i % len(ENVELOPES)] for i in range(len(envelopes))])  # fmt: skip
-        ax.legend(loc="upper left", frameon=False, fontsize=8, ncols=2)
+        _legend(fig, ax)
     _money_axis(ax, currency, "y")
     _date_axis(ax)
     return _chart("cash", "Cash held, by envelope, over time", fig)
@@ -194,7 +196,7 @@ def package_pipeline(rows: list[dict[str, Any]], currency: str) -> Chart:
         ax.barh(offsets, [max(_f(r.get(key)), 0.0) for r in rows][::-1], height=height, color=colour, label=label)
     ax.set_yticks(range(len(names)), names)
     _money_axis(ax, currency, "x")
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    _legend(fig, ax)
     return _chart("packages", "Packages: committed, contracted, paid and delivered", fig)
 
 
@@ -246,10 +248,15 @@ def _series(books, end: dt.date | None) -> list[tuple[dt.date, dict[str, Decimal
     One pass over the entries by date: received is contributions less
     what is still owed and written off, plus exchange differences (the
     identity of docs/REPORTS.md), so that it matches the summary's figure.
+    The series starts on the first day money moved (members joining a
+    year earlier would leave most of a chart empty) and holds its last
+    figures to `end`, or a little past the last day, so that the last step
+    has a width of its own.
     """
     balances: dict[str, Decimal] = defaultdict(Decimal)
     out: list[tuple[dt.date, dict[str, Decimal]]] = []
-    entries = sorted((e for e in books.entries if end is None or e.date <= end), key=lambda e: (e.date, e.id))
+    entries = sorted((e for e in books.entries if e.postings and (end is None or e.date <= end)),
+                     key=lambda e: (e.date, e.id))  # fmt: skip
     for i, entry in enumerate(entries):
         for posting in entry.postings:
             balances[_bucket(posting.account)] += posting.amount
@@ -262,6 +269,10 @@ def _series(books, end: dt.date | None) -> list[tuple[dt.date, dict[str, Decimal
         }
         figures.update({k: v for k, v in balances.items() if k.startswith("envelope:")})
         out.append((entry.date, figures))
+    if out:
+        first, last = out[0][0], out[-1][0]
+        until = end if end is not None and end > last else last + dt.timedelta(days=max(1, (last - first).days // 20))
+        out.append((until, out[-1][1]))
     return out
 
 
@@ -287,6 +298,11 @@ def _bucket(account: str) -> str:
 def _envelope_order(key: str) -> tuple[int, str]:
     name = key.split(":", 1)[1]
     return (0 if name == "unallocated" else 2 if name == "committed to packages" else 1, name)
+
+
+def _any(rows: list[dict[str, Any]], *keys: str) -> bool:
+    """Whether any row has an amount above nothing under one of `keys`: else a chart would be empty axes."""
+    return any(row.get(key) not in (None, "") and Decimal(row[key]) > 0 for row in rows for key in keys)
 
 
 def _day(text: str | None) -> dt.date | None:
@@ -355,6 +371,13 @@ def _money_axis(ax, currency: str, which: str) -> None:
         ax.set_xlim(left=0)
     else:
         ax.set_ylim(bottom=0)
+
+
+def _legend(fig, ax) -> None:
+    """The legend above the plot, in a row, where it never covers a bar or a line."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside upper left", ncols=min(len(labels), 5), frameon=False)
 
 
 def _date_axis(ax) -> None:

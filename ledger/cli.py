@@ -88,7 +88,7 @@ DATE = DateType()
 # Kept here rather than imported so that `fundledger --help` does not load the reports.
 REPORT_NAMES = (
     "summary", "balance", "contributors", "pledges", "earmarks", "packages", "members", "register", "rates",
-    "statement", "funding", "suppliers", "deliveries", "closes", "approvals",
+    "statement", "funding", "suppliers", "deliveries", "closes", "approvals", "reconcile",
 )  # fmt: skip
 
 
@@ -1081,6 +1081,7 @@ def import_(
     filtered = sum(1 for p in planned.rows if p.status == "skip") - skipped
     if left:
         show.write_unmatched(left, unmatched_path)
+    entries = list(entries)
     batch = entries[0].id if entries and recorded.commit else None
     if as_json:
         data = {
@@ -1093,10 +1094,12 @@ def import_(
         }
         click.echo(render.dumps(data))
         return
+    kept = entries.pop() if entries and entries[-1].kind == "statement" else None
     span = f" (#{entries[0].id}-#{entries[-1].id})" if entries else ""
+    balances = f" and the statement's balances (#{kept.id})" if kept else ""
     named = f", batch {batch}" if batch else ""
     out = f", left out {filtered}" if filtered else ""
-    click.echo(f"Recorded {len(entries)} entries{span}{named}; skipped {skipped} already recorded{out}.")
+    click.echo(f"Recorded {len(entries)} entries{span}{balances}{named}; skipped {skipped} already recorded{out}.")
     _echo_lines([*show.reconciliation_lines(planned), *planned.notes])
     if left:
         _echo_lines([f"{len(left)} row(s) not recorded, written to {unmatched_path}."])
@@ -1368,14 +1371,15 @@ def report(
     name: str, subject, year, account, member_name, earmark_name, package_name, kind, supplier_name, original, overdue,
     books, as_of, period,
 ):
-    """Print REPORT (default: summary), as a table, JSON, CSV, HTML or SVG.
+    """Print REPORT (default: summary), as a table, JSON or CSV, or write it as an HTML page, a PDF or an SVG chart.
 
     \b
     Reports: summary, balance, contributors, pledges, earmarks, packages, members, register, rates,
     and `statement MEMBER`: what a member state files (its position, pledges and receipts, and
     where its earmarked money went); funding (who funded each package; --member, --package),
     suppliers, deliveries, closes, approvals (who proposed and who approved what, proven by the
-    commits' signatures).
+    commits' signatures), reconcile (each bank statement imported: the bank's balances beside the
+    books' cash).
     With --period (or --from/--to), summary, balance, contributors, earmarks
     and packages show what happened during the period between its opening
     and closing figures; the register lists the period's entries after an
@@ -1390,9 +1394,11 @@ def report(
       fundledger report summary --period 2025Q2
       fundledger report register --account assets:fund:earmarked:drones --from 2025-01-01
       fundledger report summary --as-of 2025-03-31 --html summary.html
-      fundledger report statement Latvia --period 2025 --html latvia-2025.html
+      fundledger report statement Latvia --period 2025 --pdf latvia-2025.pdf
+      fundledger report contributors -o contributors.svg
       fundledger report pledges --overdue --as-of 2025-09-30
       fundledger report funding --member Latvia
+      fundledger report reconcile --json
       fundledger report register --supplier "Nordic Interceptor Systems AB"
     """
     from ledger import reports
@@ -1424,6 +1430,7 @@ def report(
         return chosen[name](books, as_of, period)
     return {
         "members": reports.members_report, "rates": reports.rates_report, "closes": reports.closes_report,
+        "reconcile": reports.reconcile_report,
     }[name](books, as_of)  # fmt: skip
 
 

@@ -73,6 +73,9 @@ EVENTS: Mapping[str, tuple[str, Callable[[Entry], str]]] = {
     "supplier": ("supplier", lambda e: f"{e.get('supplier')} ({e.get('country')}) named"),
     "deliver": ("delivery", lambda e: f"{e.get('quantity')} {e.get('item')} delivered for {e.get('package')}"
                 + (f" to {e.get('to')}" if e.get("to") else "")),
+    "statement": ("bank statement", lambda e: f"statement {e.get('statement')} of {e.get('account') or 'the bank'}"
+                  + "".join(f", {w} {e.get(w)} {e.get('currency')} on {e.get(w + '_date')}"
+                            for w in ("opening", "closing") if e.get(w) is not None)),
     "officer": ("officer", lambda e: f"{e.get('officer')} named officer ({', '.join(e.get('roles'))})"),
     "policy": ("policy", lambda e: f"{e.get('target')} needs {e.get('approvals')} approval(s)"
                + (f" above {e.get('above')}" if e.get("above") else "")),

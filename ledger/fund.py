@@ -310,6 +310,20 @@ def deliver(
     return _entry(note, "deliver", **data)
 
 
+def statement(
+    books: Books, name: str, account: str, fmt: str, currency: str, rows: int, note: Note,
+    *, opening: tuple[dt.date, Decimal] | None = None, closing: tuple[dt.date, Decimal] | None = None,
+) -> Entry:  # fmt: skip
+    """A bank statement an import read: the balances the bank stated, kept so that `report reconcile` can
+    hold them beside the books' cash for as long as the books last. It moves no money."""
+    data: dict[str, object] = {"statement": name, "account": account.replace(" ", "").upper(), "format": fmt,
+                               "currency": currency, "rows": rows}  # fmt: skip
+    for which, balance in (("opening", opening), ("closing", closing)):
+        if balance is not None:
+            data[which], data[f"{which}_date"] = money.to_text(balance[1], currency), balance[0].isoformat()
+    return _entry(note, "statement", **data)
+
+
 def officer(books: Books, name: str, key: str, roles: Sequence[str], note: Note) -> Entry:
     """Name an officer of the fund with the SSH public key its commits are signed with, and its roles."""
     return _entry(note, "officer", officer=" ".join(name.split()), key=" ".join(key.split()[:2]), roles=list(roles))

@@ -12,6 +12,7 @@ or stylesheets from elsewhere, and the charts are inline SVG.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -125,7 +126,7 @@ def build_page(report: Report | Summary | Statement, books=None, *, charts: bool
         title, tables, facts = f"Statement of {report.member}", _statement_tables(data), (f"Status: {data['status']}",)
     else:
         data = render.report_json(report)
-        title, tables, facts = report.title, (_report_table(report, data),), ()
+        title, tables, facts = _title(report), (_report_table(report, data),), ()
     drawn: tuple[Any, ...] = ()
     if charts:
         from ledger import charts as charting
@@ -199,10 +200,12 @@ def _report_table(report: Report, data: dict[str, Any]) -> Table:
     columns = list(report.columns)
     keys = {column.key for column in columns}
     if report.report != "register":  # the register's JSON holds whole entries: its columns are what it shows
-        extra = [k for row in data["rows"] for k, v in row.items() if k not in keys and k != "currency"
-                 and not _nested(v)]  # fmt: skip
-        for key in dict.fromkeys(extra):
-            columns.append(_column(key))
+        extra: dict[str, Any] = {}
+        for row in data["rows"]:
+            for key, value in row.items():
+                if key not in keys and key != "currency" and extra.get(key) is None:
+                    extra[key] = value
+        columns += [_column(key, sample, c) for key, sample in extra.items()]
     flip = _credit_register(report)
     rows = []
     if data.get("opening") is not None and report.report == "register":
@@ -219,31 +222,65 @@ def _report_table(report: Report, data: dict[str, Any]) -> Table:
         turn = flip or (report.report == "balance" and full["account"].split(":")[0] in CREDIT_ROOTS)
         rows.append(tuple(_cell(full.get(column.key), column, c, turn) for column in columns))
     foot = ()
-    if data.get("totals"):
-        totals = data["totals"]
-        first = Cell("Total", strong=True)
-        foot = ((first, *(_money(totals[col.key], c) if col.key in totals else Cell() for col in columns[1:])),)
-    note = ""
+    totals = data.get("totals") or {}
+    if any(column.key in totals for column in columns[1:]):
+        cells = (_cell(totals[col.key], col, c) if col.key in totals else Cell() for col in columns[1:])
+        foot = ((Cell("Total", strong=True), *cells),)
+    counted = [f"{key.replace('_', ' ')}: {value}" for key, value in totals.items() if key not in {k.key for k in columns}]
+    note = "; ".join(counted).capitalize() + "." if counted else ""
     if report.report == "balance":
-        note = (
+        note += (
             "Income, liabilities and equity are credit balances, shown here as positive amounts: a member's "
             "contribution reads as given. The total is of debits less credits, so it is nil."
         )
     elif flip:
-        note = "A credit account: amounts it received are shown as positive."
+        note += "A credit account: amounts it received are shown as positive."
     heads = tuple((column.title, column.kind == "money" or column.kind in ("int", "share", "amounts"))
                   for column in columns)  # fmt: skip
-    return Table(caption=report.title, heads=heads, rows=tuple(rows), foot=foot, note=note, name=report.report)
+    return Table(caption=_title(report), heads=heads, rows=tuple(rows), foot=foot, note=note, name=report.report)
 
 
-def _column(key: str):
+def _title(report: Report) -> str:
+    """The report's title without its period's short label ('2025-07-01 to today'): the header writes the
+    period out, from its first day to its last."""
+    if report.period is None:
+        return report.title
+    return report.title.removesuffix(f", {report.period.label()}")
+
+
+def _column(key: str, sample: Any, currency: str):
+    """A column for a key the JSON has and the terminal's table does not (a package's first commitment)."""
     from ledger.reports import Column
 
-    return Column(key, key.replace("_", " ").capitalize(), "extra")
+    money_like = isinstance(sample, str) and _AMOUNT.fullmatch(sample) and len(sample.rpartition(".")[2]) == (
+        money.places(currency))
+    return Column(key, key.replace("_", " ").capitalize(), "money" if money_like else "extra")
 
 
-def _nested(value: Any) -> bool:
-    return isinstance(value, list) and any(isinstance(item, dict) for item in value)
+def _records(value: list, currency: str) -> str:
+    """Records nested in a row (a package's amendments) as words: '#12 2025-05-01 change €1,000,000.00 ...'."""
+    parts = []
+    for item in value:
+        if not isinstance(item, dict):
+            parts.append(str(item))
+            continue
+        words = []
+        for key, field in item.items():
+            if field in (None, "", False):
+                continue
+            if key == "entry":
+                words.append(f"#{field}")
+            elif isinstance(field, str) and _AMOUNT.fullmatch(field):
+                words.append(f"{key} {accounting(Decimal(field), currency)}")
+            elif field is True:
+                words.append(key)
+            else:
+                words.append(str(field))
+        parts.append(" ".join(words))
+    return "; ".join(parts)
+
+
+_AMOUNT = re.compile(r"-?[0-9]+\.[0-9]+")
 
 
 def _credit_register(report: Report) -> bool:
@@ -280,6 +317,8 @@ def _cell(value: Any, column, currency: str, turn: bool = False) -> Cell:
         return Cell(f"{figures['amount']} at {value['rate']}: {figures['received']} received, "
                     f"{figures['outstanding']} outstanding")  # fmt: skip
     if isinstance(value, list):
+        if any(isinstance(item, dict) for item in value):
+            return Cell(_records(value, currency))
         return Cell(", ".join(str(item) for item in value))
     if isinstance(value, dict):
         return Cell(", ".join(f"{k} {v}" for k, v in value.items()))
@@ -364,16 +403,45 @@ def _summary_tables(summary: Summary, data: dict[str, Any]) -> tuple[Table, ...]
         for e in data["earmarks"]
     )  # fmt: skip
     tables.append(Table("Earmarks", earmark_heads, earmark_rows, empty="No earmarks.", name="earmarks"))
-    package_heads = (("Package", False), ("Memo", False), ("Date", False), ("From", False), ("Amount", True),
-                     ("Paid", True), ("Remaining", True), ("Status", False))  # fmt: skip
-    package_rows = tuple(
-        (Cell(p["package"], nowrap=True), Cell(p.get("memo") or ""), Cell(p["date"], nowrap=True),
-         Cell(", ".join(p.get("earmarks") or ())), _money(p["amount"], c), _money(p["paid"], c),
-         _money(p["remaining"], c), Cell(p.get("status") or "", nowrap=True))
-        for p in data["open_packages"]
-    )  # fmt: skip
-    tables.append(Table("Open packages", package_heads, package_rows, empty="No open package.", name="packages"))
+    tables.append(_open_packages(data["open_packages"], c))
     return tuple(tables)
+
+
+# The summary's open packages: (key, title, kind), as the packages report shows them.
+_PACKAGE_COLUMNS = (("package", "Package", "id"), ("memo", "Memo", "text"), ("date", "Date", "id"),
+                    ("earmarks", "From", "list"), ("original", "First committed", "money"),
+                    ("amount", "Committed", "money"), ("contracted", "Contracted", "money"), ("paid", "Paid", "money"),
+                    ("remaining", "Remaining", "money"), ("delivered", "Delivered", "list"),
+                    ("amendments", "Amendments", "records"), ("status", "Status", "id"))  # fmt: skip
+
+
+def _open_packages(rows: list[dict[str, Any]], currency: str) -> Table:
+    """The open packages with every figure the JSON has; a column that would only repeat another (the first
+    commitment of packages never amended) or hold nothing (no amendments) is left out."""
+    def shown(key: str) -> bool:
+        if key == "original":
+            return any(row.get("original") != row.get("amount") for row in rows)
+        if key == "amendments":
+            return any(row.get("amendments") for row in rows)
+        return any(key in row for row in rows) or key in ("package", "amount", "paid", "remaining")
+
+    columns = [column for column in _PACKAGE_COLUMNS if shown(column[0])]
+    body = []
+    for row in rows:
+        cells = []
+        for key, _, kind in columns:
+            value = row.get(key)
+            if kind == "money":
+                cells.append(_money(value, currency))
+            elif kind == "list":
+                cells.append(Cell(", ".join(value or ())))
+            elif kind == "records":
+                cells.append(Cell(_records(value or [], currency)))
+            else:
+                cells.append(Cell(value or "", nowrap=kind == "id"))
+        body.append(tuple(cells))
+    heads = tuple((title, kind == "money") for _, title, kind in columns)
+    return Table("Open packages", heads, tuple(body), empty="No open package.", name="packages")
 
 
 def _summary_facts(summary: Summary) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ledger import fold, fund, model, money
 from ledger import statements as stm
-from ledger.books import ZERO, Books, Pledge
+from ledger.books import Books, Pledge, cash_on, latest_statement
 from ledger.errors import BadInput, LedgerError, Refused
 from ledger.model import Entry
 from ledger.statements import Row, Statement
@@ -126,10 +126,12 @@ class Plan:
     problems: list[str] = field(default_factory=list)  # what refuses the whole statement
     notes: list[str] = field(default_factory=list)  # what the user should know, refusing nothing
     reconciliation: Reconciliation | None = None
+    kept: Entry | None = None  # the statement itself (its balances), recorded after its rows
 
     @property
     def entries(self) -> list[Entry]:
-        return [p.entry for p in self.rows if p.status == "record"]
+        rows = [p.entry for p in self.rows if p.status == "record"]
+        return [*rows, self.kept] if self.kept is not None else rows
 
     @property
     def left(self) -> list[Planned]:
@@ -448,7 +450,34 @@ def plan(
     # With rows left out the closing balance cannot be reached: those rows are the refusal to show first.
     soft = partial or any(p.status in ("unmatched", "refused") for p in planned)
     reconciliation = _closing(books, statement, mapping, opening, problems, notes, soft)
-    return Plan(statement, planned, problems, notes, reconciliation)
+    kept = _kept(books, statement, mapping, problems, notes)
+    return Plan(statement, planned, problems, notes, reconciliation, kept)
+
+
+def _kept(books: Books, statement: Statement, mapping: Mapping, problems: list[str], notes: list[str]) -> Entry | None:
+    """The entry that keeps a statement's balances in the books (for `report reconcile`), after its rows.
+
+    None for a statement with no id or no balance, one not reconciled (in
+    another currency, or `reconcile = false`), or one already recorded.
+    """
+    if not statement.id or not _reconcilable(books, statement, mapping, []):
+        return None
+    prior = latest_statement(books, statement.account, statement.id)
+    if prior is not None and prior.reversed_by is None:
+        notes.append(f"statement {statement.id} was recorded already (#{prior.id})")
+        return None
+    days = [b.day for b in (statement.closing, statement.opening) if b] + [r.day for r in statement.rows if r.day]
+    balances = {w: (b.day, b.amount) for w, b in (("opening", statement.opening), ("closing", statement.closing)) if b}
+    note = fund.Note(days[0], memo=f"{statement.format} statement {statement.id}")
+    entry = fund.statement(books, statement.id, statement.account, statement.format, books.currency,
+                           len(statement.rows), note, **balances)  # fmt: skip
+    try:
+        entry = entry.sealed(books.last_id + 1, books.seal)
+        fold.fold(books, entry)
+    except LedgerError as problem:
+        problems.append(f"statement {statement.id}: {problem}")
+        return None
+    return entry
 
 
 def _plan_row(books: Books, row: Row, mapping: Mapping, seen: dict, match: bool) -> Planned:
@@ -632,32 +661,6 @@ def _open_pledge(books: Books, member: str, currency: str, amount: Decimal) -> P
 
 
 # --- reconciliation -------------------------------------------------------
-
-
-def cash_on(books: Books, day: dt.date) -> Decimal:
-    """The fund's cash (every `assets:fund:` envelope) at the end of `day`, as a bank would see it.
-
-    An entry that was reversed, and its reversal, are left out: a reversal
-    says the entry was a mistake, so neither moved money at the bank, on
-    whatever days the two are dated.
-    """
-    # From the books' day-by-day history of each account, so that no entry is read back from disk ...
-    total = sum(
-        (
-            delta
-            for account, days in books.history.days.items()
-            if account.startswith("assets:fund:")
-            for when, delta in days.items()
-            if when <= day
-        ),
-        ZERO,
-    )
-    # ... but for the few that were reversed, and their reversals.
-    for undone in {*books.reversed_by, *books.reversed_by.values()}:
-        entry = books.entry(undone)
-        if entry is not None and entry.date <= day:
-            total -= sum((p.amount for p in entry.postings if p.account.startswith("assets:fund:")), ZERO)
-    return total
 
 
 def _account_problems(statement: Statement, mapping: Mapping) -> list[str]:

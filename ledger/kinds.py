@@ -146,6 +146,10 @@ REGISTRY: Mapping[str, Kind] = {
         Kind("deliver", (Field("package", str, True), Field("item", str, True), Field("quantity", int, True),
                          Field("contract", str), Field("to", str), Field("value", str)),
              rules.check_deliver, books.apply_deliver, fund.deliver, "deliver", uses=("package", "contract")),
+        Kind("statement", (Field("statement", str, True), Field("account", str), Field("format", str),
+                           Field("currency", str, True), Field("rows", int), Field("opening", str),
+                           Field("opening_date", str), Field("closing", str), Field("closing_date", str)),
+             rules.check_statement, books.apply_statement, fund.statement, "import"),
     )
 }  # fmt: skip
 

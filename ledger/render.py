@@ -195,8 +195,8 @@ def report_csv(report: Report) -> str:
     keys: dict[str, None] = {}
     for row in report.rows or [{c.key: None for c in report.columns}]:
         keys.update((k, None) for k in row if k not in report.hidden and k not in nested)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(keys), lineterminator="\n", extrasaction="ignore")
+    out = _RowsEndInLF()
+    writer = csv.DictWriter(out, fieldnames=list(keys), lineterminator="\r\n", extrasaction="ignore")
     writer.writeheader()
     for row in report.rows:
         writer.writerow({k: _csv_cell(v, report.currency, kinds.get(k)) for k, v in row.items() if k in keys})
@@ -209,6 +209,22 @@ def _csv_cell(value: Any, currency: str, kind: str | None) -> Any:
         return _plain(value, currency, kind)
     plain = _cell(_plain(value, currency, kind))
     return spreadsheet_safe(plain) if isinstance(plain, str) else plain
+
+
+class _RowsEndInLF(io.StringIO):
+    """A CSV buffer whose rows end in a bare newline, while every cell holding a CR or LF is still quoted.
+
+    Python's csv module quotes a cell only for the characters of its own
+    line terminator: with "\n" alone, a memo holding a bare carriage return
+    was written unquoted, and a spreadsheet split the row there (and read
+    the rest, "=1", as a formula). So the writers use "\r\n", which quotes
+    both, and this buffer turns each row's terminator (the end of each
+    write: the csv module writes a row at a time) into "\n", the reports'
+    line ending since the first version.
+    """
+
+    def write(self, text: str) -> int:
+        return super().write(text[:-2] + "\n" if text.endswith("\r\n") else text)
 
 
 # --- tables that never cut a figure ---------------------------------------
@@ -606,8 +622,8 @@ def summary_json(summary: Summary) -> dict[str, Any]:
 def summary_csv(summary: Summary) -> str:
     """The figures as `figure,value` lines: the headlines, then each earmark's and open package's amounts."""
     c = summary.currency
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    out = _RowsEndInLF()
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["figure", "value"])
     for key, value in summary_json(summary).items():
         if key in ("earmarks", "open_packages", "member_groups"):
@@ -731,8 +747,8 @@ def statement_json(statement: Statement) -> dict[str, Any]:
 def statement_csv(statement: Statement) -> str:
     """One table: `section` says what a line is (opening, line, exchange, closing, earmarked, funded)."""
     c = statement.currency
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    out = _RowsEndInLF()
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
         ["section", "date", "entry", "kind", "what", "given_currency", "given", "rate", "amount", "paid", "exchange"]
     )

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger import fold, model, money
-from ledger.books import ZERO, Books, supplier_key
+from ledger.books import ZERO, Books, cash_on, supplier_key
 from ledger.errors import BadInput
 from ledger.model import Entry
 from ledger.text import did_you_mean
@@ -1294,6 +1294,46 @@ def closes_report(books: Books, as_of: dt.date | None = None) -> Report:
         Column("reopened_by", "Reopened by", "int", optional=True),
     )
     return _report(books, "closes", "Closed periods", columns, rows, as_of, hidden=("seal_shown",))
+
+
+def reconcile_report(books: Books, as_of: dt.date | None = None) -> Report:
+    """Each bank statement an import recorded: the balances the bank stated beside the books' cash on the same days.
+
+    A statement whose import was reversed (`reverse --batch`) is listed as
+    withdrawn. The books' figure is `books.cash_on`: every `assets:fund:`
+    envelope at the end of the day, reversed entries and their reversals
+    left out.
+    """
+    rows = []
+    for kept in sorted(books.statements.values(), key=lambda s: (s.closing or s.opening, s.id)):
+        for which, balance in (("opening", kept.opening), ("closing", kept.closing)):
+            if balance is None:
+                continue
+            day, bank = balance
+            ours = cash_on(books, day)
+            state = "reconciled" if bank == ours else "differs"
+            rows.append(
+                {"statement": kept.statement, "account": kept.account, "entry": kept.id, "balance": which,
+                 "date": day, "bank": bank, "books": ours, "difference": bank - ours,
+                 "state": f"withdrawn by #{kept.reversed_by}" if kept.reversed_by else state}
+            )  # fmt: skip
+    standing = [r for r in rows if not r["state"].startswith("withdrawn")]
+    totals = {
+        "statements": len({r["entry"] for r in standing}),
+        "differing": len({r["entry"] for r in standing if r["state"] == "differs"}),
+    }
+    columns = (
+        Column("statement", "Statement"),
+        Column("account", "Account", optional=True),
+        Column("entry", "#", "int"),
+        Column("balance", "Balance"),
+        Column("date", "After", "date"),
+        Column("bank", "Bank", "money"),
+        Column("books", "Books", "money"),
+        Column("difference", "Difference", "money"),
+        Column("state", "State"),
+    )
+    return _report(books, "reconcile", "Bank statements beside the books", columns, rows, as_of, totals=totals)
 
 
 def overdue_report(books: Books, as_of: dt.date | None = None) -> Report:

@@ -20,7 +20,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from ledger import exchange, model, money
-from ledger.books import ZERO, Books, Member, invoice_key, receivable_parts
+from ledger.books import ZERO, Books, Member, invoice_key, latest_statement, receivable_parts
 from ledger.errors import BadInput, Refused
 from ledger.model import Entry
 from ledger.text import did_you_mean
@@ -545,6 +545,47 @@ def check_deliver(books: Books, entry: Entry) -> None:
             )
 
 
+def check_statement(books: Books, entry: Entry) -> None:
+    """A bank statement an import recorded: the bank's id for it, balances written exactly in a known currency,
+    its opening no later than its closing, and not recorded already unless that import was reversed."""
+    name, account = entry.get("statement", ""), entry.get("account", "")
+    if not name.strip():
+        raise Refused("a bank statement is recorded under the bank's id for it, and this one has none")
+    for what, text in (("id", name), ("account", account)):
+        if len(text) > 64 or not text.isprintable():
+            raise Refused(f"a statement's {what} is at most 64 printable characters, not {text[:64]!r}")
+    currency = entry.get("currency")
+    if currency not in money.PLACES:
+        raise Refused(f"unknown currency {currency!r} for statement {name!r}: use an ISO 4217 code such as EUR")
+    days = [_statement_balance(entry, which, currency) for which in ("opening", "closing")]
+    if days == [None, None]:
+        raise Refused(f"statement {name!r} states no balance; a statement is recorded for its balances")
+    if None not in days and days[1] < days[0]:
+        raise Refused(f"statement {name!r} closes on {days[1]}, before it opens ({days[0]})")
+    if entry.get("rows", 0) < 0:
+        raise Refused(f"statement {name!r} cannot have {entry.get('rows')} rows")
+    prior = latest_statement(books, account, name)
+    if prior is not None and prior.reversed_by is None:
+        raise Refused(
+            f"statement {name!r} of account {account or '(none named)'} was already recorded as #{prior.id}; "
+            "reverse that import (`reverse --batch`) to import it again"
+        )
+
+
+def _statement_balance(entry: Entry, which: str, currency: str) -> dt.date | None:
+    """The day of a statement's `which` balance (None: it states none), its amount checked as stored money."""
+    amount, day = entry.get(which), entry.get(f"{which}_date")
+    if amount is None and day is None:
+        return None
+    if amount is None or day is None:
+        raise Refused(f"the statement's {which} balance needs both an amount and a day")
+    try:
+        money.parse_stored(amount, currency)
+        return dt.date.fromisoformat(day)
+    except (BadInput, ValueError, TypeError):
+        raise Refused(f"the statement's {which} balance ({amount!r} on {day!r}) is not an amount and a day") from None
+
+
 def _open_package(books: Books, name: str, what: str):
     package = books.packages.get(name)
     if package is None:
@@ -634,7 +675,8 @@ def check_reverse(books: Books, entry: Entry) -> None:
         raise Refused(f"#{target_id} closes a period; record `reopen {target_id} --reason …` instead")
     if original.kind == "reopen":
         raise Refused(f"#{target_id} reopens a period; close it again with `close` instead")
-    if not original.postings and original.kind != "deliver":  # a delivery moves no money, but it can be undone
+    # A delivery and a bank statement move no money, but they can be undone (a statement with its import's batch).
+    if not original.postings and original.kind not in ("deliver", "statement"):
         raise Refused(f"#{target_id} is a {original.kind} entry, which moves no money: record a new one instead")
     if target_id in books.reversed_by:
         raise Refused(f"#{target_id} was already reversed by #{books.reversed_by[target_id]}")

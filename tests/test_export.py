@@ -276,6 +276,9 @@ def _every_kind(path: Path) -> Books:
     writer.record(
         ledger, lambda b: fund.repair(b, "journal/2026-0001.toml", 10, b"torn", fund.Note(dt.date(2026, 1, 9)))
     )
+    day = dt.date(2026, 1, 10)  # a bank statement's balances, as an import keeps them (its text forged on purpose)
+    writer.record(ledger, lambda b: fund.statement(b, 'S-1"; x', "LV80 BANK 0000 4351 9500 1", "camt.053", "EUR", 2,
+                                                   fund.Note(day), closing=(day, Decimal("-12.30"))))  # fmt: skip
     return journal.hold(journal.load(ledger))
 
 

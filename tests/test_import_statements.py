@@ -104,7 +104,9 @@ class TestShippedExamples:
             "day": "2025-02-28", "bank": "1000000.00", "books": "1000000.00", "difference": "0.00"
         }  # fmt: skip
         result = fund(f"import {statement} --map {BANK_MAP}")
-        assert result.stdout.splitlines()[0] == "Recorded 6 entries (#8-#13), batch 8; skipped 0 already recorded."
+        assert result.stdout.splitlines()[0] == (
+            "Recorded 6 entries (#8-#13) and the statement's balances (#14), batch 8; skipped 0 already recorded."
+        )
         assert "closing balance after 2025-03-31: bank €2,548,209.06, books €2,548,209.06: reconciled" in result.stdout
         after = books(fund)
         assert after.pledges[4].total_outstanding == 1_500_000
@@ -225,7 +227,9 @@ class TestMatching:
         mapping.write_text(BANK_MAP.read_text().split("[[rules]]")[0])
         result = fund(f"import {CAMT} --map {mapping} --record-matched --unmatched {tmp_path / 'left.csv'}")
         lines = result.stdout.splitlines()
-        assert lines[0] == "Recorded 5 entries (#8-#12), batch 8; skipped 0 already recorded."
+        assert lines[0] == (
+            "Recorded 5 entries (#8-#12) and the statement's balances (#13), batch 8; skipped 0 already recorded."
+        )
         assert f"1 row(s) not recorded, written to {tmp_path / 'left.csv'}." in lines
         assert any(line.startswith("the statement closes at €2,548,209.06 on 2025-03-31") for line in lines)
         with open(tmp_path / "left.csv", encoding="utf-8", newline="") as handle:
@@ -235,7 +239,7 @@ class TestMatching:
         ]
         # fixed, the unmatched rows are imported from that CSV; the whole statement then has nothing left to record
         result = fund(f"import {tmp_path / 'left.csv'} --map {EXAMPLES / 'unmatched.map.toml'}")
-        assert result.stdout.splitlines()[0] == "Recorded 1 entries (#13-#13), batch 13; skipped 0 already recorded."
+        assert result.stdout.splitlines()[0] == "Recorded 1 entries (#14-#14), batch 14; skipped 0 already recorded."
         again = fund(f"import {CAMT} --map {BANK_MAP}")
         assert again.stdout.splitlines()[0] == "Recorded 0 entries; skipped 6 already recorded."
         assert "closing balance after 2025-03-31: bank €2,548,209.06, books €2,548,209.06: reconciled" in again.stdout
@@ -368,18 +372,22 @@ class TestUndoByBatch:
     def test_reverse_a_batch_then_import_the_statement_again(self, fund):
         fund(f"import {CAMT} --map {BANK_MAP}")
         dry = fund('reverse --batch 8 --reason "Imported with the wrong mapping" --dry-run')
-        assert dry.stdout.strip() == "Would record 6 entries (#14-#19): reverse batch 8."
+        # The six rows and the statement's balances (#14): withdrawn with them, so `report reconcile` drops it.
+        assert dry.stdout.strip() == "Would record 7 entries (#15-#21): reverse batch 8."
         done = fund('reverse --batch 8 --reason "Imported with the wrong mapping" --date 2025-04-02')
-        assert done.stdout.strip() == "Recorded 6 entries (#14-#19): reverse batch 8."
+        assert done.stdout.strip() == "Recorded 7 entries (#15-#21): reverse batch 8."
         after = books(fund)
-        assert [e.get("reverses") for e in after.entries[-6:]] == list(range(8, 14))
+        assert [e.get("reverses") for e in after.entries[-7:]] == list(range(8, 15))
+        assert after.statements[14].reversed_by == 21
         assert after.pledges[4].total_outstanding == 3_000_000
         import subprocess
 
         log = subprocess.run(["git", "log", "--format=%s", "-2"], cwd=fund.path, capture_output=True, text=True)
-        assert log.stdout.splitlines()[0] == "fundledger: reverse 6 entries batch 8 (#14-#19)"
-        again = fund(f"import {MT940} --map {BANK_MAP}")
-        assert again.stdout.splitlines()[0] == "Recorded 6 entries (#20-#25), batch 20; skipped 0 already recorded."
+        assert log.stdout.splitlines()[0] == "fundledger: reverse 7 entries batch 8 (#15-#21)"
+        again = fund(f"import {CAMT} --map {BANK_MAP}")
+        assert again.stdout.splitlines()[0] == (
+            "Recorded 6 entries (#22-#27) and the statement's balances (#28), batch 22; skipped 0 already recorded."
+        )
         assert "closing balance after 2025-03-31: bank €2,548,209.06, books €2,548,209.06: reconciled" in again.stdout
 
     def test_a_batch_is_reversed_once_and_only_an_import_is_a_batch(self, fund):
@@ -387,7 +395,7 @@ class TestUndoByBatch:
         fund('reverse --batch 8 --reason "wrong"')
         before = snapshot(fund.path)
         line = one_line(fund('reverse --batch 8 --reason "again"', ok=False))
-        assert line == "refused: every entry of batch 8 (#8-#13) is already reversed"
+        assert line == "refused: every entry of batch 8 (#8-#14) is already reversed"
         line = one_line(fund('reverse --batch 5 --reason "not an import"', ok=False))
         assert line.startswith("refused: no import batch 5")
         assert snapshot(fund.path) == before
@@ -519,3 +527,57 @@ def test_mt940_with_german_structured_details(fund, tmp_path):
     assert row["what"] == "contribute Latvia, pledge #4"  # the member's own name, as words of the payer's
     assert (row["entry"]["source"], row["entry"]["memo"]) == ("LV-2025-0042", "Drone coalition Q1")
     assert plan["reconciliation"]["closing"]["difference"] == "0.00"
+
+
+class TestReportReconcile:
+    """`report reconcile`: every statement an import recorded, its balances beside the books' cash, as the books
+    stand (or stood, --as-of); a reversed import's statement is withdrawn and may be imported again."""
+
+    def test_each_imported_statement_beside_the_books(self, fund):
+        assert json.loads(fund("report reconcile --json").stdout)["rows"] == []
+        fund(f"import {CAMT} --map {BANK_MAP}")
+        report = json.loads(fund("report reconcile --json").stdout)
+        assert [(r["statement"], r["entry"], r["balance"], r["date"], r["bank"], r["books"], r["state"])
+                for r in report["rows"]] == [
+            ("STMT-2025-03", 14, "opening", "2025-02-28", "1000000.00", "1000000.00", "reconciled"),
+            ("STMT-2025-03", 14, "closing", "2025-03-31", "2548209.06", "2548209.06", "reconciled"),
+        ]  # fmt: skip
+        assert report["totals"] == {"statements": 1, "differing": 0}
+        # money booked later but dated inside the statement: the bank never saw it, and the report says so
+        fund("contribute Latvia 1000 --date 2025-03-15")
+        rows = json.loads(fund("report reconcile --json").stdout)["rows"]
+        assert [(r["balance"], r["books"], r["difference"], r["state"]) for r in rows] == [
+            ("opening", "1000000.00", "0.00", "reconciled"),
+            ("closing", "2549209.06", "-1000.00", "differs"),
+        ]
+        assert "differs" in fund("report reconcile").stdout
+        # as of a day before the import's statement was recorded there is none to show
+        early = json.loads(fund("report reconcile --as-of 2025-03-30 --json").stdout)
+        assert early["rows"] == []
+
+    def test_a_reversed_import_withdraws_its_statement_and_it_may_come_again(self, fund):
+        fund(f"import {CAMT} --map {BANK_MAP}")
+        fund('reverse --batch 8 --reason "wrong mapping" --date 2025-04-02')
+        rows = json.loads(fund("report reconcile --json").stdout)["rows"]
+        assert {r["state"] for r in rows} == {"withdrawn by #21"}
+        fund(f"import {CAMT} --map {BANK_MAP}")
+        report = json.loads(fund("report reconcile --json").stdout)
+        assert [r["state"] for r in report["rows"]] == ["withdrawn by #21"] * 2 + ["reconciled"] * 2
+        assert report["totals"] == {"statements": 1, "differing": 0}
+
+    def test_importing_it_again_records_it_once(self, fund):
+        dry = json.loads(fund(f"import {CAMT} --map {BANK_MAP} --dry-run --json").stdout)
+        assert (dry["kept"]["id"], dry["kept"]["kind"], dry["kept"]["closing"]) == (14, "statement", "2548209.06")
+        assert "statement STMT-2025-03's balances kept as #14 (`report reconcile`)" in fund(
+            f"import {CAMT} --map {BANK_MAP} --dry-run"
+        ).stdout
+        fund(f"import {CAMT} --map {BANK_MAP}")
+        again = fund(f"import {CAMT} --map {BANK_MAP}")
+        assert again.stdout.splitlines()[0] == "Recorded 0 entries; skipped 6 already recorded."
+        assert "statement STMT-2025-03 was recorded already (#14)" in again.stdout
+        assert json.loads(fund(f"import {CAMT} --map {BANK_MAP} --dry-run --json").stdout)["kept"] is None
+        assert sum(e.kind == "statement" for e in books(fund).entries) == 1
+
+    def test_a_period_is_refused_not_ignored(self, fund):
+        result = fund("report reconcile --period 2025", ok=False)
+        assert result.exit_code == 2 and "--period" in result.stderr

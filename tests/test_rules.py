@@ -107,7 +107,17 @@ OPERATIONS: dict[str, Callable[[Books, list[str], dict[str, list[str]], fund.Not
         b, a[0], _opt(o, "item", "drone"), int(_opt(o, "quantity", "1")), n, contract=_opt(o, "contract", "")
     ),
     "reopen": lambda b, a, o, n: fund.reopen(b, int(a[0]), _opt(o, "reason", "adjustment"), n),
+    "statement": lambda b, a, o, n: fund.statement(
+        b, a[0], _opt(o, "account", "LV80BANK0000435195001"), "camt.053", "EUR", 3, n,
+        **{w: _balance(_opt(o, w)) for w in ("opening", "closing") if _opt(o, w)},
+    ),
 }
+
+
+def _balance(text: str) -> tuple[dt.date, Decimal]:
+    """`AMOUNT@DAY`, a balance as the bank states it."""
+    amount, day = text.split("@")
+    return dt.date.fromisoformat(day), Decimal(amount)
 
 
 KEYS = {  # made up: the rules check a key's form; only the audit checks signatures made with one
@@ -1040,6 +1050,30 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
      "contract C-1 has €6.00 not yet paid; a decrease of €7.00 would go below what is paid"),
     ("amend", "a-package-with-open-contracts", CONTRACTED, cmd("amend recon 2024-03-04 --close"), rules.check_amend,
      "package recon has contracts not yet paid in full (C-1); close those first"),
+    # --- bank statements kept for reconciliation ------------------------------------------------
+    ("statement", "no-id", FUNDED, cmd('statement "" 2024-03-31 --closing 5.00@2024-03-31'), rules.check_statement,
+     "a bank statement is recorded under the bank's id for it, and this one has none"),
+    ("statement", "a-control-character", FUNDED, cmd('statement "S\x1b[2J" 2024-03-31 --closing 5.00@2024-03-31'),
+     rules.check_statement, "a statement's id is at most 64 printable characters, not 'S\\x1b[2J'"),
+    ("statement", "a-long-account", FUNDED, cmd(f"statement S-1 2024-03-31 --closing 5.00@2024-03-31 --account {'A' * 65}"),
+     rules.check_statement, f"a statement's account is at most 64 printable characters, not {'A' * 64!r}"),
+    ("statement", "no-balance", FUNDED, cmd("statement S-1 2024-03-31"), rules.check_statement,
+     "statement 'S-1' states no balance; a statement is recorded for its balances"),
+    ("statement", "half-a-balance", FUNDED, edit("statement S-1 2024-03-31 --closing 5.00@2024-03-31",
+     drop=("closing_date",)), rules.check_statement, "the statement's closing balance needs both an amount and a day"),
+    ("statement", "an-inexact-balance", FUNDED, edit("statement S-1 2024-03-31 --closing 5.00@2024-03-31",
+     closing="5.5"), rules.check_statement,
+     "the statement's closing balance ('5.5' on '2024-03-31') is not an amount and a day"),
+    ("statement", "an-unknown-currency", FUNDED, edit("statement S-1 2024-03-31 --closing 5.00@2024-03-31",
+     currency="ZZZ"), rules.check_statement,
+     "unknown currency 'ZZZ' for statement 'S-1': use an ISO 4217 code such as EUR"),
+    ("statement", "closes-before-it-opens", FUNDED,
+     cmd("statement S-1 2024-03-31 --opening 1.00@2024-03-31 --closing 5.00@2024-03-01"), rules.check_statement,
+     "statement 'S-1' closes on 2024-03-01, before it opens (2024-03-31)"),
+    ("statement", "recorded-twice", FUNDED + "statement S-1 2024-03-31 --closing 5.00@2024-03-31\n",
+     cmd("statement S-1 2024-04-01 --closing 5.00@2024-03-31"), rules.check_statement,
+     "statement 'S-1' of account LV80BANK0000435195001 was already recorded as #3; reverse that import "
+     "(`reverse --batch`) to import it again"),
     # --- names that are misspelt -------------------------------------------------------------
     ("package", "from-a-misspelt-earmark", FUNDED + "earmark drones 10 2024-02-02\n",
      cmd("package recon 5 2024-03-01 --from drone"), rules.check_package,

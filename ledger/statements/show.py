@@ -35,6 +35,7 @@ def as_json(plan, *, dry_run: bool) -> dict[str, Any]:
         },
         "problems": plan.problems,
         "notes": plan.notes,
+        "kept": model.to_json(plan.kept) if plan.kept else None,
         "rows": [
             {
                 "row": p.row,
@@ -79,6 +80,8 @@ def reconciliation_lines(plan) -> list[str]:
         lines.append(
             f"{what} balance after {day}: bank {_signed(bank, rec.currency)}, books {_signed(books, rec.currency)}: {state}"
         )
+    if plan.kept is not None:
+        lines.append(f"statement {plan.kept.get('statement')}'s balances kept as #{plan.kept.id} (`report reconcile`)")
     return lines
 
 
