@@ -87,7 +87,6 @@ class Page:
     title: str
     report: Any
     related: tuple[Related, ...] = ()
-    name: str = ""  # the member, earmark or package a page is about
 
     @property
     def kind(self) -> str:
@@ -183,12 +182,12 @@ def plan(books: Books, as_of: dt.date, repository: str | None = None) -> Site:
             Related("Packages its money funded", _links(funded, package_page)),
             Related("Earmarks its money went to", _links(statement.earmarked, earmark_page)),
         )
-        pages.append(Page(path, f"Statement of {name}", statement, related, name))
+        pages.append(Page(path, f"Statement of {name}", statement, related))
     for name, path in earmark_page.items():
         register = reports.register_report(books, reports.RegisterFilter(earmark=name), as_of)
         drawn = [p.name for p in packages if name in p.sources]
         related = (Related("Packages drawn from it", _links(drawn, package_page)),)
-        pages.append(Page(path, f"Earmark {name}", _titled(register, f"Earmark {name}: its entries"), related, name))
+        pages.append(Page(path, f"Earmark {name}", _titled(register, f"Earmark {name}: its entries"), related))
     for name, path in package_page.items():
         funders = reports.funding_report(books, as_of, package=name)
         related = (
@@ -197,12 +196,13 @@ def plan(books: Books, as_of: dt.date, repository: str | None = None) -> Site:
                 "Drawn from", _links((s for s in books.packages[name].sources if s != "unallocated"), earmark_page)
             ),
         )
-        pages.append(Page(path, f"Package {name}", _titled(funders, f"Package {name}: who funded it"), related, name))
+        pages.append(Page(path, f"Package {name}", _titled(funders, f"Package {name}: who funded it"), related))
     pages.append(Page("verify.html", "Verify these figures", None))
     return Site(books.name, books.currency, as_of, books.seal, books.count, repository, tuple(pages))
 
 
 def _titled(report: reports.Report, title: str) -> reports.Report:
+    """The report under the title its page gives it."""
     return dataclasses.replace(report, title=title)
 
 
@@ -293,10 +293,15 @@ def document(page: Page, site: Site, books: Books) -> str:
 
 
 # The navigation every page shows: the dashboard, the site-wide tables, and how to verify.
-_NAVIGATION = (("index.html", "Dashboard"), *((f"{stem}.html", label) for stem, _, label in TABLES),
-               ("verify.html", "Verify"))  # fmt: skip
+_NAVIGATION = (
+    ("index.html", "Dashboard"),
+    *((f"{stem}.html", label) for stem, _, label in TABLES),
+    ("verify.html", "Verify"),
+)
+
 
 def _href(page: Page, link: Link) -> dict[str, str]:
+    """A link as the template draws it, relative to the page it is on."""
     return {"label": link.label, "href": _relative(page.path, link.target)}
 
 
@@ -306,6 +311,7 @@ def _relative(here: str, target: str) -> str:
 
 
 def _when(site: Site) -> str:
+    """The site's day as its report pages write it: 'as of 30 April 2025'."""
     from ledger import html
 
     return f"as of {html.written_date(site.as_of)}"
@@ -368,19 +374,21 @@ def publish(
     else:
         with progress(count) as tick:
             files = build(site, books, tick=tick)
+    targets = {name: _inside(root, name) for name in files}  # every path checked before anything is written
     written = []
     for name, data in files.items():
-        target = _inside(root, name)
+        target = targets[name]
         if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
             continue
         _write(target, data)
         written.append(name)
     removed = []
     for name in sorted(earlier - set(files)):
-        target = _inside(root, name)
-        if target.is_file() and not target.is_symlink():
-            target.unlink()
-            removed.append(name)
+        target = root / name
+        if _leads_out(root, target) or not target.is_file() or target.is_symlink():
+            continue  # a marker that names something elsewhere is not obeyed
+        target.unlink()
+        removed.append(name)
     for folder in sorted({str(Path(name).parent) for name in removed} - {"."}, key=len, reverse=True):
         with contextlib.suppress(OSError):
             (root / folder).rmdir()  # only an emptied folder goes
@@ -425,9 +433,14 @@ def _is_relative(name: str) -> bool:
 def _inside(root: Path, name: str) -> Path:
     """`root / name`, refused if it would lead out of `root` (through '..' or a symbolic link)."""
     target = root / name
-    if not _is_relative(name) or not target.parent.resolve().is_relative_to(root.resolve()):
+    if not _is_relative(name) or _leads_out(root, target):
         raise BadInput(f"{name} would be written outside {root}; publish into a folder of its own")
     return target
+
+
+def _leads_out(root: Path, target: Path) -> bool:
+    """Whether the folder `target` goes into is outside `root`, once symbolic links are followed."""
+    return not target.parent.resolve().is_relative_to(root.resolve())
 
 
 def _write(target: Path, data: bytes) -> None:

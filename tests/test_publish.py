@@ -109,7 +109,9 @@ class TestLayout:
         day = done["as_of"]
         assert (site / "summary.json").read_text() == sample(f"report summary --as-of {day} --json").stdout
         assert (site / "register.csv").read_text() == sample(f"report register --as-of {day} --csv").stdout
-        assert (site / "members/latvia.json").read_text() == sample(f"report statement Latvia --as-of {day} --json").stdout
+        assert (site / "members/latvia.json").read_text() == sample(
+            f"report statement Latvia --as-of {day} --json"
+        ).stdout
         assert (site / "rates.json").read_text() == sample(f"report rates --as-of {day} --json").stdout
 
     def test_the_dashboard_has_the_summary_s_charts(self, sample_site):
@@ -139,6 +141,12 @@ class TestLayout:
         assert done["removed"] == []
         assert done["pages"] == sum(1 for name in done["files"] if name.endswith(".html"))
         assert done["seal"] == sample.json("verify")["seal"]
+
+    def test_an_empty_ledger_publishes_its_empty_tables(self, run, tmp_path):
+        done = run.json(f"publish {tmp_path / 'site'}")
+        assert done["pages"] == 12  # the dashboard, the ten tables and verify: no member, earmark or package yet
+        assert json.loads((tmp_path / "site/register.json").read_text())["rows"] == []
+        assert "Nothing to show." in (tmp_path / "site/register.html").read_text()
 
     def test_message_names_the_folder(self, sample, tmp_path, no_charts):
         result = sample(f"publish {tmp_path / 'site'}")
@@ -180,7 +188,10 @@ class TestFolder:
         (folder / "thesis.txt").write_text("years of work")
         result = sample(f"publish {folder}", ok=False)
         assert result.exit_code == 1
-        assert result.stderr == f"error: {folder} is not empty and holds no earlier publish: give publish a new or empty folder\n"
+        assert (
+            result.stderr
+            == f"error: {folder} is not empty and holds no earlier publish: give publish a new or empty folder\n"
+        )
         assert every_file(folder) == {"thesis.txt": b"years of work"}
 
     def test_refuses_a_file(self, sample, tmp_path):
@@ -241,7 +252,9 @@ class TestFolder:
         assert list(elsewhere.iterdir()) == []
 
     def test_a_repository_with_a_password_is_refused(self, sample, tmp_path):
-        result = sample(f"publish {tmp_path / 'site'} --repository https://officer:s3cret@git.example/fund.git", ok=False)
+        result = sample(
+            f"publish {tmp_path / 'site'} --repository https://officer:s3cret@git.example/fund.git", ok=False
+        )
         assert result.exit_code == 1
         assert "password" in result.stderr and "s3cret" not in result.stderr
         assert not (tmp_path / "site").exists()
