@@ -13,6 +13,7 @@ quote is in the report's tables, from the exact decimals.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import re
 from collections import defaultdict
@@ -61,6 +62,8 @@ class Chart:
         """The SVG to put inside an HTML page: no XML prolog, and its ids prefixed with the chart's name so
         that several charts on one page never share an id."""
         body = self.svg[self.svg.index("<svg") :]
+        label = html.escape(self.title, quote=True)
+        body = body.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
         prefix = f"{self.name}-"
         body = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', body)
         body = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", body)
@@ -336,12 +339,13 @@ _STYLE = {
 
 def _figure(height: float):
     """A new figure and its axes, 7.5 inches wide, in the house style (matplotlib's Agg backend, no display)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
+    # A bare Figure on matplotlib's SVG canvas: no pyplot, no GUI backend, and nothing global switched for a
+    # program that imports this module.
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.5, min(max(height, 2.2), 12.0)), layout="constrained")
+    FigureCanvasSVG(fig)
     ax = fig.add_subplot()
     ax.grid(axis="both", color="#e3e6ea", linewidth=0.6)
     ax.set_axisbelow(True)

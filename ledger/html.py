@@ -84,7 +84,14 @@ class Page:
     lead: int = 0  # how many tables come before the charts (the summary's figures, a statement's position)
 
 
-def report_page(report: Report | Summary | Statement, books=None, *, charts: bool = True) -> str:
+def report_page(
+    report: Report | Summary | Statement,
+    books=None,
+    *,
+    charts: bool = True,
+    template: str = "report.html.j2",
+    **context,
+) -> str:
     """The whole HTML document (a `str`) for a report object as the report functions return it.
 
     `report` is a `reports.Report`, `Summary` or `Statement` (what
@@ -95,9 +102,13 @@ def report_page(report: Report | Summary | Statement, books=None, *, charts: boo
     of the charts drawn over time; without them the page has no sources and
     only the charts the report's own rows can draw. `charts=False` leaves
     the charts out (faster, for a page that only needs the tables).
+
+    `template` names another template that `{% extends "report.html.j2" %}`
+    (its blocks: `head`, `nav` at the top of the body, `after` at the end
+    of main), found by `environment()`; `context` is passed to it as it is.
     """
     page = build_page(report, books, charts=charts)
-    return _template("report.html.j2").render(page=page)
+    return environment().get_template(template).render(page=page, **context)
 
 
 def report_pdf(report: Report | Summary | Statement, books=None) -> bytes:
@@ -226,7 +237,9 @@ def _report_table(report: Report, data: dict[str, Any]) -> Table:
     if any(column.key in totals for column in columns[1:]):
         cells = (_cell(totals[col.key], col, c) if col.key in totals else Cell() for col in columns[1:])
         foot = ((Cell("Total", strong=True), *cells),)
-    counted = [f"{key.replace('_', ' ')}: {value}" for key, value in totals.items() if key not in {k.key for k in columns}]
+    counted = [
+        f"{key.replace('_', ' ')}: {value}" for key, value in totals.items() if key not in {k.key for k in columns}
+    ]
     note = "; ".join(counted).capitalize() + "." if counted else ""
     if report.report == "balance":
         note += (
@@ -252,8 +265,11 @@ def _column(key: str, sample: Any, currency: str):
     """A column for a key the JSON has and the terminal's table does not (a package's first commitment)."""
     from ledger.reports import Column
 
-    money_like = isinstance(sample, str) and _AMOUNT.fullmatch(sample) and len(sample.rpartition(".")[2]) == (
-        money.places(currency))
+    money_like = (
+        isinstance(sample, str)
+        and _AMOUNT.fullmatch(sample)
+        and len(sample.rpartition(".")[2]) == (money.places(currency))
+    )
     return Column(key, key.replace("_", " ").capitalize(), "money" if money_like else "extra")
 
 
@@ -286,8 +302,10 @@ _AMOUNT = re.compile(r"-?[0-9]+\.[0-9]+")
 def _credit_register(report: Report) -> bool:
     """A register of one credit account (income:contributions:latvia): its changes read as given."""
     prefix = "Register of "
-    return report.report == "register" and report.title.startswith(prefix) and (
-        report.title[len(prefix):].split(":")[0] in CREDIT_ROOTS
+    return (
+        report.report == "register"
+        and report.title.startswith(prefix)
+        and (report.title[len(prefix) :].split(":")[0] in CREDIT_ROOTS)
     )
 
 
@@ -392,8 +410,11 @@ def _summary_tables(summary: Summary, data: dict[str, Any]) -> tuple[Table, ...]
             rows.append((name, _money(data[key], c)))
         else:
             rows.append((name, _money(opening.get(key), c), _money(movements.get(key), c), _money(data[key], c)))
-    heads = (("Figure", False), ("Amount", True)) if opening is None else (
-        ("Figure", False), ("Opening", True), ("Change", True), ("Closing", True))
+    heads = (
+        (("Figure", False), ("Amount", True))
+        if opening is None
+        else (("Figure", False), ("Opening", True), ("Change", True), ("Closing", True))
+    )
     tables = [Table("The fund's money", heads, tuple(rows), name="figures")]
     earmark_heads = (("Earmark", False), ("Allocated", True), ("Committed", True), ("Paid", True),
                      ("Available", True), ("Pledged, not received", True))  # fmt: skip
@@ -418,6 +439,7 @@ _PACKAGE_COLUMNS = (("package", "Package", "id"), ("memo", "Memo", "text"), ("da
 def _open_packages(rows: list[dict[str, Any]], currency: str) -> Table:
     """The open packages with every figure the JSON has; a column that would only repeat another (the first
     commitment of packages never amended) or hold nothing (no amendments) is left out."""
+
     def shown(key: str) -> bool:
         if key == "original":
             return any(row.get("original") != row.get("amount") for row in rows)
@@ -568,18 +590,19 @@ def _link(source: str) -> str | None:
 _ENVIRONMENT = None
 
 
-def _template(name: str):
-    """A template of ledger/templates, from one Jinja2 environment that escapes everything by default."""
+def environment():
+    """The Jinja2 environment of every page: the templates of ledger/templates/, every value escaped by
+    default (whatever a template's file name), and a name the template does not get an error, not a blank."""
     global _ENVIRONMENT
     if _ENVIRONMENT is None:
         import jinja2
 
         _ENVIRONMENT = jinja2.Environment(
             loader=jinja2.PackageLoader("ledger", "templates"),
-            autoescape=True,  # every value is escaped, whatever the template's file name
+            autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-    return _ENVIRONMENT.get_template(name)
+    return _ENVIRONMENT

@@ -50,7 +50,17 @@ class TestDeterministic:
         out = []
         for seed in ("1", "2"):
             target = tmp_path / f"cash-{seed}.svg"
-            command = [sys.executable, "-m", "ledger", "--ledger", str(folder), "report", "balance", "--svg", str(target)]
+            command = [
+                sys.executable,
+                "-m",
+                "ledger",
+                "--ledger",
+                str(folder),
+                "report",
+                "balance",
+                "--svg",
+                str(target),
+            ]
             subprocess.run(command, check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
             out.append(target.read_bytes())
         assert out[0] == out[1]
@@ -76,8 +86,11 @@ class TestGolden:
     def test_contributions(self, books):
         (chart,) = charts.for_report(reports.contributors_report(books))
         assert chart.title == "Contributions by member"
-        assert [t for t in _texts(chart.svg) if t in ("Westria", "Eastmark",
-                                                                                               "Northland")] == ["Westria", "Eastmark", "Northland"]
+        assert [t for t in _texts(chart.svg) if t in ("Westria", "Eastmark", "Northland")] == [
+            "Westria",
+            "Eastmark",
+            "Northland",
+        ]
         assert _patches(chart.svg) == 2 + 2 + 2 + 3 * 2  # 3 members x (received, outstanding)
 
     def test_packages(self, books):

@@ -117,7 +117,9 @@ def test_import_unmatched_rows(tmp_path):
     run("member join Latvia --date 2024-02-01")
     run("contribute Latvia 1000 --date 2024-03-01")
     left = tmp_path / "left.csv"
-    run(f"import {HOSTILE / 'formula-text.csv'} --map {HOSTILE / 'hostile.map.toml'} --record-matched --unmatched {left}")
+    run(
+        f"import {HOSTILE / 'formula-text.csv'} --map {HOSTILE / 'hostile.map.toml'} --record-matched --unmatched {left}"
+    )
     text = left.read_text(encoding="utf-8")
     assert "'=HYPERLINK" in text
     assert _unsafe_cells(text) == []

@@ -174,7 +174,9 @@ class TestEveryReport:
             assert table["caption"].strip() and table["thead"], table
         words = page.words
         if data["report"] == "register":  # its rows are whole entries: the figures are the amounts it lists
-            keys = ("amount", "change", "running_balance") if "account" not in command else ("change", "running_balance")
+            keys = (
+                ("amount", "change", "running_balance") if "account" not in command else ("change", "running_balance")
+            )
             data = {**data, "rows": [{k: row.get(k) for k in keys} for row in data["rows"]]}
         for figure in _figures(data):
             assert _grouped(figure) in words, f"{figure} of the JSON is not on the page"
@@ -347,3 +349,15 @@ def test_an_empty_ledger(tmp_path):
     run = Runner(new_ledger(tmp_path / "fund"))
     _, page = _page(run, "summary", tmp_path)
     assert "as of the last entry" in page.words and page.tables
+
+
+def test_a_page_that_extends_the_report_page(example):
+    """Another page (a published site's) extends report.html.j2 through its blocks and keeps the escaping."""
+    from ledger import journal, reports
+
+    books = journal.load(journal.open_ledger(example.path))
+    template = html.environment().from_string(
+        '{% extends "report.html.j2" %}{% block nav %}<nav><a href="index.html">{{ home }}</a></nav>{% endblock %}'
+    )
+    text = template.render(page=html.build_page(reports.members_report(books), books, charts=False), home="<Home>")
+    assert '<nav><a href="index.html">&lt;Home&gt;</a></nav>' in text and "<table>" in text
