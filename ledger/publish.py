@@ -89,14 +89,6 @@ class Page:
     related: tuple[Related, ...] = ()
 
     @property
-    def kind(self) -> str:
-        """What the page is: index, verify, a table's name, or member, earmark, package."""
-        folder = self.path.partition("/")[0]
-        return {"members": "member", "earmarks": "earmark", "packages": "package"}.get(folder) or folder.removesuffix(
-            ".html"
-        )
-
-    @property
     def downloads(self) -> tuple[str, ...]:
         """The data files beside the page (none for a page without a report)."""
         if self.report is None:
@@ -265,19 +257,22 @@ def build(site: Site, books: Books, *, tick: Callable[[], None] = lambda: None) 
 
 def document(page: Page, site: Site, books: Books) -> str:
     """The HTML of one page: a report as `--html` draws it, with the site's navigation and links, or the verify page."""
+    from ledger import html
+
     nav = [
         {"label": label, "href": _relative(page.path, path), "current": path == page.path}
         for path, label in _NAVIGATION
     ]
-    common = {"site": site, "here": {"kind": page.kind}, "nav": nav}
     if page.report is None:
-        return _template("site/verify.html.j2").render(**common, repository=site.repository, when=_when(site))
-    from ledger import html
-
-    shown = html.build_page(page.report, books)
-    return _template("site/page.html.j2").render(
-        **common,
-        page=shown,
+        verify = html.environment().get_template("site/verify.html.j2")
+        return verify.render(
+            site=site, nav=nav, repository=site.repository, when=f"as of {html.written_date(site.as_of)}"
+        )
+    return html.report_page(
+        page.report,
+        books,
+        template="site/page.html.j2",
+        nav=nav,
         verify_href=_relative(page.path, "verify.html"),
         related=[
             {"heading": group.heading, "links": [_href(page, link) for link in group.links]} for group in page.related
@@ -308,33 +303,6 @@ def _href(page: Page, link: Link) -> dict[str, str]:
 def _relative(here: str, target: str) -> str:
     """The link from page `here` to `target`, both paths from the site's root: '../packages/kit.html'."""
     return posixpath.relpath(target, posixpath.dirname(here) or ".")
-
-
-def _when(site: Site) -> str:
-    """The site's day as its report pages write it: 'as of 30 April 2025'."""
-    from ledger import html
-
-    return f"as of {html.written_date(site.as_of)}"
-
-
-_ENVIRONMENT = None
-
-
-def _template(name: str):
-    """A template of ledger/templates (the site's are under site/), escaping every value by default."""
-    global _ENVIRONMENT
-    if _ENVIRONMENT is None:
-        import jinja2
-
-        _ENVIRONMENT = jinja2.Environment(
-            loader=jinja2.PackageLoader("ledger", "templates"),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
-    return _ENVIRONMENT.get_template(name)
 
 
 def _marker(site: Site, files: dict[str, bytes]) -> str:
