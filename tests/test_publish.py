@@ -6,6 +6,7 @@ opens the same site in Chromium.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger import charts, model, publish
+from ledger import charts, journal, model, publish
 
 from conftest import SAMPLE, Runner, copy_ledger, every_file, recorded
 
@@ -152,6 +153,23 @@ class TestLayout:
         result = sample(f"publish {tmp_path / 'site'}")
         assert result.stdout.startswith(f"Wrote {tmp_path / 'site'}: 21 pages as of 2025-04-30, seal ")
         assert result.stderr == ""
+
+
+class TestProgress:
+    """`publish` reports its progress page by page (the CLI draws it as a bar on a terminal)."""
+
+    def test_one_tick_per_page(self, sample, tmp_path, no_charts):
+        heard: list[int] = []
+
+        @contextlib.contextmanager
+        def progress(total: int):
+            heard.append(total)
+            yield lambda: heard.append(-1)
+
+        books = journal.load(journal.open_ledger(sample.path))
+        done = publish.publish(tmp_path / "site", books, progress=progress)
+        pages = sum(1 for name in done.files if name.endswith(".html"))
+        assert heard == [pages] + [-1] * pages
 
 
 class TestDeterminism:
