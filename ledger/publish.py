@@ -332,9 +332,11 @@ def publish(
     does not are removed; nothing else in the folder is touched. A file
     whose bytes are unchanged is left as it is.
     """
-    day = as_of or default_day(books)
     earlier = previous_files(root)
-    books = fold.as_of(books, day)
+    last = default_day(books)
+    day = as_of or last
+    if day < last:  # (refolding books that hold nothing later than `day` would give the same books, slowly)
+        books = fold.as_of(books, day)
     site = plan(books, day, repository)
     count = len(site.pages)
     if progress is None:
