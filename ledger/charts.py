@@ -29,8 +29,8 @@ RECEIVED, OUTSTANDING, PAID, COMMITTED, AVAILABLE, CONTRACTED, DELIVERED = (
 ENVELOPES = ("#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
 
 # The reports that draw a chart (--svg writes the first); a report over a period or by period draws none but
-# the summary's.
-CHARTED = ("summary", "contributors", "pledges", "earmarks", "packages", "balance")
+# the summary's and a statement's.
+CHARTED = ("summary", "statement", "contributors", "pledges", "earmarks", "packages", "balance")
 
 MOST_BARS = 25  # a chart of members or packages shows at most this many, the largest (a note says so)
 
@@ -99,6 +99,9 @@ def for_report(report_or_data: Any, books=None) -> list[Chart]:
         if books is not None and _any(pipeline := _packages(books, end), "amount", "paid"):
             charts.append(package_pipeline(pipeline, c))
         return charts
+    if name == "statement":  # what its own money bought holds at the end of a period too
+        bought = data.get("bought") or []
+        return [member_money(bought, data["member"], c)] if _any(bought, "paid", "not_yet_paid") else []
     if data.get("from"):  # a period's rows hold flows, not positions: the charts below would mislead
         return []
     rows = data.get("rows") or []
@@ -201,6 +204,22 @@ def package_pipeline(rows: list[dict[str, Any]], currency: str) -> Chart:
     _money_axis(ax, currency, "x")
     _legend(fig, ax)
     return _chart("packages", "Packages: committed, contracted, paid and delivered", fig)
+
+
+@_styled
+def member_money(rows: list[dict[str, Any]], member: str, currency: str) -> Chart:
+    """What a member's own money bought (a statement's `bought` rows): paid, and not yet paid, per package or
+    envelope still holding it."""
+    rows = sorted(rows, key=lambda r: (-_f(r.get("amount")), r["package"]))[:MOST_BARS]
+    names = [r["package"] for r in rows][::-1]
+    paid = [max(_f(r.get("paid")), 0.0) for r in rows][::-1]
+    waiting = [max(_f(r.get("not_yet_paid")), 0.0) for r in rows][::-1]
+    fig, ax = _figure(height=1.2 + 0.32 * max(len(names), 1))
+    ax.barh(names, paid, color=PAID, label="paid to suppliers")
+    ax.barh(names, waiting, left=paid, color=AVAILABLE, label="not yet paid (committed or unspent)")
+    _money_axis(ax, currency, "x")
+    _legend(fig, ax)
+    return _chart("bought", f"What {member}'s own money bought", fig)
 
 
 # --- data for the charts ----------------------------------------------------

@@ -1461,8 +1461,8 @@ def balance(books, as_of, period):
 def export(fmt: str | None, as_of: dt.date | None, output: str | None) -> None:
     """Export the books for hledger, beancount (and so Fava), or as CSV or JSON.
 
-    Without --format, the format is -o FILE's extension (.journal or
-    .hledger, .beancount, .csv, .json).
+    Without --format, the format is -o FILE's extension (.journal, .hledger or
+    .ledger, .beancount, .csv, .json).
 
     \b
     Example:

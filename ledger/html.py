@@ -19,6 +19,7 @@ from typing import Any
 
 from ledger import money
 from ledger.reports import Report, Statement, Summary
+from ledger.text import inert
 
 # Accounts whose balance is a credit in the normal course: shown with the sign turned, so that what a
 # member gave (income:contributions) reads as given, never as a red debt.
@@ -131,7 +132,7 @@ def build_page(report: Report | Summary | Statement, books=None, *, charts: bool
 
     if isinstance(report, Summary):
         data = render.summary_json(report)
-        title, tables, facts = "Summary", _summary_tables(report, data), _summary_facts(report)
+        title, tables, facts = "Summary", _summary_tables(data), _summary_facts(data)
     elif isinstance(report, Statement):
         data = render.statement_json(report)
         title, tables, facts = f"Statement of {report.member}", _statement_tables(data), (f"Status: {data['status']}",)
@@ -397,7 +398,8 @@ _WHEN_ANY = frozenset({"exchange_differences", "overdue", "interest", "bank_char
                        "written_off"})  # fmt: skip
 
 
-def _summary_tables(summary: Summary, data: dict[str, Any]) -> tuple[Table, ...]:
+def _summary_tables(data: dict[str, Any]) -> tuple[Table, ...]:
+    """The headline figures (for a period: opening, change, closing), the earmarks and the open packages."""
     c = data["currency"]
     opening, movements = data.get("opening"), data.get("movements")
     rows = []
@@ -466,12 +468,13 @@ def _open_packages(rows: list[dict[str, Any]], currency: str) -> Table:
     return Table("Open packages", heads, tuple(body), empty="No open package.", name="packages")
 
 
-def _summary_facts(summary: Summary) -> tuple[str, ...]:
-    members = f"{summary.members_active} active member{'s' if summary.members_active != 1 else ''}"
-    if summary.groups:
-        members += f" named, and {', '.join(summary.groups)} standing for states the sources do not name"
-    members += f"; {summary.members_pending} pending."
-    return (members,)
+def _summary_facts(data: dict[str, Any]) -> tuple[str, ...]:
+    """The members line, as the terminal's summary has it: active (and who stands for unnamed states), pending."""
+    active, groups = data["members_active"], data["member_groups"]
+    members = f"{active} active member{'s' if active != 1 else ''}"
+    if groups:
+        members += f" named, and {', '.join(groups)} standing for states the sources do not name"
+    return (members + f"; {data['members_pending']} pending.",)
 
 
 # --- a member's statement ---------------------------------------------------
@@ -530,9 +533,9 @@ def _statement_tables(data: dict[str, Any]) -> tuple[Table, ...]:
 def _reversal(line: dict[str, Any]) -> Cell:
     """'reverses #5' or 'reversed by #9' (both ids are in the JSON's `reverses` and `reversed_by`)."""
     if line.get("reverses"):
-        return Cell(f"reverses #{line['reverses']}", nowrap=True)
+        return Cell(f"reverses #{line['reverses']}")
     if line.get("reversed_by"):
-        return Cell(f"reversed by #{line['reversed_by']}", nowrap=True)
+        return Cell(f"reversed by #{line['reversed_by']}")
     return Cell()
 
 
@@ -585,14 +588,27 @@ def _link(source: str) -> str | None:
     return None
 
 
-# --- templates --------------------------------------------------------------
+# --- templates ------------------------------------------------------------
+
+
+def _visible(value: Any) -> Any:
+    """Every text a template writes, with control, bidirectional and zero-width characters shown as escapes
+    (`text.inert`, as on the terminal), so a memo can neither hide words nor reverse them on the page. Markup
+    the code made safe on purpose (a chart's SVG) is left as it is."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return inert(value)
+    return value
+
 
 _ENVIRONMENT = None
 
 
 def environment():
     """The Jinja2 environment of every page: the templates of ledger/templates/, every value escaped by
-    default (whatever a template's file name), and a name the template does not get an error, not a blank."""
+    default (whatever a template's file name) after `_visible`, and a name the template does not get an error,
+    not a blank."""
     global _ENVIRONMENT
     if _ENVIRONMENT is None:
         import jinja2
@@ -600,6 +616,7 @@ def environment():
         _ENVIRONMENT = jinja2.Environment(
             loader=jinja2.PackageLoader("ledger", "templates"),
             autoescape=True,
+            finalize=_visible,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,

@@ -14,7 +14,7 @@ import io
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TextIO
 
 from ledger import kinds, model, money
 from ledger.model import Entry
@@ -195,8 +195,8 @@ def report_csv(report: Report) -> str:
     keys: dict[str, None] = {}
     for row in report.rows or [{c.key: None for c in report.columns}]:
         keys.update((k, None) for k in row if k not in report.hidden and k not in nested)
-    out = _RowsEndInLF()
-    writer = csv.DictWriter(out, fieldnames=list(keys), lineterminator="\r\n", extrasaction="ignore")
+    out = io.StringIO()
+    writer = csv_writer(out, fieldnames=list(keys))
     writer.writeheader()
     for row in report.rows:
         writer.writerow({k: _csv_cell(v, report.currency, kinds.get(k)) for k, v in row.items() if k in keys})
@@ -211,20 +211,31 @@ def _csv_cell(value: Any, currency: str, kind: str | None) -> Any:
     return spreadsheet_safe(plain) if isinstance(plain, str) else plain
 
 
-class _RowsEndInLF(io.StringIO):
-    """A CSV buffer whose rows end in a bare newline, while every cell holding a CR or LF is still quoted.
+def csv_writer(out: TextIO, fieldnames: list[str] | None = None):
+    """A CSV writer for the reports: rows end in a bare newline, and a cell holding a CR or LF is quoted.
 
     Python's csv module quotes a cell only for the characters of its own
     line terminator: with "\n" alone, a memo holding a bare carriage return
     was written unquoted, and a spreadsheet split the row there (and read
-    the rest, "=1", as a formula). So the writers use "\r\n", which quotes
-    both, and this buffer turns each row's terminator (the end of each
-    write: the csv module writes a row at a time) into "\n", the reports'
-    line ending since the first version.
+    the rest, "=1", as a formula). So the writer ends its rows in "\r\n",
+    which quotes both, and `_LineFeeds` turns each row's terminator into
+    "\n", the reports' line ending since the first version. With
+    `fieldnames`, a DictWriter that ignores keys it does not list.
     """
+    target = _LineFeeds(out)
+    if fieldnames is None:
+        return csv.writer(target, lineterminator="\r\n")
+    return csv.DictWriter(target, fieldnames=fieldnames, lineterminator="\r\n", extrasaction="ignore")
+
+
+class _LineFeeds:
+    """Writes to `out` what a csv writer gives it, a row at a time, with the row's closing CRLF as LF."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
 
     def write(self, text: str) -> int:
-        return super().write(text[:-2] + "\n" if text.endswith("\r\n") else text)
+        return self.out.write(text[:-2] + "\n" if text.endswith("\r\n") else text)
 
 
 # --- tables that never cut a figure ---------------------------------------
@@ -622,8 +633,8 @@ def summary_json(summary: Summary) -> dict[str, Any]:
 def summary_csv(summary: Summary) -> str:
     """The figures as `figure,value` lines: the headlines, then each earmark's and open package's amounts."""
     c = summary.currency
-    out = _RowsEndInLF()
-    writer = csv.writer(out, lineterminator="\r\n")
+    out = io.StringIO()
+    writer = csv_writer(out)
     writer.writerow(["figure", "value"])
     for key, value in summary_json(summary).items():
         if key in ("earmarks", "open_packages", "member_groups"):
@@ -747,8 +758,8 @@ def statement_json(statement: Statement) -> dict[str, Any]:
 def statement_csv(statement: Statement) -> str:
     """One table: `section` says what a line is (opening, line, exchange, closing, earmarked, funded)."""
     c = statement.currency
-    out = _RowsEndInLF()
-    writer = csv.writer(out, lineterminator="\r\n")
+    out = io.StringIO()
+    writer = csv_writer(out)
     writer.writerow(
         ["section", "date", "entry", "kind", "what", "given_currency", "given", "rate", "amount", "paid", "exchange"]
     )

@@ -98,6 +98,12 @@ class TestGolden:
         texts = _texts(chart.svg)
         assert {"fpv-drones", "operator-training", "committed", "contracted", "paid"} <= set(texts)
 
+    def test_statement(self, books):
+        (chart,) = charts.for_report(reports.statement_report(books, "Northland"), books)
+        assert chart.title == "What Northland's own money bought"
+        assert {"fpv-drones", "operator-training", "drones", "training"} <= set(_texts(chart.svg))
+        assert _patches(chart.svg) == 2 + 2 + 2 + 4 * 2  # 4 packages or envelopes x (paid, not yet paid)
+
     def test_no_chart(self, books):
         assert charts.for_report(reports.members_report(books), books) == []
         assert charts.for_report(reports.earmarks_report(books, period=reports.parse_period("2025Q2"))) == []

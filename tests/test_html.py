@@ -167,6 +167,8 @@ class TestEveryReport:
         text, page = _page(example, command, tmp_path)
         data = json.loads(example(f"report {command} --json").stdout)
         assert text.startswith("<!DOCTYPE html>\n")
+        for rule in ("size: A4", "counter(page)", "thead { display: table-header-group; }", "tabular-nums"):
+            assert rule in text, rule  # a print stylesheet, and figures in columns
         assert page.lang == "en" and page.charset
         assert data["ledger"] in page.title and page.title.strip()
         assert page.tables, "a page with no table"
@@ -260,6 +262,7 @@ class TestUserText:
         run("member join Latvia --date 2024-02-01 --source javascript:alert(1)")
         run('pledge Latvia 1M --year 2025 --date 2025-01-10 --source "https://example.org/lv?a=1&b=<2>"')
         run('contribute Latvia 1M --pledge 2 --date 2025-02-01 --memo "<script>alert(1)</script>"')
+        run(["contribute", "Latvia", "1k", "--date", "2025-02-01", "--memo", "paid \u202e01 tnuocca\x1b[2J"])
         run('earmark drones 500k --date 2025-02-02 --purpose "<img src=x onerror=alert(1)> [link=http://evil]x[/link]"')
         return run
 
@@ -274,6 +277,8 @@ class TestUserText:
                 assert (tag, name) == ("a", "href") and address == "https://example.org/lv?a=1&b=<2>"
         if command == "register":
             assert "<script>alert(1)</script>" in page.words
+            assert "paid \\u202e01 tnuocca\\e[2J" in page.words  # shown, as on the terminal, never obeyed
+            assert "\u202e" not in text and "\x1b" not in text
         if command == "earmarks":
             assert "<img src=x onerror=alert(1)> [link=http://evil]x[/link]" in page.words
 
@@ -320,7 +325,7 @@ class TestOutputOptions:
     def test_svg_of_a_report_without_a_chart(self, example, tmp_path):
         result = example(f"report members --svg {tmp_path / 'm.svg'}", ok=False)
         assert result.exit_code == 2
-        assert "report members has no chart: --svg draws the main chart of summary, contributors" in result.stderr
+        assert "report members has no chart: --svg draws the main chart of summary, statement, contributors" in result.stderr
         assert not (tmp_path / "m.svg").exists()
 
     def test_a_file_that_cannot_be_written(self, example, tmp_path):
