@@ -15,6 +15,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -277,6 +278,17 @@ class TestHtmlReports:
             check_figures(visit, data)
         finally:
             visit.close()
+
+
+class TestReadmePictures:
+    """scripts/screenshots.py still rebuilds the README's pictures."""
+
+    def test_the_script_draws_the_dashboard_and_a_chart(self, browser, tmp_path):
+        script = Path(__file__).resolve().parent.parent / "scripts" / "screenshots.py"
+        result = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        assert png_size(tmp_path / "dashboard.png")[0] == 1400
+        assert (tmp_path / "contributions.svg").read_text().startswith("<?xml")
 
 
 def png_size(path: Path) -> tuple[int, int]:
