@@ -80,21 +80,29 @@ class Page:
 
     `report` is a report object (`Report`, `Summary`, `Statement`) for a
     report page, None for the verify page. Its tables are downloadable as
-    `<stem>.csv` and `<stem>.json` beside it.
+    `<stem>.csv` and `<stem>.json` beside it. `more` are further tables
+    shown below it, each a (part, report) whose data is `<stem>.<part>.csv`
+    and `.json` (a '.' no slug holds, so no other page's files are named so).
     """
 
     path: str  # from the site's root, with '/' (members/latvia.html)
     title: str
     report: Any
     related: tuple[Related, ...] = ()
+    more: tuple[tuple[str, reports.Report], ...] = ()
 
     @property
-    def downloads(self) -> tuple[str, ...]:
-        """The data files beside the page (none for a page without a report)."""
+    def data(self) -> tuple[tuple[str, Any], ...]:
+        """Each report of the page with the stem of its data files (none for a page without a report)."""
         if self.report is None:
             return ()
         stem = "summary" if self.path == "index.html" else self.path.removesuffix(".html")
-        return (f"{stem}.csv", f"{stem}.json")
+        return ((stem, self.report), *((f"{stem}.{part}", report) for part, report in self.more))
+
+    @property
+    def downloads(self) -> tuple[str, ...]:
+        """The data files beside the page: a CSV and a JSON per report."""
+        return tuple(f"{stem}.{ext}" for stem, _ in self.data for ext in ("csv", "json"))
 
 
 @dataclass(frozen=True)
@@ -175,11 +183,15 @@ def plan(books: Books, as_of: dt.date, repository: str | None = None) -> Site:
             Related("Earmarks its money went to", _links(statement.earmarked, earmark_page)),
         )
         pages.append(Page(path, f"Statement of {name}", statement, related))
+    earmarks = reports.earmarks_report(books, as_of)
     for name, path in earmark_page.items():
         register = reports.register_report(books, reports.RegisterFilter(earmark=name), as_of)
         drawn = [p.name for p in packages if name in p.sources]
         related = (Related("Packages drawn from it", _links(drawn, package_page)),)
-        pages.append(Page(path, f"Earmark {name}", _titled(register, f"Earmark {name}: its entries"), related))
+        figures = _one(earmarks, "earmark", name, f"Earmark {name}")
+        more = (("entries", _titled(register, "Its entries")),)
+        pages.append(Page(path, f"Earmark {name}", figures, related, more))
+    every_package = reports.packages_report(books, as_of)
     for name, path in package_page.items():
         funders = reports.funding_report(books, as_of, package=name)
         related = (
@@ -188,9 +200,17 @@ def plan(books: Books, as_of: dt.date, repository: str | None = None) -> Site:
                 "Drawn from", _links((s for s in books.packages[name].sources if s != "unallocated"), earmark_page)
             ),
         )
-        pages.append(Page(path, f"Package {name}", _titled(funders, f"Package {name}: who funded it"), related))
+        figures = _one(every_package, "package", name, f"Package {name}")
+        more = (("funders", _titled(funders, "Who funded it")),)
+        pages.append(Page(path, f"Package {name}", figures, related, more))
     pages.append(Page("verify.html", "Verify these figures", None))
     return Site(books.name, books.currency, as_of, books.seal, books.count, repository, tuple(pages))
+
+
+def _one(report: reports.Report, key: str, name: str, title: str) -> reports.Report:
+    """The report's row of one earmark or package alone, under `title` (no totals: one row is its own)."""
+    rows = tuple(row for row in report.rows if row[key] == name)
+    return dataclasses.replace(report, title=title, rows=rows, totals={})
 
 
 def _titled(report: reports.Report, title: str) -> reports.Report:
@@ -246,10 +266,9 @@ def build(site: Site, books: Books, *, tick: Callable[[], None] = lambda: None) 
     files: dict[str, bytes] = {}
     for page in site.pages:
         files[page.path] = document(page, site, books).encode("utf-8")
-        if page.report is not None:
-            csv_path, json_path = page.downloads
-            files[csv_path] = render.emit(page.report, "csv").encode("utf-8")
-            files[json_path] = render.emit(page.report, "json").encode("utf-8")
+        for stem, report in page.data:
+            files[f"{stem}.csv"] = render.emit(report, "csv").encode("utf-8")
+            files[f"{stem}.json"] = render.emit(report, "json").encode("utf-8")
         tick()
     files[MARKER] = _marker(site, files).encode("utf-8")
     return dict(sorted(files.items()))
@@ -274,6 +293,7 @@ def document(page: Page, site: Site, books: Books) -> str:
         template="site/page.html.j2",
         nav=nav,
         verify_href=_relative(page.path, "verify.html"),
+        more=[table for _, report in page.more for table in html.build_page(report, books, charts=False).tables],
         related=[
             {"heading": group.heading, "links": [_href(page, link) for link in group.links]} for group in page.related
         ],

@@ -156,13 +156,13 @@ def figures(data) -> set[str]:
     return {str(data)} if data is not None else set()
 
 
-def check_figures(visit: Visit, data: dict) -> None:
+def check_figures(visit: Visit, data: dict, *more: dict) -> None:
     """Each figure the page shows is one of its JSON's, written as the page writes money.
 
     A balance the books hold as a credit (what members gave) is shown with its sign turned, so that it
     reads as given: its figure is the same either way.
     """
-    known = figures(data)
+    known = figures([data, *more])
     cells = visit.cells()
     if data.get("rows"):  # a table report: every row shown
         shown = visit.page.locator("section.table tbody tr").count()
@@ -204,8 +204,9 @@ class TestSite:
                 visit.check_quiet()
                 assert visit.page.title().endswith("Drone Coalition central procurement fund"), path
                 data = path.with_suffix(".json") if path.name != "index.html" else site / "summary.json"
-                if data.exists():
-                    check_figures(visit, json.loads(data.read_text()))
+                if data.exists():  # the page's report, and the further tables under it (an earmark's entries)
+                    more = [json.loads(extra.read_text()) for extra in path.parent.glob(f"{path.stem}.*.json")]
+                    check_figures(visit, json.loads(data.read_text()), *more)
         finally:
             visit.close()
 

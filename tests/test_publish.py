@@ -115,6 +115,20 @@ class TestLayout:
         ).stdout
         assert (site / "rates.json").read_text() == sample(f"report rates --as-of {day} --json").stdout
 
+    def test_earmark_and_package_pages_hold_their_figures_and_more(self, procurement_site):
+        procurement, site = procurement_site
+        day = json.loads((site / "summary.json").read_text())["as_of"]
+        drones = json.loads((site / "earmarks/drones.json").read_text())
+        assert drones["rows"] == [
+            r for r in procurement.json(f"report earmarks --as-of {day}")["rows"] if r["earmark"] == "drones"
+        ]
+        entries = procurement(f"report register --earmark drones --as-of {day} --json").stdout
+        assert (site / "earmarks/drones.entries.json").read_text() == entries
+        funders = procurement(f"report funding --package fpv-drones --as-of {day} --csv").stdout
+        assert (site / "packages/fpv-drones.funders.csv").read_text() == funders
+        page = (site / "packages/fpv-drones.html").read_text()
+        assert "<caption>Who funded it</caption>" in page and 'href="fpv-drones.funders.csv"' in page
+
     def test_the_dashboard_has_the_summary_s_charts(self, sample_site):
         _, site, _ = sample_site
         page = (site / "index.html").read_text()
@@ -351,7 +365,9 @@ class TestHostileNames:
     def test_file_names_are_safe_slugs(self, hostile_site):
         assert sorted(p.name for p in hostile_site.parent.iterdir()) == ["site"]
         for name in every_file(hostile_site):
-            assert re.fullmatch(r"[a-z0-9-]+(/[a-z0-9-]+)?\.(html|csv|json)|\.fundledger-site\.json", name), name
+            assert re.fullmatch(
+                r"[a-z0-9-]+(/[a-z0-9-]+(\.entries|\.funders)?)?\.(html|csv|json)|\.fundledger-site\.json", name
+            ), name
 
     def test_every_member_has_a_page_of_its_own(self, hostile_site):
         statements = {json.loads(p.read_text())["member"] for p in (hostile_site / "members").glob("*.json")}
