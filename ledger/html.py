@@ -212,12 +212,14 @@ def _report_table(report: Report, data: dict[str, Any]) -> Table:
     columns = list(report.columns)
     keys = {column.key for column in columns}
     if report.report != "register":  # the register's JSON holds whole entries: its columns are what it shows
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {}  # each key the JSON has and the table does not, with a value of it
         for row in data["rows"]:
             for key, value in row.items():
-                if key not in keys and key != "currency" and extra.get(key) is None:
+                if key not in keys and key != "currency" and extra.get(key) in (None, "", [], {}):
                     extra[key] = value
-        columns += [_column(key, sample, c) for key, sample in extra.items()]
+        # A column of the JSON's that holds nothing in any row (no package was ever amended) would only widen
+        # the page: it is left out, and so is nothing but emptiness.
+        columns += [_column(key, sample, c) for key, sample in extra.items() if sample not in (None, "", [], {})]
     flip = _credit_register(report)
     rows = []
     if data.get("opening") is not None and report.report == "register":
@@ -271,7 +273,11 @@ def _column(key: str, sample: Any, currency: str):
         and _AMOUNT.fullmatch(sample)
         and len(sample.rpartition(".")[2]) == (money.places(currency))
     )
-    return Column(key, key.replace("_", " ").capitalize(), "money" if money_like else "extra")
+    title = _EXTRA_TITLES.get(key) or key.replace("_", " ").capitalize()
+    return Column(key, title, "money" if money_like else "extra")
+
+
+_EXTRA_TITLES = {"original": "First committed"}  # a package's: what it committed before any amendment
 
 
 def _records(value: list, currency: str) -> str:

@@ -121,3 +121,13 @@ class TestInline:
             assert chart.inline.startswith("<svg")
             for reference in re.findall(r"url\(#([^)]+)\)", chart.inline):
                 assert f'id="{reference}"' in chart.inline
+
+
+def test_the_series_ends_at_the_summary(books):
+    """The lines over time end where the summary stands: received, given or pledged, and each envelope's cash."""
+    summary = reports.summary_report(books)
+    last = charts._series(books, None)[-1][1]
+    assert (last["received"], last["contributions"]) == (summary.received, summary.contributions)
+    assert last["envelope:unallocated"] == summary.unallocated
+    assert last["envelope:committed to packages"] == summary.committed
+    assert sum(v for k, v in last.items() if k.startswith("envelope:")) == summary.cash
