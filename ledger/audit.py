@@ -35,6 +35,8 @@ SIGNATURES = {
     "R": "revoked key",
 }
 _JOURNAL = re.compile(r"journal/[0-9]{4}-[0-9]{4}\.toml")
+# The subject the writer gives a commit of one entry ("fundledger: #42 contribute …"); several are "… N entries …".
+_ONE_ENTRY = re.compile(r"fundledger: #[0-9]+ ")
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ def _run(ledger: journal.Ledger, since: str | None, scratch: Path) -> Audit:
     for commit, changes in git.history(path, allowed_signers=known):
         result.commits += 1
         found: list[Finding] = []
+        first = books.last_id + 1
         for change in changes:
             name = change.path[len(prefix) :] if change.path.startswith(prefix) else change.path
             if name == journal.SETTINGS_FILE:
@@ -140,6 +143,8 @@ def _run(ledger: journal.Ledger, since: str | None, scratch: Path) -> Audit:
                 found += _journal_change(commit, name, change, files, books, result)
                 recorded_by.update(dict.fromkeys(range(before + 1, books.last_id + 1), commit.who))
                 signed_by.update(dict.fromkeys(range(before + 1, books.last_id + 1), (commit.signature, commit.signer)))
+        if books.last_id > first and _ONE_ENTRY.match(commit.subject):
+            found.append(_without_own_commit(commit, first, books.last_id))
         if result.signatures is not None:
             status = SIGNATURES.get(commit.signature, f"unknown ({commit.signature})")
             result.signatures.append((commit.sha, commit.who, status))
@@ -182,6 +187,7 @@ def _run_by_blobs(ledger: journal.Ledger, scratch: Path) -> Audit | None:
     settings_seen = False
     for commit, changes in commits:
         result.commits += 1
+        first = books.last_id + 1
         for change in changes:
             name = change.path[len(prefix) :] if change.path.startswith(prefix) else change.path
             if name == journal.SETTINGS_FILE:
@@ -214,6 +220,8 @@ def _run_by_blobs(ledger: journal.Ledger, scratch: Path) -> Audit | None:
                 signed_by[entry.id] = (commit.signature, commit.signer)
                 result.recorders[commit.who] += 1
             read[name] = size
+        if books.last_id > first and _ONE_ENTRY.match(commit.subject):
+            return None  # entries with no commit of their own: the thorough way names them
         if result.signatures is not None:
             status = SIGNATURES.get(commit.signature, f"unknown ({commit.signature})")
             result.signatures.append((commit.sha, commit.who, status))
@@ -371,6 +379,15 @@ def _added_entries(commit, name, lines: list[str], first_line: int, state: _File
             return [*found, _finding(commit, f"entry #{entry.id} breaks a rule: {problem}", entry.id)]
         result.recorders[commit.who] += 1
     return found
+
+
+def _without_own_commit(commit: Commit, first: int, last: int) -> Finding:
+    """A commit of one entry that adds several: those before its own were recorded with no commit of their own."""
+    if last == first + 1:
+        what = f"entry #{first} has no commit of its own: the commit of #{last} holds it"
+    else:
+        what = f"entries #{first}-#{last - 1} have no commit of their own: the commit of #{last} holds them"
+    return _finding(commit, f"{what} (a commit git refused, a kill before the commit, or --no-commit)", first)
 
 
 def _finding(commit: Commit, message: str, entry: int | None = None) -> Finding:

@@ -29,6 +29,10 @@ class FundGroup(click.Group):
     interrupted (Ctrl-C); a reader that went away (`| head`) ends it quietly.
     """
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["fundledger.argv"] = list(args)  # to name a whole `-5M` that click reads as option `-5`
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -36,6 +40,14 @@ class FundGroup(click.Group):
             from ledger.text import inert
 
             click.echo(f"{problem.prefix}: {inert(str(problem))}", err=True)
+            ctx.exit(1)
+        except click.NoSuchOption as problem:  # `earmark training -5M`: a negative amount, not an option
+            argv = ctx.meta.get("fundledger.argv", [])
+            given = next((a for a in argv if a.startswith(problem.option_name)), problem.option_name)
+            if not re.fullmatch(r"-[0-9][0-9.,_]*\w*", given):
+                raise
+            click.echo(f"error: {given!r} is negative: amounts are positive (to undo an entry, `reverse` it; "
+                       "to make a package smaller, `amend PACKAGE -AMOUNT`)", err=True)  # fmt: skip
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -54,7 +66,11 @@ def _quiet_pipe() -> None:
 
 
 class DateType(click.ParamType):
-    """A day as people type it: 2025-03-20, 2025-3-5, today, yesterday, -3d (three days ago)."""
+    """A day as people type it: 2025-03-20, 2025-3-5, today, yesterday, -3d (three days ago).
+
+    A day that cannot be read is bad input like a bad amount: one line and
+    exit status 1 (not click's usage error).
+    """
 
     name = "DATE"
     _DAY = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
@@ -82,8 +98,56 @@ class DateType(click.ParamType):
             month_name = dt.date(2000, month, 1).strftime("%B")
             self.fail(f"{value!r} is not a date: there is no {number} {month_name} in {year}", param, ctx)
 
+    def fail(self, message: str, param=None, ctx=None):
+        hint = param.get_error_hint(ctx).strip("'") if param is not None and ctx is not None else "a date"
+        raise BadInput(f"{hint} {message}")
+
 
 DATE = DateType()
+
+
+class NameChoice(click.Choice):
+    """A choice among names the program fixes (reports, entry kinds): a misspelt one is told the closest.
+
+    `choices` may be a function, called only when a value is checked, so
+    that `--help` does not import what lists the names.
+    """
+
+    def __init__(self, what: str, choices: tuple[str, ...] | Callable[[], tuple[str, ...]]) -> None:
+        self.what = what
+        self._choices = choices
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return self._choices() if callable(self._choices) else self._choices
+
+    @choices.setter
+    def choices(self, value) -> None:  # click's __init__ sets it; the names are ours
+        pass
+
+    def get_invalid_choice_message(self, value, ctx) -> str:
+        from ledger.text import did_you_mean
+
+        near = did_you_mean(str(value), self.choices, cutoff=0.6)
+        return f"{value!r} is not a {self.what}{near} (one of: {', '.join(self.choices)})"
+
+
+class ReportCommand(click.Command):
+    """A report command: `--json` and `--csv` set one format, so giving both is refused here (exit 2), not
+    decided silently by whichever came last."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options = args[: args.index("--")] if "--" in args else args
+        if {"--json", "--csv"} <= set(options):
+            raise click.UsageError("choose one of --json and --csv", ctx)
+        return super().parse_args(ctx, args)
+
+
+def _kind_names() -> tuple[str, ...]:
+    from ledger import kinds
+
+    return kinds.NAMES
 
 # Kept here rather than imported so that `fundledger --help` does not load the reports.
 REPORT_NAMES = (
@@ -130,6 +194,7 @@ def _complete(kind: str):
             "earmark": list(books.earmarks),
             "package": list(books.packages),
             "supplier": [supplier.name for supplier in books.suppliers.values()],
+            "envelope": ["unallocated", *books.earmarks],
         }[kind]
         return [CompletionItem(n) for n in sorted(names) if n.casefold().startswith(incomplete.casefold())]
 
@@ -243,6 +308,35 @@ def recording(command: Callable) -> Callable:
 
     wrapper.records = True  # `propose` takes only commands that record one entry through here
     return wrapper
+
+
+def renamed(old: str, new: str, dest: str, *, multiple: bool = False) -> Callable[[Callable], Callable]:
+    """Keep option `old` working for one more version as a deprecated spelling of `new` (which sets `dest`).
+
+    `--from` and `--to` mean days everywhere (reports); where a recording
+    command used them for an envelope or a recipient, the option has its own
+    name now. The old spelling still works, with a one-line warning on stderr.
+    """
+
+    hidden = f"deprecated_{dest}"
+
+    def decorate(command: Callable) -> Callable:
+        @click.option(old, hidden, multiple=multiple, default=None, hidden=True)
+        @functools.wraps(command)
+        def wrapper(*args, **kwargs):
+            given = kwargs.pop(hidden)
+            if given:
+                ctx = click.get_current_context()
+                click.echo(f"warning: {old} is deprecated for {ctx.info_name}; write {new} "
+                           "(the old spelling goes in the next version)", err=True)  # fmt: skip
+                if kwargs.get(dest) and ctx.get_parameter_source(dest) is click.core.ParameterSource.COMMANDLINE:
+                    raise click.UsageError(f"give {new} only ({old} is its old spelling)")
+                kwargs[dest] = given
+            return command(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def _proposal_of(build: Callable, note) -> Callable:
@@ -473,50 +567,50 @@ def rate(currency: str, rate_text: str, note):
 @main.command()
 @click.argument("name")
 @click.argument("amount")
-@click.option(
-    "--from",
-    "from_",
-    default="unallocated",
-    show_default=True,
-    metavar="SOURCE",
-    help="'unallocated' or another earmark.",
-)
+@click.option("--envelope", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE",
+              shell_complete=_complete("envelope"), help="Where the money comes from: 'unallocated' or another earmark.")  # fmt: skip
 @click.option("--purpose", default="", help="What the earmark is for, in words.")
+@renamed("--from", "--envelope", "envelope")
 @recording
-def earmark(name: str, amount: str, from_: str, purpose: str, note):
-    """Set AMOUNT of cash aside under earmark NAME.
+def earmark(name: str, amount: str, envelope: str, purpose: str, note):
+    """Set AMOUNT of cash aside under earmark NAME, out of --envelope (default: unallocated cash).
 
     \b
     Example:
       fundledger earmark training 2M --date 2025-02-11 --purpose "Operator training"
+      fundledger earmark counter-drones 1M --envelope drones --date 2025-05-02
     """
     from ledger import fund
 
-    return lambda books: fund.earmark(books, name, amount, note, source=from_, purpose=purpose)
+    return lambda books: fund.earmark(books, name, amount, note, source=envelope, purpose=purpose)
 
 
 @main.command()
 @click.argument("name")
 @click.argument("amount")
 @click.option(
-    "--from",
+    "--envelope",
     "sources",
     multiple=True,
-    required=True,
-    metavar="SOURCE[=AMOUNT]",
-    help="An earmark or 'unallocated'; repeat for several, one without amount takes the rest.",
+    metavar="ENVELOPE[=AMOUNT]",
+    shell_complete=_complete("envelope"),
+    help="Where the money comes from: an earmark or 'unallocated'; repeat for several, one without amount takes "
+    "the rest.  [required]",
 )
+@renamed("--from", "--envelope", "sources", multiple=True)
 @recording
 def package(name: str, amount: str, sources: tuple[str, ...], note):
-    """Commit AMOUNT to purchase package NAME.
+    """Commit AMOUNT to purchase package NAME, out of one or more envelopes.
 
     \b
     Example:
-      fundledger package recon-drones-2025-03 20M --from drones --date 2025-03-20
-      fundledger package fpv-2025-06 8M --from drones=5M --from unallocated
+      fundledger package recon-drones-2025-03 20M --envelope drones --date 2025-03-20
+      fundledger package fpv-2025-06 8M --envelope drones=5M --envelope unallocated
     """
     from ledger import fund
 
+    if not sources:
+        raise click.UsageError("Missing option '--envelope': say where the package's money comes from")
     return lambda books: fund.package(books, name, amount, sources, note)
 
 
@@ -603,8 +697,9 @@ def contract(package_name: str, supplier_name: str, amount: str, ref: str, item:
 @click.option("--item", required=True, help="What arrived.")
 @click.option("--quantity", type=click.IntRange(min=1), required=True, help="How many.")
 @click.option("--contract", default="", metavar="REF", help="The contract it was delivered under.")
-@click.option("--to", "recipient", default="", metavar="RECIPIENT", help="Who received it.")
+@click.option("--recipient", "recipient", default="", metavar="RECIPIENT", help="Who received it.")
 @click.option("--value", default="", metavar="AMOUNT", help="What it is worth, if stated.")
+@renamed("--to", "--recipient", "recipient")
 @recording
 def deliver(package_name: str, item: str, quantity: int, contract: str, recipient: str, value: str, note):
     """Record what arrived for PACKAGE: it moves no money, and is never more than its contract states.
@@ -612,7 +707,7 @@ def deliver(package_name: str, item: str, quantity: int, contract: str, recipien
     \b
     Example:
       fundledger deliver recon-drones-2025-03 --item "recon drone" --quantity 120 --contract NIS-2025-7 \\
-          --to "Recipient unit" --date 2025-06-15
+          --recipient "Recipient unit" --date 2025-06-15
     """
     from ledger import fund
 
@@ -765,7 +860,9 @@ ENVELOPE_HELP = "'unallocated', an earmark, or package:NAME."
 
 @main.command()
 @click.argument("amount")
-@click.option("--to", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE", help=ENVELOPE_HELP)
+@click.option("--envelope", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE",
+              shell_complete=_complete("envelope"), help="Where it goes: " + ENVELOPE_HELP)  # fmt: skip
+@renamed("--to", "--envelope", "envelope")
 @recording
 def interest(amount: str, envelope: str, note):
     """Record bank interest of AMOUNT received into an envelope (income:interest).
@@ -781,7 +878,9 @@ def interest(amount: str, envelope: str, note):
 
 @main.command()
 @click.argument("amount")
-@click.option("--from", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE", help=ENVELOPE_HELP)
+@click.option("--envelope", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE",
+              shell_complete=_complete("envelope"), help="Where it is paid from: " + ENVELOPE_HELP)  # fmt: skip
+@renamed("--from", "--envelope", "envelope")
 @recording
 def charge(amount: str, envelope: str, note):
     """Record a bank charge of AMOUNT paid out of an envelope (expenses:bank-charges).
@@ -797,7 +896,9 @@ def charge(amount: str, envelope: str, note):
 
 @main.command()
 @click.argument("amount")
-@click.option("--from", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE", help=ENVELOPE_HELP)
+@click.option("--envelope", "envelope", default="unallocated", show_default=True, metavar="ENVELOPE",
+              shell_complete=_complete("envelope"), help="Where it is paid from: " + ENVELOPE_HELP)  # fmt: skip
+@renamed("--from", "--envelope", "envelope")
 @recording
 def fee(amount: str, envelope: str, note):
     """Record the manager's fee of AMOUNT paid out of an envelope (expenses:management-fee).
@@ -835,10 +936,12 @@ def write_off(pledge_id: int, reason: str, withdrawn: bool, note):
 @main.command(context_settings={"ignore_unknown_options": True})  # so that `-2M` is a change, not an option
 @click.argument("package_name", metavar="PACKAGE", shell_complete=_complete("package"))
 @click.argument("change", required=False, default="")
-@click.option("--from", "sources", multiple=True, metavar="SOURCE[=AMOUNT]", help="For an increase: where from.")
+@click.option("--envelope", "sources", multiple=True, metavar="ENVELOPE[=AMOUNT]", shell_complete=_complete("envelope"),
+              help="For an increase: where the money comes from (an earmark or 'unallocated').")  # fmt: skip
 @click.option("--close", "close_it", is_flag=True, help="Give back all that is not paid, and close the package.")
 @click.option("--contract", "contract_ref", default="", metavar="REF", help="Amend this contract of PACKAGE instead.")
 @click.option("--reason", required=True, help="Why the package changes.")
+@renamed("--from", "--envelope", "sources", multiple=True)
 @recording
 def amend(package_name: str, change: str, sources: tuple[str, ...], close_it: bool, contract_ref: str, reason: str, note):
     """Increase (+AMOUNT) or decrease (-AMOUNT) PACKAGE, or --close it.
@@ -849,7 +952,7 @@ def amend(package_name: str, change: str, sources: tuple[str, ...], close_it: bo
 
     \b
     Example:
-      fundledger amend recon-drones-2025-03 +1M --from drones --reason "Two more launchers"
+      fundledger amend recon-drones-2025-03 +1M --envelope drones --reason "Two more launchers"
       fundledger amend recon-drones-2025-03 -2M --reason "Contract came in under budget"
       fundledger amend recon-drones-2025-03 --close --reason "Delivered; the rest is not needed"
       fundledger amend recon-drones-2025-03 +500k --contract NIS-2025-7 --reason "Spare batteries"
@@ -862,7 +965,7 @@ def amend(package_name: str, change: str, sources: tuple[str, ...], close_it: bo
         raise click.UsageError(f"the change {change!r} starts with + (an increase) or - (a decrease)")
     if contract_ref:
         if sources:
-            raise click.UsageError("a contract grows from its package's money: it takes no --from")
+            raise click.UsageError("a contract grows from its package's money: it takes no --envelope")
         return lambda books: _amended_contract(books, package_name, contract_ref, note, reason, change, close_it)
     return lambda books: fund.amend(books, package_name, note, reason, change=change, sources=sources, close=close_it)
 
@@ -939,8 +1042,9 @@ def reverse(entry_id: int | None, reason: str, batch_id: int | None, note):
 
 
 @main.command()
-@click.option("--yes", is_flag=True, help="Remove the unfinished bytes and record the repair.")
-def repair(yes: bool) -> None:
+@click.option("-y", "--yes", is_flag=True, help="Remove the unfinished bytes and record the repair.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was found (and cut, and recorded) as JSON.")
+def repair(yes: bool, as_json: bool) -> None:
     """Show, and with --yes remove, an unfinished write at the very end of the newest journal file.
 
     A crash or a full disk in the middle of a write can leave part of an
@@ -952,40 +1056,47 @@ def repair(yes: bool) -> None:
     Example:
       fundledger repair         # show what would be cut
       fundledger repair --yes   # cut it and record the repair
+      fundledger repair -y --json
     """
-    from ledger import fund, journal
+    from ledger import fund, journal, render, writer
     from ledger.errors import TornWrite
     from ledger.text import inert
 
     ledger = _ledger(click.get_current_context())
+    result: dict = {"interrupted_append_cut": 0, "unfinished": None, "repaired": None}
     if yes:
         with journal.lock(ledger):
             cut = journal.finish_interrupted(ledger)
-        if cut:
+        result["interrupted_append_cut"] = cut or 0
+        if cut and not as_json:
             click.echo(f"cut back an append a kill left short ({cut} bytes, as .cache/{journal.INTENT_FILE} noted)")
     try:
         _books(ledger)
     except TornWrite as torn:
         tail = journal.unfinished_tail(torn)
         name = str(Path(torn.path).relative_to(ledger.path))
-        preview = inert(tail[:300].decode("utf-8", "replace"))
-        click.echo(f"{name} ends with an unfinished entry at byte {torn.offset} ({len(tail)} bytes):")
-        click.echo(f"  {preview}{'…' if len(tail) > 300 else ''}")
-        if not yes:
-            click.echo("Run `fundledger repair --yes` to remove exactly these bytes and record the repair.")
-            return
-        with journal.lock(ledger):  # the cut and its record, with no other write between them
-            removed, offset = journal.cut_unfinished_tail(ledger, torn), torn.offset
-            note = fund.Note(dt.date.today(), memo=f"Removed an unfinished write of {len(removed)} bytes from {name}")
-            _record(
-                lambda books: fund.repair(books, name, offset, removed, note),
-                dry_run=False,
-                as_json=False,
-                commit=True,
-                ledger=ledger,
-            )
-        return
-    click.echo("nothing to repair: every journal file ends with a whole entry")
+        result["unfinished"] = {"file": name, "offset": torn.offset, "bytes": len(tail),
+                                "text": tail.decode("utf-8", "replace")}  # fmt: skip
+        if not as_json:
+            preview = inert(tail[:300].decode("utf-8", "replace"))
+            click.echo(f"{name} ends with an unfinished entry at byte {torn.offset} ({len(tail)} bytes):")
+            click.echo(f"  {preview}{'…' if len(tail) > 300 else ''}")
+            if not yes:
+                click.echo("Run `fundledger repair --yes` to remove exactly these bytes and record the repair.")
+        if yes:
+            with journal.lock(ledger):  # the cut and its record, with no other write between them
+                removed, offset = journal.cut_unfinished_tail(ledger, torn), torn.offset
+                note = fund.Note(dt.date.today(), memo=f"Removed an unfinished write of {len(removed)} bytes from {name}")
+                recorded = writer.record(ledger, lambda books: fund.repair(books, name, offset, removed, note))
+            _warn_not_committed(recorded)
+            result["repaired"] = render.entry_json(recorded.entry)
+            if not as_json:
+                render.console().print(render.entry_panel(recorded.entry, ledger.settings.currency))
+    else:
+        if not as_json:
+            click.echo("nothing to repair: every journal file ends with a whole entry")
+    if as_json:
+        click.echo(render.dumps(result))
 
 
 @main.command("import")
@@ -1189,9 +1300,9 @@ def _refuse_untaken(name: str, given: dict) -> None:
         if given.get(key) not in (None, False) and name not in takers:
             flag = _FLAGS.get(key, "--" + key.replace("_", "-"))
             hint = "; for one year of a report, use --period YEAR" if key == "year" else ""
+            names = takers[0] if len(takers) == 1 else f"{', '.join(takers[:-1])} and {takers[-1]}"
             raise click.UsageError(
-                f"report {name} does not take {flag}: only {', '.join(takers)} take{'s' if len(takers) == 1 else ''} "
-                f"it{hint}"
+                f"report {name} does not take {flag}: only {names} take{'s' if len(takers) == 1 else ''} it{hint}"
             )
 
 
@@ -1354,15 +1465,16 @@ def output_options(command: Callable) -> Callable:
     return wrapper
 
 
-@main.command()
-@click.argument("name", metavar="[REPORT]", type=click.Choice(REPORT_NAMES), default="summary", required=False)
+@main.command(cls=ReportCommand)
+@click.argument("name", metavar="[REPORT]", type=NameChoice("report", REPORT_NAMES), default="summary", required=False)
 @click.argument("subject", metavar="[MEMBER]", default=None, required=False)
 @click.option("--year", type=int, default=None, help="pledges: only pledges for this year.")
 @click.option("--account", default=None, help="register: entries touching this account (or below it).")
 @click.option("--member", "member_name", default=None, shell_complete=_complete("member"), help="register: entries of this member; funding: what its money funded.")
 @click.option("--earmark", "earmark_name", default=None, shell_complete=_complete("earmark"), help="register: entries touching this earmark.")
 @click.option("--package", "package_name", default=None, shell_complete=_complete("package"), help="register: entries of this package; funding: who funded it.")
-@click.option("--kind", default=None, help="register: entries of this kind (pledge, contribute, pay, ...).")
+@click.option("--kind", default=None, type=NameChoice("kind", _kind_names), metavar="KIND",
+              help="register: entries of this kind (pledge, contribute, pay, ...).")  # fmt: skip
 @click.option("--supplier", "supplier_name", default=None, shell_complete=_complete("supplier"), help="register: contracts, payments and deliveries of this supplier.")
 @click.option("--original", is_flag=True, help="contributors: also what each gave, in the currencies it gave.")
 @click.option("--overdue", is_flag=True, help="pledges: only what fell due and was not received, with its age.")
@@ -1373,13 +1485,14 @@ def report(
 ):
     """Print REPORT (default: summary), as a table, JSON or CSV, or write it as an HTML page, a PDF or an SVG chart.
 
-    \b
-    Reports: summary, balance, contributors, pledges, earmarks, packages, members, register, rates,
-    and `statement MEMBER`: what a member state files (its position, pledges and receipts, and
-    where its earmarked money went); funding (who funded each package; --member, --package),
-    suppliers, deliveries, closes, approvals (who proposed and who approved what, proven by the
-    commits' signatures), reconcile (each bank statement imported: the bank's balances beside the
-    books' cash).
+    Reports: summary, balance, contributors, pledges, earmarks, packages,
+    members, register, rates, and `statement MEMBER`: what a member state
+    files (its position, pledges and receipts, and where its earmarked money
+    went); funding (who funded each package; --member, --package), suppliers,
+    deliveries, closes, approvals (who proposed and who approved what, proven
+    by the commits' signatures), reconcile (each bank statement imported: the
+    bank's balances beside the books' cash).
+
     With --period (or --from/--to), summary, balance, contributors, earmarks
     and packages show what happened during the period between its opening
     and closing figures; the register lists the period's entries after an
@@ -1417,7 +1530,10 @@ def report(
     if name == "pledges" and overdue:
         return reports.overdue_report(books, as_of)
     if name == "register":
+        account = account.rstrip(":") if account else account  # `assets:fund:` is `assets:fund`
         spec = reports.RegisterFilter(account, member_name, earmark_name, package_name, kind, supplier=supplier_name)
+        reports.check_names(books, member=member_name, earmark=earmark_name, package=package_name,
+                            supplier=supplier_name, account=account)  # fmt: skip
         return reports.register_report(books, spec, as_of, period)
     if name == "pledges":
         return reports.pledges_report(books, as_of, year)
@@ -1434,7 +1550,7 @@ def report(
     }[name](books, as_of)  # fmt: skip
 
 
-@main.command()
+@main.command(cls=ReportCommand)
 @output_options
 def balance(books, as_of, period):
     """The account tree with balances; parents show the totals below them (same as `report balance`).
@@ -1595,8 +1711,11 @@ def verify(seal: str | None, as_of, as_json: bool) -> None:
 
     if as_of and not seal:
         raise click.UsageError("--as-of goes with --seal: the seal printed on the report as of that day")
+    if seal is not None and re.fullmatch(r"[0-9a-fA-F]{1,11}", seal.strip()):
+        raise BadInput(f"seal {seal!r} is too short to prove anything: give 12 or more of its hex digits, "
+                       "as reports print it")  # fmt: skip
     if seal is not None and not re.fullmatch(r"[0-9a-fA-F]{12,64}", seal.strip()):
-        raise click.UsageError(f"a seal is 12 to 64 hex digits, as reports print it (not {seal!r})")
+        raise BadInput(f"seal {seal!r} is not a seal: a seal is 12 to 64 hex digits, as reports print it")
     books = _books(_ledger(click.get_current_context()), use_cache=False, fast=False)  # every byte, tomllib
     found = auditing.verify_seal(books, seal) if seal else None
     result = {"ok": True, "entries": books.count, "seal": books.seal}
@@ -1776,8 +1895,41 @@ def completion(shell: str) -> None:
     click.echo(script.source())
 
 
+@main.command("help")
+@click.argument("words", metavar="[COMMAND]...", nargs=-1)
+@click.pass_context
+def help_command(ctx: click.Context, words: tuple[str, ...]) -> None:
+    """Print the full help of COMMAND (`help member join` for a sub-command), or of fundledger itself.
+
+    The same text as `fundledger COMMAND --help`, on stdout.
+
+    \b
+    Example:
+      fundledger help
+      fundledger help report
+      fundledger help member join | less
+    """
+    from ledger.text import did_you_mean
+
+    command: click.Command = main
+    parent = ctx.find_root()
+    path = []
+    for word in words:
+        sub = command.get_command(parent, word) if isinstance(command, click.Group) else None
+        if sub is None:
+            where = " ".join(["fundledger", *path])
+            names = command.list_commands(parent) if isinstance(command, click.Group) else []
+            near = did_you_mean(word, names, cutoff=0.6)
+            raise click.UsageError(f"{where} has no {'sub-' if path else ''}command {word!r}{near}")
+        path.append(word)
+        parent = click.Context(sub, info_name=word, parent=parent)
+        command = sub
+    click.echo(command.get_help(parent))
+
+
 @main.command("git-setup")
-def git_setup() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print what was set as JSON.")
+def git_setup(as_json: bool) -> None:
     """Register fundledger's merge driver in this clone, so `git pull` replays entries instead of conflicting.
 
     Also sets `pull.rebase` (the shared history stays one line of appends,
@@ -1788,14 +1940,23 @@ def git_setup() -> None:
     \b
     Example:
       git clone https://git.example/fund.git && cd fund && fundledger git-setup
+      fundledger git-setup --json
     """
-    from ledger import git
+    from ledger import git, journal
     from ledger import sync as syncing
 
     ledger = _ledger(click.get_current_context())
     if not git.inside_work_tree(ledger.path):
         raise click.UsageError(f"{ledger.path} is not in a git repository")
-    syncing.setup(ledger, _self_command())
+    command = _self_command()
+    syncing.setup(ledger, command)
+    if as_json:
+        from ledger import render
+
+        click.echo(render.dumps({"path": str(ledger.path), "merge_driver": f"{command} merge-driver %O %A %B %P",
+                                 "pull_rebase": True,
+                                 "attributes": f"{git.prefix(ledger.path)}{journal.JOURNAL_DIR}/*.toml merge=fundledger"}))  # fmt: skip
+        return
     click.echo("merge driver registered; `git pull` now replays journal entries (and rebases)")
 
 

@@ -428,7 +428,7 @@ def amend(
         postings += [Posting(model.envelope(source), -part, books.currency) for source, part in taken.items()]
         return _entry(note, "amend", postings, **data)
     if sources:
-        raise BadInput("a decrease gives back to where the money came from; it takes no --from")
+        raise BadInput("a decrease gives back to where the money came from; it takes no --envelope")
     back = {}
     if package and package.sources and -amount <= package.remaining:
         back = money.allocate(-amount, dict(package.sources), books.currency)
@@ -479,26 +479,26 @@ def reopen(books: Books, close_id: int, reason: str, note: Note) -> Entry:
 
 
 def _sources(books: Books, sources: Sequence[str], total: Decimal, what: str) -> dict[str, Decimal]:
-    """`--from` options (`NAME` or `NAME=AMOUNT`) that add up to `total`; at most one leaves out its amount."""
+    """`--envelope` options (`NAME` or `NAME=AMOUNT`) that add up to `total`; at most one leaves out its amount."""
     if not sources:
-        raise BadInput(f"a {what} needs at least one --from (an earmark or 'unallocated')")
+        raise BadInput(f"a {what} needs at least one --envelope (an earmark or 'unallocated')")
     taken: dict[str, Decimal] = {}
     open_ended = []
     for text in sources:
         source, _, part = text.partition("=")
         source = _source(source.strip())
         if source in taken or source in open_ended:
-            raise BadInput(f"--from {source} is given twice")
+            raise BadInput(f"--envelope {source} is given twice")
         if part:
             taken[source] = money.parse_amount(part, books.currency)
         else:
             open_ended.append(source)
     if len(open_ended) > 1:
-        raise BadInput("only one --from may leave out its amount; it takes what the others do not")
+        raise BadInput("only one --envelope may leave out its amount; it takes what the others do not")
     named = _sum(taken.values(), total, what)
     if open_ended:
         if named == total:
-            raise BadInput(f"--from {open_ended[0]} would take nothing: the other sources already cover the {what}")
+            raise BadInput(f"--envelope {open_ended[0]} would take nothing: the other sources already cover the {what}")
         taken[open_ended[0]] = total - named
     elif named != total:
         raise BadInput(

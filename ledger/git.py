@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,30 @@ def commit_paths(path: Path, files: Sequence[Path], message: str, *, author: str
     _git(path, "add", "--", *names)
     who = [f"--author={author}"] if author else []
     _git(path, "commit", "--quiet", *who, "--only", "-F", "-", "--", *names, stdin=message)
+    return _git(path, "rev-parse", "HEAD").stdout.strip()
+
+
+def commit_contents(path: Path, file: Path, contents: bytes, message: str) -> str:
+    """Commit `file` as holding `contents` (a prefix of what the work tree holds, say), and nothing else.
+
+    Made in an index of its own, from HEAD's tree, so nothing the user
+    staged goes with it and the work tree is not touched; through `git
+    commit`, so hooks and signing apply as to any other commit. Afterwards
+    the real index holds `file` as HEAD does. Returns the commit id; raises
+    GitError with git's reason when it refuses.
+    """
+    name = os.path.relpath(file, path)
+    blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=path, input=contents, capture_output=True,
+                          check=False)  # fmt: skip
+    if blob.returncode != 0:
+        raise GitError(blob.stderr.decode("utf-8", "replace").strip() or "git hash-object failed")
+    with tempfile.TemporaryDirectory() as scratch:
+        index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        if _git(path, "rev-parse", "--verify", "--quiet", "HEAD", check=False).returncode == 0:
+            _git(path, "read-tree", "HEAD", env=index)  # else the first commit: an empty index to start from
+        _git(path, "update-index", "--add", "--cacheinfo", f"100644,{blob.stdout.decode().strip()},{name}", env=index)
+        _git(path, "commit", "--quiet", "-F", "-", stdin=message, env=index)
+    _git(path, "reset", "--quiet", "--", name, check=False)
     return _git(path, "rev-parse", "HEAD").stdout.strip()
 
 
@@ -283,6 +308,7 @@ class Commit:
     date: str
     signature: str = ""  # git's %G?: G good, B bad, U unknown validity, N none, E cannot check, ...
     signer: str = ""  # git's %GS: the principal allowed_signers gives the signing key
+    subject: str = ""  # the first line of its message
 
     @property
     def who(self) -> str:
@@ -311,7 +337,7 @@ def history(path: Path, *, allowed_signers: Path | None = None) -> Iterator[tupl
     One `git log -p` process streams it all. With `allowed_signers`, git
     checks each commit's SSH signature against that file.
     """
-    fields = ["%H", "%an", "%ae", "%aI", "%G?" if allowed_signers else "", "%GS" if allowed_signers else ""]
+    fields = ["%H", "%an", "%ae", "%aI", "%G?" if allowed_signers else "", "%GS" if allowed_signers else "", "%s"]
     config = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers.resolve()}"] if allowed_signers else []
     command = [
         "git", *config, "-c", "core.quotepath=off", "log", "--reverse", "--first-parent",
@@ -329,8 +355,9 @@ def history(path: Path, *, allowed_signers: Path | None = None) -> Iterator[tupl
         if line.startswith(_COMMIT_MARK):
             if commit is not None:
                 yield commit, changes
-            sha, author, email, date, signature, signer_ = (line[len(_COMMIT_MARK) :].split(_SEP) + [""] * 6)[:6]
-            commit, changes, current, hunk = Commit(sha, author, email, date, signature, signer_), [], None, None
+            sha, author, email, date, signature, signer_, subject = (line[len(_COMMIT_MARK) :].split(_SEP) + [""] * 7)[:7]
+            commit = Commit(sha, author, email, date, signature, signer_, subject)
+            changes, current, hunk = [], None, None
         elif line.startswith("diff --git "):
             current = FileChange(path=_b_path(line))
             changes.append(current)
@@ -372,7 +399,7 @@ def history_raw(path: Path, *, allowed_signers: Path | None = None) -> Iterator[
     streams in a fraction of the time (the audit proves appends by the blob
     ids instead, see `ledger.audit`).
     """
-    fields = ["%H", "%an", "%ae", "%aI", "%G?" if allowed_signers else "", "%GS" if allowed_signers else ""]
+    fields = ["%H", "%an", "%ae", "%aI", "%G?" if allowed_signers else "", "%GS" if allowed_signers else "", "%s"]
     config = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers.resolve()}"] if allowed_signers else []
     command = [
         "git", *config, "-c", "core.quotepath=off", "log", "--reverse", "--first-parent",
@@ -387,12 +414,12 @@ def history_raw(path: Path, *, allowed_signers: Path | None = None) -> Iterator[
         raise GitError(f"git log failed: {error.splitlines()[0] if error else done.returncode}")
     for record in done.stdout.split(b"\x01COMMIT\0")[1:]:
         parts = record.decode("utf-8", "surrogateescape").split("\0")
-        sha, author, email, date, signature, signer_ = parts[:6]
-        changes, rest = [], [p for p in parts[6:] if p.strip("\n")]
+        sha, author, email, date, signature, signer_, subject = parts[:7]
+        changes, rest = [], [p for p in parts[7:] if p.strip("\n")]
         for meta, name in zip(rest[0::2], rest[1::2], strict=False):
             fields_ = meta.strip("\n").lstrip(":").split()
             changes.append(RawChange(name, fields_[4][:1], fields_[3]))
-        yield Commit(sha, author, email, date, signature, signer_), changes
+        yield Commit(sha, author, email, date, signature, signer_, subject), changes
 
 
 def blob_sizes(path: Path, blobs: Sequence[str]) -> dict[str, int]:
@@ -438,8 +465,11 @@ def _b_path(line: str) -> str:
     return line.rsplit(" b/", 1)[-1]
 
 
-def _git(path: Path, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
-    done = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, input=stdin, check=False)
+def _git(
+    path: Path, *args: str, check: bool = True, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    done = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True, input=stdin, check=False,
+                          env={**os.environ, **env} if env else None)  # fmt: skip
     if check and done.returncode != 0:
         if _LOCKED + "': File exists" in done.stderr:
             raise GitError(_locked_message(_index_lock(path)))

@@ -191,7 +191,7 @@ def report_csv(report: Report) -> str:
     spreadsheet reads it as one.
     """
     kinds = {column.key: column.kind for column in report.columns}
-    nested = {k for row in report.rows for k, v in row.items() if _is_table_list(v)}
+    nested = {k for row in report.rows for k, v in row.items() if _is_table_list(v) or k in _TABLE_FIELDS}
     keys: dict[str, None] = {}
     for row in report.rows or [{c.key: None for c in report.columns}]:
         keys.update((k, None) for k in row if k not in report.hidden and k not in nested)
@@ -201,6 +201,11 @@ def report_csv(report: Report) -> str:
     for row in report.rows:
         writer.writerow({k: _csv_cell(v, report.currency, kinds.get(k)) for k, v in row.items() if k in keys})
     return out.getvalue()
+
+
+# Entry fields that hold a table (a list of records): never a CSV column, even on a ledger whose entries all have
+# an empty one (a register of joins only), so that the columns do not depend on what the rows happen to hold.
+_TABLE_FIELDS = frozenset({"postings"})
 
 
 def _csv_cell(value: Any, currency: str, kind: str | None) -> Any:

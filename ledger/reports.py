@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,7 +17,7 @@ from typing import Any
 
 from ledger import fold, model, money
 from ledger.books import ZERO, Books, cash_on, supplier_key
-from ledger.errors import BadInput
+from ledger.errors import BadInput, Refused
 from ledger.model import Entry
 from ledger.text import did_you_mean
 
@@ -789,6 +788,49 @@ class RegisterFilter:
         return not (self.start and entry.date < self.start) and not (self.end and entry.date > self.end)
 
 
+# Accounts a fund has from its first entry on, whether or not anything was posted to them yet.
+_CHART = (model.UNALLOCATED, model.EARMARKED, model.COMMITTED, model.RECEIVABLE, model.CONTRIBUTIONS,
+          model.PACKAGE_EXPENSES, model.EXCHANGE, model.INTEREST, model.BANK_CHARGES, model.MANAGEMENT_FEE,
+          model.WRITE_OFFS)  # fmt: skip
+
+
+def check_names(
+    books: Books,
+    *,
+    member: str | None = None,
+    earmark: str | None = None,
+    package: str | None = None,
+    supplier: str | None = None,
+    account: str | None = None,
+) -> None:
+    """Refuse a report filter naming a member, earmark, package, supplier or account the books do not hold.
+
+    A misspelt filter would otherwise print "nothing to show", which reads
+    as an answer; the refusal names the closest known name instead.
+    """
+    if member and books.member(member) is None:
+        _refuse_unknown("member", member, [m.name for m in books.members.values()])
+    if earmark and earmark not in books.earmarks:
+        _refuse_unknown("earmark", earmark, books.earmarks)
+    if package and package not in books.packages:
+        _refuse_unknown("package", package, books.packages)
+    if supplier and books.supplier(supplier) is None:
+        _refuse_unknown("supplier", supplier, [s.name for s in books.suppliers.values()])
+    if account:
+        known = {*books.balances, *_CHART, *(f"{model.EARMARKED}:{name}" for name in books.earmarks)}
+        known |= {f"{root}:{name}" for name in books.packages for root in (model.COMMITTED, model.PACKAGE_EXPENSES)}
+        known |= {f"{root}:{m.slug}" for m in books.members.values() for root in (model.CONTRIBUTIONS, model.RECEIVABLE)}
+        parents = {":".join(name.split(":")[:depth]) for name in known for depth in range(1, name.count(":") + 2)}
+        if account.rstrip(":") not in parents:
+            _refuse_unknown("account", account, parents)
+
+
+def _refuse_unknown(what: str, name: str, known) -> None:
+    listing = "balance" if what == "account" else f"{what}s"  # the report that lists the names
+    near = did_you_mean(name, known, cutoff=0.6)
+    raise Refused(f"there is no {what} {name!r}{near or f'; `fundledger report {listing}` lists them'}")
+
+
 def selected(books: Books, spec: RegisterFilter) -> set[int]:
     """The ids of the entries the filter selects, whatever their date: those that match it, and their partners.
 
@@ -1040,11 +1082,8 @@ def statement_report(
     that falls on the earmark (pro rata, exact to the cent). Other members'
     money in the same earmark funded the same packages.
     """
+    check_names(books, member=member)
     found = books.member(member)
-    if found is None:
-        close = difflib.get_close_matches(member, list(books.members), n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]}?" if close else f" (members: {', '.join(sorted(books.members)) or 'none'})"
-        raise BadInput(f"there is no member {member!r}{hint}")
     closing_at = closing_books(books, period)
     span = period or Period(None, as_of)
     keys = ("pledged", "received", "outstanding")
@@ -1143,10 +1182,23 @@ def funding_report(
     For a period: `amount` and `paid` are what changed during it,
     `not_yet_paid` what is held at its end; rows with none of them are left out.
     """
+    check_names(books, member=member, package=package)
+    return _funding_report(books, as_of, member=member, package=package, period=period)
+
+
+def _funding_report(
+    books: Books,
+    as_of: dt.date | None = None,
+    *,
+    member: str | None = None,
+    package: str | None = None,
+    period: Period | None = None,
+) -> Report:
+    """`funding_report` once its names are checked (a period's opening books may not hold them yet)."""
     if period is not None:
         closing = closing_books(books, period)
-        end = funding_report(closing, member=member, package=package)
-        start = funding_report(opening_books(books, period), member=member, package=package)
+        end = _funding_report(closing, member=member, package=package)
+        start = _funding_report(opening_books(books, period), member=member, package=package)
         before = {(r["package"], r["member"]): r for r in start.rows}
         after = {(r["package"], r["member"]) for r in end.rows}
         gone = [  # held at the start, nothing at the end (an envelope spent out, a package cancelled)

@@ -166,7 +166,8 @@ def check_apply(books: Books, entry: Entry) -> None:
 def check_approve(books: Books, entry: Entry) -> None:
     name, member = _membership(books, entry)
     if member is None or member.status != "pending":
-        raise Refused(f"{name} has no pending application; record `member apply` first")
+        near = did_you_mean(name, [m.name for m in books.members.values() if m.status == "pending"])
+        raise Refused(f"{name} has no pending application{near or '; record `member apply` first'}")
     if entry.date < member.applied:
         raise Refused(f"{name} applied on {member.applied}; it cannot be approved before that")
     by, decision = entry.get("by"), entry.get("decision")
@@ -175,7 +176,8 @@ def check_approve(books: Books, entry: Entry) -> None:
     if by:
         approver = books.members.get(by)
         if approver is None or not approver.is_active(entry.date):
-            raise Refused(f"{by} is not an active member on {entry.date}, so it cannot approve {name}")
+            near = did_you_mean(by, [m.name for m in books.active_members(entry.date)]) if approver is None else ""
+            raise Refused(f"{by} is not an active member on {entry.date}, so it cannot approve {name}{near}")
         if by in member.approvals:
             raise Refused(f"{by} already approved {name} on {member.approvals[by]}")
 
@@ -183,7 +185,8 @@ def check_approve(books: Books, entry: Entry) -> None:
 def check_leave(books: Books, entry: Entry) -> None:
     name, member = _membership(books, entry)
     if member is None or member.status != "active":
-        raise Refused(f"{name} is not an active member, so it cannot leave")
+        near = did_you_mean(name, [m.name for m in books.members.values() if m.status == "active"]) if not member else ""
+        raise Refused(f"{name} is not an active member, so it cannot leave{near}")
     if entry.date < member.joined:
         raise Refused(f"{name} joined on {member.joined}; it cannot leave before that")
     if member.last_dealing is not None and member.last_dealing >= entry.date:
@@ -609,7 +612,7 @@ def _known_supplier(books: Books, name: str, day) -> None:
 def _contract_of(books: Books, entry: Entry):
     contract = books.contract(entry.get("contract"))
     if contract is None:
-        raise Refused(f"there is no contract {entry.get('contract')!r}; record it with `contract` first")
+        raise Refused(_no_contract(books, entry.get("contract")))
     if contract.package != entry.get("package"):
         raise Refused(f"contract {contract.ref} is package {contract.package}'s, not {entry.get('package')}'s")
     if contract.reversed_by is not None:
@@ -748,7 +751,7 @@ def check_officer(books: Books, entry: Entry) -> None:
 def check_policy(books: Books, entry: Entry) -> None:
     """A policy names a kind of entry, how many other officers approve it, and perhaps from what amount."""
     if entry.get("target") not in KIND_NAMES:
-        raise Refused(f"{entry.get('target')!r} is not a kind of entry")
+        raise Refused(f"{entry.get('target')!r} is not a kind of entry{did_you_mean(str(entry.get('target')), KIND_NAMES)}")
     if not 0 <= entry.get("approvals") <= 5:
         raise Refused("a policy asks for 0 to 5 approvals")
     if entry.get("above"):
@@ -855,7 +858,7 @@ def _check_envelope(books: Books, envelope: str) -> None:
         return
     _check_name(lambda e: model.check_key(e, "earmark"), envelope)
     if envelope not in books.earmarks:
-        near = did_you_mean(envelope, books.earmarks)
+        near = did_you_mean(envelope, [*books.earmarks, "unallocated"])
         raise Refused(f"there is no earmark {envelope!r}{near or '; name one this fund has, or unallocated'}")
 
 
@@ -938,7 +941,7 @@ def check_amend_contract(books: Books, entry: Entry) -> None:
     """A contract grows from its package's money not under contract, or gives back what it does not need."""
     contract = books.contract(entry.get("contract"))
     if contract is None:
-        raise Refused(f"there is no contract {entry.get('contract')!r}; record it with `contract` first")
+        raise Refused(_no_contract(books, entry.get("contract")))
     if contract.package != entry.get("package"):
         raise Refused(f"contract {contract.ref} is package {contract.package}'s, not {entry.get('package')}'s")
     if contract.reversed_by is not None or contract.closed_by is not None:
@@ -1070,6 +1073,11 @@ def accounts_reverse(books: Books, entry: Entry) -> Accounts:
 # --- helpers ------------------------------------------------------------------
 
 
+def _no_contract(books: Books, ref: str) -> str:
+    near = did_you_mean(ref, [c.ref for c in books.contracts.values()], cutoff=0.6)
+    return f"there is no contract {ref!r}{near or '; record it with `contract` first'}"
+
+
 def _no_package(books: Books, name: str) -> str:
     near = did_you_mean(name, books.packages)
     return f"there is no package {name!r}{near or '; record it with `package` first'}"
@@ -1081,7 +1089,7 @@ def _check_sources_known(books: Books, entry: Entry) -> None:
         if posting.amount < 0 and posting.account.startswith(model.EARMARKED + ":"):
             earmark = posting.account.rsplit(":", 1)[1]
             if earmark not in books.earmarks:
-                near = did_you_mean(earmark, books.earmarks)
+                near = did_you_mean(earmark, [*books.earmarks, "unallocated"])
                 raise Refused(f"there is no earmark {earmark!r}{near or '; take money from one this fund has'}")
 
 

@@ -65,42 +65,52 @@ def record(
         entries = seal(books, [planned] if isinstance(planned, Entry) else list(planned))
         if dry_run or not entries:
             return Recorded(entries)
-        newest = ledger.journal_names()[-1:]
+        committing = commit and ledger.settings.commit and git.inside_work_tree(ledger.path)
+        behind = _left_uncommitted(ledger) if committing else []
         written = journal.append(ledger, entries)
-        if not (commit and ledger.settings.commit and git.inside_work_tree(ledger.path)):
+        if not committing:
             return Recorded(entries, written)
-        message = commit_message(entries, ledger.settings.currency, batch)
-        files = [written]
-        if newest and newest[0] != written.name:  # a new part: the ones before may hold entries never committed
-            files = [*_left_uncommitted(ledger, written), written]
         try:
-            sha = git.commit_paths(ledger.path, files, message, author=author)
+            while behind:  # each on its own, as if git had allowed it then
+                part, contents, earlier = behind[0]
+                git.commit_contents(ledger.path, part, contents, commit_message([earlier], ledger.settings.currency))
+                behind.pop(0)
+            sha = git.commit_paths(ledger.path, [written], commit_message(entries, ledger.settings.currency, batch),
+                                   author=author)  # fmt: skip
         except git.GitError as problem:
-            span = f"#{entries[0].id}" if len(entries) == 1 else f"#{entries[0].id}-#{entries[-1].id}"
-            why = f"entry {span} is recorded but not committed ({problem}); `fundledger audit` lists it"
+            waiting = [*(earlier for _, _, earlier in behind), *entries]  # those git has not committed yet
+            span = f"entry #{waiting[0].id} is" if len(waiting) == 1 else f"entries #{waiting[0].id}-#{waiting[-1].id} are"
+            why = (f"{span} recorded but not committed ({problem}); the next record git allows commits each on its "
+                   "own, and `fundledger audit` lists them until then")  # fmt: skip
             return Recorded(entries, written, not_committed=why)
         return Recorded(entries, written, commit=sha)
 
 
-def _left_uncommitted(ledger: journal.Ledger, written: Path) -> list[Path]:
-    """The parts before `written` (a new part) that hold entries appended but never committed, oldest first.
+def _left_uncommitted(ledger: journal.Ledger) -> list[tuple[Path, bytes, Entry]]:
+    """Entries appended but never committed, oldest first: (their part, the part's bytes up to their end, entry).
 
-    A record killed between its write and its commit leaves its entries in
-    the newest part, checked and chained, but not in git. A later record to
-    the same part commits them with its own; one that starts a new part
-    would commit that part alone, and the history would skip their ids. So
-    the parts before are committed too, back to one that HEAD holds as it
-    is, each only if it is what HEAD holds (or nothing, for a part HEAD does
-    not have) with entries appended: anything else is left for `audit`.
+    A commit git refused (a pre-commit hook), a kill between a write and
+    its commit, or `--no-commit` leave entries in the journal, checked and
+    chained, but not in git. The next record commits each of them on its
+    own before its own entries, so every entry has its own commit and
+    `Entry-Id` trailer. Parts are looked at from the newest back to one HEAD
+    holds; each is taken only if what HEAD holds of it (nothing, for a part
+    HEAD does not have) is where it begins: anything else is left for `audit`.
     """
-    found: list[Path] = []
-    for name in reversed([n for n in ledger.journal_names() if n < written.name]):
+    found: list[tuple[Path, bytes, Entry]] = []
+    for name in reversed(ledger.journal_names()):
         part = ledger.journal_dir / name
-        committed = git.committed_bytes(ledger.path, part) or b""
-        data = part.read_bytes()
-        if len(data) == len(committed) or not data.startswith(committed):
+        held = git.committed_size(ledger.path, part)
+        if held == part.stat().st_size:
             break
-        found.insert(0, part)
+        committed = git.committed_bytes(ledger.path, part) or b"" if held else b""
+        data = part.read_bytes()
+        if not data.startswith(committed):
+            break
+        _, spans = journal.split_blocks(data, len(committed))
+        found[:0] = [(part, data[:end], journal.parse_entry(data[start:end])) for start, end in spans]
+        if held is not None:
+            break
     return found
 
 

@@ -26,7 +26,7 @@ fl member join "Unattributed members" --role aggregate --date 2024-02-01 --sourc
   --memo "Not a state: stands for the coalition's other members (18 in all before Belgium and Turkey), whom the report does not name, so that the money it does not attribute can be recorded. Listed, never counted as a member."
 fl contribute "Unattributed members" 180M --date 2025-03-01 --source "$SRC" \
   --memo "The fund 'has received EUR 180 million in contributions to date' (April 2025). The report says neither who gave it nor when: one unattributed sum, dated before the March 2025 package."
-fl package recon-drones-2025-03 20M --from unallocated --date 2025-03-31 --source "$SRC" \
+fl package recon-drones-2025-03 20M --envelope unallocated --date 2025-03-31 --source "$SRC" \
   --memo "Tactical reconnaissance drones: a EUR 20 million package announced in March 2025 (no day given, so the month's last day is used). The report does not say which contributions fund it or what has been paid."
 fl member join Norway --date 2025-04-12 --source "$SRC" \
   --memo "'On April 12, Norway officially joined the Drone Coalition.'"

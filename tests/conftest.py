@@ -35,7 +35,7 @@ COALITION = [
     'contribute Latvia 30M --pledge 4 --date 2025-02-01 --memo "Treasury transfer LV-2025-001"',
     'contribute "United Kingdom" "€5,000,000" --date 2025-02-10',
     'earmark training 2M --date 2025-02-11 --purpose "Operator training"',
-    'package recon-drones-2025-03 20M --from drones --date 2025-03-20 --memo "Tactical reconnaissance drones"',
+    'package recon-drones-2025-03 20M --envelope drones --date 2025-03-20 --memo "Tactical reconnaissance drones"',
     'pay recon-drones-2025-03 5M --date 2025-04-01 --memo "Invoice 17, first tranche"',
     'reverse 9 --reason "Invoice 17 paid twice by mistake" --date 2025-04-02',
 ]

@@ -102,6 +102,67 @@ class TestRecordingCommits:
         assert code == 1 and "not committed" in data["findings"][0]["message"]
 
 
+class TestEveryEntryItsOwnCommit:
+    """An entry git would not commit (a hook refused, --no-commit) gets its own commit once git allows again."""
+
+    def _trailers(self, repo) -> list[str]:
+        return git(repo.path, "log", "--format=%(trailers:key=Entry-Id,valueonly)").split()
+
+    def test_a_refused_commit_is_made_by_the_next_record_on_its_own(self, repo):
+        hook = repo.path / ".git" / "hooks" / "pre-commit"
+        hook.write_text("#!/bin/sh\nexit 1\n")
+        hook.chmod(0o755)
+        first = repo("contribute Latvia 1k --date 2025-05-01")
+        assert "entry #11 is recorded but not committed" in first.stderr
+        second = repo("contribute Latvia 2k --date 2025-05-01")
+        assert "entries #11-#12 are recorded but not committed" in second.stderr
+        assert audit(repo)[0] == 1  # uncommitted changes, named
+        hook.unlink()
+        (repo.path / "notes.txt").write_text("draft")
+        git(repo.path, "add", "notes.txt")
+        third = repo("contribute Latvia 3k --date 2025-05-01")
+        assert third.stderr == ""
+        assert self._trailers(repo)[:3] == ["13", "12", "11"]
+        for entry_id in (11, 12, 13):  # each commit adds exactly its own entry
+            sha = git(repo.path, "log", "--format=%H", "--grep", f"^Entry-Id: {entry_id}$").split()
+            assert len(sha) == 1
+            added = git(repo.path, "show", "--format=", "--unified=0", sha[0], "--", "journal")
+            assert added.count("+[[entry]]") == 1 and f"+id = {entry_id}\n" in added
+        assert "A  notes.txt" in git(repo.path, "status", "--porcelain")  # the user's staging left alone
+        assert git(repo.path, "status", "--porcelain", "--", "journal") == ""
+        code, data = audit(repo)
+        assert code == 0, data["findings"]
+
+    def test_no_commit_entries_are_committed_one_by_one_later(self, repo):
+        repo("contribute Latvia 1k --date 2025-05-01 --no-commit")
+        repo("contribute Latvia 2k --date 2025-05-01 --no-commit")
+        repo("contribute Latvia 3k --date 2025-05-01")
+        assert self._trailers(repo)[:4] == ["13", "12", "11", "10"]
+        assert audit(repo)[0] == 0
+
+    def test_the_first_commit_of_a_repository_too(self, tmp_path, git_env):
+        """No commit yet (init --no-commit): an entry left uncommitted still gets the first commit of its own."""
+        done = CliRunner().invoke(main, ["init", str(tmp_path / "f"), "--name", "F", "--currency", "EUR", "--no-commit"])
+        assert done.exit_code == 0, done.output
+        run = Runner(tmp_path / "f")
+        run("member join Latvia --date 2024-01-01 --no-commit")
+        assert run("member join Estonia --date 2024-01-01").stderr == ""
+        assert git(run.path, "log", "--format=%s").splitlines() == ["fundledger: #2 join Estonia", "fundledger: #1 join Latvia"]
+
+    def test_audit_names_entries_another_entrys_commit_holds(self, repo):
+        """A history made before this fix (or by hand): one entry's commit that holds the ones before it too."""
+        repo("contribute Latvia 1k --date 2025-05-01 --no-commit")
+        repo("contribute Latvia 2k --date 2025-05-01 --no-commit")
+        git(repo.path, "commit", "-q", "-am", "fundledger: #12 contribute Latvia €2,000.00\n\nEntry-Id: 12\n")
+        code, data = audit(repo)
+        assert code == 1
+        (finding,) = data["findings"]
+        assert finding["message"].startswith(
+            "entry #11 has no commit of its own: the commit of #12 holds it (a commit git refused"
+        )
+        assert finding["entry"] == 11
+
+
 class TestAudit:
     def test_clean_history_passes(self, repo):
         for day in range(1, 21):
@@ -291,7 +352,10 @@ class TestTheQuickWay:
         assert audit(repo)[0] == 1
 
 
-def test_a_seal_too_short_is_a_usage_error_not_a_rewritten_history(repo):
+def test_a_seal_too_short_is_bad_input_not_a_rewritten_history(repo):
     result = repo("verify --seal 3f1e9a", ok=False)
-    assert result.exit_code == 2 and "a seal is 12 to 64 hex digits" in result.output
+    assert result.exit_code == 1 and result.stderr == (
+        "error: seal '3f1e9a' is too short to prove anything: give 12 or more of its hex digits, as reports print it\n"
+    )
     assert "rewritten" not in result.output
+    assert repo("verify --seal xyz123456789abc", ok=False).stderr.startswith("error: seal 'xyz123456789abc' is not a seal")

@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -99,7 +100,7 @@ class TestWorkedExample:
         assert debits == {"assets:fund:earmarked:drones": "2000000.00", "assets:fund:unallocated": "3000000.00"}
 
     def test_package_from_two_sources(self, coalition):
-        entry = coalition.json("package fpv-2025-06 3M --from training=1M --from unallocated --date 2025-06-01")
+        entry = coalition.json("package fpv-2025-06 3M --envelope training=1M --envelope unallocated --date 2025-06-01")
         credits = {p["account"]: p["amount"] for p in entry["postings"] if p["amount"].startswith("-")}
         assert credits == {"assets:fund:earmarked:training": "-1000000.00", "assets:fund:unallocated": "-2000000.00"}
 
@@ -140,7 +141,7 @@ REFUSALS = [
         "refused: unallocated cash is €3,000,000.00; earmark of €3,000,000.01 exceeds it",
     ),
     (
-        "package big 10000000.01 --from industrial-cooperation --date 2025-04-03",
+        "package big 10000000.01 --envelope industrial-cooperation --date 2025-04-03",
         "refused: earmark industrial-cooperation has €10,000,000.00 available; package of €10,000,000.01 exceeds it",
     ),
     (
@@ -180,7 +181,7 @@ REFUSALS = [
         "refused: package recon-drones-2025-03 dates from 2025-03-20; a payment cannot be dated before",
     ),
     (
-        "package recon-drones-2025-03 1M --from unallocated",
+        "package recon-drones-2025-03 1M --envelope unallocated",
         "refused: package recon-drones-2025-03 already exists (#8); choose another name",
     ),
     ("member join Latvia --date 2025-01-01", "refused: Latvia is already a member (since 2024-02-01)"),
@@ -240,10 +241,10 @@ REFUSALS = [
         "error: --split 'drones' must look like EARMARK=AMOUNT, for example drones=20M",
     ),
     (
-        "package p 1M --from a --from b",
-        "error: only one --from may leave out its amount; it takes what the others do not",
+        "package p 1M --envelope a --envelope b",
+        "error: only one --envelope may leave out its amount; it takes what the others do not",
     ),
-    ("package p 1M --from training=500k", "error: the sources add up to €500,000.00, the package is €1,000,000.00"),
+    ("package p 1M --envelope training=500k", "error: the sources add up to €500,000.00, the package is €1,000,000.00"),
     ("contribute Latvia 1M --pledge 3", "refused: #3 is not a pledge"),
     ("contribute 'United Kingdom' 1M --pledge 4", "refused: pledge #4 is Latvia's, not United Kingdom's"),
 ]
@@ -276,9 +277,12 @@ class TestRefusals:
     def test_usage_errors_exit_2(self, coalition):
         before = snapshot(coalition.path)
         assert coalition("pledge Latvia 1M", ok=False).exit_code == 2  # --year missing
-        bad_date = coalition("contribute Latvia 1M --date 2025-13-01", ok=False)
-        assert bad_date.exit_code == 2
-        assert "'2025-13-01' is not a date: there is no month 13" in bad_date.stderr
+        bad_date = coalition("contribute Latvia 1M --date 2025-13-01", ok=False)  # bad input, like an amount
+        assert bad_date.exit_code == 1
+        assert bad_date.stderr == "error: --date '2025-13-01' is not a date: there is no month 13\n"
+        negative = coalition("earmark training -5M", ok=False)  # not click's "No such option '-5'"
+        assert negative.exit_code == 1 and negative.stderr.startswith("error: '-5M' is negative: amounts are positive")
+        assert coalition("earmark training 5M -x", ok=False).exit_code == 2  # a real unknown option
         assert coalition("member approve Belgium", ok=False).exit_code == 2
         assert snapshot(coalition.path) == before
 
@@ -307,7 +311,7 @@ class TestDates:
     )
     def test_impossible_days_are_named(self, coalition, text, message):
         result = coalition(["contribute", "Latvia", "1k", "--date", text], ok=False)
-        assert result.exit_code == 2 and message in result.stderr
+        assert result.exit_code == 1 and result.stderr == f"error: --date {message}\n"
 
 
 class TestDiscovery:
@@ -467,3 +471,190 @@ def test_init_json_says_what_was_created(tmp_path):
     assert created.pop("new_repository") in (True, False)  # whether tmp_path sits inside a work tree varies
     assert created == {"path": str(tmp_path / "f"), "name": "Fund", "currency": "EUR", "manager": "", "committed": False}
     assert (tmp_path / "f" / "ledger.toml").is_file()
+
+
+class TestFilterNames:
+    """A report filter naming nothing the books hold is refused with the closest name, never "nothing to show"."""
+
+    @pytest.mark.parametrize(
+        ("command", "message"),
+        [
+            ("report register --earmark trainin", "refused: there is no earmark 'trainin'; did you mean 'training'?"),
+            ("report register --member Latvai", "refused: there is no member 'Latvai'; did you mean 'Latvia'?"),
+            (
+                "report register --package recon-drones-2025-3",
+                "refused: there is no package 'recon-drones-2025-3'; did you mean 'recon-drones-2025-03'?",
+            ),
+            ("report register --account assets:fnd", "refused: there is no account 'assets:fnd'; did you mean 'assets:fund'?"),
+            ("report register --supplier Nobody", "refused: there is no supplier 'Nobody'; `fundledger report suppliers` lists them"),
+            ("report funding --member Latvai", "refused: there is no member 'Latvai'; did you mean 'Latvia'?"),
+            ("report funding --package recon", "refused: there is no package 'recon'; `fundledger report packages` lists them"),
+            ("report statement Latvai", "refused: there is no member 'Latvai'; did you mean 'Latvia'?"),
+        ],
+    )  # fmt: skip
+    def test_unknown_name_is_refused_with_a_suggestion(self, coalition, command, message):
+        result = coalition(command, ok=False)
+        assert (result.exit_code, result.stderr.strip(), result.stdout) == (1, message, "")
+
+    @pytest.mark.parametrize(
+        "command",
+        ["report register --account assets", "report register --account assets:fund:earmarked:drones",
+         "report register --member latvia", "report register --earmark training --kind earmark",
+         "report register --account income:contributions:latvia"],
+    )  # fmt: skip
+    def test_known_names_and_account_prefixes_pass(self, coalition, command):
+        assert "nothing to show" not in coalition(command).stdout
+
+    def test_an_account_with_a_trailing_colon_is_its_parent(self, coalition):
+        with_colon = coalition.json("report register --account assets:fund:")
+        assert with_colon["rows"] and with_colon == coalition.json("report register --account assets:fund")
+
+    def test_an_earmark_known_only_from_a_pledge_split_passes(self, coalition):
+        coalition("pledge Latvia 1M --year 2025 --split demining=1M --date 2025-05-01")
+        assert coalition("report register --earmark demining --json").exit_code == 0
+
+    @pytest.mark.parametrize(
+        ("command", "message"),
+        [
+            ("member leave Latvai", "refused: Latvai is not an active member, so it cannot leave; did you mean 'Latvia'?"),
+            ("member approve Belgum --by Latvia", "refused: Belgum has no pending application; did you mean 'Belgium'?"),
+            ("policy payy --approvals 1", "refused: 'payy' is not a kind of entry; did you mean 'pay'?"),
+        ],
+    )  # fmt: skip
+    def test_recording_commands_suggest_too(self, coalition, command, message):
+        result = coalition(f"{command} --date 2025-05-01", ok=False)
+        assert (result.exit_code, result.stderr.strip()) == (1, message)
+
+    def test_kind_is_a_choice_that_suggests(self, coalition):
+        result = coalition("report register --kind payy", ok=False)
+        assert result.exit_code == 2
+        assert "'payy' is not a kind; did you mean 'pay'?" in result.stderr
+
+    def test_report_name_suggests(self, coalition):
+        result = coalition("report registr", ok=False)
+        assert result.exit_code == 2
+        assert "'registr' is not a report; did you mean 'register'?" in result.stderr
+
+    @pytest.mark.parametrize("command", ["report --json --csv", "report members --csv --json", "balance --json --csv"])
+    def test_two_formats_are_a_usage_error(self, coalition, command):
+        result = coalition(command, ok=False)
+        assert result.exit_code == 2 and "choose one of --json and --csv" in result.stderr and result.stdout == ""
+
+
+class TestRenamedOptions:
+    """--from and --to mean days; the envelope and the recipient have their own options, old spellings warn."""
+
+    def test_envelope_options(self, coalition):
+        entry = coalition.json("package p 1M --envelope training=500k --envelope unallocated --date 2025-05-01")
+        assert {p["account"] for p in entry["postings"] if p["amount"].startswith("-")} == {
+            "assets:fund:earmarked:training", "assets:fund:unallocated"}  # fmt: skip
+        assert coalition("earmark spare 1k --envelope training --date 2025-05-01 -q").stdout == "12\n"
+        assert coalition("charge 25 --envelope spare --date 2025-05-01 -q").stderr == ""
+
+    @pytest.mark.parametrize(
+        ("old", "new", "command"),
+        [
+            ("--from", "--envelope", "package p 1M --from training --date 2025-05-01"),
+            ("--from", "--envelope", "earmark spare 1k --from training --date 2025-05-01"),
+            ("--from", "--envelope", "charge 25 --from training --date 2025-05-01"),
+            ("--from", "--envelope", "fee 25 --from training --date 2025-05-01"),
+            ("--to", "--envelope", "interest 25 --to training --date 2025-05-01"),
+            ("--from", "--envelope", "amend recon-drones-2025-03 +1k --from training --reason r --date 2025-05-01"),
+        ],
+    )
+    def test_old_spelling_still_works_and_warns_once(self, coalition, old, new, command):
+        result = coalition(command + " --json")
+        assert result.stderr.count("\n") == 1
+        assert result.stderr.startswith(f"warning: {old} is deprecated for {command.split()[0]}; write {new}")
+        postings = {p["account"] for p in json.loads(result.stdout)["postings"]}
+        assert any("training" in account for account in postings)
+
+    @pytest.mark.parametrize("command", ["earmark x 1 --envelope unallocatd", "interest 1 --envelope unalocated",
+                                         "package p 1 --envelope unallocatd"])  # fmt: skip
+    def test_a_misspelt_unallocated_is_suggested(self, coalition, command):
+        result = coalition(command + " --date 2025-05-01", ok=False)
+        assert result.exit_code == 1 and result.stderr.endswith("; did you mean 'unallocated'?\n")
+
+    def test_old_and_new_spelling_together_is_a_usage_error(self, coalition):
+        result = coalition("package p 1M --from training --envelope unallocated --date 2025-05-01", ok=False)
+        assert result.exit_code == 2 and "give --envelope only" in result.stderr
+
+    def test_package_needs_an_envelope(self, coalition):
+        result = coalition("package p 1M --date 2025-05-01", ok=False)
+        assert result.exit_code == 2 and "Missing option '--envelope'" in result.stderr
+
+    def test_no_recording_command_takes_from_or_to_in_its_help(self):
+        for name, command in main.commands.items():
+            if getattr(command.callback, "records", False):
+                shown = {opt for p in command.params if not getattr(p, "hidden", False) for opt in p.opts}
+                assert not shown & {"--from", "--to"}, name
+
+
+class TestHelpCommand:
+    """`fundledger help COMMAND` prints the same full help as `COMMAND --help`; `help` alone the top level's."""
+
+    @pytest.mark.parametrize("words", [[], ["report"], ["member", "join"], ["package"], ["help"]])
+    def test_same_as_dash_dash_help(self, words):
+        runner = CliRunner()
+        shown = runner.invoke(main, ["help", *words], prog_name="fundledger")
+        assert shown.exit_code == 0
+        assert shown.stdout == runner.invoke(main, [*words, "--help"], prog_name="fundledger").stdout
+        assert shown.stdout.startswith(f"Usage: fundledger {' '.join(words)}".rstrip() + " [OPTIONS]")
+
+    @pytest.mark.parametrize(
+        ("words", "message"),
+        [
+            (["reprot"], "fundledger has no command 'reprot'; did you mean 'report'?"),
+            (["member", "jion"], "fundledger member has no sub-command 'jion'; did you mean 'join'?"),
+            (["pay", "extra"], "fundledger pay has no sub-command 'extra'"),
+        ],
+    )
+    def test_unknown_command_is_a_usage_error(self, words, message):
+        result = CliRunner().invoke(main, ["help", *words])
+        assert result.exit_code == 2 and message in result.stderr and result.stdout == ""
+
+
+def test_git_setup_json_says_what_it_set(tmp_path, git_env):
+    """`git-setup --json` prints the merge driver, the rebase setting and the attributes line it wrote."""
+    import subprocess
+
+    done = CliRunner().invoke(main, ["init", str(tmp_path / "f"), "--name", "F", "--currency", "EUR"])
+    assert done.exit_code == 0, done.output
+    result = CliRunner().invoke(main, ["--ledger", str(tmp_path / "f"), "git-setup", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["pull_rebase"] is True and data["attributes"] == "journal/*.toml merge=fundledger"
+    config = subprocess.run(["git", "config", "merge.fundledger.driver"], cwd=tmp_path / "f", capture_output=True,
+                            text=True, check=True).stdout.strip()  # fmt: skip
+    assert data["merge_driver"] == config
+
+
+class TestConventions:
+    """docs/CLI.md's promises, checked over every command, so a new one cannot forget them."""
+
+    # Commands whose output is not a result to parse: a script, help, git's driver, a file format, a wrapper.
+    NO_JSON = frozenset({"completion", "help", "merge-driver", "export", "propose"})
+
+    def _commands(self, group=main, prefix=()):
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                yield from self._commands(command, (*prefix, name))
+            else:
+                yield " ".join((*prefix, name)), command
+
+    def test_every_yes_has_a_short_y(self):
+        for name, command in self._commands():
+            for param in command.params:
+                if "--yes" in param.opts:
+                    assert "-y" in param.opts, name
+
+    def test_every_command_that_prints_a_result_takes_json(self):
+        for name, command in self._commands():
+            if name in self.NO_JSON:
+                continue
+            assert any("--json" in p.opts for p in command.params), f"fundledger {name} has no --json"
+
+    def test_every_recording_command_takes_quiet(self):
+        for name, command in self._commands():
+            if getattr(command.callback, "records", False):
+                assert any("--quiet" in p.opts and "-q" in p.opts for p in command.params), name

@@ -45,5 +45,13 @@ def test_names_come_from_the_ledger_in_use(ledger):
     assert "suppliers" in completions([*at, "report"], "sup")
 
 
+def test_envelopes_kinds_and_help_complete(ledger):
+    at = ["--ledger", ledger]
+    assert completions([*at, "package", "p", "1M", "--envelope"], "") == ["drones", "training", "unallocated"]
+    assert completions([*at, "charge", "5", "--envelope"], "u") == ["unallocated"]
+    assert completions([*at, "report", "register", "--kind"], "pa") == ["package", "pay"]
+    assert "--from" not in completions([*at, "package", "p", "1M"], "--")  # a deprecated spelling is not offered
+
+
 def test_no_ledger_no_names_and_no_error(tmp_path):
     assert completions(["--ledger", str(tmp_path / "none"), "report", "funding", "--member"], "") == []

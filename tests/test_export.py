@@ -221,12 +221,12 @@ EVERY_KIND = [
     'contribute "United Kingdom" £9,975 --pledge 4 --date 2025-02-01',  # 5
     "contribute Latvia 100k --date 2025-02-01",  # 6
     'earmark training 60k --date 2025-02-02 --purpose "Operator training: phase 1, [B]"',  # 7
-    "package radios 50k --from training=30k --from unallocated --date 2025-03-01",  # 8
+    "package radios 50k --envelope training=30k --envelope unallocated --date 2025-03-01",  # 8
     'interest 123.45 --date 2025-03-31 --memo "Q1 interest"',  # 9
-    "charge 25 --from training --date 2025-03-31",  # 10
+    "charge 25 --envelope training --date 2025-03-31",  # 10
     "fee 1,500 --date 2025-06-30",  # 11
     'write-off 4 --reason "£25 lost: bank charge" --date 2025-07-01',  # 12
-    'amend radios +10k --from training --reason "Two more launchers" --date 2025-07-02',  # 13
+    'amend radios +10k --envelope training --reason "Two more launchers" --date 2025-07-02',  # 13
     ["pay", "radios", "45k", "--supplier", "ACME: Ltd; (Riga) | 2", "--invoice", "R-1, part", "--date", "2025-08-01",
      "--memo", HOSTILE, "--source", "=HYPERLINK(\"http://x\")"],  # 14
     'amend radios --close --reason "Came in under budget" --date 2025-09-01',  # 15
@@ -243,12 +243,12 @@ EVERY_KIND = [
     "close 2025Q1 --date 2026-01-07",  # 26: stands, so beancount asserts its balances
     'pledge Latvia 5k --year 2026 --date 2026-01-08 --instalment 2026-03-31=2k --instalment 2026-06-30=3k',  # 27
     ["supplier", "add", "ACME: Ltd; (Riga) | 2", "--country", "LV", "--date", "2026-01-09"],  # 28
-    "package cams 20k --from unallocated --date 2026-01-10",  # 29
+    "package cams 20k --envelope unallocated --date 2026-01-10",  # 29
     ["contract", "cams", "ACME: Ltd; (Riga) | 2", "15k", "--ref", "C-1", "--item", "camera", "--quantity", "10",
      "--date", "2026-01-11"],  # 30
     "pay cams 5k --contract C-1 --date 2026-01-12",  # 31
     'amend cams +1k --contract C-1 --reason "Spare: lenses" --date 2026-01-13',  # 32
-    'deliver cams --item camera --quantity 4 --contract C-1 --to "Unit: A [1]" --date 2026-01-14',  # 33
+    'deliver cams --item camera --quantity 4 --contract C-1 --recipient "Unit: A [1]" --date 2026-01-14',  # 33
     "rate SEK 0.0900 --date 2026-01-14",  # 34
     ["contract", "cams", "ACME: Ltd; (Riga) | 2", "30k SEK", "--ref", "K-2", "--date", "2026-01-14"],  # 35: €2,700
     "pay cams '10k SEK' --contract K-2 --date 2026-01-14",  # 36: at 0.0900, no difference

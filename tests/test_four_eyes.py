@@ -58,7 +58,7 @@ def built(tmp_path_factory) -> Path:
     alice = Officer(top / "fund", keys / "alice", "Alice", config)
     alice("member join Latvia --date 2025-01-01")
     alice("contribute Latvia 100 --date 2025-01-02")
-    alice("package p 80 --from unallocated --date 2025-01-03")  # before any officer: no approval needed
+    alice("package p 80 --envelope unallocated --date 2025-01-03")  # before any officer: no approval needed
     alice(f"officer add Alice --key {keys / 'alice.pub'} --role recorder --role approver --date 2025-01-04")  # 4
     alice(f"officer add Bob --key {keys / 'bob.pub'} --role approver --date 2025-01-04")  # 5: the second approver
     alice(f"propose officer add Carol --key {keys / 'carol.pub'} --role recorder --date 2025-01-04")  # 6

@@ -33,7 +33,7 @@ SETUP = [
     "member join Denmark --date 2024-02-01",
     "pledge Latvia 3M --year 2025 --date 2025-01-15",  # entry 4
     'contribute "United Kingdom" 1M --date 2025-01-20',
-    "package recon-drones-2025-03 800k --from unallocated --date 2025-01-25",
+    "package recon-drones-2025-03 800k --envelope unallocated --date 2025-01-25",
     "rate DKK 0.1340 --date 2025-02-01",
 ]
 
@@ -245,7 +245,7 @@ class TestMatching:
         assert "closing balance after 2025-03-31: bank €2,548,209.06, books €2,548,209.06: reconciled" in again.stdout
 
     def test_a_payment_that_paid_its_package_in_full_is_still_skipped_the_second_time(self, fund, tmp_path):
-        fund("package small-pack 1000 --from unallocated --date 2025-02-01")
+        fund("package small-pack 1000 --envelope unallocated --date 2025-02-01")
         (tmp_path / "m.toml").write_text(
             '[columns]\ndate = "Date"\nmember = "Payee"\namount = "Amount"\nreference = "Ref"\nmemo = "Text"\n'
         )

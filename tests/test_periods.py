@@ -35,7 +35,7 @@ YEAR = [
     "contribute Latvia 6M --pledge 6 --date 2025-01-01",  # 7: the first day of 2025
     'contribute "United Kingdom" £1M --date 2025-03-31',  # 8: £1,000,000.00 x 1.2000 = €1,200,000.00, Q1's last day
     'reverse 5 --reason "returned by the bank" --date 2025-02-15',  # 9: a 2024 receipt undone in 2025
-    "package kit 4M --from drones --date 2025-06-30",  # 10
+    "package kit 4M --envelope drones --date 2025-06-30",  # 10
     "pay kit 1.5M --date 2025-12-31",  # 11: the last day of 2025
     "pay kit 1M --date 2026-01-01",  # 12: the first day of 2026
 ]
@@ -191,7 +191,7 @@ class TestColumns:
 
     def test_only_where_it_has_a_meaning(self, year):
         result = year("report members --monthly", ok=False)
-        assert result.exit_code == 2 and "only balance, contributors, earmarks, packages take it" in result.stderr
+        assert result.exit_code == 2 and "only balance, contributors, earmarks and packages take it" in result.stderr
 
 
 class TestReversalsFollow:
@@ -234,7 +234,7 @@ class TestOptions:
     @pytest.mark.parametrize(
         ("command", "says"),
         [
-            ("report packages --member Latvia", "report packages does not take --member: only register, funding take it"),
+            ("report packages --member Latvia", "report packages does not take --member: only register and funding take it"),
             ("report contributors --year 2025", "only pledges takes it; for one year of a report, use --period YEAR"),
             ("report members --period 2025", "report members does not take --period: only summary, balance,"),
             ("report pledges --from 2025-01-01", "report pledges does not take --from"),

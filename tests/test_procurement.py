@@ -114,6 +114,17 @@ def test_pay_refuses_a_misspelt_supplier_with_a_suggestion(example):
     )
 
 
+@pytest.mark.parametrize(
+    "command",
+    ["pay fpv-drones 1 --contract FDW-2025-1", "deliver fpv-drones --item x --quantity 1 --contract FDW-2025-1",
+     "amend fpv-drones +1 --contract FDW-2025-1 --reason r"],
+)  # fmt: skip
+def test_a_misspelt_contract_is_told_the_closest(example, command):
+    refused = example(f"{command} --date 2025-10-02", ok=False)
+    assert (refused.exit_code, refused.stderr.strip()) == (
+        1, "refused: there is no contract 'FDW-2025-1'; did you mean 'FDW-2025-01'?")  # fmt: skip
+
+
 def test_the_summary_and_the_statement_show_what_is_overdue(example):
     """Eastmark's second 5M fell due on 2025-09-30 and never came: overdue on the 15th of October, not before."""
     assert example.json("report summary --as-of 2025-10-15")["overdue"] == "5000000.00"
@@ -157,7 +168,7 @@ class TestFoundByReview:
         )
 
     def test_an_increase_from_an_earmark_that_does_not_exist(self, example):
-        refused = example('amend fpv-drones +1 --from dronez --reason x --date 2025-10-03', ok=False)
+        refused = example('amend fpv-drones +1 --envelope dronez --reason x --date 2025-10-03', ok=False)
         assert refused.stderr.strip() == "refused: there is no earmark 'dronez'; did you mean 'drones'?"
 
 
@@ -226,7 +237,7 @@ def test_a_contract_before_its_supplier_was_named_is_refused(example):
 def test_an_exchange_loss_the_package_cannot_cover_is_refused(run):
     """A package of exactly the contract's €27,000.00 has nothing outside the contract to take a €500.00 loss from."""
     for command in ["member join Latvia --date 2025-01-01", "contribute Latvia 100k --date 2025-01-02",
-                    "rate SEK 0.0900 --date 2025-01-01", "package p 27k --from unallocated --date 2025-01-03",
+                    "rate SEK 0.0900 --date 2025-01-01", "package p 27k --envelope unallocated --date 2025-01-03",
                     "supplier add 'Nordic AB' --country SE --date 2025-01-03",
                     "contract p 'Nordic AB' '300k SEK' --ref N-1 --date 2025-01-04",
                     "rate SEK 0.0950 --date 2025-02-01"]:  # fmt: skip
@@ -245,7 +256,7 @@ def test_a_contract_in_kronor_paid_at_two_rates(run):
     not under contract (23,000 -> 22,500). The last 200,000 SEK at 0.0850 cost €17,000.00 and relieve all that is
     left, €18,000.00: a €1,000.00 gain, given back to it (22,500 -> 23,500)."""
     for command in ["member join Latvia --date 2025-01-01", "contribute Latvia 100k --date 2025-01-02",
-                    "rate SEK 0.0900 --date 2025-01-01", "package p 50k --from unallocated --date 2025-01-03",
+                    "rate SEK 0.0900 --date 2025-01-01", "package p 50k --envelope unallocated --date 2025-01-03",
                     "supplier add 'Nordic AB' --country SE --date 2025-01-03",
                     "contract p 'Nordic AB' '300k SEK' --ref N-1 --date 2025-01-04",
                     "rate SEK 0.0950 --date 2025-02-01", "pay p '100k SEK' --contract N-1 --date 2025-02-02"]:  # fmt: skip
@@ -278,7 +289,7 @@ def test_the_register_of_a_supplier(example):
         (32, "contract"), (34, "pay"),
     ]  # fmt: skip
     refused = example("report register --supplier 'Fjord Drone Work'", ok=False)
-    assert refused.stderr.strip() == "error: there is no supplier 'Fjord Drone Work'; did you mean 'Fjord Drone Works AS'?"
+    assert refused.stderr.strip() == "refused: there is no supplier 'Fjord Drone Work'; did you mean 'Fjord Drone Works AS'?"
     assert example("report suppliers --supplier x", ok=False).exit_code == 2
 
 
@@ -288,6 +299,6 @@ def test_funding_in_a_period_shows_an_envelope_spent_out(example):
     start = {r["package"]: D(r["amount"]) for r in example.json("report funding --member Eastmark --as-of 2025-12-31")["rows"]}
     held = example.json("report earmarks")["rows"]
     drones = next(r for r in held if r["earmark"] == "drones")
-    example(f"package spare-parts {drones['available']} --from drones --date 2026-01-05")
+    example(f"package spare-parts {drones['available']} --envelope drones --date 2026-01-05")
     rows = {r["package"]: D(r["amount"]) for r in example.json("report funding --member Eastmark --period 2026")["rows"]}
     assert rows["drones"] == -start["drones"] and rows["spare-parts"] == start["drones"]

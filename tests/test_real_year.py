@@ -26,13 +26,13 @@ YEAR = [
     'contribute "United Kingdom" £9,975 --pledge 4 --date 2025-02-01',
     "contribute Latvia 100k --date 2025-02-01",  # 6
     "earmark drones 60k --date 2025-02-02",  # 7
-    "package radios 50k --from drones=30k --from unallocated --date 2025-03-01",  # 8: drones 30k, unallocated 20k
+    "package radios 50k --envelope drones=30k --envelope unallocated --date 2025-03-01",  # 8: drones 30k, unallocated 20k
     'interest 123.45 --date 2025-03-31 --memo "Q1 interest"',  # 9
-    'charge 25 --from drones --date 2025-03-31 --memo "SWIFT fee"',  # 10
+    'charge 25 --envelope drones --date 2025-03-31 --memo "SWIFT fee"',  # 10
     'fee 1,500 --date 2025-06-30 --memo "Administration fee H1"',  # 11
     # 12: £25 left, worth €11,850.00 - €11,820.38 = €29.62 on the receivable
     'write-off 4 --reason "USD 25 bank charge on the way" --date 2025-07-01',
-    'amend radios +10k --from drones --reason "Two more launchers" --date 2025-07-02',  # 13: drones 40k, unalloc. 20k
+    'amend radios +10k --envelope drones --reason "Two more launchers" --date 2025-07-02',  # 13: drones 40k, unalloc. 20k
     'pay radios 45k --supplier ACME --invoice R-1 --date 2025-08-01',  # 14
     # 15: €15,000 not paid goes back 40:20, drones €10,000 and unallocated €5,000
     'amend radios --close --reason "Came in under budget" --date 2025-09-01',
@@ -101,7 +101,7 @@ class TestTheYearByHand:
         """€100.00 from drones 2:1 unallocated; giving back €0.01 goes to the larger remainder."""
         for command in ["member join Latvia --date 2025-01-01", "contribute Latvia 1000 --date 2025-01-02",
                         "earmark drones 500 --date 2025-01-02",
-                        "package p 90 --from drones=60 --from unallocated=30 --date 2025-01-03"]:  # fmt: skip
+                        "package p 90 --envelope drones=60 --envelope unallocated=30 --date 2025-01-03"]:  # fmt: skip
             run(command)
         entry = run.json('amend p -0.01 --reason "a cent less" --date 2025-01-04')
         # 0.01 × 60/90 = 0.00667, × 30/90 = 0.00333: both round down to 0, the cent goes to drones (.00667).
@@ -130,9 +130,9 @@ class TestTheYearByHand:
 
 class TestChargesOnAPackage:
     def test_a_fee_from_a_package_counts_as_paid_from_it_and_interest_on_it_grows_it(self, year):
-        year("package cameras 10k --from unallocated --date 2025-10-01")
-        year("fee 100 --from package:cameras --date 2025-10-02")
-        year("interest 7.50 --to package:cameras --date 2025-10-03")
+        year("package cameras 10k --envelope unallocated --date 2025-10-01")
+        year("fee 100 --envelope package:cameras --date 2025-10-02")
+        year("interest 7.50 --envelope package:cameras --date 2025-10-03")
         package = journal.load(journal.open_ledger(year.path)).packages["cameras"]
         # amount 10,000 + 7.50; paid 100; what the envelope holds: 10,007.50 - 100 = 9,907.50
         assert (package.amount, package.paid, package.remaining) == (
@@ -199,10 +199,10 @@ REFUSALS = [
     ("write-off 3 --reason x", "refused: #3 is not a pledge"),
     ('write-off 4 --reason ""', "refused: pledge #4 was already closed by #12"),
     ("amend radios -1 --reason x --date 2025-09-02", "refused: package radios is closed; it cannot be amended"),
-    ("charge 40k --from drones --date 2025-09-02",
+    ("charge 40k --envelope drones --date 2025-09-02",
      "refused: earmark drones has €29,975.00 available; charge of €40,000.00 exceeds it"),
-    ("fee 1 --from nothing", "refused: there is no earmark 'nothing'; name one this fund has, or unallocated"),
-    ("interest 1 --to package:nothing", "refused: there is no package 'nothing'; record it with `package` first"),
+    ("fee 1 --envelope nothing", "refused: there is no earmark 'nothing'; name one this fund has, or unallocated"),
+    ("interest 1 --envelope package:nothing", "refused: there is no package 'nothing'; record it with `package` first"),
     ("pay radios 1 --supplier ACME --invoice R-1 --date 2025-08-02",
      "refused: package radios was closed by #15; it has nothing left to pay"),
     ("close 2026 --date 2026-01-07", "refused: 2026 is not over until 2026-12-31; a close is dated after the period"),
@@ -241,7 +241,7 @@ def test_after_a_close(year):
 
 def test_the_same_invoice_twice(run):
     for command in ["member join Latvia --date 2025-01-01", "contribute Latvia 1000 --date 2025-01-02",
-                    "package p 900 --from unallocated --date 2025-01-03",
+                    "package p 900 --envelope unallocated --date 2025-01-03",
                     "pay p 100 --supplier ACME --invoice BDTC-88 --date 2025-06-02"]:  # fmt: skip
         run(command)
     before = snapshot(run.path)

@@ -192,8 +192,8 @@ class TestRendering:
 
     def test_one_format_at_a_time(self, coalition):
         for two in ("--json --csv", "--csv --json", "--json --html x.html", "--html x.html --pdf y.pdf"):
-            result = coalition(f"report {two}", ok=False)
-            assert result.exit_code == 2 and "choose one of" in result.stderr, two
+            result = coalition(f"report {two}", ok=False)  # the last flag must not win unchecked
+            assert result.exit_code == 2 and "choose one of" in result.stderr and result.stdout == "", two
 
     def test_no_color_means_no_escape_codes(self, coalition):
         out = coalition("report contributors", env={"NO_COLOR": "1", "TERM": "xterm-256color"}).stdout
@@ -201,7 +201,7 @@ class TestRendering:
 
     def test_markup_in_names_and_memos_is_shown_not_interpreted(self, coalition):
         memo = "[bold red]PAID[/] \x1b[31m\u202e"
-        coalition(["package", "evil", "1k", "--from", "unallocated", "--date", "2025-05-01", "--memo", memo])
+        coalition(["package", "evil", "1k", "--envelope", "unallocated", "--date", "2025-05-01", "--memo", memo])
         out = coalition("report packages", env={"COLUMNS": "200"}).stdout
         assert "[bold red]PAID[/]" in out
         assert "\x1b[31m" not in out and "\\e[31m" in out and "\\u202e" in out
@@ -241,3 +241,14 @@ class TestLongTables:
     def test_too_narrow_for_a_line_a_row_is_a_block(self, many):
         text = _text(render.report_table(reports.balance_report(many), 20), 20)
         assert "€520,000.00" in text.split()
+
+
+def test_register_csv_never_has_a_postings_column(tmp_path):
+    """A register of entries that move no money (joins only) has the same kind of columns as any other."""
+    from conftest import recorded
+
+    run = recorded(tmp_path / "f", ["member join Latvia --date 2024-01-01", "member join Estonia --date 2024-01-02"])
+    header = run("report register --csv").stdout.splitlines()[0].split(",")
+    assert "postings" not in header
+    assert header[:4] == ["id", "date", "recorded_at", "kind"] and "amount" in header
+    assert run.json("report register")["rows"][0]["postings"] == []  # JSON keeps the nested list

@@ -42,7 +42,7 @@ class TestWorkedExample:
         assert rows["Belgium"]["status"] == "pending"
 
     def test_earmarks_after_a_payment_from_two_sources(self, coalition):
-        coalition("package fpv 3M --from training=1M --from unallocated=2M --date 2025-05-01")
+        coalition("package fpv 3M --envelope training=1M --envelope unallocated=2M --date 2025-05-01")
         coalition("pay fpv 1M --date 2025-05-02")
         rows = {r["earmark"]: r for r in reports.earmarks_report(_books(coalition.path)).rows}
         training = rows["training"]
@@ -55,9 +55,9 @@ class TestWorkedExample:
         assert rows["drones"]["committed"] == D(20_000_000)
 
     def test_packages_status(self, coalition):
-        coalition("package small 1M --from unallocated --date 2025-05-01")
+        coalition("package small 1M --envelope unallocated --date 2025-05-01")
         coalition("pay small 1M --date 2025-05-02")
-        coalition("package gone 1M --from unallocated --date 2025-05-01")
+        coalition("package gone 1M --envelope unallocated --date 2025-05-01")
         coalition("reverse 13 --reason 'cancelled' --date 2025-05-03")
         rows = {r["package"]: r for r in reports.packages_report(_books(coalition.path)).rows}
         assert rows["small"]["status"] == "paid" and rows["small"]["remaining"] == 0

@@ -95,7 +95,7 @@ SETUP2 = [
     "member join Estonia --date 2024-01-01",
     "contribute Latvia 100 --date 2025-01-01",
     "earmark drones 50 --date 2025-01-02",
-    "package p1 40 --from drones --date 2025-01-03",
+    "package p1 40 --envelope drones --date 2025-01-03",
 ]
 
 
@@ -259,7 +259,7 @@ def test_repair_never_cuts_a_committed_entry_that_lost_its_last_posting_table(fu
     """The same cut, made to an entry a commit holds: it reads as unfinished, but it is damage to restore."""
     a = fund2.a
     name = "long-range-reconnaissance-drones-batch-1"
-    a(f"package {name} 5 --from drones --date 2025-01-04")
+    a(f"package {name} 5 --envelope drones --date 2025-01-04")
     path = a.newest()
     whole = path.read_bytes()
     cut = whole[: whole.rindex(b"[[entry.postings]]")]
@@ -420,9 +420,9 @@ def test_entries_an_import_left_uncommitted_are_committed_by_the_next_record(fun
 
 def make_kept(fund: Fund) -> None:
     """Both clones spend the last €10 of earmark drones; a publishes first, so b's package is kept."""
-    fund.a("package a-pkg 10 --from drones --date 2025-01-04")
+    fund.a("package a-pkg 10 --envelope drones --date 2025-01-04")
     fund.a("sync")
-    fund.b("package b-pkg 10 --from drones --date 2025-01-05")
+    fund.b("package b-pkg 10 --envelope drones --date 2025-01-05")
     synced = fund.b.json("sync")
     assert synced["replayed"] == [] and [k["entry"]["package"] for k in synced["kept"]] == ["b-pkg"]
 
@@ -671,9 +671,9 @@ def test_a_receipt_follows_its_pledge_to_its_new_id(fund2, crash):
 
 def test_a_payment_to_a_package_this_clone_made_is_kept_with_it(fund2):
     a, b = fund2.a, fund2.b
-    a("package radios 20 --from unallocated --date 2025-01-05")
+    a("package radios 20 --envelope unallocated --date 2025-01-05")
     a("sync")
-    b("package radios 20 --from unallocated --date 2025-01-06 --memo b-radios")
+    b("package radios 20 --envelope unallocated --date 2025-01-06 --memo b-radios")
     b("pay radios 20 --date 2025-01-07 --memo b-pay")
     synced = b.json("sync")
     assert synced["replayed"] == []
@@ -691,9 +691,9 @@ def test_a_payment_to_a_package_this_clone_made_is_kept_with_it(fund2):
 
 def test_git_pull_keeps_a_payment_to_a_package_this_clone_made(fund2):
     a, b = fund2.a, fund2.b
-    a("package radios 20 --from unallocated --date 2025-01-05")
+    a("package radios 20 --envelope unallocated --date 2025-01-05")
     a("sync")
-    b("package radios 20 --from unallocated --date 2025-01-06 --memo b-radios")
+    b("package radios 20 --envelope unallocated --date 2025-01-06 --memo b-radios")
     b("pay radios 20 --date 2025-01-07 --memo b-pay")
     before, head = b.journal_bytes(), b.head()
     pulled = git(b.path, "pull", ok=False)

@@ -18,8 +18,8 @@ the test before the case runs:
     rate GBP 1.15 2024-01-01
     pledge Latvia 100 2024-01-05 [--year 2025] [--split drones=50]...
     contribute Latvia 100 2024-02-01 [--pledge 3] [--split drones=50]...
-    earmark drones 50 2024-02-02 [--from training]
-    package recon 50 2024-02-03 --from drones [--from unallocated=10]...
+    earmark drones 50 2024-02-02 [--envelope training]
+    package recon 50 2024-02-03 --envelope drones [--envelope unallocated=10]...
     pay recon 20 2024-02-04
     reverse 5 2024-02-05 [--reason "paid twice"]
     repair journal/2024.toml 0 2024-02-06
@@ -71,22 +71,22 @@ OPERATIONS: dict[str, Callable[[Books, list[str], dict[str, list[str]], fund.Not
     "contribute": lambda b, a, o, n: fund.contribute(
         b, a[0], a[1], n, pledge_id=int(o["pledge"][-1]) if o["pledge"] else None, splits=o["split"]
     ),
-    "earmark": lambda b, a, o, n: fund.earmark(b, a[0], a[1], n, source=_opt(o, "from", "unallocated")),
-    "package": lambda b, a, o, n: fund.package(b, a[0], a[1], o["from"], n),
+    "earmark": lambda b, a, o, n: fund.earmark(b, a[0], a[1], n, source=_opt(o, "envelope", "unallocated")),
+    "package": lambda b, a, o, n: fund.package(b, a[0], a[1], o["envelope"], n),
     "pay": lambda b, a, o, n: fund.pay(
         b, a[0], a[1], n, invoice=_opt(o, "invoice", ""), contract=_opt(o, "contract", ""),
         supplier=_opt(o, "supplier", ""),
     ),
     "reverse": lambda b, a, o, n: fund.reverse(b, int(a[0]), _opt(o, "reason", "recorded by mistake"), n),
     "repair": lambda b, a, o, n: fund.repair(b, a[0], int(a[1]), b"[[entry]]\nid = ", n),
-    "interest": lambda b, a, o, n: fund.interest(b, a[0], n, envelope=_opt(o, "to", "unallocated")),
-    "charge": lambda b, a, o, n: fund.charge(b, a[0], n, envelope=_opt(o, "from", "unallocated")),
-    "fee": lambda b, a, o, n: fund.fee(b, a[0], n, envelope=_opt(o, "from", "unallocated")),
+    "interest": lambda b, a, o, n: fund.interest(b, a[0], n, envelope=_opt(o, "envelope", "unallocated")),
+    "charge": lambda b, a, o, n: fund.charge(b, a[0], n, envelope=_opt(o, "envelope", "unallocated")),
+    "fee": lambda b, a, o, n: fund.fee(b, a[0], n, envelope=_opt(o, "envelope", "unallocated")),
     "write-off": lambda b, a, o, n: fund.write_off(
         b, int(a[0]), _opt(o, "reason", "never paid"), n, withdrawn="withdrawn" in o
     ),
     "amend": lambda b, a, o, n: fund.amend(
-        b, a[0], n, _opt(o, "reason", "changed"), change=a[1] if len(a) > 1 else "", sources=o["from"],
+        b, a[0], n, _opt(o, "reason", "changed"), change=a[1] if len(a) > 1 else "", sources=o["envelope"],
         close="close" in o,
     ),
     "close": lambda b, a, o, n: fund.close(b, a[0], n),
@@ -172,7 +172,7 @@ def test_the_little_language_builds_the_books_it_says():
         contribute Latvia 30 2024-02-01 --pledge 6 --split drones=30
         contribute Estonia 50 2024-02-01
         earmark training 20 2024-02-02
-        package recon 40 2024-02-03 --from drones=30 --from unallocated
+        package recon 40 2024-02-03 --envelope drones=30 --envelope unallocated
         pay recon 10 2024-02-04
         reverse 11 2024-02-05 --reason "paid twice"
         leave Estonia 2024-03-01
@@ -252,7 +252,7 @@ contribute Latvia 100 2024-02-01
 PACKAGED = """
 join Latvia 2024-01-01
 contribute Latvia 100 2024-02-01
-package recon 50 2024-03-01 --from unallocated
+package recon 50 2024-03-01 --envelope unallocated
 """
 
 PLEDGED = """
@@ -263,7 +263,7 @@ pledge Latvia 100 2024-03-01 --split drones=50
 CONTRACTED = """
 join Latvia 2024-01-01
 contribute Latvia 100 2024-02-01
-package recon 50 2024-03-01 --from unallocated
+package recon 50 2024-03-01 --envelope unallocated
 supplier ACME 2024-03-01
 contract recon ACME 10 2024-03-02
 """
@@ -385,7 +385,7 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
      contribute Latvia 100 2024-02-01
      earmark drones 50 2024-02-02
      """,
-     cmd("package radar 60 2024-03-01 --from drones"), rules.check_envelopes,
+     cmd("package radar 60 2024-03-01 --envelope drones"), rules.check_envelopes,
      "earmark drones has €50.00 available; package of €60.00 exceeds it"),
     ("*", "receipt-exceeds-a-pledged-part", PLEDGED,
      cmd("contribute Latvia 60 2024-03-02 --pledge 2 --split drones=60"), rules.check_envelopes,
@@ -723,7 +723,7 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
      contribute Latvia 100 2024-02-01
      earmark drones 50 2024-02-02
      """,
-     cmd("earmark drones 10 2024-03-01 --from drones"), rules.check_earmark,
+     cmd("earmark drones 10 2024-03-01 --envelope drones"), rules.check_earmark,
      "earmark drones cannot be funded from itself"),
     ("earmark", "may-debit-only-its-own-envelope", FUNDED,
      edit("earmark drones 10 2024-03-01", P("assets:fund:earmarked:training", "10.00"),
@@ -735,27 +735,27 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
      "a earmark entry cannot credit income:contributions:latvia"),
     # --- package ----------------------------------------------------------------------------------
     ("package", "name-not-allowed", FUNDED,
-     edit("package recon 10 2024-03-01 --from unallocated", package="Recon_Drones"), rules.check_package,
+     edit("package recon 10 2024-03-01 --envelope unallocated", package="Recon_Drones"), rules.check_package,
      "package name 'Recon_Drones' is not allowed: use lower-case letters, digits and single hyphens, "
      "at most 64 characters (for example 'recon-drones')"),
     ("package", "name-taken", PACKAGED,
-     cmd("package recon 10 2024-03-02 --from unallocated"), rules.check_package,
+     cmd("package recon 10 2024-03-02 --envelope unallocated"), rules.check_package,
      "package recon already exists (#3); choose another name"),
     ("package", "name-of-a-cancelled-package",
      """
      join Latvia 2024-01-01
      contribute Latvia 100 2024-02-01
-     package recon 50 2024-03-01 --from unallocated
+     package recon 50 2024-03-01 --envelope unallocated
      reverse 3 2024-03-02 --reason "ordered elsewhere"
      """,
-     cmd("package recon 10 2024-03-03 --from unallocated"), rules.check_package,
+     cmd("package recon 10 2024-03-03 --envelope unallocated"), rules.check_package,
      "package recon already exists (#3); choose another name"),
     ("package", "may-debit-only-its-own-commitment", PACKAGED,
-     edit("package radar 10 2024-03-02 --from unallocated", P("assets:fund:committed:recon", "10.00"),
+     edit("package radar 10 2024-03-02 --envelope unallocated", P("assets:fund:committed:recon", "10.00"),
           P("assets:fund:unallocated", "-10.00")), allowed,
      "a package entry cannot debit assets:fund:committed:recon"),
     ("package", "may-credit-only-cash", PACKAGED,
-     edit("package radar 10 2024-03-02 --from unallocated", P("assets:fund:committed:radar", "10.00"),
+     edit("package radar 10 2024-03-02 --envelope unallocated", P("assets:fund:committed:radar", "10.00"),
           P("income:contributions:latvia", "-10.00")), allowed,
      "a package entry cannot credit income:contributions:latvia"),
     # --- pay ----------------------------------------------------------------------------------
@@ -766,7 +766,7 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
      """
      join Latvia 2024-01-01
      contribute Latvia 100 2024-02-01
-     package recon 50 2024-03-01 --from unallocated
+     package recon 50 2024-03-01 --envelope unallocated
      reverse 3 2024-03-02 --reason "ordered elsewhere"
      """,
      cmd("pay recon 10 2024-03-03"), rules.check_pay,
@@ -860,11 +860,11 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
      rules.check_repair,
      "a repair that removed nothing is no repair"),
     # --- a real year: interest, charges, fees --------------------------------------------
-    ("interest", "into-an-unknown-earmark", FUNDED, cmd("interest 1 2024-03-01 --to nothing"), rules.check_interest,
+    ("interest", "into-an-unknown-earmark", FUNDED, cmd("interest 1 2024-03-01 --envelope nothing"), rules.check_interest,
      "there is no earmark 'nothing'; name one this fund has, or unallocated"),
-    ("interest", "into-an-unknown-package", FUNDED, cmd("interest 1 2024-03-01 --to package:nothing"),
+    ("interest", "into-an-unknown-package", FUNDED, cmd("interest 1 2024-03-01 --envelope package:nothing"),
      rules.check_interest, "there is no package 'nothing'; record it with `package` first"),
-    ("interest", "into-a-bad-earmark-name", FUNDED, cmd("interest 1 2024-03-01 --to Drones"), rules.check_interest,
+    ("interest", "into-a-bad-earmark-name", FUNDED, cmd("interest 1 2024-03-01 --envelope Drones"), rules.check_interest,
      "earmark name 'Drones' is not allowed: use lower-case letters, digits and single hyphens, at most 64 "
      "characters (for example 'drones')"),
     ("interest", "credits-contributions", FUNDED,
@@ -873,9 +873,9 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
     ("charge", "beyond-its-envelope", FUNDED, cmd("charge 101 2024-03-01"), rules.check_envelopes,
      "unallocated cash is €100.00; charge of €101.00 exceeds it"),
     ("charge", "from-a-closed-package", PACKAGED + "amend recon 2024-03-02 --close\n",
-     cmd("charge 1 2024-03-03 --from package:recon"), rules.check_charge,
+     cmd("charge 1 2024-03-03 --envelope package:recon"), rules.check_charge,
      "package recon is closed; it holds no money"),
-    ("fee", "from-an-unknown-earmark", FUNDED, cmd("fee 1 2024-03-01 --from nothing"), rules.check_fee,
+    ("fee", "from-an-unknown-earmark", FUNDED, cmd("fee 1 2024-03-01 --envelope nothing"), rules.check_fee,
      "there is no earmark 'nothing'; name one this fund has, or unallocated"),
     ("fee", "debits-the-wrong-expense", FUNDED,
      edit("fee 1 2024-03-01", P("expenses:bank-charges", "1.00"), P("assets:fund:unallocated", "-1.00")),
@@ -901,14 +901,14 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
           P("expenses:write-offs:latvia", "100.00")), rules.check_write_off,
      "a write-off of pledge #2 must release exactly what its receivable still holds"),
     # --- a real year: amending a package ---------------------------------------------------
-    ("amend", "unknown-package", FUNDED, cmd("amend nothing +1 2024-03-01 --from unallocated"), rules.check_amend,
+    ("amend", "unknown-package", FUNDED, cmd("amend nothing +1 2024-03-01 --envelope unallocated"), rules.check_amend,
      "there is no package 'nothing'; record it with `package` first"),
     ("amend", "closed-package", PACKAGED + "amend recon 2024-03-02 --close\n",
-     cmd("amend recon +1 2024-03-03 --from unallocated"), rules.check_amend,
+     cmd("amend recon +1 2024-03-03 --envelope unallocated"), rules.check_amend,
      "package recon is closed; it cannot be amended"),
-    ("amend", "no-reason", PACKAGED, cmd('amend recon +1 2024-03-02 --from unallocated --reason ""'),
+    ("amend", "no-reason", PACKAGED, cmd('amend recon +1 2024-03-02 --envelope unallocated --reason ""'),
      rules.check_amend, "an amendment needs a reason"),
-    ("amend", "before-the-package", PACKAGED, cmd("amend recon +1 2024-02-02 --from unallocated"),
+    ("amend", "before-the-package", PACKAGED, cmd("amend recon +1 2024-02-02 --envelope unallocated"),
      rules.check_amend, "package recon dates from 2024-03-01; an amendment cannot be dated before"),
     ("amend", "close-releases-less", PACKAGED + "pay recon 20 2024-03-02\n",
      edit("amend recon 2024-03-03 --close", P("assets:fund:committed:recon", "-10.00"),
@@ -1025,7 +1025,7 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
      cmd("deliver recon 2024-03-04 --contract C-1 --quantity 2"), rules.check_deliver,
      "contract C-1 is for 5 drone; 4 were delivered, so 2 more exceeds it"),
     ("deliver", "another-packages-contract", PACKAGED + "supplier ACME 2024-03-01\n"
-     "package other 10 2024-03-01 --from unallocated\ncontract other ACME 10 2024-03-02\n",
+     "package other 10 2024-03-01 --envelope unallocated\ncontract other ACME 10 2024-03-02\n",
      cmd("deliver recon 2024-03-04 --contract C-1"), rules.check_deliver, "contract C-1 is package other's, not recon's"),
     ("deliver", "a-bad-value", PACKAGED, edit("deliver recon 2024-03-04", value="lots"), rules.check_deliver,
      "value 'lots' is not an amount in EUR"),
@@ -1076,15 +1076,15 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
      "(`reverse --batch`) to import it again"),
     # --- names that are misspelt -------------------------------------------------------------
     ("package", "from-a-misspelt-earmark", FUNDED + "earmark drones 10 2024-02-02\n",
-     cmd("package recon 5 2024-03-01 --from drone"), rules.check_package,
+     cmd("package recon 5 2024-03-01 --envelope drone"), rules.check_package,
      "there is no earmark 'drone'; did you mean 'drones'?"),
-    ("earmark", "from-an-earmark-never-made", FUNDED, cmd("earmark training 5 2024-03-01 --from drones"),
+    ("earmark", "from-an-earmark-never-made", FUNDED, cmd("earmark training 5 2024-03-01 --envelope drones"),
      rules.check_earmark, "there is no earmark 'drones'; take money from one this fund has"),
     ("pay", "a-misspelt-package", PACKAGED, cmd("pay recn 5 2024-03-02"), rules.check_pay,
      "there is no package 'recn'; did you mean 'recon'?"),
     ("contribute", "a-misspelt-member", LATVIA, cmd("contribute Latvai 5 2024-03-02"), rules.check_contribute,
      "Latvai is not a member of this fund; did you mean 'Latvia'?"),
-    ("fee", "from-a-misspelt-earmark", FUNDED + "earmark drones 10 2024-02-02\n", cmd("fee 1 2024-03-01 --from dornes"),
+    ("fee", "from-a-misspelt-earmark", FUNDED + "earmark drones 10 2024-02-02\n", cmd("fee 1 2024-03-01 --envelope dornes"),
      rules.check_fee, "there is no earmark 'dornes'; did you mean 'drones'?"),
     # --- four eyes --------------------------------------------------------------------------
     ("officer", "a-bad-key", LATVIA, cmd('officer Alice 2024-01-02 --key "ssh-dss AAAA"'), rules.check_officer,
@@ -1106,8 +1106,8 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
      cmd("pay recon 5 2024-03-02"), rules.check_four_eyes,
      "a pay entry needs another officer to approve it: record it with `fundledger propose pay …`, "
      "then `fundledger approve ID`"),
-    ("*", "not-what-was-proposed", OFFICERS + "propose package recon 50 --from unallocated 2024-03-01\n"
-     "approve-only 5 2024-03-02\n", cmd("package recon 49 2024-03-01 --from unallocated"),
+    ("*", "not-what-was-proposed", OFFICERS + "propose package recon 50 --envelope unallocated 2024-03-01\n"
+     "approve-only 5 2024-03-02\n", cmd("package recon 49 2024-03-01 --envelope unallocated"),
      rules.check_four_eyes, "proposal #5 was approved by #6: the next entry is the package it proposed, exactly"),
     ("proposal", "what-the-rules-refuse", OFFICERS, cmd("propose pay nothing 5 2024-03-02"), rules.check_proposal,
      "there is no package 'nothing'; record it with `package` first"),
@@ -1283,7 +1283,7 @@ def test_accounts_the_ledger_knows(account):
 
 def test_a_package_entry_knows_the_package_it_creates():
     books = ledger(FUNDED)
-    entry = build(books, "package radar 10 2024-03-01 --from unallocated").sealed(books.last_id + 1, books.seal)
+    entry = build(books, "package radar 10 2024-03-01 --envelope unallocated").sealed(books.last_id + 1, books.seal)
     rules.check_accounts(books, entry)
     pay = dataclasses.replace(entry, kind="pay", data={"package": "radar"})
     with pytest.raises(Refused, match="'assets:fund:committed:radar' is not known"):

@@ -10,7 +10,7 @@ import pytest
 from test_periods import YEAR
 
 from ledger import journal, reports
-from ledger.errors import BadInput
+from ledger.errors import Refused
 
 from conftest import Runner, recorded
 
@@ -58,7 +58,7 @@ class TestFigures:
         assert s.earmarked == {} and s.funded == ()
 
     def test_an_unknown_member_gets_a_suggestion(self, books):
-        with pytest.raises(BadInput, match="there is no member 'Latvai'; did you mean Latvia"):
+        with pytest.raises(Refused, match="there is no member 'Latvai'; did you mean 'Latvia'"):
             reports.statement_report(books, "Latvai")
 
 
@@ -118,7 +118,7 @@ class TestFormats:
             ("report statement", "report statement needs a MEMBER", 2),
             ("report summary Latvia", "report summary takes no MEMBER", 2),
             ("report statement Latvia --year 2025", "only pledges takes it", 2),
-            ("report statement Latvai", "did you mean Latvia?", 1),
+            ("report statement Latvai", "refused: there is no member 'Latvai'; did you mean 'Latvia'?", 1),
         ],
     )
     def test_refused(self, year, command, says, code):

@@ -124,8 +124,8 @@ def test_an_entry_the_other_side_made_impossible_is_kept_with_its_reason(fund):
     london("earmark drones 10M --date 2025-01-01")
     london("sync")
     riga("sync")
-    london("package london-drones 10M --from drones --date 2025-02-01")  # both spend the same €10M
-    riga("package riga-drones 10M --from drones --date 2025-02-02")
+    london("package london-drones 10M --envelope drones --date 2025-02-01")  # both spend the same €10M
+    riga("package riga-drones 10M --envelope drones --date 2025-02-02")
     london("sync")
     synced = riga.json("sync")
     assert synced["replayed"] == [] and len(synced["kept"]) == 1
@@ -200,9 +200,9 @@ def test_git_pull_that_cannot_replay_fails_and_leaves_the_clone_as_it_was(fund):
     london("earmark drones 10M --date 2025-01-01")
     london("sync")
     riga("sync")
-    london("package a 10M --from drones --date 2025-02-01")
+    london("package a 10M --envelope drones --date 2025-02-01")
     london("sync")
-    riga("package b 10M --from drones --date 2025-02-01")
+    riga("package b 10M --envelope drones --date 2025-02-01")
     before = riga.journal_bytes()
     head = git(riga.path, "rev-parse", "HEAD").stdout
     pulled = git(riga.path, "pull", ok=False)
@@ -230,7 +230,7 @@ def test_fifty_rounds_of_three_clones_recording_and_syncing_in_random_order(fund
         command = rng.choice([
             f'contribute Latvia {rng.randrange(1, 4)}M --date {day} --memo "{memo}"',
             f'earmark drones {rng.randrange(1, 6)}M --date {day} --memo "{memo}"',
-            f'package p{round_number} {rng.randrange(1, 4)}M --from drones --date {day} --memo "{memo}"',
+            f'package p{round_number} {rng.randrange(1, 4)}M --envelope drones --date {day} --memo "{memo}"',
         ])  # fmt: skip
         if clone(command, ok=False).exit_code == 0:
             accepted[memo] = index

@@ -22,7 +22,7 @@ def fund(tmp_path_factory) -> Runner:
     run('pledge "United Kingdom" £15M --year 2025 --split drones=£15M --date 2025-04-03')  # 12
     run("member join Norway --date 2025-04-12")
     run("member leave Norway --date 2025-05-01")
-    run(["package", "evil", "1k", "--from", "unallocated", "--date", "2025-05-02", "--memo", "=HYPERLINK(1)"])
+    run(["package", "evil", "1k", "--envelope", "unallocated", "--date", "2025-05-02", "--memo", "=HYPERLINK(1)"])
     run("earmark spare 1k --date 2025-05-03")
     return run
 
@@ -87,5 +87,7 @@ class TestCsv:
 
 
 def test_an_account_typed_with_escapes_is_shown_inert(fund):
-    out = fund(["report", "register", "--account", "assets\x1b[2J"], env={"COLUMNS": "100"}).stdout
-    assert "\x1b" not in out and "\\e[2J" in out
+    """No account has that name, so it is refused (issue 23), and the refusal shows the name inert."""
+    result = fund(["report", "register", "--account", "assets\x1b[2J"], env={"COLUMNS": "100"}, ok=False)
+    assert result.exit_code == 1 and "\x1b" not in result.output
+    assert result.stderr == "refused: there is no account 'assets\\x1b[2J'; did you mean 'assets'?\n"

@@ -40,7 +40,7 @@ WIDE = [
     'contribute "United Kingdom" £5M --pledge 9 --date 2025-02-04',
     "earmark training-of-operators-and-maintenance-crews-in-the-field 123,456,789.01 --date 2025-02-05",
     "package very-long-package-name-for-reconnaissance-drones-lot-2025-03 876,543,210.98 "
-    "--from unmanned-aerial-systems-and-counter-drone-equipment-2025=800M --from unallocated --date 2025-03-01",
+    "--envelope unmanned-aerial-systems-and-counter-drone-equipment-2025=800M --envelope unallocated --date 2025-03-01",
     "pay very-long-package-name-for-reconnaissance-drones-lot-2025-03 111,111,111.11 --date 2025-03-02",
     "reverse 13 --reason 'paid twice' --date 2025-03-03",
 ]
