@@ -73,7 +73,7 @@ def hostile_site(tmp_path_factory, _cache_key_home) -> Path:
     commands += [
         f"contribute {json.dumps(HOSTILE[1])} 5M --date 2025-02-01 --memo '<img src=x onerror=alert(1)>'",
         f"contribute {json.dumps(HOSTILE[2])} 1M --date 2025-02-02 --memo '=1+1'",
-        "package kit 4M --from unallocated --date 2025-03-01 --memo '</table><script>alert(2)</script>'",
+        "package kit 4M --envelope unallocated --date 2025-03-01 --memo '</table><script>alert(2)</script>'",
     ]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(model, "check_member_name", lambda name: name)
