@@ -133,17 +133,6 @@ class NameChoice(click.Choice):
         return f"{value!r} is not a {self.what}{near} (one of: {', '.join(self.choices)})"
 
 
-class ReportCommand(click.Command):
-    """A report command: `--json` and `--csv` set one format, so giving both is refused here (exit 2), not
-    decided silently by whichever came last."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        options = args[: args.index("--")] if "--" in args else args
-        if {"--json", "--csv"} <= set(options):
-            raise click.UsageError("choose one of --json and --csv", ctx)
-        return super().parse_args(ctx, args)
-
-
 def _kind_names() -> tuple[str, ...]:
     from ledger import kinds
 
@@ -1338,9 +1327,9 @@ def output_target(chosen: dict[str, str | bool | None], output: str | None) -> t
     are usage errors (exit 2).
     """
     given = [name for name, value in chosen.items() if value not in (None, False)]
-    if len(given) > 1:
-        raise click.UsageError(f"{' and '.join('--' + g for g in given)}: choose one of --json, --csv, --html, "
-                               "--svg and --pdf")  # fmt: skip
+    if len(given) > 1:  # each format is an option of its own, so two of them are seen here, whatever their order
+        flags = [f"--{name}" for name in given]
+        raise click.UsageError(f"choose one of {', '.join(flags[:-1])} and {flags[-1]}")
     if not given:
         return ("table", None) if output is None else (_format_of(output), output)
     fmt = given[0]
@@ -1465,7 +1454,7 @@ def output_options(command: Callable) -> Callable:
     return wrapper
 
 
-@main.command(cls=ReportCommand)
+@main.command()
 @click.argument("name", metavar="[REPORT]", type=NameChoice("report", REPORT_NAMES), default="summary", required=False)
 @click.argument("subject", metavar="[MEMBER]", default=None, required=False)
 @click.option("--year", type=int, default=None, help="pledges: only pledges for this year.")
@@ -1550,7 +1539,7 @@ def report(
     }[name](books, as_of)  # fmt: skip
 
 
-@main.command(cls=ReportCommand)
+@main.command()
 @output_options
 def balance(books, as_of, period):
     """The account tree with balances; parents show the totals below them (same as `report balance`).

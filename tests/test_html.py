@@ -310,8 +310,8 @@ class TestOutputOptions:
         ("options", "says"),
         [
             ("-o out.txt", "cannot tell the format of 'out.txt' from its extension"),
-            ("--json --csv", "--json and --csv: choose one of"),
-            ("--html a.html --svg b.svg", "--html and --svg: choose one of"),
+            ("--json --csv", "choose one of --json and --csv"),
+            ("--html a.html --svg b.svg --csv", "choose one of --csv, --html and --svg"),
             ("--html a.html -o b.html", "--html a.html and -o b.html: give the file once"),
             ("--html", "--html writes a file"),
             ("--pdf --wide -o x.pdf", "--wide is for tables"),

@@ -192,7 +192,7 @@ class TestRendering:
 
     def test_one_format_at_a_time(self, coalition):
         for two in ("--json --csv", "--csv --json", "--json --html x.html", "--html x.html --pdf y.pdf"):
-            result = coalition(f"report {two}", ok=False)  # the last flag must not win unchecked
+            result = coalition(f"report {two}", ok=False)
             assert result.exit_code == 2 and "choose one of" in result.stderr and result.stdout == "", two
 
     def test_no_color_means_no_escape_codes(self, coalition):
