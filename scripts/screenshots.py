@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from ledger import charts, journal, publish, reports  # noqa: E402
 
 SAMPLE = ROOT / "ledgers" / "drone-coalition"
-WIDTH, HEIGHT = 1400, 1250  # the top of the dashboard: the figures and the charts
+WIDTH, HEIGHT = 1400, 1225  # the top of the dashboard: the figures, the charts and the earmarks
 
 
 def main() -> int:
