@@ -1602,6 +1602,52 @@ EXPORT_EXTENSIONS = {".journal": "hledger", ".hledger": "hledger", ".ledger": "h
 
 
 @main.command()
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+@click.option("--as-of", "as_of", type=DATE, default=None, help="The books as they stood at the end of this day "
+              "(default: the day of the latest entry, so unchanged books publish the same site).")  # fmt: skip
+@click.option("--repository", metavar="URL", default=None, help="Where the ledger's git repository can be cloned "
+              "from, for the page on verifying the figures.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as one JSON object.")
+def publish(folder: Path, as_of: dt.date | None, repository: str | None, as_json: bool) -> None:
+    """Write the fund's transparency site into DIR: static pages that work from file:// and any host.
+
+    The dashboard, a page per member (its statement), per earmark and per
+    package, the register and the rates, linked to each other; every table
+    beside its page as CSV and JSON; and a page on verifying the seal from a
+    clone. DIR must be new, empty, or an earlier publish's output; the same
+    books give the same files, byte for byte.
+
+    \b
+    Example:
+      fundledger publish site
+      fundledger publish site --as-of 2025-06-30 --repository https://example.org/fund.git
+    """
+    from ledger import publish as publishing
+    from ledger import render
+
+    if repository is not None:
+        publishing.check_repository(repository)
+    publishing.previous_files(folder)  # refuse someone's own folder before reading the books
+    books = _books(_ledger(click.get_current_context()))
+    done = publishing.publish(
+        folder, books, as_of, repository=repository,
+        progress=lambda total: render.progress(total, f"publishing {folder}", at_least=PUBLISH_BAR_PAGES),
+    )  # fmt: skip
+    if as_json:
+        click.echo(render.dumps(done.as_json()))
+    else:
+        pages = sum(1 for name in done.files if name.endswith(".html"))
+        click.echo(
+            f"Wrote {folder}: {pages} pages as of {done.as_of}, seal {done.seal[:12]} "
+            f"({len(done.written)} files written, {len(done.removed)} removed); open {folder / 'index.html'}"
+        )
+
+
+# A page takes a few tens of milliseconds (its charts most): past this many, publishing takes over a second.
+PUBLISH_BAR_PAGES = 20
+
+
+@main.command()
 @click.option("--since", metavar="REV", default=None, help="Report findings only in commits after REV.")
 @click.option("--json", "as_json", is_flag=True, help="Print the audit as JSON.")
 def audit(since: str | None, as_json: bool) -> None:

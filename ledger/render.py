@@ -1248,13 +1248,17 @@ def provenance_view(data: dict[str, Any]):
 
 @contextlib.contextmanager
 def progress(total: int, label: str, *, at_least: int = 2000):
-    """A progress bar on stderr for long runs (more than `at_least` steps); yields a tick function."""
-    if total <= at_least:
+    """A progress bar on stderr for long runs (more than `at_least` steps); yields a tick function.
+
+    Only on a terminal: written to a file or a pipe, a bar is noise (rich leaves an empty line).
+    """
+    err = console(stderr=True)
+    if total <= at_least or not err.is_terminal:
         yield lambda: None
         return
     from rich.progress import Progress
 
-    with Progress(console=console(stderr=True), transient=True) as bar:
+    with Progress(console=err, transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda: bar.advance(task)
 

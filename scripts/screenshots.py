@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Rebuild the README's pictures from the bundled sample ledger: the published dashboard and one chart.
+
+    python scripts/screenshots.py            # writes docs/images/dashboard.png and docs/images/contributions.svg
+
+The dashboard is `fundledger publish`'s index.html, photographed by the system's headless Chromium
+(apt-get install chromium; playwright drives it, `pip install -e '.[test]'`) 1400 px wide. The chart is the
+summary's first chart, the SVG `fundledger report summary --svg FILE` writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ledger import charts, journal, publish, reports  # noqa: E402
+
+SAMPLE = ROOT / "ledgers" / "drone-coalition"
+WIDTH, HEIGHT = 1400, 1225  # the top of the dashboard: the figures, the charts and the earmarks
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images", help="where the pictures go")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    books = journal.load(journal.open_ledger(SAMPLE), use_cache=False)
+    with tempfile.TemporaryDirectory() as folder:
+        site = Path(folder) / "site"
+        publish.publish(site, books)
+        photograph(site / "index.html", args.out / "dashboard.png")
+    summary = reports.summary_report(books, publish.default_day(books))
+    first = charts.for_report(summary, books)[0]
+    (args.out / "contributions.svg").write_text(first.svg, encoding="utf-8")
+    print(f"Wrote {args.out / 'dashboard.png'} and {args.out / 'contributions.svg'} ({first.title}).")
+    return 0
+
+
+def photograph(page: Path, target: Path) -> None:
+    """A PNG of the top of `page`, WIDTH px wide, in headless Chromium (no request leaves the machine)."""
+    from playwright.sync_api import sync_playwright
+
+    browser_path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser_path is None:
+        sys.exit("chromium is not installed: apt-get install chromium")
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://") else route.abort())
+        tab = context.new_page()
+        tab.goto(page.as_uri(), wait_until="load")
+        tab.screenshot(path=str(target))
+        browser.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
