@@ -261,7 +261,7 @@ def _builder(item, pledges, note):
 
 
 @pytest.mark.slow
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(step, min_size=1, max_size=25))
 def test_conversion_never_loses_or_makes_a_cent(steps):
     with tempfile.TemporaryDirectory() as folder:

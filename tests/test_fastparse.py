@@ -69,7 +69,7 @@ records = st.dictionaries(keys, values, max_size=10)
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records)
 def test_any_block_tomli_w_writes(record):
     assert agrees(tomli_w.dumps({"entry": [record]}))
@@ -79,7 +79,7 @@ SIGNIFICANT = [*'"\\ =[]{},#.\n\r\t\x00\x7fé0123456789-:+abcdefuUntrz', "\\u004
 
 
 @pytest.mark.slow
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     records, st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 3), st.sampled_from(SIGNIFICANT)), max_size=4)
 )

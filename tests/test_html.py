@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -159,12 +160,25 @@ def _page(run: Runner, command: str, tmp_path: Path) -> tuple[str, Page]:
     return text, Page(text)
 
 
+@pytest.fixture(scope="module")
+def example_page(example, tmp_path_factory) -> Callable[[str], tuple[str, Page]]:
+    """Each report's page of the example, written once for the module (the pages only read the books)."""
+    written: dict[str, tuple[str, Page]] = {}
+
+    def page(command: str) -> tuple[str, Page]:
+        if command not in written:
+            written[command] = _page(example, command, tmp_path_factory.mktemp("page"))
+        return written[command]
+
+    return page
+
+
 class TestEveryReport:
     """Every report's page is a document: lang, title, charset, captioned tables, the JSON's figures, no request."""
 
     @pytest.mark.parametrize("command", REPORTS)
-    def test_structure_and_figures(self, example, command, tmp_path):
-        text, page = _page(example, command, tmp_path)
+    def test_structure_and_figures(self, example, example_page, command):
+        text, page = example_page(command)
         data = json.loads(example(f"report {command} --json").stdout)
         assert text.startswith("<!DOCTYPE html>\n")
         for rule in ("size: A4", "counter(page)", "thead { display: table-header-group; }", "tabular-nums"):
@@ -191,8 +205,8 @@ class TestEveryReport:
         assert "fundledger verify " in words and data["seal"][:12] in words
 
     @pytest.mark.parametrize("command", REPORTS)
-    def test_no_request_to_anywhere(self, example, command, tmp_path):
-        text, page = _page(example, command, tmp_path)
+    def test_no_request_to_anywhere(self, example_page, command):
+        text, page = example_page(command)
         assert not {"script", "link", "iframe", "img", "object", "embed"} & set(page.tags)
         assert "@import" not in text and "url(http" not in text and "@font-face" not in text
         for tag, name, address in page.addresses:

@@ -7,13 +7,14 @@ Every figure below is computed by hand in the comments, never by the code under 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from decimal import Decimal
 
 import pytest
 
 from ledger import fold, journal
 
-from conftest import snapshot
+from conftest import Runner, built_once, copy_ledger, new_ledger, snapshot
 from test_export import _need, beancount_balances, hledger_balances
 
 YEAR = [
@@ -54,10 +55,23 @@ BALANCES = {
 }
 
 
-@pytest.fixture
-def year(run):
+def _record_year(folder) -> None:
+    run = Runner(new_ledger(folder))
     for command in YEAR:
         run(command)
+
+
+@pytest.fixture(scope="module")
+def year_built(tmp_path_factory, _cache_key_home):
+    """The year recorded once for the module; each test gets a copy (`year`)."""
+    with built_once(tmp_path_factory, "year", _record_year) as folder:
+        yield folder
+
+
+@pytest.fixture
+def year(run, year_built):
+    shutil.rmtree(run.path)
+    copy_ledger(year_built, run.path)
     return run
 
 
