@@ -27,7 +27,8 @@ from ledger.cli import REPORT_NAMES
 
 from conftest import SAMPLE, Runner, copy_ledger, use_git_identity
 
-pytestmark = pytest.mark.slow
+# One worker runs them all, so that one Chromium and one published site serve every test (xdist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]
 SCROLL_TOLERANCE = 1  # px: rounding of fractional widths

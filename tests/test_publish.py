@@ -25,6 +25,10 @@ PROCUREMENT = SAMPLE.parent / "examples" / "procurement"
 HOSTILE = ["../../etc", "<script>alert(1)</script>", '=HYPERLINK("http://evil","x")', "Україна", "a/b\\c", "-Evil"]
 
 
+# One worker publishes the shared sites once for every test here (xdist loadgroup).
+pytestmark = pytest.mark.xdist_group("publish")
+
+
 @pytest.fixture
 def sample(tmp_path: Path) -> Runner:
     """The bundled sample ledger, copied (reading a ledger may write its cache)."""
