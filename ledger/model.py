@@ -27,6 +27,7 @@ Currency = str
 GENESIS = "0" * 64  # the `prev` of the first entry
 
 COMMON_FIELDS = ("id", "date", "recorded_at", "kind", "memo", "source", "postings", "prev", "hash")
+_COMMON = frozenset(COMMON_FIELDS)
 
 # The chart of accounts (the envelope model, laid out in docs/FORMAT.md).
 UNALLOCATED = "assets:fund:unallocated"
@@ -188,7 +189,7 @@ def from_record(record: Mapping[str, Any], own: Mapping[str, tuple[type, bool]])
     `own` is the kind's own fields, name -> (type, required): `kinds.from_record` looks them up.
     """
     kind = record["kind"]
-    unknown = set(record) - set(COMMON_FIELDS) - set(own)
+    unknown = record.keys() - _COMMON - own.keys()
     if unknown:
         raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))} for a {kind} entry")
     _need(record, "id", int)
@@ -389,8 +390,11 @@ def _split(value: Mapping[str, Any]) -> dict[str, str]:
     return dict(value)
 
 
+_POSTING_FIELDS = frozenset({"account", "amount", "currency"})
+
+
 def _posting(record: Any) -> Posting:
-    if not isinstance(record, Mapping) or set(record) != {"account", "amount", "currency"}:
+    if not isinstance(record, Mapping) or record.keys() != _POSTING_FIELDS:
         raise ValueError("a posting has exactly account, amount and currency")
     account, amount, currency = record["account"], record["amount"], record["currency"]
     if not (isinstance(account, str) and isinstance(amount, str) and isinstance(currency, str)):
