@@ -144,7 +144,11 @@ def canonical(entry: Entry) -> bytes:
     """The bytes the chain hashes: the record without `hash`, as compact sorted JSON in UTF-8."""
     record = to_json(entry)
     del record["hash"]
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _CANONICAL.encode(record).encode("utf-8")
+
+
+# What json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds anew on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def to_json(entry: Entry) -> dict[str, Any]:
