@@ -154,4 +154,4 @@ def _add(into: Owners, more: Owners) -> None:
 
 
 def _sorted(owners: Owners) -> Owners:
-    return {owner: owners[owner] for owner in sorted(owners) if owners[owner] > 0}
+    return {owner: amount for owner, amount in sorted(owners.items()) if amount > 0}  # owners are unique: by name
