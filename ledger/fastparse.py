@@ -80,7 +80,10 @@ def parse(text: str) -> dict[str, Any] | None:
             pair = _PAIR.fullmatch(line)
             if pair is None or pair[1] in table:
                 return None
-            if pair[11] is not None:
+            plain = pair[2]
+            if plain is not None and "\\" not in plain:  # a string without escapes (most values): as it is
+                table[pair[1]] = plain
+            elif pair[11] is not None:
                 array = table[pair[1]] = []
             else:
                 table[pair[1]] = _value(pair)
@@ -103,7 +106,8 @@ def _inline(text: str) -> dict[str, Any]:
         pair = _PAIR.match(text, at)
         if pair is None or pair[1] in table or pair[11] is not None:
             raise _NotSure
-        table[pair[1]] = _value(pair)
+        plain = pair[2]
+        table[pair[1]] = plain if plain is not None and "\\" not in plain else _value(pair)
         at = pair.end()
         if text.startswith(", ", at):
             at += 2

@@ -53,8 +53,9 @@ class Funding:
                 changes[posting.account] += posting.amount
         if not changes:
             return
-        outs = {account: -amount for account, amount in sorted(changes.items()) if amount < 0}
-        ins = {account: amount for account, amount in sorted(changes.items()) if amount > 0}
+        ordered = sorted(changes.items())
+        outs = {account: -amount for account, amount in ordered if amount < 0}
+        ins = {account: amount for account, amount in ordered if amount > 0}
         before = self.flows.get(undone.id, {}) if undone is not None else {}
         flow: dict[str, Owners] = {}
         pool: Owners = {}
@@ -96,7 +97,14 @@ class Funding:
                 taken[owner] = part
         rest = amount - sum(taken.values(), ZERO)
         if rest > 0:
-            left = {o: a - taken.get(o, ZERO) for o, a in held.items() if a - taken.get(o, ZERO) > 0}
+            if taken:
+                left = {}
+                for o, a in held.items():
+                    kept = a - taken.get(o, ZERO)
+                    if kept > 0:
+                        left[o] = kept
+            else:
+                left = {o: a for o, a in held.items() if a > 0}
             if left:
                 _add(taken, money.allocate(min(rest, sum(left.values(), ZERO)), _sorted(left), self.currency))
         short = amount - sum(taken.values(), ZERO)
@@ -146,4 +154,4 @@ def _add(into: Owners, more: Owners) -> None:
 
 
 def _sorted(owners: Owners) -> Owners:
-    return {owner: owners[owner] for owner in sorted(owners) if owners[owner] > 0}
+    return {owner: amount for owner, amount in sorted(owners.items()) if amount > 0}  # owners are unique: by name

@@ -62,35 +62,42 @@ class Note(NamedTuple):
 def note(entry: Entry, undone: Entry | None) -> Note:
     """What `entry` tells the index; `undone` is the entry a reversal undoes."""
     data = entry.data
-    month = month_of(entry.date)
+    get = data.get
+    day = entry.date
+    month = day.year * 12 + day.month - 1  # month_of, inline: this runs for every entry read
     keys: list[tuple[str, Any]] = [("kind", entry.kind), ("month", month), ("source", entry.source)]
+    append = keys.append
     for field in ("member", "by"):
-        value = data.get(field)
+        value = get(field)
         if isinstance(value, str):
-            keys.append(("member", _slug(value)))
-    if isinstance(data.get("earmark"), str):
-        keys.append(("earmark", data["earmark"]))
-    split = data.get("split")
+            append(("member", _slug(value)))
+    value = get("earmark")
+    if isinstance(value, str):
+        append(("earmark", value))
+    split = get("split")
     if isinstance(split, Mapping):
         keys += [("earmark", name) for name in split]
-    if isinstance(data.get("package"), str):
-        keys.append(("package", data["package"]))
-    if isinstance(data.get("contract"), str):
-        keys.append(("contract", model.slug(data["contract"])))
-    if isinstance(data.get("supplier"), str):
-        keys.append(("supplier", supplier_key(data["supplier"])))
+    value = get("package")
+    if isinstance(value, str):
+        append(("package", value))
+    value = get("contract")
+    if isinstance(value, str):
+        append(("contract", model.slug(value)))
+    value = get("supplier")
+    if isinstance(value, str):
+        append(("supplier", supplier_key(value)))
     changes = []
     for posting in entry.postings:
         account = posting.account
-        keys.append(("account", account))
+        append(("account", account))
         if account.startswith(_TAGGED):
-            keys.append(("earmark", account.rsplit(":", 1)[1]))
+            append(("earmark", account.rsplit(":", 1)[1]))
         changes.append((account, posting.amount))
     source = undone if undone is not None else entry
     moving = source.kind if source.postings else None
     amount = (-model.size(undone) if undone is not None else model.size(entry)) if moving else ZERO
     return Note(
-        entry.id, entry.date.toordinal(), month, tuple(dict.fromkeys(keys)), tuple(changes), moving, amount,
+        entry.id, day.toordinal(), month, tuple(dict.fromkeys(keys)), tuple(changes), moving, amount,
         bool(source.get("original_currency")), undone.id if undone is not None else None, tuple(data),
     )  # fmt: skip
 
@@ -125,14 +132,18 @@ class Index:
         if seen.id > len(self.dates) + 1:  # ids these books do not hold: no date
             self.dates.extend(array("i", [ABSENT]) * (seen.id - 1 - len(self.dates)))
         self.dates.append(seen.day)
+        ids, entry_id = self.ids, seen.id
         for name, key in seen.keys:
-            found = self.ids[name].get(key)
+            table = ids[name]
+            found = table.get(key)
             if found is None:
-                found = self.ids[name][key] = array("I")
-            found.append(seen.id)
-        month = seen.month
+                found = table[key] = array("I")
+            found.append(entry_id)
+        month, monthly = seen.month, self.monthly
         for account, amount in seen.changes:
-            months = self.monthly.setdefault(account, {})
+            months = monthly.get(account)
+            if months is None:
+                months = monthly[account] = {}
             months[month] = months.get(month, ZERO) + amount
         if seen.moving is not None:
             self.moving[seen.moving] = self.moving.get(seen.moving, ZERO) + seen.amount

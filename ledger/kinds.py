@@ -189,4 +189,10 @@ def from_record(record: Mapping[str, Any]) -> Entry:
     kind = REGISTRY.get(record.get("kind")) if isinstance(record.get("kind"), str) else None
     if kind is None:
         raise UnknownKind(record.get("kind"), record.get("id"))
-    return model.from_record(record, {f.name: (f.type, f.required) for f in kind.fields})
+    own = _OWN.get(kind.name)
+    if own is None or own[0] is not kind.fields:
+        own = _OWN[kind.name] = (kind.fields, {f.name: (f.type, f.required) for f in kind.fields})
+    return model.from_record(record, own[1])
+
+
+_OWN: dict[str, tuple[Any, dict[str, tuple[type, bool]]]] = {}  # kind -> (its fields, as model.from_record takes them)

@@ -27,6 +27,7 @@ Currency = str
 GENESIS = "0" * 64  # the `prev` of the first entry
 
 COMMON_FIELDS = ("id", "date", "recorded_at", "kind", "memo", "source", "postings", "prev", "hash")
+_COMMON = frozenset(COMMON_FIELDS)
 
 # The chart of accounts (the envelope model, laid out in docs/FORMAT.md).
 UNALLOCATED = "assets:fund:unallocated"
@@ -143,7 +144,11 @@ def canonical(entry: Entry) -> bytes:
     """The bytes the chain hashes: the record without `hash`, as compact sorted JSON in UTF-8."""
     record = to_json(entry)
     del record["hash"]
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _CANONICAL.encode(record).encode("utf-8")
+
+
+# What json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds anew on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def to_json(entry: Entry) -> dict[str, Any]:
@@ -188,7 +193,7 @@ def from_record(record: Mapping[str, Any], own: Mapping[str, tuple[type, bool]])
     `own` is the kind's own fields, name -> (type, required): `kinds.from_record` looks them up.
     """
     kind = record["kind"]
-    unknown = set(record) - set(COMMON_FIELDS) - set(own)
+    unknown = record.keys() - _COMMON - own.keys()
     if unknown:
         raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))} for a {kind} entry")
     _need(record, "id", int)
@@ -389,8 +394,11 @@ def _split(value: Mapping[str, Any]) -> dict[str, str]:
     return dict(value)
 
 
+_POSTING_FIELDS = frozenset({"account", "amount", "currency"})
+
+
 def _posting(record: Any) -> Posting:
-    if not isinstance(record, Mapping) or set(record) != {"account", "amount", "currency"}:
+    if not isinstance(record, Mapping) or record.keys() != _POSTING_FIELDS:
         raise ValueError("a posting has exactly account, amount and currency")
     account, amount, currency = record["account"], record["amount"], record["currency"]
     if not (isinstance(account, str) and isinstance(amount, str) and isinstance(currency, str)):

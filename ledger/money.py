@@ -184,12 +184,20 @@ def check_balances(balance_of: Callable[[str], Decimal | None], postings: Iterab
         check_within_limit((balance_of(account) or Decimal(0)) + delta, currency, f"this would bring {account} to")
 
 
+_STORED = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
 def parse_stored(text: object, currency: str) -> Decimal:
     """Read an amount as the journal stores it: a signed decimal string with exact places."""
-    if not isinstance(text, str) or not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
+    if not isinstance(text, str):
+        raise ValueError(f"amount {text!r} is not a decimal string")
+    stored = _STORED.fullmatch(text)
+    if stored is None:
         raise ValueError(f"amount {text!r} is not a decimal string")
     number = Decimal(text)
-    if number.as_tuple().exponent != -places(currency):
+    # The regex allows only digits after the point, so the exponent is minus their number (0 without a point).
+    fraction = stored[1]
+    if (len(fraction) - 1 if fraction else 0) != places(currency):
         raise ValueError(f"amount {text!r} does not have exactly {places(currency)} places for {currency}")
     if not -LIMIT < number < LIMIT:
         raise ValueError(f"amount {text!r} is at or beyond the limit: amounts stay below {LIMIT:,}")
@@ -223,12 +231,15 @@ def allocate(total: Decimal, weights: dict[str, Decimal], currency: str) -> dict
     if whole <= 0:
         raise ValueError("cannot allocate against nothing")
     quantum = _quantum(currency)
-    with localcontext(ROUNDING):
-        exact = {key: total * weight / whole for key, weight in weights.items()}
-        shares = {key: value.quantize(quantum, rounding=ROUND_DOWN) for key, value in exact.items()}
-        remainders = {key: exact[key] - shares[key] for key in weights}
+    shares: dict[str, Decimal] = {}
+    remainders: dict[str, Decimal] = {}
+    with localcontext(ROUNDING):  # one pass, one context switch: this runs for every move between envelopes
+        for key, weight in weights.items():
+            exact = total * weight / whole
+            share = shares[key] = exact.quantize(quantum, rounding=ROUND_DOWN)
+            remainders[key] = exact - share
     left = total - sum(shares.values(), Decimal(0))
-    by_remainder = sorted(weights, key=lambda key: remainders[key], reverse=True)
+    by_remainder = sorted(weights, key=remainders.__getitem__, reverse=True)
     for key in by_remainder:
         if left <= 0:
             break
@@ -289,12 +300,15 @@ def prorate(total: Decimal, weights: dict, currency: str) -> dict:
     if whole <= 0:
         raise ValueError("cannot prorate against nothing")
     quantum = _quantum(currency)
+    shares: dict = {}
+    remainders: dict = {}
     with localcontext(ROUNDING):
-        shares_exact = {key: total * weight / whole for key, weight in weights.items()}
-        shares = {key: value.quantize(quantum, rounding=ROUND_DOWN) for key, value in shares_exact.items()}
-        remainders = {key: shares_exact[key] - shares[key] for key in weights}
+        for key, weight in weights.items():
+            exact = total * weight / whole
+            share = shares[key] = exact.quantize(quantum, rounding=ROUND_DOWN)
+            remainders[key] = exact - share
     left = total - sum(shares.values(), Decimal(0))
-    for key in sorted(weights, key=lambda key: remainders[key], reverse=True):
+    for key in sorted(weights, key=remainders.__getitem__, reverse=True):
         if left <= 0:
             break
         shares[key] += quantum
