@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ledger import funding, index, model
+from ledger import funding, index, model, money
 from ledger.index import supplier_key
 from ledger.model import Account, Entry
 
@@ -183,6 +183,17 @@ class Package(Spendable):
     original: Decimal = ZERO  # the amount first committed
     amendments: list[Amendment] = field(default_factory=list)
     closed_by: int | None = None
+
+
+def give_back(package: Package, amount: Decimal, currency: str) -> dict[str, Decimal]:
+    """Where `amount` a package no longer needs goes: back to the envelopes it came from, in proportion to what
+    each gave it; what is beyond all they gave (interest the package earned) goes to unallocated."""
+    given = sum(package.sources.values(), ZERO)
+    if 0 < amount <= given:
+        return money.allocate(amount, dict(package.sources), currency)
+    back = {source: part for source, part in package.sources.items() if part}
+    back["unallocated"] = back.get("unallocated", ZERO) + amount - given
+    return back
 
 
 @dataclass
@@ -855,6 +866,10 @@ def apply_amend(books: Books, entry: Entry) -> None:
             change += posting.amount
         else:
             by_source[_source_of(posting.account)] = -posting.amount
+    given = sum(package.sources.values(), ZERO)
+    earned = -sum(by_source.values(), ZERO) - given  # given back beyond the sources: interest it earned
+    if change < 0 and earned > 0:  # that part came from no source, so it takes nothing from one
+        by_source["unallocated"] = by_source.get("unallocated", ZERO) + earned
     for source, amount in by_source.items():
         package.sources[source] = package.sources.get(source, ZERO) + amount
     package.sources = {source: amount for source, amount in package.sources.items() if amount}

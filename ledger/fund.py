@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ledger import exchange, model, money
-from ledger.books import ZERO, Books, Member
+from ledger.books import ZERO, Books, Member, give_back
 from ledger.errors import BadInput, Refused
 from ledger.model import Entry, Posting
 
@@ -430,8 +430,8 @@ def amend(
     if sources:
         raise BadInput("a decrease gives back to where the money came from; it takes no --envelope")
     back = {}
-    if package and package.sources and -amount <= package.remaining:
-        back = money.allocate(-amount, dict(package.sources), books.currency)
+    if package and -amount <= package.remaining:
+        back = give_back(package, -amount, books.currency) if amount else {}
     elif amount:
         back = {"unallocated": -amount}  # more than it has: the rules refuse it, and say how much
     postings = [Posting(model.committed(name), amount, books.currency)] if amount else []

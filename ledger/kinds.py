@@ -179,6 +179,13 @@ def get(name: str) -> Kind | None:
     return REGISTRY.get(name)
 
 
+def refs_of(entry: Entry) -> tuple[str, ...]:
+    """The fields of this entry that name another entry by id: its own kind's, never another kind's field of
+    the same name (an amendment's `close = true` is no reference, a reopening's `close = 4` is)."""
+    kind = REGISTRY.get(entry.kind)
+    return kind.refs if kind else ()
+
+
 def from_record(record: Mapping[str, Any]) -> Entry:
     """An entry from a parsed TOML table, its shape checked against its kind's fields.
 

@@ -69,7 +69,7 @@ def entry_panel(entry: Entry, currency: str, *, dry_run: bool = False, width: in
         shown = (
             ", ".join(f"{k} {money.format_money(Decimal(v), given_in)}" for k, v in value.items())
             if isinstance(value, dict)
-            else (f"#{value}" if key in kinds.REFS else str(value))
+            else (f"#{value}" if key in kinds.refs_of(entry) else str(value))
         )
         facts.add_row(key, Text(inert(shown)))
     for key in ("memo", "source"):

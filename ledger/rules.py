@@ -20,7 +20,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from ledger import exchange, model, money
-from ledger.books import ZERO, Books, Member, invoice_key, latest_statement, receivable_parts
+from ledger.books import ZERO, Books, Member, give_back, invoice_key, latest_statement, receivable_parts
 from ledger.errors import BadInput, Refused
 from ledger.model import Entry
 from ledger.text import did_you_mean
@@ -926,7 +926,7 @@ def check_amend(books: Books, entry: Entry) -> None:
                 f"package {name} has {_fmt(books, package.remaining)} not yet paid; "
                 f"a decrease of {_fmt(books, -change)} would go below what is paid"
             )
-        expected = money.allocate(-change, dict(package.sources), books.currency)
+        expected = give_back(package, -change, books.currency)
         given_back = {
             _source_name(p.account): p.amount for p in entry.postings if p.account != model.committed(name)
         }

@@ -130,7 +130,9 @@ def set_aside(entries: Sequence[Entry], authors: dict[str, str]) -> list[Kept]:
     waiting = []
     for entry in entries:
         kind = kinds.get(entry.kind)
-        refs: dict[str, str | int] = {name: by_id[entry.get(name)].hash for name in kinds.REFS if entry.get(name) in by_id}
+        refs: dict[str, str | int] = {
+            name: by_id[entry.get(name)].hash for name in kinds.refs_of(entry) if entry.get(name) in by_id
+        }
         for name in kind.uses if kind else ():
             if (name, entry.get(name)) in made:
                 refs[f"{AFTER}{name}"] = made[(name, entry.get(name))]
@@ -258,8 +260,9 @@ def _same_event(recorded: Entry, original: Entry) -> bool:
     """Whether `recorded` is `original` recorded again (its id, chain and references aside)."""
     fields = ("kind", "date", "recorded_at", "memo", "source", "postings")
     same = all(getattr(recorded, name) == getattr(original, name) for name in fields)
-    return same and {k: v for k, v in recorded.data.items() if k not in kinds.REFS} == {
-        k: v for k, v in original.data.items() if k not in kinds.REFS
+    refs = kinds.refs_of(original)
+    return same and {k: v for k, v in recorded.data.items() if k not in refs} == {
+        k: v for k, v in original.data.items() if k not in refs
     }
 
 

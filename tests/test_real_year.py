@@ -154,6 +154,19 @@ class TestChargesOnAPackage:
         )  # fmt: skip
         assert _balances(year)["assets:fund:committed:cameras"] == package.remaining
 
+    def test_closing_a_package_that_earned_more_than_it_was_given_gives_the_interest_to_unallocated(self, year):
+        """Found by the funding property test: the close divided €1.02 among sources that gave €1.01, and failed."""
+        before = _balances(year)
+        year("package tiny 0.01 --envelope unallocated --date 2025-10-01")
+        year("amend tiny +1 --envelope drones --reason more --date 2025-10-02")
+        year("interest 0.01 --envelope package:tiny --date 2025-10-03")
+        year('amend tiny --close --reason "not needed" --date 2025-10-04')
+        after = _balances(year)
+        # each source gets back what it gave (drones €1.00, unallocated €0.01); the €0.01 of interest goes to unallocated
+        assert after["assets:fund:earmarked:drones"] == before["assets:fund:earmarked:drones"]
+        assert after["assets:fund:unallocated"] == before["assets:fund:unallocated"] + Decimal("0.01")
+        assert journal.load(journal.open_ledger(year.path)).packages["tiny"].sources == {}
+
 
 class TestDueDates:
     def test_overdue_in_instalments_earliest_first(self, run):

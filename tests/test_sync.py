@@ -320,3 +320,21 @@ def test_a_remote_that_moved_on_without_new_entries_is_caught_up_with(fund):
     assert (riga.path / "README").exists()
     london("sync")
     assert london.journal_bytes() == riga.journal_bytes()
+
+
+def test_a_field_another_kind_uses_as_a_reference_is_not_one_here(run):
+    """Found by review: an amendment's `close = true` equals 1 in Python, so sync took it for a reference to
+    entry #1 and would have recorded it again as `close = <#1's new id>`; only a kind's own refs are references."""
+    for command in (
+        "member join Latvia --date 2024-02-01", "contribute Latvia 100 --date 2024-02-01",
+        "package q 50 --envelope unallocated --date 2024-02-02", 'amend q --close --reason done --date 2024-02-03',
+    ):  # fmt: skip
+        run(command)
+    entries = journal.load(journal.open_ledger(run.path)).entries
+    assert entries[0].id == 1 and entries[-1].get("close") is True
+    kept = syncing.set_aside(entries, {})
+    assert kept[-1].refs == {"after:package": entries[2].hash}
+    again = syncing._again(kept[-1], {e.hash: e.id + 10 for e in entries})
+    assert again.get("close") is True
+    panel = run("show 4").stdout
+    assert "#True" not in panel and "True" in panel
