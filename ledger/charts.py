@@ -128,14 +128,8 @@ def contributions_by_member(rows: list[dict[str, Any]], currency: str) -> Chart:
     rows = [r for r in rows if _f(r.get("received")) > 0 or _f(r.get("outstanding")) > 0]
     rows = sorted(rows, key=lambda r: (-(_f(r.get("received")) + _f(r.get("outstanding"))), r["member"]))
     shown, left = rows[:MOST_BARS], len(rows) - MOST_BARS
-    names = [r["member"] for r in shown][::-1]
-    received = [max(_f(r.get("received")), 0.0) for r in shown][::-1]
-    outstanding = [max(_f(r.get("outstanding")), 0.0) for r in shown][::-1]
-    fig, ax = _figure(height=1.2 + 0.32 * max(len(names), 1))
-    ax.barh(names, received, color=RECEIVED, label="received")
-    ax.barh(names, outstanding, left=received, color=OUTSTANDING, label="pledged, not received")
-    _money_axis(ax, currency, "x")
-    _legend(fig, ax)
+    fig = _two_part_bars(shown, "member", ("received", RECEIVED, "received"),
+                         ("outstanding", OUTSTANDING, "pledged, not received"), currency)  # fmt: skip
     title = "Contributions by member" + (f" (the {MOST_BARS} largest; {left} more in the table)" if left > 0 else "")
     return _chart("contributions", title, fig)
 
@@ -211,15 +205,22 @@ def member_money(rows: list[dict[str, Any]], member: str, currency: str) -> Char
     """What a member's own money bought (a statement's `bought` rows): paid, and not yet paid, per package or
     envelope still holding it."""
     rows = sorted(rows, key=lambda r: (-_f(r.get("amount")), r["package"]))[:MOST_BARS]
-    names = [r["package"] for r in rows][::-1]
-    paid = [max(_f(r.get("paid")), 0.0) for r in rows][::-1]
-    waiting = [max(_f(r.get("not_yet_paid")), 0.0) for r in rows][::-1]
+    fig = _two_part_bars(rows, "package", ("paid", PAID, "paid to suppliers"),
+                         ("not_yet_paid", AVAILABLE, "not yet paid (committed or unspent)"), currency)  # fmt: skip
+    return _chart("bought", f"What {member}'s own money bought", fig)
+
+
+def _two_part_bars(rows: list[dict[str, Any]], name: str, first: tuple[str, str, str], second: tuple[str, str, str],
+                   currency: str):  # fmt: skip
+    """One horizontal bar per row (the first row on top), `first` then `second` stacked: (key, colour, label)."""
+    names = [r[name] for r in rows][::-1]
+    parts = [[max(_f(r.get(key)), 0.0) for r in rows][::-1] for key, _, _ in (first, second)]
     fig, ax = _figure(height=1.2 + 0.32 * max(len(names), 1))
-    ax.barh(names, paid, color=PAID, label="paid to suppliers")
-    ax.barh(names, waiting, left=paid, color=AVAILABLE, label="not yet paid (committed or unspent)")
+    ax.barh(names, parts[0], color=first[1], label=first[2])
+    ax.barh(names, parts[1], left=parts[0], color=second[1], label=second[2])
     _money_axis(ax, currency, "x")
     _legend(fig, ax)
-    return _chart("bought", f"What {member}'s own money bought", fig)
+    return fig
 
 
 # --- data for the charts ----------------------------------------------------
