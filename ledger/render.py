@@ -168,11 +168,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "report": report.report,
         "ledger": report.ledger,
         "currency": report.currency,
-        "as_of": _date(report.as_of),
-        "from": _date(report.period.start) if report.period else None,
-        "to": _date(report.period.end) if report.period else None,
-        "entries": report.entries,
-        "seal": report.seal,
+        **_stamp(report),
     }
     if report.spans:  # one column per period: the key of each column, and its first and last day
         data["periods"] = [
@@ -734,6 +730,18 @@ _HEADLINES = (
 _WHEN_ANY = ("exchange_differences", "interest", "bank_charges", "management_fee", "written_off")
 
 
+def _stamp(shown: Report | Summary | Statement) -> dict[str, Any]:
+    """What every report's JSON says of the books behind it, in this order: the day or the period, how many
+    entries, and the seal (docs/REPORTS.md)."""
+    return {
+        "as_of": _date(shown.as_of),
+        "from": _date(shown.period.start) if shown.period else None,
+        "to": _date(shown.period.end) if shown.period else None,
+        "entries": shown.entries,
+        "seal": shown.seal,
+    }
+
+
 def summary_json(summary: Summary) -> dict[str, Any]:
     c = summary.currency
     data: dict[str, Any] = {
@@ -741,11 +749,7 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "ledger": summary.ledger,
         "manager": summary.manager,
         "currency": c,
-        "as_of": _date(summary.as_of),
-        "from": _date(summary.period.start) if summary.period else None,
-        "to": _date(summary.period.end) if summary.period else None,
-        "entries": summary.entries,
-        "seal": summary.seal,
+        **_stamp(summary),
     }
     data.update({key: money.to_text(getattr(summary, key), c) for key, _ in _HEADLINES})
     data["overdue"] = money.to_text(summary.overdue, c)
@@ -897,11 +901,7 @@ def statement_json(statement: Statement) -> dict[str, Any]:
         "currency": c,
         "member": statement.member,
         "status": statement.status,
-        "as_of": _date(statement.as_of),
-        "from": _date(statement.period.start) if statement.period else None,
-        "to": _date(statement.period.end) if statement.period else None,
-        "entries": statement.entries,
-        "seal": statement.seal,
+        **_stamp(statement),
         "opening": {k: money.to_text(v, c) for k, v in statement.opening.items()},
         "lines": [
             {

@@ -532,10 +532,7 @@ def check_deliver(books: Books, entry: Entry) -> None:
     if entry.get("quantity") <= 0 or not entry.get("item", "").strip():
         raise Refused("a delivery names its item and a quantity more than zero")
     if entry.get("value"):
-        try:
-            money.parse_stored(entry.get("value"), books.currency)
-        except (BadInput, ValueError):
-            raise Refused(f"value {entry.get('value')!r} is not an amount in {books.currency}") from None
+        _stored_amount(books, entry.get("value"), "value ")
     if not entry.get("contract"):
         return
     contract = _contract_of(books, entry)
@@ -587,6 +584,14 @@ def _statement_balance(entry: Entry, which: str, currency: str) -> dt.date | Non
         return dt.date.fromisoformat(day)
     except (BadInput, ValueError, TypeError):
         raise Refused(f"the statement's {which} balance ({amount!r} on {day!r}) is not an amount and a day") from None
+
+
+def _stored_amount(books: Books, text: object, what: str = "") -> None:
+    """An optional amount field, written exactly as the journal stores the fund's money, or refused."""
+    try:
+        money.parse_stored(text, books.currency)
+    except (BadInput, ValueError):
+        raise Refused(f"{what}{text!r} is not an amount in {books.currency}") from None
 
 
 def _open_package(books: Books, name: str, what: str):
@@ -755,10 +760,7 @@ def check_policy(books: Books, entry: Entry) -> None:
     if not 0 <= entry.get("approvals") <= 5:
         raise Refused("a policy asks for 0 to 5 approvals")
     if entry.get("above"):
-        try:
-            money.parse_stored(entry.get("above"), books.currency)
-        except (BadInput, ValueError):
-            raise Refused(f"{entry.get('above')!r} is not an amount in {books.currency}") from None
+        _stored_amount(books, entry.get("above"))
 
 
 def check_proposal(books: Books, entry: Entry) -> None:
