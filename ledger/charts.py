@@ -35,18 +35,6 @@ CHARTED = ("summary", "statement", "contributors", "pledges", "earmarks", "packa
 MOST_BARS = 25  # a chart of members or packages shows at most this many, the largest (a note says so)
 
 
-def _styled(draw):
-    """Run a chart function in the house style, so that every artist it makes (legends too) takes it."""
-    import functools
-
-    @functools.wraps(draw)
-    def styled(*args, **kwargs):
-        import matplotlib
-
-        with matplotlib.rc_context(_STYLE):
-            return draw(*args, **kwargs)
-
-    return styled
 
 
 @dataclass(frozen=True)
@@ -68,6 +56,35 @@ class Chart:
         body = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', body)
         body = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", body)
         return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', body)
+
+
+# The charts drawn in this process, by what they were drawn from: matplotlib takes about half a second a
+# chart, and one run draws the same chart again and again (the site draws the summary's charts on the dashboard
+# and on the summary page, a member's on its statement and on its page). Charts are pure, so a copy is exact.
+_DRAWN: dict[str, Chart] = {}
+_MOST_KEPT = 64
+
+
+def _styled(draw):
+    """Run a chart function in the house style, so that every artist it makes (legends too) takes it; a chart
+    drawn before from the same data is given again, not drawn again."""
+    import functools
+
+    @functools.wraps(draw)
+    def styled(*args, **kwargs):
+        import matplotlib
+
+        key = repr((draw.__name__, args, sorted(kwargs.items())))
+        chart = _DRAWN.get(key)
+        if chart is None:
+            with matplotlib.rc_context(_STYLE):
+                chart = draw(*args, **kwargs)
+            if len(_DRAWN) >= _MOST_KEPT:
+                del _DRAWN[next(iter(_DRAWN))]  # the oldest
+            _DRAWN[key] = chart
+        return chart
+
+    return styled
 
 
 def for_report(report_or_data: Any, books=None) -> list[Chart]:

@@ -25,16 +25,20 @@ SAMPLE = ROOT / "ledgers" / "drone-coalition"
 WIDTH, HEIGHT = 1400, 1225  # the top of the dashboard: the figures, the charts and the earmarks
 
 
-def main() -> int:
+def main(argv: list[str] | None = None, browser=None) -> int:
+    """`browser`: a playwright Chromium already running (the tests'), else one is started and closed here."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images", help="where the pictures go")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     books = journal.load(journal.open_ledger(SAMPLE), use_cache=False)
     with tempfile.TemporaryDirectory() as folder:
         site = Path(folder) / "site"
         publish.publish(site, books)
-        photograph(site / "index.html", args.out / "dashboard.png")
+        if browser is None:
+            with_chromium(lambda started: photograph(started, site / "index.html", args.out / "dashboard.png"))
+        else:
+            photograph(browser, site / "index.html", args.out / "dashboard.png")
     summary = reports.summary_report(books, publish.default_day(books))
     first = charts.for_report(summary, books)[0]
     (args.out / "contributions.svg").write_text(first.svg, encoding="utf-8")
@@ -42,8 +46,8 @@ def main() -> int:
     return 0
 
 
-def photograph(page: Path, target: Path) -> None:
-    """A PNG of the top of `page`, WIDTH px wide, in headless Chromium (no request leaves the machine)."""
+def with_chromium(use) -> None:
+    """Start the system's headless Chromium (never a browser playwright downloaded), `use` it, close it."""
     from playwright.sync_api import sync_playwright
 
     browser_path = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -51,12 +55,22 @@ def photograph(page: Path, target: Path) -> None:
         sys.exit("chromium is not installed: apt-get install chromium")
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+        try:
+            use(browser)
+        finally:
+            browser.close()
+
+
+def photograph(browser, page: Path, target: Path) -> None:
+    """A PNG of the top of `page`, WIDTH px wide (no request leaves the machine)."""
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    try:
         context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://") else route.abort())
         tab = context.new_page()
         tab.goto(page.as_uri(), wait_until="load")
         tab.screenshot(path=str(target))
-        browser.close()
+    finally:
+        context.close()
 
 
 if __name__ == "__main__":

@@ -10,12 +10,12 @@ install.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
 import struct
 import subprocess
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -285,11 +285,15 @@ class TestHtmlReports:
 class TestReadmePictures:
     """scripts/screenshots.py still rebuilds the README's pictures."""
 
-    def test_the_script_draws_the_dashboard_and_a_chart(self, browser, tmp_path):
+    def test_the_script_draws_the_dashboard_and_a_chart(self, browser, tmp_path, capsys):
+        """Run in this process with the tests' Chromium (a second one would take as long as the rest)."""
         script = Path(__file__).resolve().parent.parent / "scripts" / "screenshots.py"
-        result = subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr
-        assert png_size(tmp_path / "dashboard.png")[0] == 1400
+        spec = importlib.util.spec_from_file_location("screenshots", script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert module.main(["--out", str(tmp_path)], browser=browser) == 0
+        assert "contributions.svg" in capsys.readouterr().out
+        assert png_size(tmp_path / "dashboard.png") == (1400, module.HEIGHT)
         assert (tmp_path / "contributions.svg").read_text().startswith("<?xml")
 
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,9 @@ class TestDeterministic:
 
     def test_twice_in_one_process(self, books):
         first = charts.for_report(reports.summary_report(books), books)
+        charts._DRAWN.clear()  # drawn again, not given again
         second = charts.for_report(reports.summary_report(books), books)
+        assert all(a is not b for a, b in zip(first, second, strict=True))
         assert [c.name for c in first] == ["contributions", "pledged-received", "earmarks", "cash", "packages"]
         assert [c.svg for c in first] == [c.svg for c in second]
 
@@ -69,8 +72,27 @@ class TestDeterministic:
     def test_from_plain_data_as_from_the_report(self, books):
         report = reports.earmarks_report(books)
         (from_report,) = charts.for_report(report)
+        charts._DRAWN.clear()
         (from_data,) = charts.for_report(render.report_json(report))
         assert from_report.svg == from_data.svg
+
+
+class TestDrawnOnce:
+    """A chart drawn before from the same data is given again; other data is drawn anew."""
+
+    def test_same_data_same_chart_other_data_another(self, books):
+        rows = render.report_json(reports.earmarks_report(books))["rows"]
+        first = charts.earmarks(rows, "EUR")
+        assert charts.earmarks([dict(row) for row in rows], "EUR") is first
+        changed = [dict(rows[0], available=str(Decimal(rows[0]["available"]) + 1)), *rows[1:]]
+        assert charts.earmarks(changed, "EUR") is not first
+        assert charts.earmarks(rows, "GBP").svg != first.svg
+
+    def test_it_keeps_a_bounded_number(self, books):
+        rows = render.report_json(reports.earmarks_report(books))["rows"]
+        for n in range(charts._MOST_KEPT + 5):
+            charts.earmarks(rows[:1], f"X{n:02d}")
+        assert len(charts._DRAWN) <= charts._MOST_KEPT
 
 
 class TestGolden:
