@@ -88,11 +88,14 @@ class TestDrawnOnce:
         assert charts.earmarks(changed, "EUR") is not first
         assert charts.earmarks(rows, "GBP").svg != first.svg
 
-    def test_it_keeps_a_bounded_number(self, books):
-        rows = render.report_json(reports.earmarks_report(books))["rows"]
-        for n in range(charts._MOST_KEPT + 5):
-            charts.earmarks(rows[:1], f"X{n:02d}")
-        assert len(charts._DRAWN) <= charts._MOST_KEPT
+    def test_it_keeps_a_bounded_number_the_newest(self, books, monkeypatch):
+        monkeypatch.setattr(charts, "_MOST_KEPT", 3)
+        monkeypatch.setattr(charts, "_DRAWN", {})
+        rows = render.report_json(reports.earmarks_report(books))["rows"][:1]
+        drawn = [charts.earmarks(rows, currency) for currency in ("EUR", "GBP", "USD", "NOK")]
+        assert len(charts._DRAWN) == 3
+        assert charts.earmarks(rows, "NOK") is drawn[-1]
+        assert charts.earmarks(rows, "EUR") is not drawn[0]  # the oldest went first
 
 
 class TestGolden:
