@@ -1,6 +1,6 @@
 """Write a valid ledger of N entries at PATH, directly through the library.
 
-    python benchmarks/generate.py PATH N [--seed S] [--members M] [--earmarks E]
+    python benchmarks/generate.py PATH N [--seed S] [--members M] [--earmarks E] [--no-closes]
 
 Twenty members join; then, day after day, members pledge for the year
 (split between earmarks), pay what they pledged in instalments, give
@@ -14,6 +14,10 @@ in `ledger.rules` and written with the journal's own bytes and file parts,
 so the result is what years of `fundledger` commands would leave (without
 the git history: see benchmarks/audit.py for that). Memos carry quotes and
 non-ASCII text so that readers meet escapes.
+
+Each year is closed (`fundledger close YEAR`) on the first day of the next
+that has an entry, as a fund's books are; `--no-closes` leaves every year
+open.
 
 `--members M` founds the fund with M members (the twenty above, then
 "Member Aaaav" and so on), all of whom then pledge and give; `--earmarks E`
@@ -68,8 +72,10 @@ def operations(
     founding: bool = True,
     members: list[str] = MEMBERS,
     earmarks: int = 0,
+    closes: bool = True,
 ):
-    """Builders (books -> entry) in realistic proportions, with the date moving forward from `start`."""
+    """Builders (books -> entry) in realistic proportions, with the date moving forward from `start`; with
+    `closes`, each year is closed on the first day of the next that has an entry, as a fund's books are."""
     per_day = max(5, n // 3000)  # any size spans about eight years
     for member in members if founding else ():
         yield lambda b, m=member: fund.join(b, m, "co-lead" if m in ("United Kingdom", "Latvia") else "member",
@@ -82,9 +88,14 @@ def operations(
     pledges: list[tuple[int, str, str]] = []  # (pledge id, member, earmark) still worth paying against
     packages: list[str] = []
     i = 0
+    year = start.year
     while True:
         i += 1
         day = start + dt.timedelta(days=1 + i // per_day)
+        if closes and day.year > year:
+            closing = fund.Note(day, f"Books of {day.year - 1} closed", "benchmark generator")
+            yield lambda b, y=day.year - 1, n=closing: fund.close(b, str(y), n)
+        year = day.year
         member = rng.choice(members)
         memo = rng.choice(["Bank reference ", 'Transfer "urgent" ', "Paiement reçu – réf. ", "Ref\t"]) + f"{i:08d}"
         note = fund.Note(day, memo, "benchmark generator")
@@ -145,11 +156,14 @@ def operations(
             yield build
 
 
-def generate(path: Path, n: int, seed: int = 1, *, quiet: bool = False, members: int = 20, earmarks: int = 0) -> Books:
-    """Create the ledger at `path` with `n` entries (`members` members, `earmarks` extra earmarks); return its books."""
+def generate(
+    path: Path, n: int, seed: int = 1, *, quiet: bool = False, members: int = 20, earmarks: int = 0, closes: bool = True
+) -> Books:
+    """Create the ledger at `path` with `n` entries (`members` members, `earmarks` extra earmarks, each year
+    closed unless not `closes`); return its books."""
     ledger = journal.init(path, "Benchmark fund", "EUR", "United Kingdom")
     books = Books("EUR", ledger.settings.name, ledger.settings.manager)
-    steps = operations(random.Random(seed), n, members=member_names(members), earmarks=earmarks)
+    steps = operations(random.Random(seed), n, members=member_names(members), earmarks=earmarks, closes=closes)
     return _write(ledger, books, steps, n, {}, quiet=quiet)
 
 
@@ -193,9 +207,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--members", type=int, default=len(MEMBERS), help="members founding the fund (default 20)")
     parser.add_argument("--earmarks", type=int, default=0, help="earmarks set up first (default none)")
+    parser.add_argument("--no-closes", dest="closes", action="store_false", help="never close a year")
     args = parser.parse_args()
     began = time.perf_counter()
-    books = generate(args.path, args.n, args.seed, members=args.members, earmarks=args.earmarks)
+    books = generate(args.path, args.n, args.seed, members=args.members, earmarks=args.earmarks, closes=args.closes)
     files = sorted((args.path / journal.JOURNAL_DIR).iterdir())
     size = sum(f.stat().st_size for f in files)
     print(

@@ -379,6 +379,7 @@ def load(
     fast: bool = True,
     progress: Callable[[int, int], None] | None = None,
     save_after: int = 1,
+    trust_closes: bool = True,
 ) -> Books:
     """Read the journal and check every entry against the books before it; return the books.
 
@@ -389,6 +390,12 @@ def load(
     `fast=False` reads every block with tomllib (`verify` does). The cache
     is written anew when at least `save_after` new entries were read (or it
     was missing or stale); a record, whose time counts, waits for several.
+
+    A first read (no cache) checks the rules only of the entries from the
+    journal file holding the last close on: every entry before a close was
+    checked, against all before it, when the close was recorded, and the
+    chain of hashes, still checked for every entry, proves it unchanged
+    since. `trust_closes=False` checks every rule of every entry (`verify`).
     """
     use_cache = cache.enabled() if use_cache is None else use_cache
     settings = ledger.settings
@@ -399,15 +406,24 @@ def load(
             return _load(ledger, snapshot, use_cache, fast, progress, save_after)
         except _Stale:
             pass
-    return _load(ledger, cache.Snapshot(key, [], [], Books(settings.currency, settings.name, settings.manager), array("Q")),
-                 use_cache, fast, progress, 1)  # fmt: skip
+
+    def first_read(trusting: bool) -> Books:
+        books = Books(settings.currency, settings.name, settings.manager)
+        return _load(ledger, cache.Snapshot(key, [], [], books, array("Q")), use_cache, fast, progress, 1, trusting)
+
+    try:
+        return first_read(trust_closes)
+    except _Stale:  # a file seemed to hold a close and did not: check every entry's rules
+        return first_read(False)
 
 
 class _Stale(Exception):
     """The kept snapshot does not match the journal: read it from the start instead."""
 
 
-def _load(ledger: Ledger, snapshot: cache.Snapshot, keep: bool, fast: bool, progress, save_after: int) -> Books:
+def _load(
+    ledger: Ledger, snapshot: cache.Snapshot, keep: bool, fast: bool, progress, save_after: int, trusting: bool = False
+) -> Books:
     books, parts = snapshot.books, list(snapshot.parts)
     first = books.count
     spans = array("Q", snapshot.spans) if len(snapshot.spans) == 2 * first else None  # None: read whole files
@@ -417,11 +433,16 @@ def _load(ledger: Ledger, snapshot: cache.Snapshot, keep: bool, fast: bool, prog
     total = sum(len(data) - begin for _, data, begin, _ in changed)
     done = 0
     states = {state.name: state for state in snapshot.files}
-    for (path, data, begin, stamp), found in zip(changed, _parsed(ledger, changed, names, fast, total), strict=True):
+    vouched = _last_close_file(changed) if trusting and first == 0 else 0  # files a later close vouches for
+    closed = vouched == 0
+    for number, ((path, data, begin, stamp), found) in enumerate(
+        zip(changed, _parsed(ledger, changed, names, fast, total), strict=True)
+    ):
         for located in found:
             entry = located.entry
+            closed = closed or (number >= vouched and entry.kind == "close")
             try:
-                fold.fold(books, entry, hashed=True)  # parse_entry checked the hash
+                fold.fold(books, entry, hashed=True, chained=number < vouched)  # parse_entry checked the hash
             except Refused as problem:
                 raise CorruptJournal(
                     f"{_rel(ledger, path)}: entry #{entry.id} (byte {located.offset}) breaks a rule: {problem}"
@@ -439,11 +460,27 @@ def _load(ledger: Ledger, snapshot: cache.Snapshot, keep: bool, fast: bool, prog
         # What this file held is now the archive's: memory stays flat.
         books.store = Archived(archive, books.count, books.seal)
     books.store = Archived(archive, books.count, books.seal)
+    if not closed:  # the close a file seemed to hold was not there: these books were not checked enough
+        raise _Stale
     touched = any(begin == len(data) for _, data, begin, _ in changed)  # rewritten, nothing new: note the time
     if keep and (not snapshot.files or touched or books.count - first >= save_after):
         files = [states[name] for name in names]
         cache.write(ledger.cache_dir, cache.Snapshot(snapshot.settings, files, parts, books, spans or array("Q")))
     return books
+
+
+# How a close is written (journal.entry_bytes, through tomli-w): at the start of a line, nowhere else.
+_CLOSE_LINE = re.compile(rb'^kind = "close"$', re.MULTILINE)
+
+
+def _last_close_file(changed: list) -> int:
+    """The place among `changed` of the last file holding a close (0 when none does): the entries of the files
+    before it were checked when that close was recorded. Only a guess from the bytes; `_load` makes sure."""
+    for number in range(len(changed) - 1, 0, -1):
+        _, data, begin, _ = changed[number]
+        if _CLOSE_LINE.search(data, begin):
+            return number
+    return 0
 
 
 def books_from_files(ledger: Ledger, files: dict[str, bytes], whose: str) -> Books:
