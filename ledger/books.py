@@ -555,14 +555,25 @@ class Books:
         return None
 
     def balances_on(self, day: dt.date) -> tuple[dict[Account, Decimal], str]:
-        """Every account's balance at the end of `day`, and the seal a report as of `day` prints."""
+        """Every account's balance at the end of `day`, and the seal a report as of `day` prints.
+
+        From the index: each account's change in the months before `day`'s, and the entries of its month
+        up to `day`; the seal is the hash of the last entry dated on or before it. Only one month's entries
+        are read (a close, which holds this, is checked on a first read without reading them all again).
+        """
+        where = self.index
+        month, bound = index.month_of(day), day.toordinal()
         balances: dict[Account, Decimal] = defaultdict(Decimal)
-        seal = model.GENESIS
-        for entry in self.entries:
-            if entry.date <= day:
-                seal = entry.hash
-                for posting in entry.postings:
+        for account, months in where.monthly.items():
+            for when, amount in months.items():
+                if when < month:
+                    balances[account] += amount
+        for entry_id in where.named("month", month):
+            if where.dates[entry_id - 1] <= bound:
+                for posting in self.entry(entry_id).postings:
                     balances[posting.account] += posting.amount
+        last = where.count_to(day)[1]
+        seal = self.entry(last).hash if last else model.GENESIS
         return {account: amount for account, amount in sorted(balances.items()) if amount}, seal
 
     def approvals_missing(self, applicant: Member, day: dt.date) -> list[str]:

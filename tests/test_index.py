@@ -173,3 +173,25 @@ class TestIndexedRegister:
         for period in (april_only, reports.Period(dt.date(2024, 5, 1), dt.date(2024, 5, 11)), None):
             _assert_same(books, spec, period)
             _assert_same(books, reports.RegisterFilter(account="assets:fund:committed:p1"), period)
+
+
+def _balances_by_scan(books: Books, day: dt.date) -> tuple[dict, str]:
+    """Every account's balance at the end of `day` and the last hash by then, from every entry (the oracle)."""
+    balances: dict = {}
+    seal = model.GENESIS
+    for entry in books.entries:
+        if entry.date <= day:
+            seal = entry.hash
+            for posting in entry.postings:
+                balances[posting.account] = balances.get(posting.account, ZERO) + posting.amount
+    return {account: amount for account, amount in sorted(balances.items()) if amount}, seal
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operations, min_size=5, max_size=45), st.lists(days, min_size=1, max_size=5))
+def test_balances_on_a_day_from_the_index_are_a_scan_s(ops, asked):
+    """What a close holds (balances_on) comes from monthly totals and one month's entries: as a scan gives it,
+    backdated entries and reversals included, on any day (before the first entry and after the last too)."""
+    books = _books(ops)
+    for day in [*asked, dt.date(2000, 1, 1), dt.date(2100, 1, 1), *(e.date for e in books.entries[-3:])]:
+        assert books.balances_on(day) == _balances_by_scan(books, day), day
