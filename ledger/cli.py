@@ -1149,8 +1149,10 @@ def import_(
     statement = importer.read_statement(statement_file, mapping)
     mapping = importer.with_ledger_accounts(mapping or importer.Mapping(), ledger.settings.bank_accounts)
     options = {"match": not no_match, "partial": record_matched}
+    books = _books(ledger)
+    made_on = (books.count, books.seal)
     with render.progress(len(statement.rows), f"checking {statement_file.name}") as tick:
-        planned = importer.plan(_books(ledger), statement, mapping, tick=tick, **options)
+        planned = importer.plan(books, statement, mapping, tick=tick, **options)
     refusal = planned.refusal(partial=record_matched)
     if dry_run or refusal:
         if as_json:
@@ -1164,7 +1166,9 @@ def import_(
         return
 
     def replan(books):
-        again = importer.plan(books, statement, mapping, **options)
+        # Under the lock: planned again only if something was recorded since (the same books plan the same).
+        same = (books.count, books.seal) == made_on
+        again = planned if same else importer.plan(books, statement, mapping, **options)
         late = again.refusal(partial=record_matched)
         if late:
             raise Refused(f"{late}; nothing was recorded")

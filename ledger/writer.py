@@ -120,7 +120,7 @@ def seal(books: Books, entries: Sequence[Entry]) -> list[Entry]:
     for entry in entries:
         placed = entry.sealed(books.last_id + 1, books.seal)
         _readable(placed)
-        fold.fold(books, placed)
+        fold.fold(books, placed, hashed=True)  # sealed just now: its hash is its content's
         sealed.append(placed)
     return sealed
 

@@ -134,3 +134,37 @@ def test_money_in_and_money_out_under_one_reference_are_two_movements(tmp_path):
     first = Row(number=2, day=__import__("datetime").date(2025, 3, 14), amount="10.00", reference="R9", credit=True)
     back = Row(number=3, day=first.day, amount="10.00", reference="R9", credit=False)
     assert importer._row_key(first, "EUR") != importer._row_key(back, "EUR")
+
+
+class TestPlannedOnce:
+    """The plan made before the lock is the one recorded, unless something was recorded in between."""
+
+    def _counting(self, monkeypatch, then=None):
+        calls = []
+        original = importer.plan
+
+        def plan(books, *args, **kwargs):
+            calls.append(books.count)
+            made = original(books, *args, **kwargs)
+            if then is not None and len(calls) == 1:
+                then()
+            return made
+
+        monkeypatch.setattr(importer, "plan", plan)
+        return calls
+
+    def test_nothing_recorded_in_between_plans_once(self, members, monkeypatch):
+        calls = self._counting(monkeypatch)
+        assert members(f"import {STATEMENT} --map {MAP}").stdout.strip().startswith("Recorded 2 entries (#3-#4)")
+        assert calls == [2]
+
+    def test_an_entry_recorded_in_between_is_planned_again(self, members, monkeypatch):
+        def another_writer():  # another officer records a receipt while this import checks its rows
+            members('contribute Latvia 1k --date 2025-01-05 --memo "recorded meanwhile"')
+
+        calls = self._counting(monkeypatch, then=another_writer)
+        assert members(f"import {STATEMENT} --map {MAP}").stdout.strip().startswith("Recorded 2 entries (#4-#5)")
+        assert calls == [2, 3]
+        books = journal.load(journal.open_ledger(members.path))
+        assert books.entries[2].memo == "recorded meanwhile"
+        assert [e.source for e in books.entries[3:]] == ["LV-2025-0042", "GB-2025-0107"]
