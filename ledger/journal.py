@@ -469,8 +469,9 @@ def _load(
     return books
 
 
-# How a close is written (journal.entry_bytes, through tomli-w): at the start of a line, nowhere else.
-_CLOSE_LINE = re.compile(rb'^kind = "close"$', re.MULTILINE)
+# How a close's kind is written (journal.entry_bytes, through tomli-w): a line of its own, after the entry's
+# header, so always after a newline (a string's newline is written as an escape).
+_CLOSE_LINE = b'\nkind = "close"\n'
 
 
 def _last_close_file(changed: list) -> int:
@@ -478,7 +479,7 @@ def _last_close_file(changed: list) -> int:
     before it were checked when that close was recorded. Only a guess from the bytes; `_load` makes sure."""
     for number in range(len(changed) - 1, 0, -1):
         _, data, begin, _ = changed[number]
-        if _CLOSE_LINE.search(data, begin):
+        if data.find(_CLOSE_LINE, max(begin - 1, 0)) >= 0:
             return number
     return 0
 
