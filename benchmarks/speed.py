@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import generate  # noqa: E402
+import statement  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 ENV.pop("PYTHONDONTWRITEBYTECODE", None)  # compiling every module on every start is not what users see
@@ -53,6 +54,19 @@ def timed(command: list[str] | str) -> tuple[float, int]:
 
 def best(command: list[str] | str, runs: int) -> tuple[float, int]:
     results = [timed(command) for _ in range(runs)]
+    return min(r[0] for r in results), max(r[1] for r in results)
+
+
+def imported(path: Path, rows: Path, runs: int) -> tuple[float, int]:
+    """`import` of a statement of 5,000 receipts into a warm copy of the ledger, made anew for each run."""
+    mapping = statement.write(path, 5000, rows)
+    results = []
+    for _ in range(runs):
+        copy = path.with_name(path.name + "-import")
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(path, copy, symlinks=True)
+        results.append(timed(fl(copy, "import", str(rows), "--map", str(mapping))))
+        shutil.rmtree(copy)
     return min(r[0] for r in results), max(r[1] for r in results)
 
 
@@ -145,6 +159,7 @@ def main() -> None:
             row(f"whole `report register --{fmt}` ({n}; whole `reg`)",
                 best(shell(fl(path, "report", "register", f"--{fmt}")) + " > /dev/null", 1),
                 other("ledger", f"ledger -f {j} reg > /dev/null"), other("hledger", f"hledger -f {j} reg > /dev/null"))
+        row(f"`import` of a 5,000-row statement ({n})", imported(path, args.work / f"statement-{size}.csv", args.runs))
     for count in [int(s) for s in args.members.split(",") if s]:
         path = ledger_of(args.work, f"members-{count}", count, members=count)
         shutil.rmtree(path / ".cache", ignore_errors=True)
