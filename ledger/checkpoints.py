@@ -1,21 +1,22 @@
 """Books kept at a few places in the journal, so that the books as of a day start from the nearest, not from entry #1.
 
 The books as of a day D are the fold, in journal order, of the entries
-dated on or before D (`fold.as_of`). While the journal is folded, the books
-are kept (pickled) each time an entry opens a quarter later than any entry
-before it: a *mark*. Every entry before a mark is dated no later than the
-mark's `bound` (the latest date before it), so for any D on or after that
-bound the mark's books are the start of the fold as of D; what is left to
-fold is the entries after the mark dated on or before D:
+dated on or before D (`fold.as_of`). While the journal is folded for the
+read cache, the books are kept (pickled) when an entry opens a month later
+than any entry before it, if at least `GAP` entries came since the last
+such *mark*. Every entry before a mark is dated no later than the mark's
+`bound` (the latest date before it), so for any D on or after that bound
+the mark's books are the start of the fold as of D; what is left to fold is
+the entries after the mark dated on or before D:
 
-- entries dated in a quarter earlier than the latest quarter seen before
-  them (*late*: backdated across a quarter's end) are listed as they are
-  folded, so they are found without reading anything;
-- every other entry after the mark is dated in the quarter it opened or
-  later, so when D is before that quarter (D the end of a quarter, month
-  or year at or before the mark, as a period report asks) none of them
-  counts; only for a D inside that quarter are the dates of the entries up
-  to the next mark read, from the index.
+- entries dated in a month earlier than the latest month seen before them
+  (*late*: backdated across a month's end) are listed as they are folded,
+  so they are found without reading anything;
+- every other entry after the mark is dated in the month it opened or
+  later, so when D is before that month (the end of a month, quarter or
+  year, as a period report asks) none of them counts; only for a D inside
+  the months up to the next mark are those entries' dates read, from the
+  index, and the ones on or before D folded.
 
 So a period report folds only the few backdated entries instead of every
 entry up to its days. The books built this way are the replay's exactly:
@@ -37,6 +38,7 @@ import bisect
 import copy
 import datetime as dt
 import pickle
+import zlib
 from array import array
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any, NamedTuple
@@ -45,11 +47,21 @@ from ledger import fold, index
 from ledger.books import Books, History
 from ledger.model import Entry
 
+# A mark is kept when a month opens only if this many entries were folded since the last one: a small
+# ledger keeps fewer books, and folding a few hundred entries from a mark costs a tenth of a second.
+GAP = 256
 
-def quarter_start(ordinal: int) -> int:
-    """The first day (ordinal) of the quarter that the day `ordinal` is in."""
-    day = dt.date.fromordinal(ordinal)
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1).toordinal()
+
+def month_start(ordinal: int) -> int:
+    """The first day (ordinal) of the month that the day `ordinal` is in."""
+    return dt.date.fromordinal(ordinal).replace(day=1).toordinal()
+
+
+def _next_month(first: int) -> int:
+    """The first day (ordinal) of the month after the one starting on `first`."""
+    day = dt.date.fromordinal(first)
+    following = dt.date(day.year + 1, 1, 1) if day.month == 12 else dt.date(day.year, day.month + 1, 1)
+    return following.toordinal()
 
 
 class Mark(NamedTuple):
@@ -57,8 +69,8 @@ class Mark(NamedTuple):
 
     count: int
     bound: int  # the latest date (ordinal) of the entries before it
-    opens: int  # the first day of the quarter the entry after it is dated in
-    blob: Any  # the pickled books (bytes, or the cache's reference to a side file)
+    opens: int  # the first day of the month the entry after it is dated in
+    blob: Any  # the books, pickled and compressed (bytes, or the cache's reference to a side file)
 
 
 class Checkpoints:
@@ -66,26 +78,31 @@ class Checkpoints:
 
     def __init__(self) -> None:
         self.marks: list[Mark] = []
-        self.late_ids = array("I")  # entries dated in a quarter before the latest seen before them ...
+        self.late_ids = array("I")  # entries dated in a month before the latest seen before them ...
         self.late_days = array("i")  # ... and their dates
         self.peak = 0  # the latest date (ordinal) of the entries seen
-        self.peak_quarter = 0
-        self.first = 0  # the first day of the quarter of entry #1
+        self.peak_month = 0  # the first day of the latest month seen ...
+        self.following = 0  # ... and of the one after it
+        self.first = 0  # the first day of the month of entry #1
         self.seen = 0  # how many entries were noted: books with more were changed behind the marks' back
 
     def note(self, books: Books, entry: Entry) -> None:
         """Before `entry` is folded into `books` (which hold exactly the entries noted so far)."""
         day = entry.date.toordinal()
-        quarter = quarter_start(day)
-        if self.seen == 0:
-            self.first = self.peak_quarter = quarter
-        elif quarter > self.peak_quarter:
-            self.marks.append(Mark(books.count, self.peak, quarter, _kept(books)))
-            self.peak_quarter = quarter
-        elif quarter < self.peak_quarter:
-            self.late_ids.append(entry.id)
-            self.late_days.append(day)
-        self.peak = max(self.peak, day)
+        if not self.peak_month <= day < self.following:  # most entries: dated in the latest month seen
+            if self.seen == 0:
+                self.first = self.peak_month = month_start(day)
+                self.following = _next_month(self.peak_month)
+            elif day >= self.following:
+                month = month_start(day)
+                if books.count - (self.marks[-1].count if self.marks else 0) >= GAP:
+                    self.marks.append(Mark(books.count, self.peak, month, _kept(books)))
+                self.peak_month, self.following = month, _next_month(month)
+            else:
+                self.late_ids.append(entry.id)
+                self.late_days.append(day)
+        if day > self.peak:
+            self.peak = day
         self.seen += 1
 
     # --- kept in the cache ------------------------------------------------
@@ -93,17 +110,18 @@ class Checkpoints:
     def frozen(self, keep: Callable[[Any], Any]) -> tuple:
         """Plain data to pickle, each mark's books passed through `keep` (the cache puts them in side files)."""
         marks = [(m.count, m.bound, m.opens, keep(m.blob)) for m in self.marks]
-        return (marks, self.late_ids.tobytes(), self.late_days.tobytes(), self.peak, self.peak_quarter, self.first,
+        return (marks, self.late_ids.tobytes(), self.late_days.tobytes(), self.peak, self.peak_month, self.first,
                 self.seen)  # fmt: skip
 
     @classmethod
     def thawed(cls, state: tuple, bound: Callable[[Any], Any]) -> Checkpoints:
-        marks, late_ids, late_days, peak, peak_quarter, first, seen = state
+        marks, late_ids, late_days, peak, peak_month, first, seen = state
         kept = cls()
         kept.marks = [Mark(count, low, opens, bound(blob)) for count, low, opens, blob in marks]
         kept.late_ids.frombytes(late_ids)
         kept.late_days.frombytes(late_days)
-        kept.peak, kept.peak_quarter, kept.first, kept.seen = peak, peak_quarter, first, seen
+        kept.peak, kept.peak_month, kept.first, kept.seen = peak, peak_month, first, seen
+        kept.following = _next_month(peak_month) if seen else 0
         return kept
 
 
@@ -118,11 +136,11 @@ def books_on(books: Books, day: dt.date) -> Books | None:
     found = bisect.bisect_right([m.bound for m in kept.marks], end)  # marks whose bound is on or before the day
     if found:
         count, opens = kept.marks[found - 1].count, kept.marks[found - 1].opens
-    else:  # before the first mark: no books yet, and entry #1 opens the first quarter
+    else:  # before the first mark: no books yet, and entry #1 opens the first month
         count, opens = 0, kept.first
     following = kept.marks[found].count if found < len(kept.marks) else books.count
     ids: list[int] = []
-    if opens <= end:  # the day is in the quarter that the entries after the mark fill: read their dates
+    if opens <= end:  # the day is in the months that the entries after the mark fill: read their dates
         dates = books.index.dates
         ids = [n for n in range(count + 1, following + 1) if dates[n - 1] <= end]
         count = following
@@ -144,7 +162,8 @@ def _kept(books: Books) -> bytes:
     for name in ("pledges", "packages"):  # lazily read maps (books from the cache) as the dicts they stand for
         if not isinstance(state[name], dict):
             state[name] = dict(state[name].items())
-    return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    # Compressed: the figures' digits repeat, a mark takes a sixth of the room for a hundredth of a second.
+    return zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 1)
 
 
 def _thawed(books: Books, mark: Mark) -> Books:
@@ -152,7 +171,7 @@ def _thawed(books: Books, mark: Mark) -> Books:
     from ledger import cache
 
     start = Books.__new__(Books)
-    start.__dict__.update(pickle.loads(cache.blob_bytes(mark.blob)))
+    start.__dict__.update(pickle.loads(zlib.decompress(cache.blob_bytes(mark.blob))))
     start.store = Prefix(books.store, mark.count)
     start.history = Replayed(start)
     start.index = PrefixIndex(books.index, mark.count, start)

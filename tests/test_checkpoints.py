@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,6 +62,14 @@ def state(books: Books) -> dict:
     return held
 
 
+@contextlib.contextmanager
+def every_month() -> Iterator[None]:
+    """A mark at every month a ledger opens (not only after `checkpoints.GAP` entries): small ledgers get many."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checkpoints, "GAP", 1)
+        yield
+
+
 def _marked(held: Books) -> Books:
     """`held`'s entries folded again as a load for the cache folds them, marks kept on the way."""
     books = Books(held.currency, held.name, held.manager)
@@ -77,11 +87,15 @@ class TestBooksOn:
     @given(st.lists(operations, min_size=5, max_size=60), st.lists(asked_days, min_size=1, max_size=5))
     def test_in_memory(self, ops, asked):
         held = _books(ops)
-        marked = _marked(held)
+        with every_month():
+            marked = _marked(held)
+        sparse = _marked(held)  # the default gap: few marks or none, more entries folded from the nearest
         for day in asked:
-            found = checkpoints.books_on(marked, day)
-            assert found is not None
-            assert state(found) == state(fold.as_of(held, day))
+            replayed = state(fold.as_of(held, day))
+            for books in (marked, sparse):
+                found = checkpoints.books_on(books, day)
+                assert found is not None
+                assert state(found) == replayed
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(operations, min_size=5, max_size=50), st.integers(0, 50), st.lists(asked_days, min_size=1, max_size=4))
@@ -94,9 +108,10 @@ class TestBooksOn:
             ledger = journal.init(Path(folder) / "fund", "Index fund", "EUR")
             target = ledger.journal_dir / "2024-0001.toml"
             target.write_bytes(journal.joined(b"", entries[:cut]))
-            journal.load(ledger, use_cache=True)
-            target.write_bytes(journal.joined(target.read_bytes(), entries[cut:]))
-            journal.load(ledger, use_cache=True)
+            with every_month():
+                journal.load(ledger, use_cache=True)
+                target.write_bytes(journal.joined(target.read_bytes(), entries[cut:]))
+                journal.load(ledger, use_cache=True)
             books = journal.load(ledger, use_cache=True)  # from the cache alone: marks read from side files
             assert books.count == len(entries)
             for day in asked:
@@ -104,32 +119,38 @@ class TestBooksOn:
                 assert found is not None
                 assert state(found) == state(fold.as_of(held, day))
 
-    def test_backdated_entries_across_a_quarter(self):
-        """Entries recorded after a later quarter opened, dated in an earlier one, are folded into that quarter."""
+    def test_backdated_entries_across_a_month(self):
+        """Entries recorded after a later month opened, dated in an earlier one, are folded into that month."""
         ops = [
             ("earmark", "drones", "3M", "unallocated", dt.date(2024, 3, 2)),
             ("package", "p1", "2M", "drones", dt.date(2024, 4, 3)),
             ("pay", "p1", "1M", dt.date(2024, 7, 10)),
-            ("contribute", "Latvia", "1M", None, dt.date(2024, 3, 30)),  # late: the third quarter had opened
+            ("contribute", "Latvia", "1M", None, dt.date(2024, 3, 30)),  # late: July had opened
             ("pay", "p1", "10k", dt.date(2024, 5, 1)),  # late
-            ("pay", "p1", "5k", dt.date(2024, 10, 1)),  # opens the fourth quarter on its first day
+            ("pay", "p1", "5k", dt.date(2024, 10, 1)),  # opens October on its first day
             ("pay", "p1", "6k", dt.date(2024, 10, 5)),
+            ("pay", "p1", "7k", dt.date(2024, 10, 3)),  # backdated, but within the month it is in: not late
         ]
         held = _books(ops)
-        marked = _marked(held)
+        with every_month():
+            marked = _marked(held)
         kept = marked.checkpoints
-        assert [mark.count for mark in kept.marks] == [5, 6, 9]  # the prelude and the earmark, then each quarter
+        assert [mark.count for mark in kept.marks] == [2, 5, 6, 9]  # before each entry that opens a month
         assert list(kept.late_ids) == [8, 9]
+        assert checkpoints.books_on(marked, dt.date(2024, 10, 4)).last_id == 12
+        assert _marked(held).checkpoints.marks == []  # fewer than GAP entries
         paid = 7
         writer.seal(held, [fund.reverse(held, paid, "twice", fund.Note(dt.date(2024, 7, 11)))])
-        marked = _marked(held)
-        for day in (*ENDS, dt.date(2024, 5, 1), dt.date(2024, 7, 10), dt.date(2024, 7, 11)):
+        with every_month():
+            marked = _marked(held)
+        for day in (*ENDS, dt.date(2024, 5, 1), dt.date(2024, 7, 10), dt.date(2024, 7, 11), dt.date(2024, 10, 4)):
             assert state(checkpoints.books_on(marked, day)) == state(fold.as_of(held, day))
 
     def test_books_changed_behind_the_marks_are_replayed(self):
         """Books with an entry folded without `note` have marks that no longer describe them: no answer."""
         held = _books([("earmark", "drones", "3M", "unallocated", dt.date(2024, 5, 2))])
-        marked = _marked(held)
+        with every_month():
+            marked = _marked(held)
         writer.seal(marked, [fund.earmark(marked, "training", "1M", fund.Note(dt.date(2024, 5, 3)))])
         assert checkpoints.books_on(marked, dt.date(2024, 3, 31)) is None
         assert checkpoints.books_on(Books("EUR"), dt.date(2024, 3, 31)) is None
@@ -160,7 +181,8 @@ class TestPeriodReports:
             ledger = journal.init(Path(folder) / "fund", "Index fund", "EUR")
             (ledger.journal_dir / "2024-0001.toml").write_bytes(journal.joined(b"", held.entries))
             run = Runner(ledger.path)
-            run("balance")  # the first read, which writes the cache and its marks
+            with every_month():
+                run("balance")  # the first read, which writes the cache and its marks
             assert journal.load(ledger, use_cache=True).checkpoints is not None
             for period in periods:
                 for command in REPORTS:
