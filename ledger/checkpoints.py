@@ -125,6 +125,12 @@ class Checkpoints:
         return kept
 
 
+def as_of(books: Books, day: dt.date) -> Books:
+    """The books as they stood at the end of `day` (`fold.as_of`): from the nearest mark if they have marks."""
+    found = books_on(books, day)
+    return fold.as_of(books, day) if found is None else found
+
+
 def books_on(books: Books, day: dt.date) -> Books | None:
     """The books as they stood at the end of `day`, from the nearest mark; None when `books` have no usable marks."""
     kept: Checkpoints | None = getattr(books, "checkpoints", None)

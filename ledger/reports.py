@@ -166,20 +166,15 @@ _KEPT = 3
 def _as_of(books: Books, day: dt.date) -> Books:
     """The books at the end of `day`: from the nearest mark the read cache kept (`ledger.checkpoints`), else replayed."""
     if _DAYS is None:
-        return _books_on(books, day)
+        return checkpoints.as_of(books, day)
     key = (id(books), day)
     if key in _DAYS:
         _DAYS.move_to_end(key)
     else:
-        _DAYS[key] = _books_on(books, day)
+        _DAYS[key] = checkpoints.as_of(books, day)
         while len(_DAYS) > _KEPT:
             _DAYS.popitem(last=False)
     return _DAYS[key]
-
-
-def _books_on(books: Books, day: dt.date) -> Books:
-    found = checkpoints.books_on(books, day)
-    return fold.as_of(books, day) if found is None else found
 
 
 # A member with this role stands for several states the sources do not name: listed, not counted.

@@ -167,15 +167,21 @@ REPORTS = [
     "funding --period {p}",
     "register --member Latvia --period {p}",
 ]
+AS_OF = ["summary", "statement Latvia", "balance", "register", "register --member Latvia", "funding"]
 
 
 class TestPeriodReports:
-    """Period reports print the same JSON from the cache's marks as from a replay with the cache off."""
+    """Period reports (and reports --as-of a day) print the same JSON from the cache's marks as from a replay with
+    the cache off."""
 
     @pytest.mark.slow
     @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.lists(operations, min_size=5, max_size=50), st.lists(st.sampled_from(PERIODS), min_size=1, max_size=3))
-    def test_same_json_with_and_without_the_cache(self, ops, periods):
+    @given(
+        st.lists(operations, min_size=5, max_size=50),
+        st.lists(st.sampled_from(PERIODS), min_size=1, max_size=3),
+        st.lists(asked_days, min_size=1, max_size=2),
+    )
+    def test_same_json_with_and_without_the_cache(self, ops, periods, asked):
         held = _books(ops)
         with tempfile.TemporaryDirectory() as folder:
             ledger = journal.init(Path(folder) / "fund", "Index fund", "EUR")
@@ -184,9 +190,9 @@ class TestPeriodReports:
             with every_month():
                 run("balance")  # the first read, which writes the cache and its marks
             assert journal.load(ledger, use_cache=True).checkpoints is not None
-            for period in periods:
-                for command in REPORTS:
-                    line = f"report {command.format(p=period)} --json"
-                    cached = json.loads(run(line).stdout)
-                    replayed = json.loads(run(line, env={"FUNDLEDGER_CACHE": "off"}).stdout)
-                    assert cached == replayed, line
+            lines = [f"report {command.format(p=period)} --json" for period in periods for command in REPORTS]
+            lines += [f"report {command} --as-of {day} --json" for day in asked for command in AS_OF]
+            for line in lines:
+                cached = json.loads(run(line).stdout)
+                replayed = json.loads(run(line, env={"FUNDLEDGER_CACHE": "off"}).stdout)
+                assert cached == replayed, line
