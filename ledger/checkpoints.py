@@ -40,7 +40,9 @@ import datetime as dt
 import pickle
 import zlib
 from array import array
+from collections import defaultdict
 from collections.abc import Callable, Iterator, MutableMapping
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from ledger import fold, index
@@ -164,6 +166,9 @@ def _kept(books: Books) -> bytes:
     state["store"] = state["history"] = state["index"] = state["checkpoints"] = None
     funds = copy.copy(books.funding)
     funds.flows = None
+    # Whose money is in each envelope, and what each spent: most of a mark's figures, pickled four times
+    # quicker as one string of amounts per envelope than as thousands of Decimals.
+    funds.shares, funds.spent = _flat(funds.shares), _flat(funds.spent)
     state["funding"] = funds
     for name in ("pledges", "packages"):  # lazily read maps (books from the cache) as the dicts they stand for
         if not isinstance(state[name], dict):
@@ -181,8 +186,19 @@ def _thawed(books: Books, mark: Mark) -> Books:
     start.store = Prefix(books.store, mark.count)
     start.history = Replayed(start)
     start.index = PrefixIndex(books.index, mark.count, start)
-    start.funding.flows = PrefixMap(books.funding.flows, mark.count)
+    funds = start.funding
+    funds.shares, funds.spent = _unflat(funds.shares), _unflat(funds.spent)
+    funds.flows = PrefixMap(books.funding.flows, mark.count)
     return start
+
+
+def _flat(owned: dict[str, dict[str, Decimal]]) -> list[tuple[str, list[str], str]]:
+    return [(key, list(owners), " ".join(map(str, owners.values()))) for key, owners in owned.items()]
+
+
+def _unflat(flat: list[tuple[str, list[str], str]]) -> defaultdict[str, dict[str, Decimal]]:
+    return defaultdict(dict, {key: dict(zip(owners, map(Decimal, amounts.split()), strict=True))
+                              for key, owners, amounts in flat})  # fmt: skip
 
 
 # --- the large parts, read from today's books as far as a mark --------------
