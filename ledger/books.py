@@ -463,6 +463,7 @@ class Books:
         self.proposals: dict[int, Proposal] = {}
         self.booking: int | None = None  # the proposal whose entry must come next (its last approval was just made)
         self.index: index.Index = index.Index()  # where each entry is (ledger.index; a cache's reads it lazily)
+        self.checkpoints: Any = None  # books kept at marks, to start the books as of a day from (ledger.checkpoints)
 
     # --- reading ---------------------------------------------------------
 

@@ -41,7 +41,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ledger import index
+from ledger import checkpoints, index
 from ledger.books import Books, History
 
 CACHE_FILE = "books"
@@ -141,6 +141,10 @@ def _frozen(books: Books, keep: Callable[[Any], Any] | None = None) -> dict[str,
     flows = funds.flows
     funds.flows = sided(flows.frozen() if isinstance(flows, LazyMap) else (_pickled(dict(flows)), {}))
     state["funding"] = funds
+    # The books kept at marks (ledger.checkpoints): each is read only by a report as of a day, so each waits in
+    # a side file of its own, whatever its size.
+    if books.checkpoints is not None:
+        state["checkpoints"] = books.checkpoints.frozen(_side_always if keep is _side else keep)
     return state
 
 
@@ -153,6 +157,7 @@ def copied(books: Books) -> Books:
     state = _frozen(books, keep=lambda blob: blob)
     twin = _thawed(pickle.loads(_pickled(state)))
     twin.store = books.store.copied()
+    twin.checkpoints = None  # entries tried on the copy are folded without marks: as of a day, it replays
     return twin
 
 
@@ -168,6 +173,8 @@ def _thawed(state: dict[str, Any]) -> Books:
     books.funding = copy.copy(state["funding"])
     blob, pending = books.funding.flows
     books.funding.flows = LazyMap(_bound(blob), pending)
+    if state.get("checkpoints") is not None:
+        books.checkpoints = checkpoints.Checkpoints.thawed(state["checkpoints"], _bound)
     return books
 
 
@@ -330,11 +337,25 @@ def _side(blob: Any) -> Any:
     return ("side", digest)
 
 
+def _side_always(blob: Any) -> Any:
+    """A blob of any size as a reference to a side file (a mark's books: read by few commands)."""
+    if isinstance(blob, tuple):
+        return _side(blob)
+    digest = hashlib.sha256(blob).digest()
+    _writing[digest] = blob
+    return ("side", digest)
+
+
 def _bound(blob: Any) -> Any:
     """A reference read from a cache, with the folder its file is in (set while the cache is read)."""
     if isinstance(blob, tuple) and len(blob) == 2 and blob[0] == "side":
         return ("side", blob[1], _reading[-1])
     return blob
+
+
+def blob_bytes(blob: Any) -> bytes:
+    """A kept blob's bytes (a side file's checked against its digest): for parts kept by other modules."""
+    return _bytes(blob)
 
 
 def _bytes(blob: Any) -> bytes:

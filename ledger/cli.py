@@ -1420,7 +1420,7 @@ def output_options(command: Callable) -> Callable:
     @functools.wraps(command)
     def wrapper(*args, as_of, period, start, end, every, as_json, as_csv, html, svg, pdf, output, wide, pager,
                 **kwargs):  # fmt: skip
-        from ledger import fold, render, reports
+        from ledger import checkpoints, render, reports
 
         fmt, path = output_target({"json": as_json, "csv": as_csv, "html": html, "svg": svg, "pdf": pdf}, output)
         if wide and fmt != "table":
@@ -1440,7 +1440,7 @@ def output_options(command: Callable) -> Callable:
             raise click.UsageError("--original gives one column per currency; it cannot be split by period too")
         books = _books(_ledger(click.get_current_context()))
         if as_of:
-            books = fold.as_of(books, as_of)
+            books = checkpoints.as_of(books, as_of)
             span = reports.Period(None, as_of) if every else span
         if every:  # one column per period, the same for each report that takes it
             report = reports.by_period_report(books, name, every, span)

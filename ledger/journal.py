@@ -30,7 +30,7 @@ from pathlib import Path
 
 import tomli_w
 
-from ledger import cache, fastparse, fold, git, kinds, model, money
+from ledger import cache, checkpoints, fastparse, fold, git, kinds, model, money
 from ledger.books import Books, Held
 from ledger.errors import BadInput, CorruptJournal, LedgerError, NotALedger, Refused, TornWrite
 from ledger.model import Entry
@@ -429,6 +429,9 @@ def _load(
     spans = array("Q", snapshot.spans) if len(snapshot.spans) == 2 * first else None  # None: read whole files
     archive = JournalArchive(ledger, parts, spans)  # sees the parts grow as the new entries are read
     books.store = Archived(archive, books.count, books.seal)
+    if keep and books.count == 0:  # read from the first entry for the cache: keep books at marks on the way
+        books.checkpoints = checkpoints.Checkpoints()
+    marks = books.checkpoints if keep else None
     names, changed = _to_read(ledger, snapshot.files)
     total = sum(len(data) - begin for _, data, begin, _ in changed)
     done = 0
@@ -441,6 +444,8 @@ def _load(
         for located in found:
             entry = located.entry
             closed = closed or (number >= vouched and entry.kind == "close")
+            if marks is not None:
+                marks.note(books, entry)
             try:
                 fold.fold(books, entry, hashed=True, chained=number < vouched)  # parse_entry checked the hash
             except Refused as problem:

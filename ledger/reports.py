@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ledger import fold, model, money
+from ledger import checkpoints, fold, model, money
 from ledger.books import ZERO, Books, cash_on, supplier_key
 from ledger.errors import BadInput, Refused
 from ledger.index import ABSENT
@@ -164,13 +164,14 @@ _KEPT = 3
 
 
 def _as_of(books: Books, day: dt.date) -> Books:
+    """The books at the end of `day`: from the nearest mark the read cache kept (`ledger.checkpoints`), else replayed."""
     if _DAYS is None:
-        return fold.as_of(books, day)
+        return checkpoints.as_of(books, day)
     key = (id(books), day)
     if key in _DAYS:
         _DAYS.move_to_end(key)
     else:
-        _DAYS[key] = fold.as_of(books, day)
+        _DAYS[key] = checkpoints.as_of(books, day)
         while len(_DAYS) > _KEPT:
             _DAYS.popitem(last=False)
     return _DAYS[key]
@@ -1292,7 +1293,9 @@ def statement_report(
     keys = ("pledged", "received", "outstanding")
     zero = dict.fromkeys((*keys, "exchange_differences"), ZERO)
     closing = dict(_member_figures(closing_at).get(found.name, zero))
-    opening = dict(_member_figures(opening_books(closing_at, span)).get(found.name, zero) if span.start else zero)
+    # The opening books from the whole books, not from the closing ones: the same entries (the period starts
+    # before it ends), and found from a mark instead of replayed.
+    opening = dict(_member_figures(opening_books(books, span)).get(found.name, zero) if span.start else zero)
     closing["overdue"] = overdue_value(closing_at, span.end or dt.date.today(), found.name)
     opening["overdue"] = (
         overdue_value(closing_at, span.start - dt.timedelta(days=1), found.name) if span.start else ZERO

@@ -1,0 +1,203 @@
+"""Books as of a day found from the nearest mark equal the books replayed from entry #1, on random ledgers."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger import checkpoints, fold, fund, index, journal, writer
+from ledger.books import Books
+
+from conftest import Runner
+from test_index import _books, operations
+from test_properties import days
+
+# Days around the random ledgers' dates (2024-02-01 and 400 days on): quarter and month ends, and the first
+# day of a quarter (the first day the entries after a mark may be dated).
+ENDS = [dt.date(2024, 1, 31), dt.date(2024, 3, 31), dt.date(2024, 4, 1), dt.date(2024, 4, 30), dt.date(2024, 6, 30),
+        dt.date(2024, 7, 1), dt.date(2024, 9, 30), dt.date(2024, 10, 1), dt.date(2024, 12, 31), dt.date(2025, 1, 1),
+        dt.date(2025, 2, 28), dt.date(2025, 3, 31)]  # fmt: skip
+asked_days = st.one_of(days, st.sampled_from(ENDS))
+PERIODS = ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2024-05", "2024", "2025"]
+
+
+def _index(found: index.Index) -> dict:
+    """Everything an index holds, its tables' keys in their order."""
+    return {
+        "ids": {name: [(key, list(ids)) for key, ids in found.ids[name].items()] for name in index.KEYS},
+        "dates": list(found.dates),
+        "reversals": list(found.reversals.items()),
+        "monthly": {account: dict(months) for account, months in found.monthly.items()},
+        "moving": dict(found.moving),
+        "given": found.given,
+        "largest": found.largest,
+        "fields": dict(found.fields),
+    }
+
+
+def state(books: Books) -> dict:
+    """Everything books hold that a report or a rule may read, lazily kept parts read."""
+    held = {}
+    for name, value in vars(books).items():
+        if name in ("store", "checkpoints"):
+            continue
+        if name == "history":
+            value = [(account, list(days.items())) for account, days in value.days.items()]
+        elif name == "index":
+            value = _index(value)
+        elif name == "funding":
+            value = (dict(value.shares), dict(value.spent), list(value.flows.items()))
+        elif name in ("pledges", "packages", "balances"):
+            value = dict(value.items())
+        held[name] = value
+    held["entries"] = [(entry.id, entry.hash) for entry in books.entries]
+    return held
+
+
+@contextlib.contextmanager
+def every_month() -> Iterator[None]:
+    """A mark at every month a ledger opens (not only after `checkpoints.GAP` entries): small ledgers get many."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checkpoints, "GAP", 1)
+        yield
+
+
+def _marked(held: Books) -> Books:
+    """`held`'s entries folded again as a load for the cache folds them, marks kept on the way."""
+    books = Books(held.currency, held.name, held.manager)
+    books.checkpoints = checkpoints.Checkpoints()
+    for entry in held.entries:
+        books.checkpoints.note(books, entry)
+        fold.fold(books, entry, hashed=True)
+    return books
+
+
+class TestBooksOn:
+    """`checkpoints.books_on` gives the books `fold.as_of` gives, for any day."""
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(operations, min_size=5, max_size=60), st.lists(asked_days, min_size=1, max_size=5))
+    def test_in_memory(self, ops, asked):
+        held = _books(ops)
+        with every_month():
+            marked = _marked(held)
+        sparse = _marked(held)  # the default gap: few marks or none, more entries folded from the nearest
+        for day in asked:
+            replayed = state(fold.as_of(held, day))
+            for books in (marked, sparse):
+                found = checkpoints.books_on(books, day)
+                assert found is not None
+                assert state(found) == replayed
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(operations, min_size=5, max_size=50), st.integers(0, 50), st.lists(asked_days, min_size=1, max_size=4))
+    def test_read_from_the_journal_and_the_cache(self, ops, cut, asked):
+        """Marks kept by a first read, then by a read of the cache and the entries appended since."""
+        held = _books(ops)
+        entries = held.entries
+        cut = min(cut, len(entries))
+        with tempfile.TemporaryDirectory() as folder:
+            ledger = journal.init(Path(folder) / "fund", "Index fund", "EUR")
+            target = ledger.journal_dir / "2024-0001.toml"
+            target.write_bytes(journal.joined(b"", entries[:cut]))
+            with every_month():
+                journal.load(ledger, use_cache=True)
+                target.write_bytes(journal.joined(target.read_bytes(), entries[cut:]))
+                journal.load(ledger, use_cache=True)
+            books = journal.load(ledger, use_cache=True)  # from the cache alone: marks read from side files
+            assert books.count == len(entries)
+            for day in asked:
+                found = checkpoints.books_on(books, day)
+                assert found is not None
+                assert state(found) == state(fold.as_of(held, day))
+
+    def test_backdated_entries_across_a_month(self):
+        """Entries recorded after a later month opened, dated in an earlier one, are folded into that month."""
+        ops = [
+            ("earmark", "drones", "3M", "unallocated", dt.date(2024, 3, 2)),
+            ("package", "p1", "2M", "drones", dt.date(2024, 4, 3)),
+            ("pay", "p1", "1M", dt.date(2024, 7, 10)),
+            ("contribute", "Latvia", "1M", None, dt.date(2024, 3, 30)),  # late: July had opened
+            ("pay", "p1", "10k", dt.date(2024, 5, 1)),  # late
+            ("pay", "p1", "5k", dt.date(2024, 10, 1)),  # opens October on its first day
+            ("pay", "p1", "6k", dt.date(2024, 10, 5)),
+            ("pay", "p1", "7k", dt.date(2024, 10, 3)),  # backdated, but within the month it is in: not late
+        ]
+        held = _books(ops)
+        with every_month():
+            marked = _marked(held)
+        kept = marked.checkpoints
+        assert [mark.count for mark in kept.marks] == [2, 5, 6, 9]  # before each entry that opens a month
+        assert list(kept.late_ids) == [8, 9]
+        assert checkpoints.books_on(marked, dt.date(2024, 10, 4)).last_id == 12
+        assert _marked(held).checkpoints.marks == []  # fewer than GAP entries
+        paid = 7
+        writer.seal(held, [fund.reverse(held, paid, "twice", fund.Note(dt.date(2024, 7, 11)))])
+        with every_month():
+            marked = _marked(held)
+        for day in (*ENDS, dt.date(2024, 5, 1), dt.date(2024, 7, 10), dt.date(2024, 7, 11), dt.date(2024, 10, 4)):
+            assert state(checkpoints.books_on(marked, day)) == state(fold.as_of(held, day))
+
+    def test_books_changed_behind_the_marks_are_replayed(self):
+        """Books with an entry folded without `note` have marks that no longer describe them: no answer."""
+        held = _books([("earmark", "drones", "3M", "unallocated", dt.date(2024, 5, 2))])
+        with every_month():
+            marked = _marked(held)
+        writer.seal(marked, [fund.earmark(marked, "training", "1M", fund.Note(dt.date(2024, 5, 3)))])
+        assert checkpoints.books_on(marked, dt.date(2024, 3, 31)) is None
+        assert checkpoints.books_on(Books("EUR"), dt.date(2024, 3, 31)) is None
+
+
+REPORTS = [
+    "summary --period {p}",
+    "statement Latvia --period {p}",
+    "statement 'United Kingdom' --period {p}",
+    "balance --period {p}",
+    "contributors --period {p}",
+    "earmarks --period {p}",
+    "packages --period {p}",
+    "funding --period {p}",
+    "register --member Latvia --period {p}",
+]
+AS_OF = ["summary", "statement Latvia", "balance", "register", "register --member Latvia", "funding"]
+
+
+class TestPeriodReports:
+    """Period reports (and reports --as-of a day) print the same JSON from the cache's marks as from a replay with
+    the cache off."""
+
+    @pytest.mark.slow
+    @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        st.lists(operations, min_size=5, max_size=50),
+        st.lists(st.sampled_from(PERIODS), min_size=1, max_size=3),
+        st.lists(asked_days, min_size=1, max_size=2),
+    )
+    def test_same_json_with_and_without_the_cache(self, ops, periods, asked):
+        held = _books(ops)
+        with tempfile.TemporaryDirectory() as folder:
+            ledger = journal.init(Path(folder) / "fund", "Index fund", "EUR")
+            (ledger.journal_dir / "2024-0001.toml").write_bytes(journal.joined(b"", held.entries))
+            run = Runner(ledger.path)
+            with every_month():
+                run("balance")  # the first read, which writes the cache and its marks
+            assert journal.load(ledger, use_cache=True).checkpoints is not None
+            lines = [f"report {command.format(p=period)} --json" for period in periods for command in REPORTS]
+            lines += [f"report {command} --as-of {day} --json" for day in asked for command in AS_OF]
+            for line in lines:
+                cached = _answer(run(line, ok=False))
+                replayed = _answer(run(line, ok=False, env={"FUNDLEDGER_CACHE": "off"}))
+                assert cached == replayed, line
+
+
+def _answer(result) -> tuple[int, object]:
+    """A report's JSON, or its refusal (a member not yet joined on the day asked) as it was printed."""
+    return result.exit_code, json.loads(result.stdout) if result.exit_code == 0 else result.output
