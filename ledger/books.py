@@ -383,6 +383,8 @@ class EntryStore(Protocol):
 
     def copied(self) -> EntryStore: ...
 
+    def stream(self) -> Iterator[Entry]: ...
+
 
 class Held:
     """Entries held in memory, the store of books built from entries at hand."""
@@ -400,6 +402,9 @@ class Held:
     def append(self, entry: Entry) -> None:
         self._entries.append(entry)
         self._by_id[entry.id] = entry
+
+    def stream(self) -> Iterator[Entry]:
+        return iter(list(self._entries))
 
     def copied(self) -> Held:
         """The same entries, in a store of its own (entries appended to it are its own)."""
@@ -472,7 +477,8 @@ class Books:
         return self.store.entries()
 
     def iter_entries(self) -> Iterator[Entry]:
-        return iter(self.store.entries())
+        """Every entry, in order, read as the iterator is asked (books from a journal keep none of them in memory)."""
+        return self.store.stream()
 
     def entry(self, entry_id: int) -> Entry | None:
         """The entry with `entry_id`, if these books hold it."""

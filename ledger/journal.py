@@ -602,16 +602,24 @@ class JournalArchive:
         return data[start:end]
 
     def entries(self, count: int) -> list[Entry]:
-        found: list[Entry] = []
+        return list(self.stream(count))
+
+    def stream(self, count: int) -> Iterator[Entry]:
+        """The first `count` entries in id order, read file by file as they are asked for (one file in memory).
+
+        Each continues the chain of the one before; that the last is the
+        books' seal is the caller's to check, once all are read.
+        """
+        read, previous = 0, model.GENESIS
         for part in self.parts:
             path = self.ledger.journal_dir / part.name
             blocks = _blocks(self.ledger, path, _read_bytes(path), 0, newest=False, fast=True)
-            for located in itertools.islice(blocks, min(part.count, count - len(found))):
-                previous = found[-1].hash if found else model.GENESIS
-                found.append(self._same(located.entry, len(found) + 1, previous))
-        if len(found) != count:
+            for located in itertools.islice(blocks, min(part.count, count - read)):
+                read += 1
+                previous = self._same(located.entry, read, previous).hash
+                yield located.entry
+        if read != count:
             raise self._changed()
-        return found
 
     def _same(self, entry: Entry, entry_id: int, prev: str | None = None) -> Entry:
         if entry.id != entry_id or (prev is not None and entry.prev != prev):
@@ -647,6 +655,19 @@ class Archived:
                 raise self.archive._changed()
             self._all = head + self._recent
         return self._all
+
+    def stream(self) -> Iterator[Entry]:
+        """Every entry in order, read from the journal as it is iterated and not kept: memory stays flat."""
+        if self._all is not None:
+            yield from self._all
+            return
+        last = model.GENESIS
+        for entry in self.archive.stream(self.count):
+            last = entry.hash
+            yield entry
+        if last != self.seal:
+            raise self.archive._changed()
+        yield from list(self._recent)
 
     def get(self, entry_id: int) -> Entry | None:
         if entry_id <= self.count:
