@@ -1684,7 +1684,8 @@ def audit(since: str | None, as_json: bool) -> None:
     ledger = _ledger(click.get_current_context())
     if not git.inside_work_tree(ledger.path):
         raise git.GitError(f"{ledger.path} is not in a git repository, so it has no history to audit")
-    result = auditing.run(ledger, since)
+    with render.progress(lambda: auditing.steps(ledger), "auditing", at_least=0, after=1.0) as tick:
+        result = auditing.run(ledger, since, tick)
     if as_json:
         click.echo(render.dumps(render.audit_json(result)))
     else:

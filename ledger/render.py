@@ -15,6 +15,7 @@ import io
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TextIO
@@ -1248,8 +1249,10 @@ def provenance_view(data: dict[str, Any]):
 
 
 @contextlib.contextmanager
-def progress(total: int, label: str, *, at_least: int = 2000, after: float = 0.0):
+def progress(total: int | Callable[[], int], label: str, *, at_least: int = 2000, after: float = 0.0):
     """A progress bar on stderr for long runs (more than `at_least` steps); yields a tick function.
+
+    `total` may be a function, asked only when a bar could be drawn (counting costs something).
 
     `tick()` is one step done, `tick(n)` n of them (a caller that works in
     batches ticks once a batch: a bar redrawn a million times costs seconds).
@@ -1258,7 +1261,12 @@ def progress(total: int, label: str, *, at_least: int = 2000, after: float = 0.0
     file or a pipe, a bar is noise (rich leaves an empty line).
     """
     err = console(stderr=True)
-    if total <= at_least or not err.is_terminal:
+    if not err.is_terminal:
+        yield lambda steps=1: None
+        return
+    if callable(total):
+        total = total()
+    if total <= at_least:
         yield lambda steps=1: None
         return
     from rich.progress import Progress
