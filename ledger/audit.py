@@ -465,4 +465,5 @@ def verify_seal(books: Books, seal: str) -> model.Entry | None:
     wanted = seal.strip().lower()
     if len(wanted) < 12:
         return None
-    return next((entry for entry in books.entries if entry.hash.startswith(wanted)), None)
+    found = next((entry_id for entry_id, hash_ in books.hashes() if hash_.startswith(wanted)), None)
+    return books.entry(found) if found is not None else None

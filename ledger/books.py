@@ -385,6 +385,8 @@ class EntryStore(Protocol):
 
     def stream(self) -> Iterator[Entry]: ...
 
+    def hashes(self) -> Iterator[tuple[int, str]]: ...
+
 
 class Held:
     """Entries held in memory, the store of books built from entries at hand."""
@@ -405,6 +407,9 @@ class Held:
 
     def stream(self) -> Iterator[Entry]:
         return iter(list(self._entries))
+
+    def hashes(self) -> Iterator[tuple[int, str]]:
+        return iter([(entry.id, entry.hash) for entry in self._entries])
 
     def copied(self) -> Held:
         """The same entries, in a store of its own (entries appended to it are its own)."""
@@ -479,6 +484,10 @@ class Books:
     def iter_entries(self) -> Iterator[Entry]:
         """Every entry, in order, read as the iterator is asked (books from a journal keep none of them in memory)."""
         return self.store.stream()
+
+    def hashes(self) -> Iterator[tuple[int, str]]:
+        """(id, hash) of every entry, in order: books from a journal read them without parsing any entry."""
+        return self.store.hashes()
 
     def entry(self, entry_id: int) -> Entry | None:
         """The entry with `entry_id`, if these books hold it."""

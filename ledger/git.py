@@ -484,17 +484,6 @@ class Blobs:
             self._process.stdout.close()
 
 
-def tree_blobs(path: Path, rev: str, folder: str) -> dict[str, str]:
-    """The files under `folder` (relative to the repository's top) in commit `rev`: name -> blob id."""
-    listing = _git(path, "ls-tree", "--full-tree", "-r", "-z", rev, "--", folder).stdout
-    found = {}
-    for item in listing.split("\0"):
-        if item:
-            meta, name = item.split("\t", 1)
-            found[name] = meta.split()[2]
-    return found
-
-
 def _from(path: Path, start: str | None) -> list[str]:
     """The revision range of the first-parent line from `start` (included) to HEAD."""
     if start is None:
