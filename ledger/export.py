@@ -149,15 +149,6 @@ class _Seen:
         return [self.currency, *sorted(c for c in self.others - {self.currency} if c in money.PLACES)]
 
 
-def exportable(books: Books, *, by_date: bool = True) -> list[Entry]:
-    """Every entry an exporter writes, each checked by `handled` before any is written: by date, then id (the
-    order hledger, ledger-cli and a spreadsheet expect), or as recorded."""
-    entries = sorted(books.entries, key=lambda entry: (entry.date, entry.id)) if by_date else list(books.entries)
-    for entry in entries:
-        handled(entry)
-    return entries
-
-
 # What an entry of a kind that moves no money is, in a few words; an exporter writes it as an event. A kind
 # missing here (and moving no money) is refused by every exporter, so a new kind cannot be silently dropped.
 EVENTS: Mapping[str, tuple[str, Callable[[Entry], str]]] = {
@@ -226,7 +217,16 @@ class Cost(NamedTuple):
 
 
 class _Costs:
-    """The costs of `costs`, found entry by entry as the entries are read in id order."""
+    """Entry id -> posting index -> the amount as given, for the postings of money given in another currency,
+    found entry by entry as the entries are read in id order.
+
+    A pledge's receivables and its contribution carry their part in the
+    pledge's currency; so do the receivables a receipt against it relieves
+    and those a write-off closes; a contribution without a pledge carries its
+    total on the contribution. Cash and exchange differences stay in the
+    fund's currency. Every posting's cost is its amount in the fund's
+    currency, so at cost the books are exactly the fund's.
+    """
 
     def __init__(self, books: Books) -> None:
         self.books = books
@@ -240,22 +240,6 @@ class _Costs:
         if here:
             self.found[entry.id] = here
         return here
-
-
-def costs(books: Books) -> dict[int, dict[int, Cost]]:
-    """Entry id -> posting index -> the amount as given, for the postings of money given in another currency.
-
-    A pledge's receivables and its contribution carry their part in the
-    pledge's currency; so do the receivables a receipt against it relieves
-    and those a write-off closes; a contribution without a pledge carries its
-    total on the contribution. Cash and exchange differences stay in the
-    fund's currency. Every posting's cost is its amount in the fund's
-    currency, so at cost the books are exactly the fund's.
-    """
-    found = _Costs(books)
-    for entry in books.iter_entries():
-        found.of(entry)
-    return found.found
 
 
 def _costs_of(books: Books, entry: Entry, found, owed) -> dict[int, Cost]:
@@ -321,11 +305,6 @@ def _signed(amount: Decimal, like: Decimal, currency: str) -> Cost:
 def _slug(books: Books, name: str) -> str:
     member = books.member(name)
     return member.slug if member is not None else model.slug(name)
-
-
-def rates(books: Books) -> list[tuple[dt.date, str, str]]:
-    """Every rate the journal records, (date, currency, fund currency per unit): rate entries and rates given."""
-    return sorted({found for entry in books.iter_entries() if (found := _rate_of(entry)) is not None})
 
 
 def _rate_of(entry: Entry) -> tuple[dt.date, str, str] | None:
@@ -674,13 +653,6 @@ def _csv_lines(books: Books, tick: Callable[[int], None] = _quiet) -> Iterator[s
     writer.writerow(CSV_COLUMNS)
     yield out.getvalue()
     yield from spill.by_date(tick)
-
-
-def csv_rows(books: Books) -> Iterator[dict[str, str]]:
-    """The CSV export's rows as text, before the spreadsheet guard."""
-    priced = costs(books)
-    for entry in exportable(books):
-        yield from _csv_rows_of(books, entry, priced.get(entry.id, {}))
 
 
 def _csv_rows_of(books: Books, entry: Entry, priced: Mapping[int, Cost]) -> Iterator[dict[str, str]]:
