@@ -149,8 +149,8 @@ def _start(ledger: journal.Ledger, scratch: Path) -> _Start:
     return _Start(git.prefix(ledger.path), books, Audit(signatures=[] if signers.is_file() else None), known)
 
 
-# Commits whose blobs are asked of `git cat-file` at once: their ids fit in a pipe, their bytes in a few MiB.
-_BATCH = 64
+# Commits whose blobs are asked of `git cat-file` at once: their ids fit in a pipe, their bytes in 2 MiB.
+_BATCH = 16
 _GIT_BINARY = 8000  # git calls a file binary when a NUL byte is in its first 8000 bytes (and diffs no lines of it)
 
 

@@ -477,11 +477,11 @@ class Blobs:
         return self
 
     def __exit__(self, *_exc) -> None:
-        if self._process.stdin is not None:
-            self._process.stdin.close()
+        # Both pipes closed before waiting: a git left writing a blob no one reads stops instead of hanging.
+        for pipe in (self._process.stdin, self._process.stdout):
+            if pipe is not None:
+                pipe.close()
         self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
 
 
 def _from(path: Path, start: str | None) -> list[str]:
