@@ -383,6 +383,10 @@ class EntryStore(Protocol):
 
     def copied(self) -> EntryStore: ...
 
+    def stream(self) -> Iterator[Entry]: ...
+
+    def hashes(self) -> Iterator[tuple[int, str]]: ...
+
 
 class Held:
     """Entries held in memory, the store of books built from entries at hand."""
@@ -400,6 +404,12 @@ class Held:
     def append(self, entry: Entry) -> None:
         self._entries.append(entry)
         self._by_id[entry.id] = entry
+
+    def stream(self) -> Iterator[Entry]:
+        return iter(list(self._entries))
+
+    def hashes(self) -> Iterator[tuple[int, str]]:
+        return iter([(entry.id, entry.hash) for entry in self._entries])
 
     def copied(self) -> Held:
         """The same entries, in a store of its own (entries appended to it are its own)."""
@@ -473,7 +483,12 @@ class Books:
         return self.store.entries()
 
     def iter_entries(self) -> Iterator[Entry]:
-        return iter(self.store.entries())
+        """Every entry, in order, read as the iterator is asked (books from a journal keep none of them in memory)."""
+        return self.store.stream()
+
+    def hashes(self) -> Iterator[tuple[int, str]]:
+        """(id, hash) of every entry, in order: books from a journal read them without parsing any entry."""
+        return self.store.hashes()
 
     def entry(self, entry_id: int) -> Entry | None:
         """The entry with `entry_id`, if these books hold it."""

@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -1357,31 +1357,45 @@ def _format_of(path: str) -> str:
     return fmt
 
 
-def write_output(path: str, content: str | bytes, said: str | None = None) -> None:
+def write_output(path: str, content: str | bytes | Iterator[str], said: str | None = None) -> None:
     """Write a report or an export to `path` ('-': standard output), then say so on stderr.
 
     Every command that writes a file does it here (`report -o`, `--html
     FILE`, `export -o`), so they all behave alike: a file that cannot be
     written is one line and exit 1, and `said` (default 'Wrote FILE.') is
-    printed on stderr, never mixed into the output.
+    printed on stderr, never mixed into the output. `content` may be text in
+    pieces (an export), written as they come; the file is opened only when
+    the first piece is ready, so a refusal before it leaves no file behind.
     """
+    pieces = [content] if isinstance(content, str | bytes) else content
     if path == "-":
-        if isinstance(content, bytes):
-            sys.stdout.flush()
-            sys.stdout.buffer.write(content)
-            sys.stdout.buffer.flush()
-        else:
-            click.echo(content, nl=False)
+        for piece in pieces:
+            if isinstance(piece, bytes):
+                sys.stdout.flush()
+                sys.stdout.buffer.write(piece)
+                sys.stdout.buffer.flush()
+            else:
+                click.echo(piece, nl=False)
         return
+    handle = None
     try:
-        if isinstance(content, bytes):
-            Path(path).write_bytes(content)
-        else:
-            with open(path, "w", encoding="utf-8", newline="") as handle:
-                handle.write(content)
+        for piece in pieces:
+            if handle is None:
+                handle = _opened(path, binary=isinstance(piece, bytes))
+            handle.write(piece)
+        if handle is None:  # nothing at all to write: still the file, empty
+            handle = _opened(path, binary=False)
+        handle.close()
     except OSError as problem:
         raise BadInput(f"cannot write {path}: {problem.strerror or problem}") from None
+    finally:
+        if handle is not None:
+            handle.close()
     click.echo(said or f"Wrote {path}.", err=True)
+
+
+def _opened(path: str, *, binary: bool):
+    return open(path, "wb") if binary else open(path, "w", encoding="utf-8", newline="")
 
 
 def output_options(command: Callable) -> Callable:
@@ -1584,7 +1598,7 @@ def export(fmt: str | None, as_of: dt.date | None, output: str | None) -> None:
       fundledger export --format csv --as-of 2025-03-31 > postings.csv
     """
     from ledger import export as exporting
-    from ledger import fold
+    from ledger import fold, render
 
     if fmt is None:
         fmt = EXPORT_EXTENSIONS.get(Path(output).suffix.lower()) if output and output != "-" else None
@@ -1596,8 +1610,8 @@ def export(fmt: str | None, as_of: dt.date | None, output: str | None) -> None:
     books = _books(_ledger(click.get_current_context()))
     if as_of:
         books = fold.as_of(books, as_of)
-    text = exporting.export(books, fmt)
-    write_output(output or "-", text, f"Wrote {books.count} entries to {output}.")
+    with render.progress(exporting.steps(books, fmt), "exporting", at_least=0, after=1.0) as tick:
+        write_output(output or "-", exporting.stream(books, fmt, tick), f"Wrote {books.count} entries to {output}.")
 
 
 # The export formats, by the extension of the file they are written to.
@@ -1674,7 +1688,8 @@ def audit(since: str | None, as_json: bool) -> None:
     ledger = _ledger(click.get_current_context())
     if not git.inside_work_tree(ledger.path):
         raise git.GitError(f"{ledger.path} is not in a git repository, so it has no history to audit")
-    result = auditing.run(ledger, since)
+    with render.progress(lambda: auditing.steps(ledger), "auditing", at_least=0, after=1.0) as tick:
+        result = auditing.run(ledger, since, tick)
     if as_json:
         click.echo(render.dumps(render.audit_json(result)))
     else:

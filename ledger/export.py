@@ -1,7 +1,8 @@
 """Export the books to the tools accountants already use: hledger and ledger-cli, beancount (and Fava), CSV and JSON.
 
-Each exporter is a pure function from books to text; docs/EXPORT.md says what
-every file holds. Money stays `Decimal` from the journal to the text. User
+Each exporter is a pure function from books to text, produced in pieces as it
+is written (`stream`) so that memory stays flat whatever the journal's length;
+docs/EXPORT.md says what every file holds. Money stays `Decimal` from the journal to the text. User
 text (memos, sources, reasons, names) is made inert and written only where
 the target format reads it as text, so no memo can add a line, a tag, an
 account, a transaction or a directive to an exported file.
@@ -9,12 +10,13 @@ account, a transaction or a directive to an exported file.
 
 from __future__ import annotations
 
-import bisect
 import csv
 import datetime as dt
 import io
 import json
+import tempfile
 import unicodedata
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
@@ -31,32 +33,120 @@ JSON_VERSION = 1  # the layout of the JSON export (docs/EXPORT.md); raised when 
 
 def export(books: Books, fmt: str) -> str:
     """The books in format `fmt`, one of FORMATS."""
-    exporters: dict[str, Callable[[Books], str]] = {
-        "hledger": as_hledger,
-        "beancount": as_beancount,
-        "csv": as_csv,
-        "json": as_json,
+    return "".join(stream(books, fmt))
+
+
+def stream(books: Books, fmt: str, tick: Callable[[int], None] | None = None) -> Iterator[str]:
+    """The books in format `fmt`, in pieces to write as they come; `tick(n)` hears of `n` more of `steps` done.
+
+    Every entry is read once, in id order, and its text set aside in a
+    temporary file while what the file's head needs (accounts, payees,
+    currencies, rates) is gathered; then the head is written and the
+    entries' texts follow by date, then id. Nothing is written before every
+    entry was read and checked, so a refusal writes nothing; only JSON, in
+    id order, is written as it is read.
+    """
+    exporters: dict[str, Callable[[Books, Callable[[int], None]], Iterator[str]]] = {
+        "hledger": _hledger_lines,
+        "beancount": _beancount_lines,
+        "csv": _csv_lines,
+        "json": _json_lines,
     }
-    return exporters[fmt](books)
+    return exporters[fmt](books, tick or _quiet)
+
+
+def steps(books: Books, fmt: str) -> int:
+    """How many steps `stream` ticks: each entry read, and (but for JSON) each written in date order."""
+    return books.count if fmt == "json" else 2 * books.count
 
 
 # --- what every format needs -----------------------------------------------
 
+_BATCH = 1024  # entries read or written between two ticks, and written back from the spill at once
+
+
+def _quiet(_steps: int) -> None:
+    pass
+
 
 def _entry(books: Books, entry_id: int) -> Entry | None:
-    """The entry with `entry_id`, found in the entries already read (books from a journal would read it again)."""
-    entries = books.entries  # in id order
-    at = bisect.bisect_left(entries, entry_id, key=lambda entry: entry.id)
-    return entries[at] if at < len(entries) and entries[at].id == entry_id else None
+    """The entry with `entry_id` (books from a journal read that one entry again)."""
+    return books.entry(entry_id)
 
 
-def exportable(books: Books, *, by_date: bool = True) -> list[Entry]:
-    """Every entry an exporter writes, each checked by `handled` before any is written: by date, then id (the
-    order hledger, ledger-cli and a spreadsheet expect), or as recorded."""
-    entries = sorted(books.entries, key=lambda entry: (entry.date, entry.id)) if by_date else list(books.entries)
-    for entry in entries:
+class _Spill:
+    """Each entry's text, set aside in a temporary file as the entries are read in id order, given back by date.
+
+    In memory stay three numbers an entry: where its text is, how long it
+    is, and its date with its place (whose order is the ids').
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by by_date, or when the spill is dropped)
+        self._keys = array("Q")  # (the date's ordinal << 32) | its place in id order: sorted, (date, id)
+        self._at = array("Q")
+        self._size = array("I")
+        self._end = 0
+
+    def put(self, entry: Entry, text: str) -> None:
+        data = text.encode("utf-8")
+        self._keys.append(entry.date.toordinal() << 32 | len(self._at))
+        self._at.append(self._end)
+        self._size.append(len(data))
+        self._file.write(data)
+        self._end += len(data)
+
+    def by_date(self, tick: Callable[[int], None]) -> Iterator[str]:
+        """The texts by date, then id, a batch at a time; the file is gone afterwards."""
+        with self._file as file:
+            file.flush()
+            order = sorted(self._keys)
+            self._keys = array("Q")
+            for first in range(0, len(order), _BATCH):
+                batch = []
+                for key in order[first : first + _BATCH]:
+                    place = key & 0xFFFFFFFF
+                    file.seek(self._at[place])
+                    batch.append(file.read(self._size[place]))
+                yield b"".join(batch).decode("utf-8")
+                tick(len(batch))
+
+
+def _spilled(books: Books, text_of: Callable[[Entry], str], tick: Callable[[int], None]) -> _Spill:
+    """Every entry read once, in id order, checked by `handled` and its text (`text_of`, which may gather) set aside."""
+    spill = _Spill()
+    read = 0
+    for entry in books.iter_entries():
         handled(entry)
-    return entries
+        spill.put(entry, text_of(entry))
+        read += 1
+        if read % _BATCH == 0:
+            tick(_BATCH)
+    tick(read % _BATCH)
+    return spill
+
+
+class _Seen:
+    """The rates and currencies the entries name, gathered as they are read (a file's head lists them)."""
+
+    def __init__(self, currency: str) -> None:
+        self.currency = currency
+        self.rates: set[tuple[dt.date, str, str]] = set()
+        self.others: set[str] = set()
+
+    def see(self, entry: Entry) -> None:
+        found = _rate_of(entry)
+        if found is not None:
+            self.rates.add(found)
+            self.others.add(found[1])
+        if entry.kind == "write_off":
+            self.others.add(entry.data["currency"])
+        for posting in entry.postings:
+            self.others.add(posting.currency)
+
+    def currencies(self) -> list[str]:
+        """The fund's currency, then every other one the entries name (rates, amounts given, write-offs)."""
+        return [self.currency, *sorted(c for c in self.others - {self.currency} if c in money.PLACES)]
 
 
 # What an entry of a kind that moves no money is, in a few words; an exporter writes it as an event. A kind
@@ -126,8 +216,9 @@ class Cost(NamedTuple):
     currency: str
 
 
-def costs(books: Books) -> dict[int, dict[int, Cost]]:
-    """Entry id -> posting index -> the amount as given, for the postings of money given in another currency.
+class _Costs:
+    """Entry id -> posting index -> the amount as given, for the postings of money given in another currency,
+    found entry by entry as the entries are read in id order.
 
     A pledge's receivables and its contribution carry their part in the
     pledge's currency; so do the receivables a receipt against it relieves
@@ -136,14 +227,19 @@ def costs(books: Books) -> dict[int, dict[int, Cost]]:
     fund's currency. Every posting's cost is its amount in the fund's
     currency, so at cost the books are exactly the fund's.
     """
-    found: dict[int, dict[int, Cost]] = {}
-    # What each pledge's receivables still hold in the pledge's own currency, so a write-off closes exactly that.
-    owed: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for entry in books.entries:
-        here = _costs_of(books, entry, found, owed)
+
+    def __init__(self, books: Books) -> None:
+        self.books = books
+        self.found: dict[int, dict[int, Cost]] = {}
+        # What each pledge's receivables still hold in the pledge's own currency, so a write-off closes exactly that.
+        self.owed: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+
+    def of(self, entry: Entry) -> dict[int, Cost]:
+        """The costs of `entry`'s postings; every entry before it (by id) must have been asked first."""
+        here = _costs_of(self.books, entry, self.found, self.owed)
         if here:
-            found[entry.id] = here
-    return found
+            self.found[entry.id] = here
+        return here
 
 
 def _costs_of(books: Books, entry: Entry, found, owed) -> dict[int, Cost]:
@@ -211,24 +307,12 @@ def _slug(books: Books, name: str) -> str:
     return member.slug if member is not None else model.slug(name)
 
 
-def rates(books: Books) -> list[tuple[dt.date, str, str]]:
-    """Every rate the journal records, (date, currency, fund currency per unit): rate entries and rates given."""
-    found = set()
-    for entry in books.entries:
-        if entry.kind == "rate":
-            found.add((entry.date, entry.data["currency"], entry.data["rate"]))
-        elif entry.get("original_currency") and entry.get("rate"):
-            found.add((entry.date, entry.data["original_currency"], entry.data["rate"]))
-    return sorted(found)
-
-
-def _currencies(books: Books) -> list[str]:
-    """The fund's currency, then every other one the books name (rates, amounts given, write-offs)."""
-    others = {currency for _, currency, _ in rates(books)}
-    others |= {e.data["currency"] for e in books.entries if e.kind == "write_off"}
-    others |= {p.currency for e in books.entries for p in e.postings}
-    others.discard(books.currency)
-    return [books.currency, *sorted(c for c in others if c in money.PLACES)]
+def _rate_of(entry: Entry) -> tuple[dt.date, str, str] | None:
+    if entry.kind == "rate":
+        return entry.date, entry.data["currency"], entry.data["rate"]
+    if entry.get("original_currency") and entry.get("rate"):
+        return entry.date, entry.data["original_currency"], entry.data["rate"]
+    return None
 
 
 # --- hledger and ledger-cli ------------------------------------------------
@@ -261,13 +345,23 @@ def as_hledger(books: Books) -> str:
     return "".join(_hledger_lines(books))
 
 
-def _hledger_lines(books: Books) -> Iterator[str]:
-    entries = exportable(books)
-    priced = costs(books)
+def _hledger_lines(books: Books, tick: Callable[[int], None] = _quiet) -> Iterator[str]:
+    seen, priced = _Seen(books.currency), _Costs(books)
+    tags, payees, accounts = {"id", "kind", "hash", "Payee"}, set(), set()
+
+    def text_of(entry: Entry) -> str:
+        seen.see(entry)
+        tags.update(name for name in entry.data if name in _TAGGED)
+        who = _payee_text(books, entry)
+        payees.add(who)
+        accounts.update(posting.account for posting in entry.postings)
+        return "\n" + "".join(_hledger_transaction(books, entry, priced.of(entry), who))
+
+    spill = _spilled(books, text_of, tick)
     yield f"; fundledger export of {_comment(books.name)}, for hledger and ledger-cli\n"
     yield f"; {books.count} entries, seal {books.seal}\n"
     yield "; user text is in comments, with : [ ] written as ꞉ ［ ］ so that no tool reads a tag or a date in it\n\n"
-    for currency in _currencies(books):
+    for currency in seen.currencies():
         places = money.places(currency)
         # Both tools read `format 1,000.00 EUR`. With no decimals there is no form both read alike: hledger
         # takes `1,000 JPY` for a decimal comma (1.000) and refuses `1000 JPY`, ledger-cli refuses `1,000.`;
@@ -278,21 +372,16 @@ def _hledger_lines(books: Books) -> Iterator[str]:
             else f"commodity {currency}\n"
         )
     yield "\n"
-    tags = {"id", "kind", "hash", "Payee"} | {name for e in entries for name in e.data if name in _TAGGED}
     yield "".join(f"tag {tag}\n" for tag in sorted(tags))
     yield "\n"
-    yield "".join(f"payee {name}\n" for name in sorted({_payee_text(books, e) for e in entries}))
+    yield "".join(f"payee {name}\n" for name in sorted(payees))
     yield "\n"
-    yield "".join(f"account {account}\n" for account in sorted({p.account for e in entries for p in e.postings}))
-    for day, currency, rate in rates(books):
-        yield f"P {day.isoformat()} {currency} {rate} {books.currency}\n"
-    for entry in entries:
-        yield "\n"
-        yield from _hledger_transaction(books, entry, priced.get(entry.id, {}))
+    yield "".join(f"account {account}\n" for account in sorted(accounts))
+    yield "".join(f"P {day.isoformat()} {currency} {rate} {books.currency}\n" for day, currency, rate in sorted(seen.rates))
+    yield from spill.by_date(tick)
 
 
-def _hledger_transaction(books: Books, entry: Entry, priced: Mapping[int, Cost]) -> Iterator[str]:
-    who = _payee_text(books, entry)
+def _hledger_transaction(books: Books, entry: Entry, priced: Mapping[int, Cost], who: str) -> Iterator[str]:
     yield f"{entry.date.isoformat()} * {who} | {_payee_safe(narration(books, entry))}\n"
     yield f"    ; id: {entry.id}\n    ; kind: {entry.kind}\n    ; hash: {entry.hash}\n    ; Payee: {who}\n"
     for name, value in entry.data.items():
@@ -397,14 +486,27 @@ def as_beancount(books: Books) -> str:
     return "".join(_beancount_lines(books))
 
 
-def _beancount_lines(books: Books) -> Iterator[str]:
-    entries = exportable(books)
-    names = _member_names(books)
-    first: dict[str, dt.date] = {}
-    for entry in entries:
+def _beancount_lines(books: Books, tick: Callable[[int], None] = _quiet) -> Iterator[str]:
+    seen, names = _Seen(books.currency), _member_names(books)
+    first: dict[str, dt.date] = {}  # each account's first day: the earliest date of an entry posting to it
+    earliest: list[dt.date] = []
+    standing = _Standing(books)
+
+    def text_of(entry: Entry) -> str:
+        seen.see(entry)
+        day = entry.date
+        if not earliest or day < earliest[0]:
+            earliest[:] = [day]
         for posting in entry.postings:
-            first.setdefault(posting.account, entry.date)
-    start = entries[0].date.isoformat() if entries else "1970-01-01"
+            if day < first.get(posting.account, dt.date.max):
+                first[posting.account] = day
+        standing.see(entry)
+        if entry.postings:
+            return "\n" + "".join(_beancount_transaction(books, entry, names))
+        return "\n" + "".join(_beancount_event(books, entry))
+
+    spill = _spilled(books, text_of, tick)
+    start = earliest[0].isoformat() if earliest else "1970-01-01"
     yield f"; fundledger export: {books.count} entries, seal {books.seal}\n"
     yield f'option "title" {_quoted(books.name or "fundledger")}\n'
     yield f'option "operating_currency" "{books.currency}"\n'
@@ -412,21 +514,15 @@ def _beancount_lines(books: Books) -> Iterator[str]:
     # Fava: income (what members gave and pledged) shows as a positive figure, as a fund reads it.
     yield f'{start} custom "fava-option" "invert-income-liabilities-equity" "true"\n'
     yield f'{start} custom "fava-option" "default-page" "balance_sheet/"\n\n'
-    for currency in _currencies(books):
+    for currency in seen.currencies():
         yield f"{start} commodity {currency}\n"
     yield "\n"
     for account in sorted(first, key=lambda a: (first[a], a)):
         yield f"{first[account].isoformat()} open {beancount_account(account, names)} {books.currency}\n"
         yield f"  fundledger_account: {_quoted(account)}\n"
-    for day, currency, rate in rates(books):
-        yield f"{day.isoformat()} price {currency} {rate} {books.currency}\n"
-    for entry in entries:
-        yield "\n"
-        if entry.postings:
-            yield from _beancount_transaction(books, entry, names)
-        else:
-            yield from _beancount_event(books, entry)
-    yield from _balance_assertions(books, entries, names)
+    yield "".join(f"{day.isoformat()} price {currency} {rate} {books.currency}\n" for day, currency, rate in sorted(seen.rates))
+    yield from spill.by_date(tick)
+    yield from standing.assertions(books, names)
 
 
 def _beancount_transaction(books: Books, entry: Entry, names: Mapping[str, str]) -> Iterator[str]:
@@ -475,28 +571,47 @@ def _typed(name: str, value: Any) -> str:
     return _quoted(_plain_text(value))
 
 
-def _balance_assertions(books: Books, entries: list[Entry], names: Mapping[str, str]) -> Iterator[str]:
-    """A close that stands in these books: its balances as `balance` directives, when this file still holds them."""
-    for entry in entries:
-        if entry.kind != "close" or entry.id not in books.closes or books.closes[entry.id].reopened_by:
-            continue
-        end = dt.date.fromisoformat(entry.data["end"])
-        held: dict[str, Decimal] = defaultdict(Decimal)
-        for other in entries:
-            if other.date <= end:
-                for posting in other.postings:
+class _Standing:
+    """The closes that stand in these books, and what the exported entries hold on each one's last day.
+
+    Gathered as the entries are read (any order): a close's balances become
+    `balance` assertions only where the entries dated up to its end give them.
+    """
+
+    def __init__(self, books: Books) -> None:
+        self.ends = {close.id: close.end for close in books.closes.values() if not close.reopened_by}
+        self.held: dict[int, dict[str, Decimal]] = {close_id: defaultdict(Decimal) for close_id in self.ends}
+        self.closes: list[Entry] = []
+
+    def see(self, entry: Entry) -> None:
+        if entry.kind == "close" and entry.id in self.ends:
+            self.closes.append(entry)
+        for close_id, end in self.ends.items():
+            if entry.date <= end:
+                held = self.held[close_id]
+                for posting in entry.postings:
                     held[posting.account] += posting.amount
-        stated = {a: money.parse_stored(v, books.currency) for a, v in entry.data["balances"].items()}
-        if stated != {a: v for a, v in held.items() if v}:
-            yield f"\n; close #{entry.id} of {entry.data['period']}: its balances do not hold in this export\n"
-            continue
-        yield "\n"
-        day = (end + dt.timedelta(days=1)).isoformat()
-        for account in sorted(stated):
-            # beancount's balance of an account counts the accounts below it too
-            amount = sum((v for a, v in stated.items() if a == account or a.startswith(account + ":")), Decimal(0))
-            yield f"{day} balance {beancount_account(account, names)}  {money.to_text(amount, books.currency)} {books.currency}\n"
-            yield f"  fundledger_close: {entry.id}\n"
+
+    def assertions(self, books: Books, names: Mapping[str, str]) -> Iterator[str]:
+        """A close that stands: its balances as `balance` directives, when this file still holds them."""
+        for entry in sorted(self.closes, key=lambda close: (close.date, close.id)):
+            end = dt.date.fromisoformat(entry.data["end"])  # the close's end in its books (apply_close reads it)
+            yield from _assertions_of(books, entry, end, self.held[entry.id], names)
+
+
+def _assertions_of(books: Books, entry: Entry, end: dt.date, held: Mapping[str, Decimal], names: Mapping[str, str]) -> Iterator[str]:
+    """Its balances as `balance` directives on the day after `end`, or a comment where `held` differs."""
+    stated = {a: money.parse_stored(v, books.currency) for a, v in entry.data["balances"].items()}
+    if stated != {a: v for a, v in held.items() if v}:
+        yield f"\n; close #{entry.id} of {entry.data['period']}: its balances do not hold in this export\n"
+        return
+    yield "\n"
+    day = (end + dt.timedelta(days=1)).isoformat()
+    for account in sorted(stated):
+        # beancount's balance of an account counts the accounts below it too
+        amount = sum((v for a, v in stated.items() if a == account or a.startswith(account + ":")), Decimal(0))
+        yield f"{day} balance {beancount_account(account, names)}  {money.to_text(amount, books.currency)} {books.currency}\n"
+        yield f"  fundledger_close: {entry.id}\n"
 
 
 def _quoted(text: str) -> str:
@@ -511,54 +626,69 @@ CSV_COLUMNS = (
     "amount_given", "currency_given", "rate", "memo", "source", "hash",
 )  # fmt: skip
 _NUMBERS = frozenset({"id", "amount", "amount_given", "rate"})  # written by fundledger from Decimals and ints
+
+
 def as_csv(books: Books) -> str:
     """One row per posting (and one per entry that moves no money), by date then id; see docs/EXPORT.md."""
+    return "".join(_csv_lines(books))
+
+
+def _csv_lines(books: Books, tick: Callable[[int], None] = _quiet) -> Iterator[str]:
     out = io.StringIO()
     # Lines end in CRLF (RFC 4180): Python's csv module quotes a cell holding any character of the line
     # terminator, so with "\n" alone a memo holding a bare CR would be written unquoted and split the row.
     writer = csv.writer(out, lineterminator="\r\n")
+    priced = _Costs(books)
+
+    def text_of(entry: Entry) -> str:
+        out.seek(0)
+        out.truncate()
+        for row in _csv_rows_of(books, entry, priced.of(entry)):
+            writer.writerow([row[c] if c in _NUMBERS else spreadsheet_safe(row[c]) for c in CSV_COLUMNS])
+        return out.getvalue()
+
+    spill = _spilled(books, text_of, tick)
+    out.seek(0)
+    out.truncate()
     writer.writerow(CSV_COLUMNS)
-    for row in csv_rows(books):
-        writer.writerow([row[c] if c in _NUMBERS else spreadsheet_safe(row[c]) for c in CSV_COLUMNS])
-    return out.getvalue()
+    yield out.getvalue()
+    yield from spill.by_date(tick)
 
 
-def csv_rows(books: Books) -> Iterator[dict[str, str]]:
-    """The CSV export's rows as text, before the spreadsheet guard."""
-    priced = costs(books)
-    for entry in exportable(books):
-        about = _about(books, entry)
-        given = model.given_as(entry)
-        # A rate entry names its currency and rate; an entry in another currency, the one it was given in.
-        currency_given = given.currency if given else entry.get("currency", "") if entry.kind == "rate" else ""
-        common = {
-            "date": entry.date.isoformat(),
-            "id": str(entry.id),
-            "kind": entry.kind,
-            "member": about.get("member", ""),
-            "supplier": about.get("supplier", ""),
-            "contract": str(about.get("contract", "")),
-            "currency_given": currency_given,
-            "rate": str(entry.get("rate", "")) if currency_given else "",
-            "memo": entry.memo,
-            "source": entry.source,
-            "hash": entry.hash,
+def _csv_rows_of(books: Books, entry: Entry, priced: Mapping[int, Cost]) -> Iterator[dict[str, str]]:
+    """One entry's rows: one per posting, or one for an entry that moves no money."""
+    about = _about(books, entry)
+    given = model.given_as(entry)
+    # A rate entry names its currency and rate; an entry in another currency, the one it was given in.
+    currency_given = given.currency if given else entry.get("currency", "") if entry.kind == "rate" else ""
+    common = {
+        "date": entry.date.isoformat(),
+        "id": str(entry.id),
+        "kind": entry.kind,
+        "member": about.get("member", ""),
+        "supplier": about.get("supplier", ""),
+        "contract": str(about.get("contract", "")),
+        "currency_given": currency_given,
+        "rate": str(entry.get("rate", "")) if currency_given else "",
+        "memo": entry.memo,
+        "source": entry.source,
+        "hash": entry.hash,
+    }
+    blank = {"account": "", "amount": "", "currency": "", "amount_given": ""}
+    if not entry.postings:
+        yield {**common, **blank, "earmark": about.get("earmark", ""), "package": about.get("package", "")}
+    for i, posting in enumerate(entry.postings):
+        cost = priced.get(i)
+        yield {
+            **common,
+            "account": posting.account,
+            "amount": money.to_text(posting.amount, posting.currency),
+            "currency": posting.currency,
+            "earmark": _earmark_of(posting.account) or about.get("earmark", ""),
+            "package": _package_of(posting.account) or about.get("package", ""),
+            "amount_given": money.to_text(cost.amount, cost.currency) if cost else "",
+            "currency_given": cost.currency if cost else common["currency_given"],
         }
-        blank = {"account": "", "amount": "", "currency": "", "amount_given": ""}
-        if not entry.postings:
-            yield {**common, **blank, "earmark": about.get("earmark", ""), "package": about.get("package", "")}
-        for i, posting in enumerate(entry.postings):
-            cost = priced.get(entry.id, {}).get(i)
-            yield {
-                **common,
-                "account": posting.account,
-                "amount": money.to_text(posting.amount, posting.currency),
-                "currency": posting.currency,
-                "earmark": _earmark_of(posting.account) or about.get("earmark", ""),
-                "package": _package_of(posting.account) or about.get("package", ""),
-                "amount_given": money.to_text(cost.amount, cost.currency) if cost else "",
-                "currency_given": cost.currency if cost else common["currency_given"],
-            }
 
 
 def _about(books: Books, entry: Entry) -> dict[str, Any]:
@@ -601,15 +731,47 @@ def as_json(books: Books) -> str:
     The entries are in id order with their `prev` and `hash`, so the chain
     can be re-checked from this file alone (docs/EXPORT.md shows how).
     """
-    entries = exportable(books, by_date=False)
+    return "".join(_json_lines(books))
+
+
+def _json_lines(books: Books, tick: Callable[[int], None] = _quiet) -> Iterator[str]:
+    """`as_json`'s text, the entries written as they are read: the same bytes as `json.dumps` of the whole."""
+    _refuse_unhandled(books)  # before anything is written, as the other formats refuse
+    # Every entry from #1 on, so the chain runs unbroken (an --as-of export may leave out later-recorded ones):
+    # the ids of books' entries rise, so they are 1 to n exactly when the last is the count.
+    complete = books.last_id == books.count
     document = {
         "format": "fundledger-export",
         "version": JSON_VERSION,
         "ledger": {"name": books.name, "currency": books.currency, "manager": books.manager},
         "count": books.count,
         "seal": books.seal,
-        # Every entry from #1 on, so the chain runs unbroken (an --as-of export may leave out later-recorded ones).
-        "complete": [entry.id for entry in entries] == list(range(1, len(entries) + 1)),
-        "entries": [model.to_json(entry) for entry in entries],
+        "complete": complete,
+        "entries": [],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    head = json.dumps(document, indent=2, ensure_ascii=False)
+    head = head[: head.rindex("[]")]  # json.dumps nests by indenting: each entry is its own dump, indented twice
+    read = 0
+    for entry in books.iter_entries():
+        handled(entry)
+        read += 1
+        if complete and entry.id != read:
+            raise ValueError(f"entry #{entry.id} is where #{read} should be: the books' entries are not 1 to {books.count}")
+        text = json.dumps(model.to_json(entry), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        yield (head + "[\n    " if read == 1 else ",\n    ") + text
+        if read % _BATCH == 0:
+            tick(_BATCH)
+    tick(read % _BATCH)
+    yield head + "[]\n}\n" if read == 0 else "\n  ]\n}\n"
+
+
+def _refuse_unhandled(books: Books) -> None:
+    """`handled`'s refusal of the first entry (by id) of a kind no exporter knows, found by the index, nothing read."""
+    strangers = [ids[0] for kind, ids in books.index.ids["kind"].items() if ids and not _known(kind)]
+    if strangers:
+        handled(books.entry(min(strangers)))
+
+
+def _known(kind_name: str) -> bool:
+    kind = kinds.get(kind_name)
+    return kind is not None and (kind.moves_money or kind_name in EVENTS)

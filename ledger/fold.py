@@ -74,7 +74,7 @@ def rebuild(currency: str, entries: Iterable[Entry], name: str = "", manager: st
 
 def as_of(books: Books, day: dt.date) -> Books:
     """The books as they stood at the end of `day`: only entries dated on or before it."""
-    return rebuild(books.currency, (e for e in books.entries if e.date <= day), books.name, books.manager)
+    return rebuild(books.currency, (e for e in books.iter_entries() if e.date <= day), books.name, books.manager)
 
 
 def _kind(entry: Entry) -> kinds.Kind:

@@ -1,7 +1,9 @@
 """Everything fundledger asks of git lives here, run as `git` subprocesses.
 
-The history is read with one streaming `git log -p` process, never one
-process per commit, so an audit of ten thousand commits stays quick.
+The history is read with one streaming `git log --raw` process (blob ids,
+no diffs) and the blobs with one `git cat-file --batch`, never one process
+per commit, so an audit of a hundred thousand commits stays quick; `git log
+-p` diffs only from the first commit that blob ids cannot prove.
 """
 
 from __future__ import annotations
@@ -331,18 +333,21 @@ class FileChange:
     hunks: list[Hunk] = field(default_factory=list)
 
 
-def history(path: Path, *, allowed_signers: Path | None = None) -> Iterator[tuple[Commit, list[FileChange]]]:
+def history(
+    path: Path, *, allowed_signers: Path | None = None, start: str | None = None
+) -> Iterator[tuple[Commit, list[FileChange]]]:
     """Every commit touching `path`, oldest first along the first-parent line, with its zero-context diff.
 
     One `git log -p` process streams it all. With `allowed_signers`, git
-    checks each commit's SSH signature against that file.
+    checks each commit's SSH signature against that file. With `start` (a
+    commit id), only that commit and those after it on the line.
     """
     fields = ["%H", "%an", "%ae", "%aI", "%G?" if allowed_signers else "", "%GS" if allowed_signers else "", "%s"]
     config = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers.resolve()}"] if allowed_signers else []
     command = [
         "git", *config, "-c", "core.quotepath=off", "log", "--reverse", "--first-parent",
         "--diff-merges=first-parent", "--no-renames", "--no-color", "--no-ext-diff", "-p", "--unified=0",
-        "--format=%x00COMMIT%x00" + "%x00".join(fields), "--", ".",
+        "--format=%x00COMMIT%x00" + "%x00".join(fields), *_from(path, start), "--", ".",
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     commit: Commit | None = None
@@ -396,8 +401,8 @@ def history_raw(path: Path, *, allowed_signers: Path | None = None) -> Iterator[
     """Every commit touching `path`, oldest first along the first-parent line, with the blob ids it wrote.
 
     Like `history`, but `git log --raw`: no diff is made, so a long history
-    streams in a fraction of the time (the audit proves appends by the blob
-    ids instead, see `ledger.audit`).
+    streams in a fraction of the time (the audit reads the blobs instead,
+    see `ledger.audit`). Read as it comes: memory stays flat.
     """
     fields = ["%H", "%an", "%ae", "%aI", "%G?" if allowed_signers else "", "%GS" if allowed_signers else "", "%s"]
     config = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers.resolve()}"] if allowed_signers else []
@@ -406,35 +411,85 @@ def history_raw(path: Path, *, allowed_signers: Path | None = None) -> Iterator[
         "--diff-merges=first-parent", "--no-renames", "--raw", "--no-abbrev", "-z",
         "--format=%x01COMMIT%x00" + "%x00".join(fields) + "%x00", "--", ".",
     ]  # fmt: skip
-    done = subprocess.run(command, cwd=path, capture_output=True, check=False)
-    if done.returncode != 0:
-        error = done.stderr.decode("utf-8", "replace").strip()
-        if "does not have any commits" in error:
-            return
-        raise GitError(f"git log failed: {error.splitlines()[0] if error else done.returncode}")
-    for record in done.stdout.split(b"\x01COMMIT\0")[1:]:
-        parts = record.decode("utf-8", "surrogateescape").split("\0")
-        sha, author, email, date, signature, signer_, subject = parts[:7]
-        changes, rest = [], [p for p in parts[7:] if p.strip("\n")]
-        for meta, name in zip(rest[0::2], rest[1::2], strict=False):
-            fields_ = meta.strip("\n").lstrip(":").split()
-            changes.append(RawChange(name, fields_[4][:1], fields_[3]))
-        yield Commit(sha, author, email, date, signature, signer_, subject), changes
+    mark = b"\x01COMMIT\0"
+    with subprocess.Popen(command, cwd=path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        pending = b""
+        while chunk := process.stdout.read(1 << 20):
+            records = (pending + chunk).split(mark)
+            pending = records.pop()
+            yield from (_raw_commit(record) for record in records if record)
+        if pending:
+            yield _raw_commit(pending)
+        error = process.stderr.read().decode("utf-8", "replace").strip()
+        process.wait()
+    if process.returncode != 0 and "does not have any commits" not in error:
+        raise GitError(f"git log failed: {error.splitlines()[0] if error else process.returncode}")
 
 
-def blob_sizes(path: Path, blobs: Sequence[str]) -> dict[str, int]:
-    """The size of each blob, in one `git cat-file --batch-check` process."""
-    if not blobs:
-        return {}
-    top = _git(path, "rev-parse", "--show-toplevel").stdout.strip()
-    done = subprocess.run(["git", "cat-file", "--batch-check"], cwd=top, capture_output=True, check=True,
-                          input="".join(f"{blob}\n" for blob in blobs).encode())  # fmt: skip
-    sizes = {}
-    for line in done.stdout.decode().splitlines():
-        blob, kind, size = ([*line.split(), "", ""])[:3]
-        if kind == "blob":
-            sizes[blob] = int(size)
-    return sizes
+def _raw_commit(record: bytes) -> tuple[Commit, list[RawChange]]:
+    parts = record.decode("utf-8", "surrogateescape").split("\0")
+    sha, author, email, date, signature, signer_, subject = parts[:7]
+    changes, rest = [], [p for p in parts[7:] if p.strip("\n")]
+    for meta, name in zip(rest[0::2], rest[1::2], strict=False):
+        fields_ = meta.strip("\n").lstrip(":").split()
+        changes.append(RawChange(name, fields_[4][:1], fields_[3]))
+    return Commit(sha, author, email, date, signature, signer_, subject), changes
+
+
+def count_commits(path: Path) -> int:
+    """How many commits `history` and `history_raw` walk (for a progress bar)."""
+    done = _git(path, "rev-list", "--count", "--first-parent", "HEAD", "--", ".", check=False)
+    return int(done.stdout) if done.returncode == 0 and done.stdout.strip().isdigit() else 0
+
+
+class Blobs:
+    """Blobs read by id from one `git cat-file --batch` process, as many as asked at a time.
+
+    Use as a context manager. The ids of a batch are all written before any
+    blob is read back, so a batch's ids must fit in a pipe (a few thousand).
+    """
+
+    def __init__(self, path: Path) -> None:
+        top = _git(path, "rev-parse", "--show-toplevel").stdout.strip()
+        self._process = subprocess.Popen(["git", "cat-file", "--batch"], cwd=top, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+
+    def read(self, blobs: Sequence[str]) -> list[bytes | None]:
+        """Each blob's bytes, in the order asked; None for an id that names no blob."""
+        stdin, stdout = self._process.stdin, self._process.stdout
+        assert stdin is not None and stdout is not None
+        stdin.write("".join(f"{blob}\n" for blob in blobs).encode())
+        stdin.flush()
+        found: list[bytes | None] = []
+        for _ in blobs:
+            header = stdout.readline().split()
+            if len(header) != 3:
+                if not header:
+                    raise GitError("git cat-file stopped answering")
+                found.append(None)  # "<id> missing"
+                continue
+            data = stdout.read(int(header[2]) + 1)[:-1]
+            found.append(data if header[1] == b"blob" else None)
+        return found
+
+    def __enter__(self) -> Blobs:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        # Both pipes closed before waiting: a git left writing a blob no one reads stops instead of hanging.
+        for pipe in (self._process.stdin, self._process.stdout):
+            if pipe is not None:
+                pipe.close()
+        self._process.wait()
+
+
+def _from(path: Path, start: str | None) -> list[str]:
+    """The revision range of the first-parent line from `start` (included) to HEAD."""
+    if start is None:
+        return []
+    parent = _git(path, "rev-parse", "--verify", "--quiet", f"{start}^", check=False).stdout.strip()
+    return [f"{parent}..HEAD"] if parent else ["HEAD"]
 
 
 def commits_adding(path: Path, text: str, pathspec: str, allowed_signers: Path | None = None) -> list[Commit]:

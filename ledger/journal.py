@@ -517,29 +517,30 @@ PARALLEL_BYTES = 8 * 1024 * 1024
 
 def _parsed(ledger: Ledger, changed: list, names: list[str], fast: bool, total: int) -> Iterator[Iterator[Located]]:
     """Each changed file's new entries, in order: parsed here, or (for a large read) in a helper process."""
-    jobs = [(ledger, path, data, begin, path.name == names[-1]) for path, data, begin, _ in changed]
+    jobs = [(ledger, path, data, begin, path.name == names[-1], fast) for path, data, begin, _ in changed]
     helper = None
-    if fast and total >= PARALLEL_BYTES and (os.cpu_count() or 1) > 1:
+    # `verify` parses with tomllib (fast=False), slower than the fold: the helper gains it even more.
+    if total >= PARALLEL_BYTES and (os.cpu_count() or 1) > 1:
         with contextlib.suppress(OSError, ValueError):
             helper = multiprocessing.get_context("fork").Pool(1)
     if helper is None:
-        for ledger_, path, data, begin, newest in jobs:
+        for ledger_, path, data, begin, newest, _ in jobs:
             yield _blocks(ledger_, path, data, begin, newest=newest, fast=fast)
         return
     with helper:
         theirs = helper.imap(_parse_elsewhere, jobs[1:], chunksize=1)
-        for index, (ledger_, path, data, begin, newest) in enumerate(jobs):
+        for index, (ledger_, path, data, begin, newest, _) in enumerate(jobs):
             if index == 0:
-                yield _blocks(ledger_, path, data, begin, newest=newest, fast=True)
+                yield _blocks(ledger_, path, data, begin, newest=newest, fast=fast)
             else:
                 yield _unpacked(next(theirs))
 
 
 def _parse_elsewhere(job) -> list[Located] | tuple:
     """In the helper process: one file's new entries, or what was wrong with it (raised again in order)."""
-    ledger, path, data, begin, newest = job
+    ledger, path, data, begin, newest, fast = job
     try:
-        return list(_blocks(ledger, path, data, begin, newest=newest, fast=True))
+        return list(_blocks(ledger, path, data, begin, newest=newest, fast=fast))
     except TornWrite as torn:
         return ("torn", str(torn), torn.path, torn.offset)
     except CorruptJournal as problem:
@@ -645,16 +646,48 @@ class JournalArchive:
         return data[start:end]
 
     def entries(self, count: int) -> list[Entry]:
-        found: list[Entry] = []
+        return list(self.stream(count))
+
+    def stream(self, count: int) -> Iterator[Entry]:
+        """The first `count` entries in id order, read file by file as they are asked for (one file in memory).
+
+        Each continues the chain of the one before; that the last is the
+        books' seal is the caller's to check, once all are read.
+        """
+        read, previous = 0, model.GENESIS
         for part in self.parts:
             path = self.ledger.journal_dir / part.name
             blocks = _blocks(self.ledger, path, _read_bytes(path), 0, newest=False, fast=True)
-            for located in itertools.islice(blocks, min(part.count, count - len(found))):
-                previous = found[-1].hash if found else model.GENESIS
-                found.append(self._same(located.entry, len(found) + 1, previous))
-        if len(found) != count:
+            for located in itertools.islice(blocks, min(part.count, count - read)):
+                read += 1
+                previous = self._same(located.entry, read, previous).hash
+                yield located.entry
+        if read != count:
             raise self._changed()
-        return found
+
+    def hashes(self, count: int) -> Iterator[tuple[int, str]]:
+        """(id, hash) of the first `count` entries but the last, each hash as the entry after it states it.
+
+        Read from the `prev` lines, no entry parsed: the chain was checked when
+        the books were read (the last entry's hash is the books' seal). A file
+        in which a text holds a line like a `prev` is read entry by entry.
+        """
+        read = 0
+        for part in self.parts:
+            take = min(part.count, count - read)
+            if take <= 0:
+                break
+            path = self.ledger.journal_dir / part.name
+            data = _read_bytes(path)
+            prevs = [found.decode("ascii") for found in _PREV_LINE.findall(data)]
+            if len(prevs) != len(split_blocks(data)[1]):
+                prevs = [located.entry.prev for located in _blocks(self.ledger, path, data, 0, newest=False, fast=True)]
+            for prev in prevs[:take]:
+                if read:
+                    yield read, prev
+                read += 1
+        if read != count:
+            raise self._changed()
 
     def _same(self, entry: Entry, entry_id: int, prev: str | None = None) -> Entry:
         if entry.id != entry_id or (prev is not None and entry.prev != prev):
@@ -690,6 +723,29 @@ class Archived:
                 raise self.archive._changed()
             self._all = head + self._recent
         return self._all
+
+    def stream(self) -> Iterator[Entry]:
+        """Every entry in order, read from the journal as it is iterated and not kept: memory stays flat."""
+        if self._all is not None:
+            yield from self._all
+            return
+        last = model.GENESIS
+        for entry in self.archive.stream(self.count):
+            last = entry.hash
+            yield entry
+        if last != self.seal:
+            raise self.archive._changed()
+        yield from list(self._recent)
+
+    def hashes(self) -> Iterator[tuple[int, str]]:
+        """(id, hash) of every entry, in order, without parsing the entries (see `JournalArchive.hashes`)."""
+        if self._all is not None:
+            yield from ((entry.id, entry.hash) for entry in self._all)
+            return
+        yield from self.archive.hashes(self.count)
+        if self.count:
+            yield self.count, self.seal
+        yield from ((entry.id, entry.hash) for entry in list(self._recent))
 
     def get(self, entry_id: int) -> Entry | None:
         if entry_id <= self.count:

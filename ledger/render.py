@@ -14,6 +14,8 @@ import datetime as dt
 import io
 import json
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TextIO
@@ -1247,20 +1249,48 @@ def provenance_view(data: dict[str, Any]):
 
 
 @contextlib.contextmanager
-def progress(total: int, label: str, *, at_least: int = 2000):
+def progress(total: int | Callable[[], int], label: str, *, at_least: int = 2000, after: float = 0.0):
     """A progress bar on stderr for long runs (more than `at_least` steps); yields a tick function.
 
-    Only on a terminal: written to a file or a pipe, a bar is noise (rich leaves an empty line).
+    `total` may be a function, asked only when a bar could be drawn (counting costs something).
+
+    `tick()` is one step done, `tick(n)` n of them (a caller that works in
+    batches ticks once a batch: a bar redrawn a million times costs seconds).
+    With `after`, the bar appears only once the run has taken that many
+    seconds, so a quick one draws nothing. Only on a terminal: written to a
+    file or a pipe, a bar is noise (rich leaves an empty line).
     """
     err = console(stderr=True)
-    if total <= at_least or not err.is_terminal:
-        yield lambda: None
+    if not err.is_terminal:
+        yield lambda steps=1: None
+        return
+    if callable(total):
+        total = total()
+    if total <= at_least:
+        yield lambda steps=1: None
         return
     from rich.progress import Progress
 
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda: bar.advance(task)
+    bar = Progress(console=err, transient=True)
+    began, done = time.monotonic(), 0
+    task = None
+
+    def tick(steps: int = 1) -> None:
+        nonlocal done, task
+        done += steps
+        if task is None and time.monotonic() - began >= after:
+            bar.start()
+            task = bar.add_task(label, total=total, completed=done)
+        elif task is not None:
+            bar.update(task, completed=done)
+
+    if not after:
+        tick(0)
+    try:
+        yield tick
+    finally:
+        if task is not None:
+            bar.stop()
 
 
 class ReadProgress:

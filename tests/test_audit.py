@@ -352,6 +352,140 @@ class TestTheQuickWay:
         assert audit(repo)[0] == 1
 
 
+class TestOneWalk:
+    """The quick way reads each commit's blobs and hands over to diffs only at the first commit that needs them:
+    whatever the history, the same audit as diffs from the first commit."""
+
+    @staticmethod
+    def both_ways(run: Runner, monkeypatch, since: str | None = None) -> tuple:
+        import tempfile
+
+        from ledger import audit as auditing
+        from ledger import git as gitting
+        from ledger import journal
+
+        starts = []
+        history = gitting.history
+
+        def watched(path, **options):
+            starts.append(options.get("start"))
+            return history(path, **options)
+
+        ledger = journal.open_ledger(run.path)
+        with tempfile.TemporaryDirectory() as folder:
+            thorough = auditing._run(ledger, since, Path(folder))
+        monkeypatch.setattr(gitting, "history", watched)
+        walked = auditing.run(ledger, since)
+
+        def seen(result):
+            return (result.findings, result.commits, result.entries, result.seal, dict(result.recorders),
+                    result.signatures, result.reopenings, result.approvals)  # fmt: skip
+
+        assert seen(walked) == seen(thorough)
+        return walked, starts
+
+    def test_a_clean_history_makes_no_diff(self, repo, monkeypatch):
+        walked, starts = self.both_ways(repo, monkeypatch)
+        assert walked.clean and starts == []
+
+    def test_an_old_line_rewritten_put_back_then_entries_recorded_after_it(self, repo, monkeypatch):
+        repo("contribute Latvia 1k --date 2025-05-01")
+        path = journal_file(repo.path)
+        path.write_text(path.read_text().replace('memo = "Treasury transfer LV-2025-001"', 'memo = "x"', 1))
+        git(repo.path, "commit", "-qam", "an edit")
+        rewrite = git(repo.path, "rev-parse", "HEAD").strip()
+        git(repo.path, "revert", "--no-edit", "HEAD")  # the bytes put back: a rewrite all the same
+        repo("contribute Latvia 2k --date 2025-05-02")
+        repo("contribute Latvia 3k --date 2025-05-03")
+        walked, starts = self.both_ways(repo, monkeypatch)
+        assert "rewritten: line" in walked.findings[0].message and walked.findings[0].commit == rewrite
+        assert starts == [rewrite], "the diffs start at the rewrite, not at the first commit"
+
+    def test_since_after_a_rewrite(self, repo, monkeypatch):
+        path = journal_file(repo.path)
+        path.write_text(path.read_text().replace('memo = "Treasury transfer LV-2025-001"', 'memo = "x"', 1))
+        git(repo.path, "commit", "-qam", "an edit")
+        git(repo.path, "revert", "--no-edit", "HEAD")
+        since = git(repo.path, "rev-parse", "HEAD").strip()
+        repo("contribute Latvia 2k --date 2025-05-02")
+        self.both_ways(repo, monkeypatch, since=since)
+
+    def test_a_journal_file_renamed(self, repo, monkeypatch):
+        old = journal_file(repo.path)
+        git(repo.path, "mv", f"journal/{old.name}", "journal/2026-0009.toml")
+        git(repo.path, "commit", "-qm", "renamed")
+        walked, _ = self.both_ways(repo, monkeypatch)
+        assert any("was deleted" in f.message for f in walked.findings)
+
+    def test_a_journal_file_deleted_and_written_again(self, repo, monkeypatch):
+        path = journal_file(repo.path)
+        kept = path.read_bytes()
+        git(repo.path, "rm", "-q", f"journal/{path.name}")
+        git(repo.path, "commit", "-qm", "gone")
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(kept)
+        git(repo.path, "add", f"journal/{path.name}")
+        git(repo.path, "commit", "-qm", "back")
+        walked, starts = self.both_ways(repo, monkeypatch)
+        assert any("was deleted" in f.message for f in walked.findings) and len(starts) == 1
+
+    def test_a_rewrite_merged_from_a_side_branch(self, repo, monkeypatch):
+        git(repo.path, "checkout", "-qb", "side")
+        path = journal_file(repo.path)
+        path.write_text(path.read_text().replace('memo = "Treasury transfer LV-2025-001"', 'memo = "x"', 1))
+        git(repo.path, "commit", "-qam", "an edit on a branch")
+        git(repo.path, "checkout", "-q", "main")
+        (repo.path / "README").write_text("the fund\n")
+        git(repo.path, "add", "README")
+        git(repo.path, "commit", "-qm", "a readme")
+        git(repo.path, "merge", "-q", "--no-ff", "--no-edit", "side")
+        walked, starts = self.both_ways(repo, monkeypatch)
+        assert len(walked.findings) == 1 and "rewritten" in walked.findings[0].message and len(starts) == 1
+
+    def test_binary_content_and_a_last_line_left_open(self, repo, monkeypatch):
+        path = journal_file(repo.path)
+        path.write_bytes(path.read_bytes() + b"# note without its newline")
+        git(repo.path, "commit", "-qam", "open line")
+        path.write_bytes(path.read_bytes() + b"\n")
+        git(repo.path, "commit", "-qam", "closed")
+        path.write_bytes(path.read_bytes() + b"\0\n")
+        git(repo.path, "commit", "-qam", "binary")
+        walked, starts = self.both_ways(repo, monkeypatch)
+        assert walked.findings and len(starts) == 1
+
+    def test_two_entries_in_one_commit_and_text_that_is_no_entry(self, repo, monkeypatch):
+        repo("contribute Latvia 1k --date 2025-05-01 --no-commit")
+        repo("contribute Latvia 2k --date 2025-05-02 --no-commit")
+        path = journal_file(repo.path)
+        git(repo.path, "commit", "-qam", "fundledger: #12 contribute Latvia")
+        path.write_bytes(path.read_bytes() + b"\nnot an entry = 1\n")
+        git(repo.path, "commit", "-qam", "stray text")
+        walked, starts = self.both_ways(repo, monkeypatch)
+        assert [f.entry for f in walked.findings][:1] == [11] and starts == []
+
+
+    def test_commits_signed_by_a_stranger_or_not_at_all_need_no_diff(self, tmp_path, git_env, monkeypatch):
+        good, stranger = TestSignatures()._key(tmp_path, "good"), TestSignatures()._key(tmp_path, "stranger")
+        git_env.write_text(
+            f"[init]\n\tdefaultBranch = main\n[gpg]\n\tformat = ssh\n[user]\n\tsigningkey = {good}\n"
+            "[commit]\n\tgpgsign = true\n"
+        )
+        path = tmp_path / "signed"
+        assert CliRunner().invoke(main, ["init", str(path), "--name", "S", "--currency", "EUR"]).exit_code == 0
+        public = (tmp_path / "good.pub").read_text().split()
+        (path / "allowed_signers").write_text(f"officer@fund.example {public[0]} {public[1]}\n")
+        git(path, "add", "allowed_signers")
+        git(path, "commit", "-qm", "allowed signers")
+        run = Runner(path)
+        run("member join Latvia --date 2024-02-01")
+        run("contribute Latvia 1M --date 2024-03-01 --no-commit")
+        git(path, "-c", f"user.signingkey={stranger}", "commit", "-qam", "signed by a stranger")
+        run("contribute Latvia 2M --date 2024-03-02 --no-commit")
+        git(path, "-c", "commit.gpgsign=false", "commit", "-qam", "not signed")
+        walked, starts = self.both_ways(run, monkeypatch)
+        assert len(walked.findings) == 2 and starts == []
+
+
 def test_a_seal_too_short_is_bad_input_not_a_rewritten_history(repo):
     result = repo("verify --seal 3f1e9a", ok=False)
     assert result.exit_code == 1 and result.stderr == (

@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -757,6 +758,35 @@ class TestEveryKind:
     def test_every_kind_that_moves_no_money_has_an_event(self):
         quiet = {name for name, kind in kinds.REGISTRY.items() if not kind.moves_money}
         assert quiet == set(export.EVENTS)
+
+
+# --- streaming ------------------------------------------------------------------
+
+
+class TestStreaming:
+    """Each entry is read once from the journal and written by date in batches: the bytes of the books in memory."""
+
+    @pytest.mark.parametrize("fmt", export.FORMATS)
+    def test_read_from_the_journal_in_small_batches_the_same_bytes(self, coalition, fmt, monkeypatch):
+        ledger = journal.open_ledger(coalition.path)
+        in_memory = export.export(journal.hold(journal.load(ledger)), fmt)
+        monkeypatch.setattr(export, "_BATCH", 2)  # batches that end everywhere: mid-day, on a backdated entry
+        books = journal.load(ledger)
+        assert export.export(books, fmt) == in_memory
+        assert books.store._all is None, "the entries were all held in memory"
+
+    def test_entries_by_date_then_id_though_recorded_out_of_date(self, coalition):
+        text = export.export(journal.load(journal.open_ledger(coalition.path)), "hledger")
+        found = [(day, int(entry_id)) for day, entry_id in re.findall(r"^(\S+) \*.*\n    ; id: (\d+)$", text, re.M)]
+        assert found == sorted(found) and [i for _, i in found] != sorted(i for _, i in found)
+        assert len(found) == len(COALITION)
+
+    def test_a_refused_export_writes_no_file(self, coalition, tmp_path, monkeypatch):
+        monkeypatch.delitem(export.EVENTS, "apply")  # Belgium's application (#3): an entry no exporter handles now
+        out = tmp_path / "fund.journal"
+        with pytest.raises(ValueError, match="entry #3 is of kind 'apply'"):
+            coalition(f"export -o {out}")
+        assert not out.exists()
 
 
 # --- the command ----------------------------------------------------------------

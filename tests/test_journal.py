@@ -200,3 +200,25 @@ class TestParts:
         assert all((run.path / "journal" / name).stat().st_size <= 2000 or name == files[-1] for name in files[:-1])
         books = journal.load(journal.open_ledger(run.path))
         assert [e.id for e in books.entries] == list(range(1, 11))
+
+
+class TestReadingBack:
+    """Books read from a journal give their entries back from it, streamed, never all held."""
+
+    def test_entries_streamed_and_hashes_read_from_the_chain(self, coalition):
+        coalition("contribute Latvia 1k --date 2025-05-01")
+        ledger = journal.open_ledger(coalition.path)
+        held = journal.hold(journal.load(ledger)).entries
+        books = journal.load(ledger)
+        assert list(books.iter_entries()) == held
+        assert list(books.hashes()) == [(entry.id, entry.hash) for entry in held]
+        assert books.store._all is None
+
+    def test_a_file_changed_behind_the_books_back_is_caught_while_streaming(self, coalition):
+        ledger = journal.open_ledger(coalition.path)
+        books = journal.load(ledger)
+        path = _journal_file(coalition.path)
+        blocks = path.read_bytes().split(b"[[entry]]\n")
+        path.write_bytes(b"[[entry]]\n".join(blocks[:-1]))  # the last entry gone
+        with pytest.raises(CorruptJournal, match="changed while it was being read"):
+            list(books.iter_entries())
