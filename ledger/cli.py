@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -1364,8 +1365,9 @@ def write_output(path: str, content: str | bytes | Iterator[str], said: str | No
     FILE`, `export -o`), so they all behave alike: a file that cannot be
     written is one line and exit 1, and `said` (default 'Wrote FILE.') is
     printed on stderr, never mixed into the output. `content` may be text in
-    pieces (an export), written as they come; the file is opened only when
-    the first piece is ready, so a refusal before it leaves no file behind.
+    pieces (an export), written as they come into a file beside FILE that
+    takes its name only once the last piece is written: a refusal or an
+    error half way leaves FILE as it was (an earlier export whole), never cut.
     """
     pieces = [content] if isinstance(content, str | bytes) else content
     if path == "-":
@@ -1377,24 +1379,49 @@ def write_output(path: str, content: str | bytes | Iterator[str], said: str | No
             else:
                 click.echo(piece, nl=False)
         return
-    handle = None
-    try:
-        for piece in pieces:
-            if handle is None:
-                handle = _opened(path, binary=isinstance(piece, bytes))
-            handle.write(piece)
-        if handle is None:  # nothing at all to write: still the file, empty
-            handle = _opened(path, binary=False)
-        handle.close()
-    except OSError as problem:
-        raise BadInput(f"cannot write {path}: {problem.strerror or problem}") from None
-    finally:
-        if handle is not None:
-            handle.close()
+    target = Path(path)
+    if target.exists() and not target.is_file():  # a device or a pipe (/dev/null, a fifo): written in place
+        _write_pieces(path, pieces, lambda binary: _opened(path, binary=binary))
+    else:
+        final = target.resolve() if target.is_symlink() else target  # through a link, as a plain write would go
+        partial = final.with_name(f".{final.name}.{os.getpid()}.part")
+        try:
+            _write_pieces(path, pieces, lambda binary: _opened(str(partial), binary=binary, new=True))
+            os.replace(partial, final)
+        except OSError as problem:
+            raise BadInput(f"cannot write {path}: {problem.strerror or problem}") from None
+        finally:
+            partial.unlink(missing_ok=True)
     click.echo(said or f"Wrote {path}.", err=True)
 
 
-def _opened(path: str, *, binary: bool):
+def _write_pieces(path: str, pieces, opening) -> None:
+    """Each piece into the file `opening(binary)` gives, opened when the first is ready (or empty at the end)."""
+    handle = None
+    try:
+        for piece in pieces:  # an error making a piece is that error, not one of writing
+            try:
+                if handle is None:
+                    handle = opening(isinstance(piece, bytes))
+                handle.write(piece)
+            except OSError as problem:
+                raise BadInput(f"cannot write {path}: {problem.strerror or problem}") from None
+        try:
+            if handle is None:  # nothing at all to write: still the file, empty
+                handle = opening(False)
+            handle.close()
+        except OSError as problem:
+            raise BadInput(f"cannot write {path}: {problem.strerror or problem}") from None
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+def _opened(path: str, *, binary: bool, new: bool = False):
+    """`path` opened for writing; `new`: created afresh (never an existing file's), as a plain new file would be."""
+    if new:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        return open(descriptor, "wb") if binary else open(descriptor, "w", encoding="utf-8", newline="")
     return open(path, "wb") if binary else open(path, "w", encoding="utf-8", newline="")
 
 

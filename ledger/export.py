@@ -389,10 +389,11 @@ def _hledger_transaction(books: Books, entry: Entry, priced: Mapping[int, Cost],
             yield f"    ; {name}: {inert(str(value)).translate(_TAG_VALUE)}\n"
     for name in ("memo", "source"):
         if getattr(entry, name):
-            yield f"    ; {name} = {_comment(getattr(entry, name))}\n"
+            yield from _comment_lines(name, [getattr(entry, name)])
     for name, value in entry.data.items():
         if name not in _TAGGED:
-            yield f"    ; {name} = {_comment(_plain_text(value))}\n"
+            parts = [f"{key}={amount}" for key, amount in value.items()] if isinstance(value, Mapping) else [str(value)]
+            yield from _comment_lines(name, parts)
     for i, posting in enumerate(entry.postings):
         amount = f"{money.to_text(posting.amount, posting.currency)} {posting.currency}"
         if i in priced:
@@ -403,6 +404,22 @@ def _hledger_transaction(books: Books, entry: Entry, priced: Mapping[int, Cost],
 
 def _comment(text: str) -> str:
     return inert(text).translate(_COMMENT)
+
+
+# ledger-cli refuses a line of more than 4,096 bytes: a comment is cut into lines of at most this many
+# characters (four bytes each at most in UTF-8), and a mapping (a close's balances) is written a pair a line.
+_COMMENT_WIDTH = 1000
+
+
+def _comment_lines(name: str, parts: list[str]) -> Iterator[str]:
+    """`; name = text`, the text cut into lines ledger-cli reads (`;   more` continues it); a part per line."""
+    head = f"    ; {name} ="
+    for number, part in enumerate(parts or [""]):
+        text = _comment(part)
+        chunks = [text[at : at + _COMMENT_WIDTH] for at in range(0, len(text), _COMMENT_WIDTH)] or [""]
+        for place, chunk in enumerate(chunks):
+            lead = head if number == 0 and place == 0 else "    ;  "
+            yield f"{lead} {chunk}\n"
 
 
 def _payee_safe(text: str) -> str:

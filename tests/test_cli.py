@@ -658,3 +658,35 @@ class TestConventions:
         for name, command in self._commands():
             if getattr(command.callback, "records", False):
                 assert any("--quiet" in p.opts and "-q" in p.opts for p in command.params), name
+
+
+class TestWriteOutput:
+    """A file written in pieces takes its name only once whole: an error half way leaves the old one."""
+
+    def test_an_error_half_way_leaves_the_earlier_file_whole(self, tmp_path):
+        from ledger import cli
+
+        target = tmp_path / "export.json"
+        target.write_text("previous complete export\n")
+
+        def pieces():
+            yield '{"format": "fundledger-export", "entries": [\n'
+            raise ValueError("the journal changed while it was read")
+
+        with pytest.raises(ValueError, match="changed while"):
+            cli.write_output(str(target), pieces())
+        assert target.read_text() == "previous complete export\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["export.json"]
+
+    def test_written_whole_through_a_link_and_to_a_device(self, tmp_path, capsys):
+        from ledger import cli
+
+        real = tmp_path / "real.txt"
+        real.write_text("old")
+        link = tmp_path / "link.txt"
+        link.symlink_to(real)
+        cli.write_output(str(link), iter(["new ", "text"]))
+        assert link.is_symlink() and real.read_text() == "new text"
+        cli.write_output(os.devnull, iter(["nothing"]))
+        assert Path(os.devnull).exists() and not Path(os.devnull).is_file()
+        assert "Wrote" in capsys.readouterr().err

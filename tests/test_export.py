@@ -804,3 +804,25 @@ def test_the_cli_offers_every_export_format():
     from ledger.cli import EXPORT_FORMATS
 
     assert EXPORT_FORMATS == export.FORMATS
+
+
+def test_no_line_is_too_long_for_ledger_cli(tmp_path):
+    """ledger-cli refuses a line of more than 4,096 bytes: a long memo and a close of many accounts are cut."""
+    books = Books("EUR", "Long lines")
+    day = dt.date(2024, 1, 2)
+    writer.seal(books, [fund.join(books, "Latvia", "member", fund.Note(day))])
+    writer.seal(books, [fund.contribute(books, "Latvia", "1M", fund.Note(day, "ä" * 5000))])
+    for number in range(300):
+        writer.seal(books, [fund.earmark(books, f"envelope-with-a-long-name-{number:04d}", "1k", fund.Note(day))])
+    writer.seal(books, [fund.close(books, "2024", fund.Note(dt.date(2025, 1, 2)))])
+    text = export.export(books, "hledger")
+    assert max(len(line.encode()) for line in text.splitlines()) <= 4096
+    assert "ä" * 1000 in text and text.count("envelope-with-a-long-name-") >= 600  # declared, and in the close
+    assert ("ä" * 5000) in "".join(  # the memo is cut, and all of it is there, line after line
+        line.removeprefix("    ; memo = ").removeprefix("    ;   ") for line in text.splitlines() if "ä" in line
+    )
+    _need("ledger", "apt-get install ledger")
+    journal_file = tmp_path / "long.journal"
+    journal_file.write_text(text)
+    done = subprocess.run(["ledger", "-f", str(journal_file), "balance"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
