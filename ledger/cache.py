@@ -154,10 +154,14 @@ def copied(books: Books) -> Books:
     No entry is read or replayed: a copy of a hundred thousand entries' books
     takes a fraction of a second, and its largest parts stay pickled until used.
     """
-    state = _frozen(books, keep=lambda blob: blob)
+    marks, books.checkpoints = books.checkpoints, None  # entries tried on the copy are folded without marks
+    try:
+        state = _frozen(books, keep=lambda blob: blob)
+    finally:
+        books.checkpoints = marks
     twin = _thawed(pickle.loads(_pickled(state)))
     twin.store = books.store.copied()
-    twin.checkpoints = None  # entries tried on the copy are folded without marks: as of a day, it replays
+    twin.checkpoints = None  # as of a day, the copy replays
     return twin
 
 

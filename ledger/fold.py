@@ -49,7 +49,7 @@ def fold(books: Books, entry: Entry, *, hashed: bool = False, checked: bool = Fa
 
     `checked`: it was checked against these same entries before (a copy, a day's books): nothing is checked.
     `chained`: its rules were checked when it was recorded and a close recorded later vouches for it (a first
-    read, docs/PERFORMANCE.md): only its hash and its place in the chain are checked.
+    read, docs/PERFORMANCE.md): only its hash and its place in the chain are checked; `verify` checks the rest.
     """
     if checked:
         kind = _kind(entry)

@@ -393,9 +393,11 @@ def load(
 
     A first read (no cache) checks the rules only of the entries from the
     journal file holding the last close on: every entry before a close was
-    checked, against all before it, when the close was recorded, and the
-    chain of hashes, still checked for every entry, proves it unchanged
-    since. `trust_closes=False` checks every rule of every entry (`verify`).
+    checked, against all before it, when the close was recorded. Their hashes
+    and chain are still checked, which shows they hang together, not who wrote
+    them: a hand edit that computes every hash again is found by `verify`
+    (which passes `trust_closes=False` and checks every rule of every entry)
+    and by `audit` (git's history), not by a first read.
     """
     use_cache = cache.enabled() if use_cache is None else use_cache
     settings = ledger.settings
