@@ -281,39 +281,51 @@ class TestSeal:
         assert "reversed by #10" in repo("show 9").stdout
 
 
+def _key(tmp_path: Path, name: str) -> Path:
+    key = tmp_path / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
+    return key
+
+
+def signed_ledger(tmp_path: Path, git_env: Path) -> tuple[Runner, Path]:
+    """A ledger whose commits are signed by the officer's key (the one allowed_signers lists), with a member;
+    returns it and a stranger's key."""
+    good, stranger = _key(tmp_path, "good"), _key(tmp_path, "stranger")
+    git_env.write_text(
+        f"[init]\n\tdefaultBranch = main\n[gpg]\n\tformat = ssh\n[user]\n\tsigningkey = {good}\n"
+        "[commit]\n\tgpgsign = true\n"
+    )
+    path = tmp_path / "signed"
+    assert CliRunner().invoke(main, ["init", str(path), "--name", "S", "--currency", "EUR"]).exit_code == 0
+    public = (tmp_path / "good.pub").read_text().split()
+    (path / "allowed_signers").write_text(f"officer@fund.example {public[0]} {public[1]}\n")
+    git(path, "add", "allowed_signers")
+    git(path, "commit", "-qm", "allowed signers")
+    run = Runner(path)
+    run("member join Latvia --date 2024-02-01")
+    return run, stranger
+
+
+def commit_by_a_stranger_and_unsigned(run: Runner, stranger: Path) -> tuple[str, str]:
+    """A commit signed by a key that allowed_signers does not list, then one not signed at all: their shas."""
+    run("contribute Latvia 1M --date 2024-03-01 --no-commit")
+    git(run.path, "-c", f"user.signingkey={stranger}", "commit", "-qam", "signed by a stranger")
+    stranger_sha = git(run.path, "rev-parse", "HEAD").strip()
+    run("contribute Latvia 2M --date 2024-03-02 --no-commit")
+    git(run.path, "-c", "commit.gpgsign=false", "commit", "-qam", "not signed")
+    return stranger_sha, git(run.path, "rev-parse", "HEAD").strip()
+
+
 @pytest.mark.skipif(
     shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed (apt-get install openssh-client)"
 )
 class TestSignatures:
-    def _key(self, tmp_path, name):
-        key = tmp_path / name
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
-        return key
-
     def test_signed_unsigned_and_unknown_keys(self, tmp_path, git_env):
-        good, stranger = self._key(tmp_path, "good"), self._key(tmp_path, "stranger")
-        git_env.write_text(
-            f"[init]\n\tdefaultBranch = main\n[gpg]\n\tformat = ssh\n[user]\n\tsigningkey = {good}\n"
-            "[commit]\n\tgpgsign = true\n"
-        )
-        path = tmp_path / "signed"
-        assert CliRunner().invoke(main, ["init", str(path), "--name", "S", "--currency", "EUR"]).exit_code == 0
-        public = (tmp_path / "good.pub").read_text().split()
-        (path / "allowed_signers").write_text(f"officer@fund.example {public[0]} {public[1]}\n")
-        git(path, "add", "allowed_signers")
-        git(path, "commit", "-qm", "allowed signers")
-        run = Runner(path)
-        run("member join Latvia --date 2024-02-01")
+        run, stranger = signed_ledger(tmp_path, git_env)
         code, data = audit(run)
         assert code == 0, data["findings"]
         assert {s["status"] for s in data["signatures"]} == {"good"}
-        # A commit signed by a key that allowed_signers does not list, and one not signed at all.
-        run("contribute Latvia 1M --date 2024-03-01 --no-commit")
-        git(path, "-c", f"user.signingkey={stranger}", "commit", "-qam", "signed by a stranger")
-        stranger_sha = git(path, "rev-parse", "HEAD").strip()
-        run("contribute Latvia 2M --date 2024-03-02 --no-commit")
-        git(path, "-c", "commit.gpgsign=false", "commit", "-qam", "not signed")
-        unsigned_sha = git(path, "rev-parse", "HEAD").strip()
+        stranger_sha, unsigned_sha = commit_by_a_stranger_and_unsigned(run, stranger)
         code, data = audit(run)
         assert code == 1
         found = {f["commit"]: f["message"] for f in data["findings"]}
@@ -465,23 +477,8 @@ class TestOneWalk:
 
 
     def test_commits_signed_by_a_stranger_or_not_at_all_need_no_diff(self, tmp_path, git_env, monkeypatch):
-        good, stranger = TestSignatures()._key(tmp_path, "good"), TestSignatures()._key(tmp_path, "stranger")
-        git_env.write_text(
-            f"[init]\n\tdefaultBranch = main\n[gpg]\n\tformat = ssh\n[user]\n\tsigningkey = {good}\n"
-            "[commit]\n\tgpgsign = true\n"
-        )
-        path = tmp_path / "signed"
-        assert CliRunner().invoke(main, ["init", str(path), "--name", "S", "--currency", "EUR"]).exit_code == 0
-        public = (tmp_path / "good.pub").read_text().split()
-        (path / "allowed_signers").write_text(f"officer@fund.example {public[0]} {public[1]}\n")
-        git(path, "add", "allowed_signers")
-        git(path, "commit", "-qm", "allowed signers")
-        run = Runner(path)
-        run("member join Latvia --date 2024-02-01")
-        run("contribute Latvia 1M --date 2024-03-01 --no-commit")
-        git(path, "-c", f"user.signingkey={stranger}", "commit", "-qam", "signed by a stranger")
-        run("contribute Latvia 2M --date 2024-03-02 --no-commit")
-        git(path, "-c", "commit.gpgsign=false", "commit", "-qam", "not signed")
+        run, stranger = signed_ledger(tmp_path, git_env)
+        commit_by_a_stranger_and_unsigned(run, stranger)
         walked, starts = self.both_ways(run, monkeypatch)
         assert len(walked.findings) == 2 and starts == []
 
