@@ -1387,12 +1387,17 @@ def write_output(path: str, content: str | bytes | Iterator[str], said: str | No
         partial = final.with_name(f".{final.name}.{os.getpid()}.part")
         try:
             _write_pieces(path, pieces, lambda binary: _opened(str(partial), binary=binary, new=True))
-            os.replace(partial, final)
-        except OSError as problem:
-            raise BadInput(f"cannot write {path}: {problem.strerror or problem}") from None
+            try:
+                os.replace(partial, final)
+            except OSError as problem:
+                raise _unwritable(path, problem) from None
         finally:
             partial.unlink(missing_ok=True)
     click.echo(said or f"Wrote {path}.", err=True)
+
+
+def _unwritable(path: str, problem: OSError) -> BadInput:
+    return BadInput(f"cannot write {path}: {problem.strerror or problem}")
 
 
 def _write_pieces(path: str, pieces, opening) -> None:
@@ -1405,13 +1410,13 @@ def _write_pieces(path: str, pieces, opening) -> None:
                     handle = opening(isinstance(piece, bytes))
                 handle.write(piece)
             except OSError as problem:
-                raise BadInput(f"cannot write {path}: {problem.strerror or problem}") from None
+                raise _unwritable(path, problem) from None
         try:
             if handle is None:  # nothing at all to write: still the file, empty
                 handle = opening(False)
             handle.close()
         except OSError as problem:
-            raise BadInput(f"cannot write {path}: {problem.strerror or problem}") from None
+            raise _unwritable(path, problem) from None
     finally:
         if handle is not None:
             handle.close()

@@ -678,6 +678,19 @@ class TestWriteOutput:
         assert target.read_text() == "previous complete export\n"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["export.json"]
 
+    def test_a_read_error_making_a_piece_is_not_called_a_write_error(self, tmp_path):
+        from ledger import cli
+
+        target = tmp_path / "export.json"
+
+        def pieces():
+            yield "{"
+            raise FileNotFoundError(2, "No such file or directory", "journal/2025-0001.toml")
+
+        with pytest.raises(FileNotFoundError):
+            cli.write_output(str(target), pieces())
+        assert not target.exists() and list(tmp_path.iterdir()) == []
+
     def test_written_whole_through_a_link_and_to_a_device(self, tmp_path, capsys):
         from ledger import cli
 
