@@ -50,6 +50,7 @@ class Member:
     periods: list[tuple[dt.date, dt.date | None]] = field(default_factory=list)
     last_dealing: dt.date | None = None  # the latest date of its pledges and contributions
     given: dict[str, Decimal] = field(default_factory=dict)  # received from it, per currency as it gave it
+    earmarked: dict[str, Decimal] = field(default_factory=dict)  # earmark -> what its receipts put in it
 
     def is_active(self, day: dt.date) -> bool:
         """Whether the state was a member on `day` (a member that leaves on a day is out that day)."""
@@ -1006,8 +1007,16 @@ def _note_rate(books: Books, entry: Entry) -> None:
 
 
 def _count_given(books: Books, entry: Entry, sign: int) -> None:
-    """What a member gave, in the currency it gave it in (taken back by a reversal)."""
+    """What a member gave, in the currency it gave it in, and into which earmarks (taken back by a reversal)."""
     member = books.members[entry.get("member")]
+    for posting in entry.postings:
+        if posting.account.startswith(model.EARMARKED + ":"):
+            earmark = posting.account.rsplit(":", 1)[1]
+            left = member.earmarked.get(earmark, ZERO) + sign * posting.amount
+            if left:
+                member.earmarked[earmark] = left
+            else:
+                member.earmarked.pop(earmark, None)
     given = model.given_as(entry)
     if given:
         currency, amount = given.currency, given.amount

@@ -1300,12 +1300,13 @@ def statement_report(
     opening["overdue"] = (
         overdue_value(closing_at, span.start - dt.timedelta(days=1), found.name) if span.start else ZERO
     )
-    # The member's entries and their reversals, found through the index: only they are read.
-    ids = registered_ids(closing_at, RegisterFilter(member=found.name), lambda entry_id: True)
-    mine = [closing_at.entry(entry_id) for entry_id in ids]
+    # The member's entries of the period and their reversals, found through the index: only they are read.
+    spec = RegisterFilter(member=found.name, start=span.start)
+    read: dict[int, Entry] = {}
+    ids = registered_ids(closing_at, spec, _within(spec, closing_at), read=read)
     lines = []
-    for entry in mine:
-        if not entry.postings or (span.start and entry.date < span.start):
+    for entry in (read.get(entry_id) or closing_at.entry(entry_id) for entry_id in ids):
+        if not entry.postings:
             continue
         fields = _register_fields(closing_at, entry)
         undone = closing_at.entry(entry.get("reverses")) if entry.kind == "reverse" else None
@@ -1329,12 +1330,9 @@ def statement_report(
                 "reversed_by": fields["reversed_by"],
             }
         )
-    earmarked: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for entry in sorted(mine, key=lambda e: e.id):
-        if entry.kind == "contribute" and entry.id not in closing_at.reversed_by:
-            for p in entry.postings:
-                if p.account.startswith(model.EARMARKED + ":"):
-                    earmarked[p.account.rsplit(":", 1)[1]] += p.amount
+    # What its receipts not reversed put in each earmark, kept by the books (none before it joined).
+    then = closing_at.members.get(found.name)
+    earmarked = then.earmarked if then else {}
     funded = []
     for package in sorted(closing_at.packages.values(), key=lambda p: (p.date, p.id)):
         drawn = [e for e in package.sources if e in earmarked]
@@ -1367,7 +1365,7 @@ def statement_report(
         lines=tuple(lines),
         earmarked=dict(sorted(earmarked.items())),
         funded=tuple(funded),
-        bought=funding_report(closing_at, span.end, member=found.name).rows,
+        bought=funding_report(closing_at, span.end, member=found.name).rows if then else (),
     )
 
 

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ledger import fund, journal, model, reports, writer
@@ -195,3 +195,42 @@ def test_balances_on_a_day_from_the_index_are_a_scan_s(ops, asked):
     books = _books(ops)
     for day in [*asked, dt.date(2000, 1, 1), dt.date(2100, 1, 1), *(e.date for e in books.entries[-3:])]:
         assert books.balances_on(day) == _balances_by_scan(books, day), day
+
+
+def _statement_by_scan(books: Books, member: str, period: reports.Period | None) -> tuple[list[int], dict]:
+    """The ids a statement lists and what the member's receipts put in each earmark, reading every entry (the oracle):
+    every entry of the member's up to the period's end (with reversals), those from its start that move money."""
+    closing = reports.closing_books(books, period)
+    if closing.member(member) is None:  # it joined after the period
+        return [], {}
+    ids = reports.selected(closing, reports.RegisterFilter(member=member))
+    start = period.start if period else None
+    lines = [e.id for e in sorted(closing.entries, key=lambda e: (e.date, e.id))
+             if e.id in ids and e.postings and (start is None or e.date >= start)]  # fmt: skip
+    earmarked: dict = {}
+    for entry in closing.entries:
+        if entry.id in ids and entry.kind == "contribute" and entry.id not in closing.reversed_by:
+            for p in entry.postings:
+                if p.account.startswith(model.EARMARKED + ":"):
+                    earmark = p.account.rsplit(":", 1)[1]
+                    earmarked[earmark] = earmarked.get(earmark, ZERO) + p.amount
+    return lines, dict(sorted(earmarked.items()))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operations, min_size=5, max_size=45), st.lists(st.tuples(st.sampled_from(MEMBERS), periods),
+                                                               min_size=1, max_size=4))
+@example(  # Latvia's receipt into its pledge's earmarks (entry 5), one more, then the first reversed
+    [("contribute", "Latvia", "5M", 3, dt.date(2024, 4, 1)), ("contribute", "Latvia", "1M", 3, dt.date(2024, 4, 2)),
+     ("reverse", 5, dt.date(2024, 5, 1))],
+    [("Latvia", None), ("Latvia", reports.Period(dt.date(2024, 4, 2), None))],
+)
+def test_a_statement_reads_only_its_period_and_lists_what_a_scan_does(ops, asked):
+    """A statement reads the member's entries of its period through the index, and takes what its receipts put in
+    each earmark from the books: the same lines and figures as reading every entry, reversals included."""
+    books = _books(ops)
+    for member, period in asked:
+        if books.member(member) is None:
+            continue
+        statement = reports.statement_report(books, member, period=period)
+        assert ([line["id"] for line in statement.lines], statement.earmarked) == _statement_by_scan(books, member, period)
