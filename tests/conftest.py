@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import shlex
+import sys
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -34,6 +35,8 @@ def pytest_configure(config: pytest.Config) -> None:
     runs compiled all of them again: 0.3 s a start instead of 0.12 s, over
     hundreds of processes. Only the controller compiles (xdist workers share it).
     """
+    # The same for the test modules pytest rewrites: kept once rewritten (six seconds a worker otherwise).
+    sys.dont_write_bytecode = False
     if hasattr(config, "workerinput"):
         return
     import compileall
@@ -199,6 +202,23 @@ def coalition(run: Runner, coalition_built: Path) -> Runner:
 
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", help="Rewrite tests/golden/ from the current output.")
+    parser.addoption(
+        "--all", action="store_true", help="Run the slow tests too (the README's test command and CI do)."
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Plain `pytest` runs in under a minute: the tests marked slow (crash trials, races, clones syncing over real
+    git, a real browser, PDFs) wait for `pytest --all`, which the README's test command and CI run. Tests named
+    on the command line (a file, `-k`, `-m`) run whatever their marks."""
+    if config.getoption("--all") or config.getoption("markexpr") or config.getoption("keyword"):
+        return
+    if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
 FROZEN = dt.datetime(2025, 6, 1, 12, 0, 0, tzinfo=dt.UTC)

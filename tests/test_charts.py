@@ -36,6 +36,7 @@ def _patches(svg: str) -> int:
     return len(re.findall(r'<g id="patch_[0-9]+"', svg))
 
 
+@pytest.mark.slow  # every chart of the summary drawn by matplotlib two or three times over
 class TestDeterministic:
     """The same data gives the same bytes: in one process, and in two with different hash seeds."""
 

@@ -11,6 +11,8 @@ import pytest
 
 from conftest import Runner
 
+pytestmark = pytest.mark.slow  # WeasyPrint lays out every page, poppler draws and reads it back: seconds a test
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "ledgers" / "examples" / "procurement"
 
 

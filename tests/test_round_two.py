@@ -35,6 +35,8 @@ from ledger.cli import main
 
 from conftest import Runner
 
+pytestmark = pytest.mark.slow  # clones of a real git remote syncing, crashing and resuming: half a second a test
+
 A_WHO, B_WHO = "London Officer", "Riga Deputy"
 
 

@@ -20,6 +20,8 @@ from ledger.cli import main
 
 from conftest import Runner, build_with_git, built_once, copy_ledger
 
+pytestmark = pytest.mark.slow  # clones of a real git remote recording and syncing: half a second a test
+
 NAMES = ["London Officer", "Riga Deputy", "Oslo Clerk"]
 
 
@@ -213,7 +215,6 @@ def test_git_pull_that_cannot_replay_fails_and_leaves_the_clone_as_it_was(fund):
     assert "earmark drones has €0.00 available" in riga.json("kept")[0]["reason"]
 
 
-@pytest.mark.slow
 def test_fifty_rounds_of_three_clones_recording_and_syncing_in_random_order(fund):
     """At the end every clone holds the same journal; every entry accepted anywhere is in it exactly once,
     unless it was refused on replay, and then it is in its clone's kept file with the reason."""
