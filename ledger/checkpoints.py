@@ -37,6 +37,7 @@ from __future__ import annotations
 import bisect
 import copy
 import datetime as dt
+import itertools
 import pickle
 import zlib
 from array import array
@@ -215,6 +216,15 @@ class Prefix:
 
     def entries(self) -> list[Entry]:
         return self.base.entries()[: self.count] + list(self._recent.values())
+
+    def stream(self) -> Iterator[Entry]:
+        """The entries in order, the mark's read from the journal as they are iterated (an export as of a day)."""
+        yield from itertools.islice(self.base.stream(), self.count)
+        yield from list(self._recent.values())
+
+    def hashes(self) -> Iterator[tuple[int, str]]:
+        yield from itertools.islice(self.base.hashes(), self.count)
+        yield from ((entry.id, entry.hash) for entry in list(self._recent.values()))
 
     def get(self, entry_id: int) -> Entry | None:
         if entry_id is not None and 0 < entry_id <= self.count:

@@ -1629,8 +1629,8 @@ def export(fmt: str | None, as_of: dt.date | None, output: str | None) -> None:
       fundledger export -o postings.csv
       fundledger export --format csv --as-of 2025-03-31 > postings.csv
     """
+    from ledger import checkpoints, render
     from ledger import export as exporting
-    from ledger import fold, render
 
     if fmt is None:
         fmt = EXPORT_EXTENSIONS.get(Path(output).suffix.lower()) if output and output != "-" else None
@@ -1641,7 +1641,7 @@ def export(fmt: str | None, as_of: dt.date | None, output: str | None) -> None:
             )
     books = _books(_ledger(click.get_current_context()))
     if as_of:
-        books = fold.as_of(books, as_of)
+        books = checkpoints.as_of(books, as_of)  # from the read cache's nearest mark, not replayed
     with render.progress(exporting.steps(books, fmt), "exporting", at_least=0, after=1.0) as tick:
         write_output(output or "-", exporting.stream(books, fmt, tick), f"Wrote {books.count} entries to {output}.")
 

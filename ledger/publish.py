@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger import fold, model, render, reports
+from ledger import checkpoints, model, render, reports
 from ledger.books import Books
 from ledger.errors import BadInput
 
@@ -356,7 +356,7 @@ def publish(
     last = default_day(books)
     day = as_of or last
     if day < last:  # (refolding books that hold nothing later than `day` would give the same books, slowly)
-        books = fold.as_of(books, day)
+        books = checkpoints.as_of(books, day)  # from the read cache's nearest mark, not replayed
     site = plan(books, day, repository)
     count = len(site.pages)
     if progress is None:

@@ -13,8 +13,8 @@ import datetime as dt
 import json
 import os
 import shlex
-import sys
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path

@@ -196,6 +196,18 @@ class TestPeriodReports:
                 cached = _answer(run(line, ok=False))
                 replayed = _answer(run(line, ok=False, env={"FUNDLEDGER_CACHE": "off"}))
                 assert cached == replayed, line
+            for day in asked:  # an export as of a day: the mark's entries streamed from the journal, then the rest
+                for fmt in ("hledger", "json"):
+                    line = f"export --format {fmt} --as-of {day}"
+                    cached = run(line, ok=False)
+                    assert (cached.exit_code, cached.output) == _raw(run(line, ok=False, env=REPLAY)), line
+
+
+REPLAY = {"FUNDLEDGER_CACHE": "off"}
+
+
+def _raw(result) -> tuple[int, str]:
+    return result.exit_code, result.output
 
 
 def _answer(result) -> tuple[int, object]:
