@@ -382,14 +382,22 @@ def overdue_value(books: Books, day: dt.date, member: str | None = None) -> Deci
 
 def _member_figures(books: Books) -> dict[str, dict[str, Decimal]]:
     """Per member: pledged (pledges not reversed), received (cash), outstanding, exchange gains (less losses)."""
+    subtotals = books.subtotals()  # one pass over the accounts, and one over the pledges, however many members
+
+    def subtotal(account: str) -> Decimal:
+        return subtotals.get(account, ZERO)
+
+    pledges: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for pledge in books.pledges.values():
+        if not pledge.reversed_by:
+            pledges[pledge.member] += pledge.amount
     figures = {}
     for member in books.members.values():
-        exchange = -books.subtotal(model.exchange(member.slug))
-        given = -books.subtotal(model.contributions(member.slug)) + exchange - books.subtotal(model.write_offs(member.slug))
-        outstanding = books.subtotal(model.receivable(member.slug))
-        pledged = sum((p.amount for p in books.pledges.values() if p.member == member.name and not p.reversed_by), ZERO)
+        exchange = -subtotal(model.exchange(member.slug))
+        given = -subtotal(model.contributions(member.slug)) + exchange - subtotal(model.write_offs(member.slug))
+        outstanding = subtotal(model.receivable(member.slug))
         figures[member.name] = {
-            "pledged": pledged,
+            "pledged": pledges[member.name],
             "received": given - outstanding,
             "outstanding": outstanding,
             "exchange_differences": exchange,
@@ -1421,15 +1429,19 @@ def _funding_report(
     names = {m.slug: m.name for m in books.members.values()}
     wanted = books.member(member).slug if member and books.member(member) else (model.slug(member) if member else None)
     funding = books.funding
+    # Each package's committed accounts (its own and any below it), found in one pass over the accounts.
+    envelopes: dict[str, list[str]] = defaultdict(list)
+    for account in books.balances:
+        if account.startswith(model.COMMITTED + ":"):
+            envelopes[account[len(model.COMMITTED) + 1 :].partition(":")[0]].append(account)
     rows = []
     for name, p in sorted(books.packages.items(), key=lambda item: (item[1].date, item[1].id)):
         if package and name != package:
             continue
         held: dict[str, Decimal] = {}
-        for account in books.balances:
-            if account == model.committed(name) or account.startswith(model.committed(name) + ":"):
-                for owner, amount in funding.of(account).items():
-                    held[owner] = held.get(owner, ZERO) + amount
+        for account in envelopes.get(name, ()):
+            for owner, amount in funding.of(account).items():
+                held[owner] = held.get(owner, ZERO) + amount
         spent = {o: a for o, a in funding.spent.get(name, {}).items() if a}
         for owner in sorted(set(held) | set(spent)):
             if wanted and owner != wanted:

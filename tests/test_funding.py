@@ -14,7 +14,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ledger import fund, model, writer
+from ledger import fund, model, reports, writer
 from ledger.books import Books
 from ledger.errors import LedgerError
 from ledger.funding import FUND
@@ -187,3 +187,9 @@ def test_every_envelope_is_owned_to_the_cent_and_nothing_is_lost(plan):
         if package in books.packages and books.packages[package].reversed_by is None:
             funded = sum(funding.spent.get(package, {}).values(), D(0)) + books.subtotal(model.committed(package))
             assert funded == books.packages[package].amount
+    # Who funded what adds up, package by package, to what is committed to it and what was paid from it.
+    rows = reports.funding_report(books).rows
+    for package in books.packages:
+        mine = [row for row in rows if row["package"] == package]
+        assert sum((row["not_yet_paid"] for row in mine), D(0)) == books.subtotal(model.committed(package))
+        assert sum((row["paid"] for row in mine), D(0)) == sum(funding.spent.get(package, {}).values(), D(0))
