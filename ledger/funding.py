@@ -40,10 +40,15 @@ class Funding:
         self.currency = currency
         self.shares: dict[str, Owners] = defaultdict(dict)  # envelope account -> owners
         self.spent: dict[str, Owners] = defaultdict(dict)  # package, or "" for charges and fees elsewhere -> owners
-        self.flows: dict[int, dict[str, Owners]] = {}  # entry id -> envelope -> owners it brought in (+) or out (-)
+        # entry id -> the envelopes it moved money in (+) or out (-) of, by owner, packed as text (see `_packed`)
+        self.flows: dict[int, str] = {}
 
     def of(self, account: str) -> Owners:
         return {owner: amount for owner, amount in self.shares.get(account, {}).items() if amount}
+
+    def flow(self, entry_id: int) -> dict[str, Owners]:
+        """What an entry moved, envelope by envelope, owner by owner (in (+) or out (-)); {} if it moved nothing."""
+        return _unpacked(self.flows.get(entry_id, ""))
 
     def move(self, entry: Entry, undone: Entry | None = None) -> None:
         """Follow `entry`'s money between envelopes, member by member (`undone`: the entry a reversal undoes)."""
@@ -56,7 +61,7 @@ class Funding:
         ordered = sorted(changes.items())
         outs = {account: -amount for account, amount in ordered if amount < 0}
         ins = {account: amount for account, amount in ordered if amount > 0}
-        before = self.flows.get(undone.id, {}) if undone is not None else {}
+        before = self.flow(undone.id) if undone is not None else {}
         flow: dict[str, Owners] = {}
         pool: Owners = {}
         for account, amount in outs.items():
@@ -85,7 +90,7 @@ class Funding:
             flow[account] = dict(given)
         if entry.kind == "reverse" and undone is not None and moved_in > moved_out and before:
             _add(self.spent[spent_on(undone)], {o: -a for o, a in _leaving(before).items()})
-        self.flows[entry.id] = flow
+        self.flows[entry.id] = _packed(flow)
 
     def _take(self, account: str, amount: Decimal, prefer: Owners) -> Owners:
         """`amount` out of `account`: first from the owners `prefer` names (up to what each holds), the rest pro rata."""
@@ -134,6 +139,30 @@ def spent_on(entry: Entry) -> str:
         return entry.get("package")
     envelope = entry.get("envelope", "")
     return envelope.removeprefix("package:") if envelope.startswith("package:") else ""
+
+
+def _packed(flow: dict[str, Owners]) -> str:
+    """A flow as one line per envelope: its account, then `owner=amount` for each owner, in order.
+
+    Every entry's flow is kept for as long as the books are (a reversal undoes
+    it): as dictionaries of Decimals they were most of a million entries' books
+    in memory (about 2 KB an entry) and most of the time to pickle them for the
+    read cache; as text a flow takes a tenth of the room and pickles at once.
+    Accounts and owners (member slugs, `(fund)`) hold no space, `=` or newline;
+    an amount's text reads back as the same Decimal, exponent and all.
+    """
+    return "\n".join(
+        " ".join([envelope, *(f"{owner}={amount}" for owner, amount in owners.items())])
+        for envelope, owners in flow.items()
+    )
+
+
+def _unpacked(text: str) -> dict[str, Owners]:
+    flow: dict[str, Owners] = {}
+    for line in text.split("\n") if text else ():
+        envelope, *owners = line.split(" ")
+        flow[envelope] = {owner: Decimal(amount) for owner, _, amount in (part.partition("=") for part in owners)}
+    return flow
 
 
 def _leaving(flow: dict[str, Owners]) -> Owners:

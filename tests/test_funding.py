@@ -14,7 +14,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ledger import fund, model, reports, writer
+from ledger import fund, funding, model, reports, writer
 from ledger.books import Books
 from ledger.errors import LedgerError
 from ledger.funding import FUND
@@ -193,3 +193,20 @@ def test_every_envelope_is_owned_to_the_cent_and_nothing_is_lost(plan):
         mine = [row for row in rows if row["package"] == package]
         assert sum((row["not_yet_paid"] for row in mine), D(0)) == books.subtotal(model.committed(package))
         assert sum((row["paid"] for row in mine), D(0)) == sum(funding.spent.get(package, {}).values(), D(0))
+
+
+owner_names = st.one_of(st.just(funding.FUND), st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True))
+envelope_names = st.sampled_from(["assets:fund:unallocated", "assets:fund:earmarked:drones",
+                                  "assets:fund:committed:p-1", "assets:fund:committed:p-1:fdw-2025-1"])  # fmt: skip
+amounts = st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-10**12, max_value=10**12)
+flows = st.dictionaries(envelope_names, st.dictionaries(owner_names, st.one_of(amounts, st.just(D("1E+3")))))
+
+
+@given(flows)
+def test_a_flow_kept_as_text_reads_back_the_same_in_the_same_order(flow):
+    """Every entry's flow is kept packed as text (a tenth of the room of Decimals in dictionaries): it reads back
+    equal, every amount with its own exponent, envelopes and owners in the order they were moved."""
+    back = funding._unpacked(funding._packed(flow))
+    assert back == flow
+    assert [(e, list(o.items())) for e, o in back.items()] == [(e, list(o.items())) for e, o in flow.items()]
+    assert all(str(back[e][o]) == str(flow[e][o]) for e in flow for o in flow[e])

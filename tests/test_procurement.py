@@ -72,7 +72,7 @@ def test_a_members_money_is_in_packages_or_unspent_or_went_on_fees(example):
     books = journal.load(journal.open_ledger(example.path))
     rows = example.json("report funding --member Eastmark")["rows"]
     assert rows and all(r["member"] == "Eastmark" for r in rows)
-    interest = books.funding.flows[27][model.UNALLOCATED]["eastmark"]  # entry #27 is the interest
+    interest = books.funding.flow(27)[model.UNALLOCATED]["eastmark"]  # entry #27 is the interest
     on_fees = books.funding.spent[""]["eastmark"]
     assert sum(D(r["amount"]) for r in rows) + on_fees == D("5000000.00") + interest
     assert D(0) < interest < D("18250.40") and D(0) < on_fees < D("120035.00")
