@@ -48,6 +48,7 @@ from typing import Any, NamedTuple
 
 from ledger import fold, index
 from ledger.books import Books, History
+from ledger.errors import CorruptJournal
 from ledger.model import Entry
 
 # A mark is kept when a month opens only if this many entries were folded since the last one, so that a
@@ -219,8 +220,18 @@ class Prefix:
         return self.base.entries()[: self.count] + list(self._recent.values())
 
     def stream(self) -> Iterator[Entry]:
-        """The entries in order, the mark's read from the journal as they are iterated (an export as of a day)."""
-        yield from itertools.islice(self.base.stream(), self.count)
+        """The entries in order, the mark's read from the journal as they are iterated (an export as of a day).
+
+        The base's stream is cut at the mark, before its own last check (that the last entry is the books'); the
+        mark's last entry is checked instead against the one the base holds there (itself checked against the
+        next entry's `prev`), so a journal changed behind the cache's back is refused as a whole stream is.
+        """
+        last = None
+        for last in itertools.islice(self.base.stream(), self.count):
+            yield last
+        if self.count and (last is None or last.hash != self.base.get(self.count).hash):
+            raise CorruptJournal("the journal changed while it was being read; run the command again, and "
+                                 "`fundledger verify` if it persists")  # fmt: skip
         yield from list(self._recent.values())
 
     def hashes(self) -> Iterator[tuple[int, str]]:

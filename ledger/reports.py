@@ -1298,6 +1298,8 @@ def statement_report(
     found = books.member(member)
     closing_at = closing_books(books, period)
     span = period or Period(None, as_of)
+    if found.name not in closing_at.members:  # as `--as-of` a day before it is refused: no statement to make
+        raise Refused(f"{found.name} is not in the books by {span.end}: its first entry is dated after that")
     keys = ("pledged", "received", "outstanding")
     zero = dict.fromkeys((*keys, "exchange_differences"), ZERO)
     closing = dict(_member_figures(closing_at).get(found.name, zero))
@@ -1338,9 +1340,7 @@ def statement_report(
                 "reversed_by": fields["reversed_by"],
             }
         )
-    # What its receipts not reversed put in each earmark, kept by the books (none before it joined).
-    then = closing_at.members.get(found.name)
-    earmarked = then.earmarked if then else {}
+    earmarked = closing_at.members[found.name].earmarked  # what its receipts not reversed put in each earmark
     funded = []
     for package in sorted(closing_at.packages.values(), key=lambda p: (p.date, p.id)):
         drawn = [e for e in package.sources if e in earmarked]
@@ -1373,7 +1373,7 @@ def statement_report(
         lines=tuple(lines),
         earmarked=dict(sorted(earmarked.items())),
         funded=tuple(funded),
-        bought=funding_report(closing_at, span.end, member=found.name).rows if then else (),
+        bought=funding_report(closing_at, span.end, member=found.name).rows,
     )
 
 

@@ -210,7 +210,7 @@ def pytest_addoption(parser):
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Plain `pytest` runs in under a minute: the tests marked slow (crash trials, races, clones syncing over real
     git, a real browser, PDFs) wait for `pytest --all`, which the README's test command and CI run. Tests named
-    on the command line (a file, `-k`, `-m`) run whatever their marks."""
+    on the command line (a file or folder, `-k`, `-m`) run whatever their marks."""
     if config.getoption("--all") or config.getoption("markexpr") or config.getoption("keyword"):
         return
     if config.args_source != pytest.Config.ArgsSource.TESTPATHS:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from ledger import checkpoints, fold, fund, index, journal, writer
 from ledger.books import Books
+from ledger.errors import CorruptJournal
 
 from conftest import Runner
 from test_index import _books, operations
@@ -213,3 +214,16 @@ def _raw(result) -> tuple[int, str]:
 def _answer(result) -> tuple[int, object]:
     """A report's JSON, or its refusal (a member not yet joined on the day asked) as it was printed."""
     return result.exit_code, json.loads(result.stdout) if result.exit_code == 0 else result.output
+
+
+def test_a_mark_s_entries_streamed_end_on_the_entry_the_books_hold_there():
+    """An export as of a day streams a mark's entries from the journal, cut before the store's own last check:
+    the last one is checked against the entry the store holds at the mark, and a difference is refused."""
+    books = _books([])
+    entries = books.entries
+    prefix = checkpoints.Prefix(books.store, 3)
+    assert [e.id for e in prefix.stream()] == [1, 2, 3]
+    changed = checkpoints.Prefix(books.store, 3)
+    changed.base = type("Moved", (), {"stream": books.store.stream, "get": lambda self, n: entries[n]})()
+    with pytest.raises(CorruptJournal, match="changed while it was being read"):
+        list(changed.stream())
