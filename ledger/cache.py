@@ -140,9 +140,6 @@ def _frozen(books: Books, keep: Callable[[Any], Any] | None = None) -> dict[str,
     funds = copy.copy(books.funding)
     flows = funds.flows
     funds.flows = sided(flows.frozen() if isinstance(flows, LazyMap) else (_pickled(dict(flows)), {}))
-    # Whose money is in each envelope as one string of amounts per envelope, as a mark keeps it: thousands of
-    # envelopes' Decimals were a third of a warm start's unpickling at a million entries.
-    funds.shares, funds.spent = checkpoints.flat(funds.shares), checkpoints.flat(funds.spent)
     state["funding"] = funds
     # The books kept at marks (ledger.checkpoints): each is read only by a report as of a day, so each waits in
     # a side file of its own, whatever its size.
@@ -177,10 +174,9 @@ def _thawed(state: dict[str, Any]) -> Books:
     books.history = LazyHistory(_bound(blob), pending)
     blob, pending = state["index"]
     books.index = LazyIndex(_bound(blob), pending)
-    books.funding = funds = copy.copy(state["funding"])
-    funds.shares, funds.spent = checkpoints.unflat(funds.shares), checkpoints.unflat(funds.spent)
-    blob, pending = funds.flows
-    funds.flows = LazyMap(_bound(blob), pending)
+    books.funding = copy.copy(state["funding"])
+    blob, pending = books.funding.flows
+    books.funding.flows = LazyMap(_bound(blob), pending)
     if state.get("checkpoints") is not None:
         books.checkpoints = checkpoints.Checkpoints.thawed(state["checkpoints"], _bound)
     return books

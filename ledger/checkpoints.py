@@ -172,7 +172,7 @@ def _kept(books: Books) -> bytes:
     funds.flows = None
     # Whose money is in each envelope, and what each spent: most of a mark's figures, pickled four times
     # quicker as one string of amounts per envelope than as thousands of Decimals.
-    funds.shares, funds.spent = flat(funds.shares), flat(funds.spent)
+    funds.shares, funds.spent = _flat(funds.shares), _flat(funds.spent)
     state["funding"] = funds
     for name in ("pledges", "packages"):  # lazily read maps (books from the cache) as the dicts they stand for
         if not isinstance(state[name], dict):
@@ -191,19 +191,18 @@ def _thawed(books: Books, mark: Mark) -> Books:
     start.history = Replayed(start)
     start.index = PrefixIndex(books.index, mark.count, start)
     funds = start.funding
-    funds.shares, funds.spent = unflat(funds.shares), unflat(funds.spent)
+    funds.shares, funds.spent = _unflat(funds.shares), _unflat(funds.spent)
     funds.flows = PrefixMap(books.funding.flows, mark.count)
     return start
 
 
-def flat(owned: dict[str, dict[str, Decimal]]) -> list[tuple[str, list[str], str]]:
-    """Owners by envelope as (envelope, owners, their amounts in one string): pickled four times quicker."""
+def _flat(owned: dict[str, dict[str, Decimal]]) -> list[tuple[str, list[str], str]]:
     return [(key, list(owners), " ".join(map(str, owners.values()))) for key, owners in owned.items()]
 
 
-def unflat(kept: list[tuple[str, list[str], str]]) -> defaultdict[str, dict[str, Decimal]]:
+def _unflat(flat: list[tuple[str, list[str], str]]) -> defaultdict[str, dict[str, Decimal]]:
     return defaultdict(dict, {key: dict(zip(owners, map(Decimal, amounts.split()), strict=True))
-                              for key, owners, amounts in kept})  # fmt: skip
+                              for key, owners, amounts in flat})  # fmt: skip
 
 
 # --- the large parts, read from today's books as far as a mark --------------
