@@ -18,7 +18,7 @@ from ledger.books import Books
 from ledger.errors import CorruptJournal
 
 from conftest import Runner
-from test_index import _books, operations
+from test_index import _books, operations, read_in_two
 from test_properties import days
 
 # Days around the random ledgers' dates (2024-02-01 and 400 days on): quarter and month ends, and the first
@@ -103,18 +103,9 @@ class TestBooksOn:
     def test_read_from_the_journal_and_the_cache(self, ops, cut, asked):
         """Marks kept by a first read, then by a read of the cache and the entries appended since."""
         held = _books(ops)
-        entries = held.entries
-        cut = min(cut, len(entries))
-        with tempfile.TemporaryDirectory() as folder:
-            ledger = journal.init(Path(folder) / "fund", "Index fund", "EUR")
-            target = ledger.journal_dir / "2024-0001.toml"
-            target.write_bytes(journal.joined(b"", entries[:cut]))
-            with every_month():
-                journal.load(ledger, use_cache=True)
-                target.write_bytes(journal.joined(target.read_bytes(), entries[cut:]))
-                journal.load(ledger, use_cache=True)
+        with every_month(), read_in_two(held.entries, cut) as (ledger, _, _):
             books = journal.load(ledger, use_cache=True)  # from the cache alone: marks read from side files
-            assert books.count == len(entries)
+            assert books.count == len(held.entries)
             for day in asked:
                 found = checkpoints.books_on(books, day)
                 assert found is not None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -79,6 +81,19 @@ def _books(ops) -> Books:
     return books
 
 
+@contextlib.contextmanager
+def read_in_two(entries: list, cut: int) -> Iterator[tuple[journal.Ledger, Books, Books]]:
+    """A ledger of `entries` in a temporary folder, read with the cache twice: once with the first `cut` of them
+    written (a first read), then with the rest appended (the cache, and the entries since)."""
+    with tempfile.TemporaryDirectory() as folder:
+        ledger = journal.init(Path(folder) / "fund", "Index fund", "EUR")
+        target = ledger.journal_dir / "2024-0001.toml"
+        target.write_bytes(journal.joined(b"", entries[:cut]))
+        first = journal.load(ledger, use_cache=True)
+        target.write_bytes(journal.joined(target.read_bytes(), entries[cut:]))
+        yield ledger, first, journal.load(ledger, use_cache=True)
+
+
 def _by_scan(books: Books, spec: reports.RegisterFilter, period: reports.Period | None) -> dict:
     """The register as it was computed before the indexes: the books replayed to the period's end, every entry read."""
     closing = reports.closing_books(books, period)
@@ -139,17 +154,9 @@ class TestIndexedRegister:
     def test_read_from_the_journal_and_the_cache(self, ops, cut, asked):
         """Books read from the journal, then from the cache with entries appended since (notes not yet indexed)."""
         held = _books(ops)
-        entries = held.entries
-        cut = min(cut, len(entries))
-        with tempfile.TemporaryDirectory() as folder:
-            ledger = journal.init(Path(folder) / "fund", "Index fund", "EUR")
-            target = ledger.journal_dir / "2024-0001.toml"
-            target.write_bytes(journal.joined(b"", entries[:cut]))
-            first = journal.load(ledger, use_cache=True)
-            assert first.count == cut
-            target.write_bytes(journal.joined(target.read_bytes(), entries[cut:]))
-            books = journal.load(ledger, use_cache=True)
-            assert books.count == len(entries)
+        with read_in_two(held.entries, cut) as (_, first, books):
+            assert first.count == min(cut, len(held.entries))
+            assert books.count == len(held.entries)
             for spec, period in asked:
                 assert _indexed(books, spec, period) == _indexed(held, spec, period)
                 _assert_same(books, spec, period)
