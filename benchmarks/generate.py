@@ -181,11 +181,12 @@ def append(path: Path, n: int, seed: int = 2) -> int:
 
 def _write(ledger, books: Books, steps, n: int, parts: dict[str, bytearray], *, quiet: bool) -> Books:
     gc.disable()  # millions of objects that live to the end: collecting them only costs time
+    states: dict[str, bytes] = {}  # each close's state file (ledger.state), by its digest
     for build in steps:
         if books.count == n:
             break
         try:
-            entry = writer.seal(books, [build(books)])[0]  # the fold: every rule, then applied
+            entry = writer.seal(books, [build(books)], states)[0]  # the fold: every rule, then applied
         except (Refused, BadInput):  # an operation the books cannot take now: skip it
             continue
         data = journal.entry_bytes(entry)
@@ -194,6 +195,8 @@ def _write(ledger, books: Books, steps, n: int, parts: dict[str, bytearray], *, 
         content += (journal.SEPARATOR if content else b"") + data
         if not quiet and entry.id % 50_000 == 0:
             print(f"  {entry.id:,} entries", file=sys.stderr)
+    for recorded, data in states.items():
+        journal.write_state(ledger, recorded, data)
     for name, content in parts.items():
         (ledger.journal_dir / name).write_bytes(content)
     gc.enable()

@@ -271,6 +271,7 @@ def cash_on(books: Books, day: dt.date) -> Decimal:
     says the entry was a mistake, so neither moved money at the bank, on
     whatever days the two are dated.
     """
+    books._whole(f"the cash on {day}", day)
     # From the books' day-by-day history of each account, so that no entry is read back from disk ...
     total = sum(
         (
@@ -419,6 +420,13 @@ class Held:
         return twin
 
 
+class Incomplete(Exception):
+    """Books begun from a close's state (`ledger.state`) were asked for something from before it.
+
+    Not a user's error: whoever read the books that way reads the whole journal instead.
+    """
+
+
 class History:
     """The net change of every asset account on each day: what a backdated entry is checked against."""
 
@@ -475,25 +483,40 @@ class Books:
         self.booking: int | None = None  # the proposal whose entry must come next (its last approval was just made)
         self.index: index.Index = index.Index()  # where each entry is (ledger.index; a cache's reads it lazily)
         self.checkpoints: Any = None  # books kept at marks, to start the books as of a day from (ledger.checkpoints)
+        # Books begun from a close's state (ledger.state) hold no record of the entries before `begun`, and their
+        # history holds each account's changes up to `floor` as one: asked for either, they raise `Incomplete`.
+        self.begun = 1
+        self.floor: dt.date | None = None
 
     # --- reading ---------------------------------------------------------
 
     @property
     def entries(self) -> list[Entry]:
         """Every entry, in order (books read from a journal read them from its files)."""
+        self._whole("every entry")
         return self.store.entries()
 
     def iter_entries(self) -> Iterator[Entry]:
         """Every entry, in order, read as the iterator is asked (books from a journal keep none of them in memory)."""
+        self._whole("every entry")
         return self.store.stream()
 
     def hashes(self) -> Iterator[tuple[int, str]]:
         """(id, hash) of every entry, in order: books from a journal read them without parsing any entry."""
+        self._whole("every entry's hash")
         return self.store.hashes()
 
     def entry(self, entry_id: int) -> Entry | None:
         """The entry with `entry_id`, if these books hold it."""
+        if 0 < entry_id < self.begun:
+            self._whole(f"entry #{entry_id}")
         return self.store.get(entry_id)
+
+    def _whole(self, what: str, day: dt.date | None = None) -> None:
+        """Refuse, with `Incomplete`, what books begun from a close's state do not hold (see `ledger.state`)."""
+        lacking = self.begun > 1 if day is None else self.floor is not None and day < self.floor
+        if lacking:
+            raise Incomplete(f"{what}: these books begin at entry #{self.begun}, from a close's state")
 
     def balance(self, account: Account) -> Decimal:
         return self.balances.get(account, ZERO)
@@ -525,6 +548,7 @@ class Books:
             return ZERO
         if self.latest[account] <= day:  # nothing dated later: the lowest is today's balance
             return self.balances[account]
+        self._whole(f"{account} on {day}", day)
         changes = self.history.changes(account)
         lowest = sum((delta for when, delta in changes.items() if when <= day), ZERO)
         running = lowest

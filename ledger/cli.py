@@ -1430,6 +1430,11 @@ def _opened(path: str, *, binary: bool, new: bool = False):
     return open(path, "wb") if binary else open(path, "w", encoding="utf-8", newline="")
 
 
+# The reports a first read may make from the last close's state, when they are of today and printed as data.
+FROM_A_STATE = ("summary", "balance")
+_DATA = ("table", "json", "csv")
+
+
 def output_options(command: Callable) -> Callable:
     """The options every report takes, written once: the period or --as-of, one output format, --wide.
 
@@ -1467,6 +1472,7 @@ def output_options(command: Callable) -> Callable:
     def wrapper(*args, as_of, period, start, end, every, as_json, as_csv, html, svg, pdf, output, wide, pager,
                 **kwargs):  # fmt: skip
         from ledger import checkpoints, render, reports
+        from ledger.books import Incomplete
 
         fmt, path = output_target({"json": as_json, "csv": as_csv, "html": html, "svg": svg, "pdf": pdf}, output)
         if wide and fmt != "table":
@@ -1484,14 +1490,20 @@ def output_options(command: Callable) -> Callable:
             raise click.UsageError("--as-of ends a report at a day; with a period, end it with --to (or --period)")
         if every and kwargs.get("original"):
             raise click.UsageError("--original gives one column per currency; it cannot be split by period too")
-        books = _books(_ledger(click.get_current_context()))
+        ledger = _ledger(click.get_current_context())
+        # Today's summary or balance as data: books begun from the last close's state will do (ledger.state).
+        books = _books(ledger, partial=name in FROM_A_STATE and not (as_of or span or every) and fmt in _DATA)
         if as_of:
             books = checkpoints.as_of(books, as_of)
             span = reports.Period(None, as_of) if every else span
         if every:  # one column per period, the same for each report that takes it
             report = reports.by_period_report(books, name, every, span)
         else:
-            report = command(*args, books=books, as_of=as_of, period=span, **kwargs)
+            try:
+                report = command(*args, books=books, as_of=as_of, period=span, **kwargs)
+            except Incomplete:  # it needed entries from before that close after all
+                books = _books(ledger)
+                report = command(*args, books=books, as_of=as_of, period=span, **kwargs)
         if fmt == "table":
             render.emit(report, "table", pager=pager, wide=wide)
             return
@@ -1749,7 +1761,7 @@ def verify(seal: str | None, as_of, as_json: bool) -> None:
       fundledger verify --as-of 2024-12-31 --seal 8cbbd41ef66e
     """
     from ledger import audit as auditing
-    from ledger import render
+    from ledger import render, state
     from ledger.errors import Refused
 
     if as_of and not seal:
@@ -1760,9 +1772,17 @@ def verify(seal: str | None, as_of, as_json: bool) -> None:
     if seal is not None and not re.fullmatch(r"[0-9a-fA-F]{12,64}", seal.strip()):
         raise BadInput(f"seal {seal!r} is not a seal: a seal is 12 to 64 hex digits, as reports print it")
     # Every byte through tomllib, every rule of every entry (a first read trusts what a close vouches for).
-    books = _books(_ledger(click.get_current_context()), use_cache=False, fast=False, trust_closes=False)
+    ledger = _ledger(click.get_current_context())
+    books = _books(ledger, use_cache=False, fast=False, trust_closes=False)
     found = auditing.verify_seal(books, seal) if seal else None
-    result = {"ok": True, "entries": books.count, "seal": books.seal}
+    states = state.kept(ledger.path, books)
+    if states["wrong"]:
+        raise Refused(
+            f"the state file of close #{states['wrong'][0]} (states/) is not the state the close records: a first "
+            "read ignores it; restore it with `git checkout -- states/`"
+        )
+    result = {"ok": True, "entries": books.count, "seal": books.seal, "states": {"ok": states["ok"],
+              "missing": states["missing"]}}  # fmt: skip
     if seal:
         result["sealed"] = {"id": found.id, "date": found.date.isoformat(), "hash": found.hash} if found else None
     if as_of and found:
@@ -1778,6 +1798,10 @@ def verify(seal: str | None, as_of, as_json: bool) -> None:
         click.echo(render.dumps(result))
     else:
         click.echo(f"ok: {books.count} entries, chain and rules intact; seal {books.seal[:12]}")
+        if states["ok"]:
+            click.echo(f"ok: the states of {len(states['ok'])} closes (states/) are the books they record")
+        for close_id in states["missing"]:
+            click.echo(f"note: the state file of close #{close_id} is missing: a first read reads every entry")
         if found:
             click.echo(f"ok: seal {seal} is entry #{found.id} of {found.date}, and the chain from #1 to it is intact")
         if as_of and found:

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import tomli_w
 
-from ledger import cache, checkpoints, fastparse, fold, git, kinds, model, money
-from ledger.books import Books, Held
+from ledger import cache, checkpoints, fastparse, fold, git, kinds, model, money, state
+from ledger.books import Books, Held, Incomplete
 from ledger.errors import BadInput, CorruptJournal, LedgerError, NotALedger, Refused, TornWrite
 from ledger.model import Entry
 
@@ -380,6 +380,7 @@ def load(
     progress: Callable[[int, int], None] | None = None,
     save_after: int = 1,
     trust_closes: bool = True,
+    partial: bool = False,
 ) -> Books:
     """Read the journal and check every entry against the books before it; return the books.
 
@@ -398,15 +399,27 @@ def load(
     them: a hand edit that computes every hash again is found by `verify`
     (which passes `trust_closes=False` and checks every rule of every entry)
     and by `audit` (git's history), not by a first read.
+
+    `partial`: the caller needs only the books themselves (balances, members,
+    pledges, packages...), and catches `Incomplete` if it asks for more. A
+    first read may then start from the last close's state (`ledger.state`)
+    and read only the entries after it; such books are kept in the cache too,
+    and a load that is not `partial` never takes them.
     """
     use_cache = cache.enabled() if use_cache is None else use_cache
     settings = ledger.settings
     key = (settings.name, settings.currency, settings.manager)
     snapshot = cache.read(ledger.cache_dir, key) if use_cache else None
-    if snapshot is not None:
+    if snapshot is not None and (partial or snapshot.books.begun == 1):
         try:
             return _load(ledger, snapshot, use_cache, fast, progress, save_after)
-        except _Stale:
+        except (_Stale, Incomplete):
+            pass
+    begun = _from_state(ledger, key) if partial and trust_closes else None
+    if begun is not None:
+        try:
+            return _load(ledger, begun, use_cache, fast, progress, 1)
+        except (_Stale, Incomplete):  # an entry after the close needs what came before it: read everything
             pass
 
     def first_read(trusting: bool) -> Books:
@@ -423,11 +436,58 @@ class _Stale(Exception):
     """The kept snapshot does not match the journal: read it from the start instead."""
 
 
+def _from_state(ledger: Ledger, key: tuple) -> cache.Snapshot | None:
+    """Books to start a first read from: the state of the last close, if it records one and its file is sound.
+
+    The files before the close's are not read at all: the cache notes only their size and time (a later change
+    to one makes the cache stale, and everything is read). None: read from the first entry.
+    """
+    names = ledger.journal_names()
+    for number in range(len(names) - 1, -1, -1):
+        path = ledger.journal_dir / names[number]
+        data = _read_bytes(path)
+        if _CLOSE_LINE in data:
+            break
+    else:
+        return None
+    closes = [found.entry for found in _blocks(ledger, path, data, 0, newest=False, fast=True) if found.entry.kind == "close"]
+    recorded = closes[-1].get("state") if closes else None
+    if recorded is None:
+        return None
+    close = closes[-1]
+    try:
+        where = state.path(ledger.path, recorded)
+        if where.is_symlink():
+            return None
+        kept = where.read_bytes()
+        if state.digest(kept) != recorded:
+            return None
+        books = state.decode(kept, close.id)
+    except (OSError, state.Unreadable):
+        return None
+    if (books.count, books.last_id, books.seal) != (close.id - 1, close.id - 1, close.prev) or (
+        (books.name, books.currency, books.manager) != key
+    ):
+        return None
+    unread = []
+    for name in names[:number]:
+        stat = os.stat(ledger.journal_dir / name)
+        unread.append(cache.FileState(name, stat.st_size, stat.st_mtime_ns, _UNREAD, _UNREAD))
+    if unread:  # the last is the one whose end a later load looks at again: noted as read
+        last = ledger.journal_dir / unread[-1].name
+        unread[-1] = cache.state(last.name, _read_bytes(last), unread[-1].mtime_ns)
+    return cache.Snapshot(key, unread, [], books, array("Q"))
+
+
+_UNREAD = bytes(32)  # the digest noted of a file not read: a file touched since cannot match it
+
+
 def _load(
     ledger: Ledger, snapshot: cache.Snapshot, keep: bool, fast: bool, progress, save_after: int, trusting: bool = False
 ) -> Books:
     books, parts = snapshot.books, list(snapshot.parts)
     first = books.count
+    begun = books.begun if first == books.begun - 1 else 0  # from a close's state: its entry, and those after it
     spans = array("Q", snapshot.spans) if len(snapshot.spans) == 2 * first else None  # None: read whole files
     archive = JournalArchive(ledger, parts, spans)  # sees the parts grow as the new entries are read
     books.store = Archived(archive, books.count, books.seal)
@@ -445,21 +505,22 @@ def _load(
     ):
         for located in found:
             entry = located.entry
+            if entry.id < begun:  # before the state's close, in its file: only where it is is kept
+                parts = _placed(parts, path.name, entry.id)
+                continue
             closed = closed or (number >= vouched and entry.kind == "close")
             if marks is not None:
                 marks.note(books, entry)
             try:
-                fold.fold(books, entry, hashed=True, chained=number < vouched)  # parse_entry checked the hash
+                # parse_entry checked the hash; the close a state is of was checked with the books it holds
+                fold.fold(books, entry, hashed=True, chained=number < vouched or entry.id == begun)
             except Refused as problem:
                 raise CorruptJournal(
                     f"{_rel(ledger, path)}: entry #{entry.id} (byte {located.offset}) breaks a rule: {problem}"
                 ) from None
             if spans is not None:
                 spans.extend((located.offset, located.offset + located.length))
-            if parts and parts[-1].name == path.name:
-                parts[-1] = cache.Part(path.name, parts[-1].first, parts[-1].count + 1)
-            else:
-                parts.append(cache.Part(path.name, entry.id, 1))
+            parts = _placed(parts, path.name, entry.id)
             if progress is not None and entry.id % 256 == 0:
                 progress(done + located.offset + located.length - begin, total)
         done += len(data) - begin
@@ -474,6 +535,15 @@ def _load(
         files = [states[name] for name in names]
         cache.write(ledger.cache_dir, cache.Snapshot(snapshot.settings, files, parts, books, spans or array("Q")))
     return books
+
+
+def _placed(parts: list[cache.Part], name: str, entry_id: int) -> list[cache.Part]:
+    """`parts`, with entry `entry_id` read from the file `name` (after those read before it)."""
+    if parts and parts[-1].name == name:
+        parts[-1] = cache.Part(name, parts[-1].first, parts[-1].count + 1)
+    else:
+        parts.append(cache.Part(name, entry_id, 1))
+    return parts
 
 
 # How a close's kind is written (journal.entry_bytes, through tomli-w): a line of its own, after the entry's
@@ -916,6 +986,24 @@ def _write_new_part(ledger: Ledger, target: Path, data: bytes) -> None:
         staged.unlink(missing_ok=True)
         raise LedgerError(f"cannot write {_rel(ledger, target)}: {problem.strerror}; nothing was recorded") from None
     _fsync_dir(ledger.journal_dir)
+
+
+def write_state(ledger: Ledger, recorded: str, data: bytes) -> Path:
+    """Keep a close's state file (see `ledger.state`), whole or not at all, before the close that names it."""
+    target = state.path(ledger.path, recorded)
+    if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
+        return target
+    staged = ledger.cache_dir / f"new-{target.name}"
+    try:
+        target.parent.mkdir(exist_ok=True)
+        ledger.cache_dir.mkdir(exist_ok=True)
+        _write_synced(staged, data)
+        os.replace(staged, target)
+        _fsync_dir(target.parent)
+    except OSError as problem:
+        staged.unlink(missing_ok=True)
+        raise LedgerError(f"cannot write {_rel(ledger, target)}: {problem.strerror}; nothing was recorded") from None
+    return target
 
 
 def _write_synced(path: Path, data: bytes) -> None:

@@ -119,7 +119,7 @@ REGISTRY: Mapping[str, Kind] = {
              rules.check_amend, books.apply_amend, fund.amend, "amend",
              moves_money=True, accounts=rules.accounts_amend, uses=("package",)),
         Kind("close", (Field("period", str, True), Field("start", str, True), Field("end", str, True),
-                       Field("balances", dict, True), Field("seal", str, True)),
+                       Field("balances", dict, True), Field("seal", str, True), Field("state", str)),
              rules.check_close, books.apply_close, fund.close, "close"),
         Kind("reopen", (Field("close", int, True), Field("reason", str, True)),
              rules.check_reopen, books.apply_reopen, fund.reopen, "reopen", refs=("close",)),

@@ -19,7 +19,7 @@ import re
 from collections import defaultdict
 from decimal import Decimal
 
-from ledger import exchange, model, money
+from ledger import exchange, model, money, state
 from ledger.books import ZERO, Books, Member, give_back, invoice_key, latest_statement, receivable_parts
 from ledger.errors import BadInput, Refused
 from ledger.model import Entry
@@ -983,6 +983,8 @@ def check_close(books: Books, entry: Entry) -> None:
     recorded = {account: money.parse_stored(amount, books.currency) for account, amount in entry.get("balances").items()}
     if recorded != balances or entry.get("seal") != seal:
         raise Refused(f"a close of {entry.get('period')} must hold every account's balance on {end} and its seal")
+    if entry.get("state") is not None and entry.get("state") != state.of(books, end):
+        raise Refused(f"a close of {entry.get('period')} must record the state of the books before it (ledger.state)")
 
 
 def check_reopen(books: Books, entry: Entry) -> None:

@@ -12,11 +12,12 @@ says so in the `Recorded` it returns.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger import fold, git, journal, model, money
+from ledger import fold, git, journal, model, money, state
 from ledger.books import Books
 from ledger.model import Entry
 from ledger.text import inert
@@ -62,11 +63,13 @@ def record(
             journal.finish_interrupted(ledger)  # an append a kill left short goes before anything is read
         books = journal.load(ledger, progress=progress, save_after=SAVE_AFTER)
         planned = plan(books)
-        entries = seal(books, [planned] if isinstance(planned, Entry) else list(planned))
+        states: dict[str, bytes] = {}
+        entries = seal(books, [planned] if isinstance(planned, Entry) else list(planned), states)
         if dry_run or not entries:
             return Recorded(entries)
         committing = commit and ledger.settings.commit and git.inside_work_tree(ledger.path)
         behind = _left_uncommitted(ledger) if committing else []
+        kept = [journal.write_state(ledger, recorded, data) for recorded, data in states.items()]  # before the close
         written = journal.append(ledger, entries)
         if not committing:
             return Recorded(entries, written)
@@ -75,7 +78,7 @@ def record(
                 part, contents, earlier = behind[0]
                 git.commit_contents(ledger.path, part, contents, commit_message([earlier], ledger.settings.currency))
                 behind.pop(0)
-            sha = git.commit_paths(ledger.path, [written], commit_message(entries, ledger.settings.currency, batch),
+            sha = git.commit_paths(ledger.path, [written, *kept], commit_message(entries, ledger.settings.currency, batch),
                                    author=author)  # fmt: skip
         except git.GitError as problem:
             waiting = [*(earlier for _, _, earlier in behind), *entries]  # those git has not committed yet
@@ -114,12 +117,17 @@ def _left_uncommitted(ledger: journal.Ledger) -> list[tuple[Path, bytes, Entry]]
     return found
 
 
-def seal(books: Books, entries: Sequence[Entry]) -> list[Entry]:
-    """Each entry sealed after the one before (id, prev, hash) and folded into `books`, every rule checked."""
+def seal(books: Books, entries: Sequence[Entry], states: dict[str, bytes] | None = None) -> list[Entry]:
+    """Each entry sealed after the one before (id, prev, hash) and folded into `books`, every rule checked.
+
+    `states`: where to keep the state file (`ledger.state`) of each close that records one, by its digest.
+    """
     sealed = []
     for entry in entries:
         placed = entry.sealed(books.last_id + 1, books.seal)
         _readable(placed)
+        if states is not None and placed.kind == "close" and placed.get("state") is not None:
+            states[placed.get("state")] = state.encode(books, dt.date.fromisoformat(placed.get("end")))
         fold.fold(books, placed, hashed=True)  # sealed just now: its hash is its content's
         sealed.append(placed)
     return sealed

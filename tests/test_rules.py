@@ -939,6 +939,8 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
     ("close", "balances-that-are-not-the-books", FUNDED,
      edit("close 2024Q1 2024-04-02", balances={"assets:fund:unallocated": "99.00"}), rules.check_close,
      "a close of 2024Q1 must hold every account's balance on 2024-03-31 and its seal"),
+    ("close", "a-state-that-is-not-the-books", FUNDED, edit("close 2024Q1 2024-04-02", state="sha256:" + "0" * 64),
+     rules.check_close, "a close of 2024Q1 must record the state of the books before it (ledger.state)"),
     ("reopen", "not-a-close", FUNDED, cmd("reopen 2 2024-04-03"), rules.check_reopen, "#2 is not a close"),
     ("reopen", "twice", FUNDED + "close 2024Q1 2024-04-02\nreopen 3 2024-04-03\n", cmd("reopen 3 2024-04-04"),
      rules.check_reopen, "2024Q1 was already reopened by #4"),

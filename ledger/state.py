@@ -1,0 +1,236 @@
+"""The books' state at a close, kept beside the journal so that a first read can start there.
+
+A close entry records its `state`: the SHA-256 of the books as they stood
+just before it, written as canonical JSON in `states/<sha256>.json` (named by
+its own digest, so two clones that close the same books write the same
+file, and a file can never be mistaken for another). The close's rule holds
+the digest to the books whenever the close is folded (recording it, `verify`,
+a sync), so the file says nothing the journal's entries do not.
+
+A first read (no read cache) of a report that needs only the books
+(`report summary`, `balance`) starts from the last close's state instead of
+replaying every entry before it, and checks only the entries after it
+(docs/PERFORMANCE.md). What the state leaves out is where every earlier
+entry is: the store of entries, the index, the marks and each entry's flow
+of money; the day-by-day history of the asset accounts is kept as one sum
+up to the closed period's end, then day by day. Books begun from a state
+know it (`Books.begun`, `Books.floor`) and raise `Incomplete` when asked
+for any of that; the caller then reads the whole journal.
+
+The file comes from a clone, so it is read as hostile: only its digest
+named by a close in the chain makes it taken, only the types below are
+built from it, and anything else in it means the whole journal is read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ledger import books as books_module
+from ledger import funding
+from ledger.books import Books, History, Incomplete
+
+FOLDER = "states"
+VERSION = 1
+PREFIX = "sha256:"
+# What a state never holds: where the entries are (the journal's), read again on demand.
+_LEFT_OUT = ("store", "index", "checkpoints", "begun")
+# The classes a state may build, and nothing else: a state file is a stranger's until its digest is checked.
+_CLASSES = {
+    cls.__name__: cls
+    for cls in (
+        Books, History, funding.Funding, books_module.Member, books_module.Pledge, books_module.Package,
+        books_module.Supplier, books_module.Contract, books_module.Delivery, books_module.BankStatement,
+        books_module.Officer, books_module.Proposal, books_module.Amendment, books_module.Close, books_module.Earmark,
+    )
+}  # fmt: skip
+_FACTORIES = {"Decimal": Decimal, "dict": dict, "list": list}
+
+
+class Unreadable(ValueError):
+    """A state file that is not one this fundledger writes."""
+
+
+def encode(books: Books, floor: dt.date) -> bytes:
+    """`books` as canonical JSON: the same books (in the same order) always give the same bytes.
+
+    `floor`: the end of the period a close closes; the history keeps each asset account's changes up to it as
+    one, dated that day (a backdated entry checked against these books must be dated after it).
+    """
+    state = {name: value for name, value in vars(books).items() if name not in _LEFT_OUT}
+    state["history"] = _compacted(books.history, floor)
+    state["floor"] = floor if books.floor is None else max(floor, books.floor)
+    held = {name: value for name, value in vars(books.funding).items() if name != "flows"}
+    state["funding"] = _Object(funding.Funding, held)
+    document = {"version": VERSION, "books": _value(_Object(Books, state))}
+    return json.dumps(document, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode("ascii")
+
+
+def digest(data: bytes) -> str:
+    return PREFIX + hashlib.sha256(data).hexdigest()
+
+
+def of(books: Books, floor: dt.date) -> str:
+    """The digest a close of a period ending on `floor` records for `books`."""
+    return digest(encode(books, floor))
+
+
+def path(folder: Path, recorded: str) -> Path:
+    """Where the state a close records as `recorded` is kept, in the ledger `folder`."""
+    if not isinstance(recorded, str) or not re.fullmatch(r"sha256:[0-9a-f]{64}", recorded):
+        raise Unreadable(f"{recorded!r} is not a state's digest")  # and so never a path elsewhere
+    return folder / FOLDER / f"{recorded[len(PREFIX) :]}.json"
+
+
+def decode(data: bytes, begun: int) -> Books:
+    """The books a state file holds, as before entry `begun` (its close): `Unreadable` for anything this
+    fundledger would not have written."""
+    try:
+        document = json.loads(data)
+        if not isinstance(document, dict) or document.get("version") != VERSION:
+            raise Unreadable("not a state of this version")
+        books = _built(document["books"])
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError, ArithmeticError) as problem:
+        raise Unreadable(f"not a state fundledger wrote: {problem}") from None
+    if not isinstance(books, Books):
+        raise Unreadable("not the books")
+    books.index, books.checkpoints, books.funding.flows, books.begun = Unindexed(), None, {}, begun
+    return books
+
+
+def kept(folder: Path, books: Books) -> dict[str, list[int]]:
+    """The closes of `books` that record a state, by how their file in the ledger `folder` stands (for `verify`):
+    "ok", "missing" (a first read then reads every entry) or "wrong" (not the bytes the close's digest names)."""
+    found: dict[str, list[int]] = {"ok": [], "missing": [], "wrong": []}
+    for close_id in books.closes:
+        recorded = books.entry(close_id).get("state")
+        if recorded is None:
+            continue
+        where = path(folder, recorded)
+        if not where.is_file() or where.is_symlink():
+            found["missing"].append(close_id)
+        else:
+            found["ok" if digest(where.read_bytes()) == recorded else "wrong"].append(close_id)
+    return found
+
+
+class Unindexed:
+    """The index of books begun from a state: entries are noted nowhere, and every question is `Incomplete`."""
+
+    def add(self, _note) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # pickle and copy look for these: the class has none
+            raise AttributeError(name)
+        raise Incomplete(f"the index of books begun from a state ({name})")
+
+
+# --- writing ---------------------------------------------------------------
+
+
+class _Object:
+    def __init__(self, cls: type, fields: dict[str, Any]) -> None:
+        self.cls, self.fields = cls, fields
+
+
+def _compacted(history: History, floor: dt.date) -> _Object:
+    days = {}
+    for account, changes in history.days.items():
+        first = sum((amount for when, amount in changes.items() if when <= floor), Decimal(0))
+        later = {when: amount for when, amount in changes.items() if when > floor}
+        days[account] = {floor: first, **later}
+    return _Object(History, {"days": defaultdict(dict, days)})
+
+
+def _value(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Decimal):
+        return {"d": str(value)}
+    if isinstance(value, dt.datetime):
+        return {"s": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"t": value.isoformat()}
+    if isinstance(value, tuple):
+        return {"u": [_value(item) for item in value]}
+    if isinstance(value, list):
+        return [_value(item) for item in value]
+    if isinstance(value, defaultdict):
+        factory = value.default_factory.__name__ if value.default_factory else ""
+        return {"f": factory, "m": [[_value(key), _value(item)] for key, item in value.items()]}
+    if isinstance(value, Mapping):
+        return {"m": [[_value(key), _value(item)] for key, item in value.items()]}
+    if isinstance(value, _Object):
+        return {"c": value.cls.__name__, "v": {name: _value(item) for name, item in value.fields.items()}}
+    if type(value).__name__ in _CLASSES and type(value) is _CLASSES[type(value).__name__]:
+        return _value(_Object(type(value), vars(value)))
+    raise TypeError(f"a state cannot hold a {type(value).__name__}")
+
+
+# --- reading ---------------------------------------------------------------
+
+
+def _built(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, list):
+        return [_built(item) for item in value]
+    if not isinstance(value, dict) or len(value) not in (1, 2):
+        raise Unreadable("an unknown value")
+    if "d" in value:
+        return Decimal(_text(value["d"]))
+    if "t" in value:
+        return dt.date.fromisoformat(_text(value["t"]))
+    if "s" in value:
+        return dt.datetime.fromisoformat(_text(value["s"]))
+    if "u" in value:
+        return tuple(_built(item) for item in _list(value["u"]))
+    if "m" in value:
+        pairs = [(_key(key), _built(item)) for key, item in (_pair(pair) for pair in _list(value["m"]))]
+        if "f" not in value:
+            return dict(pairs)
+        factory = _FACTORIES.get(value["f"]) if value["f"] else None
+        if value["f"] and factory is None:
+            raise Unreadable("an unknown kind of map")
+        return defaultdict(factory, pairs)
+    if "c" in value and "v" in value:
+        cls = _CLASSES.get(value["c"])
+        if cls is None or not isinstance(value["v"], dict):
+            raise Unreadable("an unknown kind of object")
+        made = cls.__new__(cls)
+        made.__dict__.update({_text(name): _built(item) for name, item in value["v"].items()})
+        return made
+    raise Unreadable("an unknown value")
+
+
+def _key(value: Any) -> Any:
+    key = _built(value)
+    hash(key)  # a TypeError for a key no map can have
+    return key
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Unreadable("a text expected")
+    return value
+
+
+def _list(value: Any) -> list:
+    if not isinstance(value, list):
+        raise Unreadable("a list expected")
+    return value
+
+
+def _pair(value: Any) -> tuple[Any, Any]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise Unreadable("a pair expected")
+    return value[0], value[1]

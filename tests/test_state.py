@@ -1,0 +1,211 @@
+"""A close's state (ledger.state): a first read of today's summary or balance starts from the last close's state
+and gives the figures a read of every entry gives, on random ledgers; anything doubtful reads every entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from ledger import fund, journal, render, reports, state, writer
+from ledger.books import Books, Incomplete
+from ledger.cli import main
+from ledger.errors import LedgerError
+
+from conftest import Runner
+from test_properties import PRELUDE, _build, days
+from test_properties import operations as money_operations
+
+PERIODS = ["2024-03", "2024Q2", "2024-07", "2024Q3", "2024-10", "2024-11", "2024", "2025-01"]
+closes = st.tuples(st.just("close"), st.sampled_from(PERIODS), days)
+operations = st.one_of(money_operations, money_operations, closes, closes)
+# Random days, or in the order of their days as a fund records them (most entries then come after a close).
+histories = st.one_of(
+    st.lists(operations, min_size=5, max_size=45),
+    st.lists(operations, min_size=5, max_size=45).map(lambda ops: sorted(ops, key=lambda op: op[-1])),
+)
+
+
+def _step(op):
+    if op[0] == "close":
+        return lambda b: fund.close(b, op[1], fund.Note(op[-1], memo="random close"))
+    return _build(op)
+
+
+def write_ledger(folder: Path, ops, per_file: int = 7) -> tuple[journal.Ledger, Books]:
+    """A ledger of the operations the rules take, `per_file` entries a journal file, each close's state kept."""
+    books, states = Books("EUR", "State fund"), {}
+    for op in PRELUDE + ops:
+        try:
+            writer.seal(books, [_step(op)(books)], states)
+        except LedgerError:
+            continue
+    ledger = journal.init(folder, "State fund", "EUR")
+    entries = books.entries
+    for start in range(0, len(entries), per_file):
+        part = ledger.journal_dir / f"2024-{start // per_file + 1:04d}.toml"
+        part.write_bytes(journal.joined(b"", entries[start : start + per_file]))
+    for recorded, data in states.items():
+        journal.write_state(ledger, recorded, data)
+    return ledger, books
+
+
+def figures(books: Books) -> list[str]:
+    """Today's summary and balance, as JSON."""
+    return [render.summary_json(reports.summary_report(books)), render.report_json(reports.balance_report(books))]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories, st.integers(1, 9))
+def test_books_begun_from_a_state_are_the_books_of_every_entry(ops, per_file):
+    with tempfile.TemporaryDirectory() as folder:
+        ledger, _ = write_ledger(Path(folder) / "fund", ops, per_file)
+        whole = journal.load(ledger, use_cache=False)
+        begun = journal.load(ledger, use_cache=False, partial=True)
+        assert (begun.count, begun.seal) == (whole.count, whole.seal)
+        event(f"begun from a state: {begun.begun > 1}")
+        if begun.begun == 1:  # no close, or an entry after it needed what came before: every entry was read
+            assert figures(begun) == figures(whole)
+            return
+        # Everything the books hold, the history summed up to the state's floor as the state keeps it.
+        assert state.encode(begun, begun.floor) == state.encode(whole, begun.floor)
+        try:
+            seen = figures(begun)
+        except Incomplete:  # the command reads every entry then (tests below)
+            event("a report needed more")
+            return
+        assert seen == figures(whole)
+
+
+def test_a_state_file_round_trips_exactly():
+    with tempfile.TemporaryDirectory() as folder:
+        ledger, books = write_ledger(Path(folder) / "fund", [("close", "2024-03", dt.date(2024, 4, 2))])
+        close = max(books.closes)
+        recorded = books.entry(close).get("state")
+        data = state.path(ledger.path, recorded).read_bytes()
+        assert state.digest(data) == recorded
+        again = state.decode(data, close)
+        assert again.begun == close and again.count == close - 1
+        assert state.encode(again, dt.date(2024, 3, 31)) == data
+
+
+@pytest.fixture
+def closed(tmp_path: Path) -> tuple[journal.Ledger, Books]:
+    """The prelude (two members, a pledge, money), 2024-03 closed, then a contribution after it."""
+    ops = [("close", "2024-03", dt.date(2024, 4, 2)), ("contribute", "Latvia", "5M", None, dt.date(2024, 4, 3))]
+    return write_ledger(tmp_path / "fund", ops, per_file=2)
+
+
+class TestFirstRead:
+    def test_it_starts_from_the_last_close_and_reads_nothing_before_its_file(self, closed, monkeypatch):
+        ledger, books = closed
+        close = max(books.closes)
+        read = []
+        original = journal._read_bytes
+        monkeypatch.setattr(journal, "_read_bytes", lambda path: read.append(path.name) or original(path))
+        begun = journal.load(ledger, use_cache=False, partial=True)
+        first_read = sorted(set(read))
+        assert begun.begun == close and figures(begun) == figures(journal.load(ledger, use_cache=False))
+        # The file before the close's (its end noted for the cache), the close's, and those after it.
+        assert first_read[0] == f"2024-{(close - 1) // 2:04d}.toml"
+        assert "2024-0001.toml" not in first_read
+
+    def test_what_needs_an_earlier_entry_is_incomplete(self, closed):
+        ledger, _ = closed
+        begun = journal.load(ledger, use_cache=False, partial=True)
+        for ask in (lambda: begun.entry(2), lambda: list(begun.iter_entries()), lambda: begun.index.named,
+                    lambda: begun.lowest_from("assets:fund:unallocated", dt.date(2024, 3, 1)),
+                    lambda: begun.balances_on(dt.date(2024, 4, 30))):  # fmt: skip
+            with pytest.raises(Incomplete):
+                ask()
+
+    def test_a_load_that_is_not_partial_never_takes_such_books_from_the_cache(self, closed):
+        ledger, _ = closed
+        assert journal.load(ledger, use_cache=True, partial=True).begun > 1
+        assert journal.load(ledger, use_cache=True, partial=True).begun > 1  # kept so in the cache
+        whole = journal.load(ledger, use_cache=True)
+        assert whole.begun == 1 and len(list(whole.iter_entries())) == whole.count
+
+    def test_a_reversal_of_an_entry_before_the_close_reads_every_entry(self, tmp_path):
+        ops = [("close", "2024-03", dt.date(2024, 4, 2)), ("reverse", 4, dt.date(2024, 4, 3))]
+        ledger, books = write_ledger(tmp_path / "fund", ops, per_file=2)
+        assert books.entries[-1].kind == "reverse"
+        begun = journal.load(ledger, use_cache=False, partial=True)
+        assert begun.begun == 1 and figures(begun) == figures(journal.load(ledger, use_cache=False))
+
+    @pytest.mark.parametrize("spoil", ["changed", "garbage", "gone", "symlink"])
+    def test_a_state_file_that_is_not_the_close_s_is_not_taken(self, closed, spoil, tmp_path):
+        ledger, books = closed
+        where = state.path(ledger.path, books.entry(max(books.closes)).get("state"))
+        if spoil == "changed":  # one figure changed: its digest is no longer the close's
+            data = where.read_bytes()
+            where.write_bytes(data.replace(b'"d":"', b'"d":"9', 1))
+            assert where.read_bytes() != data
+        elif spoil == "garbage":
+            where.write_bytes(b"\x00not json")
+        elif spoil == "gone":
+            where.unlink()
+        else:
+            (tmp_path / "elsewhere.json").write_bytes(where.read_bytes())
+            where.unlink()
+            where.symlink_to(tmp_path / "elsewhere.json")
+        begun = journal.load(ledger, use_cache=False, partial=True)
+        assert begun.begun == 1 and figures(begun) == figures(journal.load(ledger, use_cache=False))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"[]", b'{"version": 2, "books": {}}', b'{"version": 1, "books": {"c": "Popen", "v": {}}}',
+        b'{"version": 1, "books": {"c": "Books", "v": {"balances": {"x": 1}}}}',
+        b'{"version": 1, "books": {"m": [[[1], 2]]}}', b'{"version": 1, "books": {"d": "NaN-ish"}}',
+        b'{"version": 1, "books": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"version": 1, "books": {"c": "Member", "v": {}}}',
+    ],
+)  # fmt: skip
+def test_a_hostile_state_file_is_unreadable_never_built(data):
+    with pytest.raises(state.Unreadable):
+        state.decode(data, 5)
+
+
+class TestRecorded:
+    def test_a_close_keeps_its_state_in_the_same_commit(self, tmp_path, git_env):
+        result = CliRunner().invoke(main, ["init", str(tmp_path / "fund"), "--name", "State fund", "--currency", "EUR"])
+        assert result.exit_code == 0, result.output
+        run = Runner(tmp_path / "fund")
+        for line in ("member join Latvia --date 2024-01-02", "contribute Latvia 100 --date 2024-01-03",
+                     "close 2024-01 --date 2024-02-01"):  # fmt: skip
+            run(line)
+        ledger = journal.open_ledger(tmp_path / "fund")
+        books = journal.load(ledger)
+        where = state.path(ledger.path, books.entry(max(books.closes)).get("state"))
+        shown = subprocess.run(["git", "show", "--name-only", "--format=%s", "HEAD"], cwd=ledger.path, check=True,
+                               capture_output=True, text=True).stdout  # fmt: skip
+        assert "close" in shown and os.path.relpath(where, ledger.path) in shown
+        assert Runner(ledger.path).json("verify")["states"] == {"ok": [books.count], "missing": []}
+
+    def test_verify_names_a_state_file_that_is_not_the_close_s(self, closed):
+        ledger, books = closed
+        run = Runner(ledger.path)
+        where = state.path(ledger.path, books.entry(max(books.closes)).get("state"))
+        where.write_bytes(where.read_bytes() + b" ")
+        result = run("verify", ok=False)
+        assert result.exit_code == 1 and f"close #{max(books.closes)}" in result.output
+        where.unlink()
+        assert f"the state file of close #{max(books.closes)} is missing" in run("verify").output
+
+    def test_the_summary_from_a_state_is_the_summary_of_every_entry(self, closed):
+        ledger, _ = closed
+        run = Runner(ledger.path)
+        for command in ("report --json", "balance --json", "report summary --csv"):
+            begun = run(command).output
+            assert (ledger.cache_dir / "books").exists()
+            assert journal.load(ledger, partial=True).begun > 1
+            assert run(command, env={"FUNDLEDGER_CACHE": "off"}).output == begun, command
