@@ -156,10 +156,10 @@ def authors(path: Path, revs: str, pathspec: str) -> dict[str, str]:
     return found
 
 
-def changed_outside(path: Path, revs: str, folder: str) -> list[str]:
-    """Files anywhere in the repository, other than under `folder` (from its top), that the commits in `revs` change."""
+def changed_outside(path: Path, revs: str, *folders: str) -> list[str]:
+    """Files anywhere in the repository, under none of `folders` (from its top), that the commits in `revs` change."""
     done = _git(path, "log", "--format=", "--name-only", revs, check=False)
-    inside = folder.rstrip("/") + "/"
+    inside = tuple(folder.rstrip("/") + "/" for folder in folders)
     return sorted({line for line in done.stdout.splitlines() if line.strip() and not line.startswith(inside)})
 
 

@@ -26,6 +26,7 @@ The git merge driver (`fundledger merge-driver`) does the same inside a
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import tomllib
 from collections.abc import Sequence
@@ -34,7 +35,8 @@ from pathlib import Path
 
 import tomli_w
 
-from ledger import git, journal, kinds, model, writer
+from ledger import git, journal, kinds, model, state, writer
+from ledger.books import Books
 from ledger.errors import BadInput, LedgerError, Refused
 from ledger.model import Entry
 
@@ -94,7 +96,8 @@ def sync(ledger: journal.Ledger, remote: str = "origin", branch: str = "main", *
             behind = theirs is not None and not git.is_ancestor(path, theirs, "HEAD")
             if common < len(published) or behind:  # the remote has what this clone lacks: ours go on top of it
                 unpublished = mine[common:]
-                if git.changed_outside(path, f"{theirs}..HEAD", folder):
+                # A close's state file (ledger.state) goes with it: recorded again on theirs, it is written again.
+                if git.changed_outside(path, f"{theirs}..HEAD", folder, git.prefix(path) + state.FOLDER):
                     raise BadInput(
                         f"this clone has commits not on {remote}/{branch} that change more than the journal; "
                         "merge those by hand first (sync only moves entries)"
@@ -161,7 +164,7 @@ def record_again(
             continue
         try:
             again = _again(item, moved)
-            done = writer.record(ledger, lambda books, e=again: e, commit=commit, author=item.author or None)
+            done = writer.record(ledger, lambda books, e=again: _on(books, e), commit=commit, author=item.author or None)
         except (Refused, BadInput) as problem:
             refused.append(_kept(item, str(problem), moved))
             continue
@@ -189,6 +192,18 @@ def _again(item: Kept, moved: dict[str, int]) -> Entry:
         if not name.startswith(AFTER):
             data[field_name] = target if isinstance(target, int) else moved[target]
     return dataclasses.replace(item.entry, id=0, prev="", hash="", data=data)
+
+
+def _on(books: Books, entry: Entry) -> Entry:
+    """`entry` to record again on `books`: a close's state (ledger.state) is then of these books. What the close
+    says of the fund (its balances, its seal) is not made again: it must still hold, or the close is kept aside."""
+    if entry.kind != "close" or entry.get("state") is None:
+        return entry
+    try:
+        end = dt.date.fromisoformat(entry.get("end"))
+    except (TypeError, ValueError):
+        return entry  # its rule refuses it
+    return dataclasses.replace(entry, data={**entry.data, "state": state.of(books, end)})
 
 
 def _named(entry: Entry, name: str) -> str:
@@ -476,9 +491,10 @@ def merge_file(ledger: journal.Ledger, name: str, base: bytes, ours: bytes, thei
     new: list[Entry] = []
     refused: list[Kept] = []
     waiting = set_aside(parsed["base"][common:] + mine, {})[start - common :]
+    states: dict[str, bytes] = {}
     for item in waiting:
         try:
-            again = writer.seal(books, [_again(item, moved)])[0]
+            again = writer.seal(books, [_on(books, _again(item, moved))], states)[0]
         except (Refused, BadInput) as problem:
             refused.append(_kept(item, str(problem), moved))
             continue
@@ -489,6 +505,8 @@ def merge_file(ledger: journal.Ledger, name: str, base: bytes, ours: bytes, thei
         lines = "; ".join(f"#{k.entry.id} {k.entry.kind} {model.subject(k.entry)}: {k.reason}" for k in refused)
         raise LedgerError(f"cannot replay {len(refused)} entr{'y' if len(refused) == 1 else 'ies'} ({lines}); "
                           f"kept in {kept_path(ledger)}; run `git rebase --abort` or `git merge --abort`")  # fmt: skip
+    for recorded, data in states.items():  # beside the merge, for a first read: `git add states/` commits them
+        journal.write_state(ledger, recorded, data)
     return journal.joined(published, new)
 
 

@@ -6,6 +6,7 @@ each clone records through the CLI under its own git identity, and syncs.
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from ledger import git as gitting
-from ledger import journal
+from ledger import journal, state
 from ledger import sync as syncing
 from ledger.cli import main
 
@@ -180,6 +181,24 @@ def test_a_push_that_loses_a_race_is_retried(fund, monkeypatch):
     london("sync")
     assert london.journal_bytes() == riga.journal_bytes()
     assert [e.memo for e in london.entries()[3:]] == ["first", "second"]
+
+
+def test_a_close_recorded_again_on_the_other_clone_s_entries_keeps_a_state_of_those_books(fund):
+    london, riga, _ = fund
+    london("contribute Latvia 1k --date 2024-06-01 --memo London")  # after the month Riga closes
+    london("sync")
+    riga("close 2024-03 --date 2024-05-02")
+    synced = riga.json("sync")
+    assert synced["replayed"] == [{"was": 4, "now": 5}] and synced["kept"] == []
+    london("sync")
+    for clone in (london, riga):
+        books = journal.load(journal.open_ledger(clone.path))
+        recorded = books.entry(5).get("state")
+        where = state.path(clone.path, recorded)
+        assert state.digest(where.read_bytes()) == recorded
+        assert json.loads(where.read_bytes())["books"]["v"]["count"] == 4  # the books after London's entry
+        assert clone.json("verify")["states"] == {"ok": [5], "missing": []}
+        audit_clean(clone)
 
 
 def test_git_pull_replays_instead_of_leaving_conflict_markers(fund):
