@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -140,6 +141,29 @@ class TestFirstRead:
         begun = journal.load(ledger, use_cache=False, partial=True)
         assert begun.begun == 1 and figures(begun) == figures(journal.load(ledger, use_cache=False))
 
+    def test_entries_appended_to_books_begun_from_a_state_are_read_from_the_cache(self, closed):
+        ledger, books = closed
+        assert journal.load(ledger, use_cache=True, partial=True).begun > 1
+        later = fund.earmark(books, "drones", "1M", fund.Note(dt.date(2024, 4, 5))).sealed(books.last_id + 1, books.seal)
+        newest = ledger.journal_files()[-1]
+        newest.write_bytes(journal.joined(newest.read_bytes(), [later]))  # as a `git pull` brings it
+        begun = journal.load(ledger, use_cache=True, partial=True)
+        assert begun.begun > 1 and begun.count == later.id
+        assert figures(begun) == figures(journal.load(ledger, use_cache=False))
+
+    def test_an_entry_dated_in_a_reopened_period_reads_every_entry(self, tmp_path):
+        ops = [("close", "2024-03", dt.date(2024, 4, 2)), ("contribute", "Latvia", "5M", None, dt.date(2024, 4, 3))]
+        ledger, books = write_ledger(tmp_path / "fund", ops, per_file=2)
+        close = max(books.closes)
+        for step in (lambda b: fund.reopen(b, close, "a receipt was missed", fund.Note(dt.date(2024, 4, 4))),
+                     lambda b: fund.earmark(b, "drones", "1M", fund.Note(dt.date(2024, 3, 20)))):  # fmt: skip
+            entry = writer.seal(books, [step(books)])[0]
+            newest = ledger.journal_files()[-1]
+            newest.write_bytes(journal.joined(newest.read_bytes(), [entry]))
+        assert books.entries[-1].date < dt.date(2024, 3, 31)  # checked against the days the state sums up
+        begun = journal.load(ledger, use_cache=False, partial=True)
+        assert begun.begun == 1 and figures(begun) == figures(journal.load(ledger, use_cache=False))
+
     @pytest.mark.parametrize("spoil", ["changed", "garbage", "gone", "symlink"])
     def test_a_state_file_that_is_not_the_close_s_is_not_taken(self, closed, spoil, tmp_path):
         ledger, books = closed
@@ -209,3 +233,19 @@ class TestRecorded:
             assert (ledger.cache_dir / "books").exists()
             assert journal.load(ledger, partial=True).begun > 1
             assert run(command, env={"FUNDLEDGER_CACHE": "off"}).output == begun, command
+
+    def test_a_report_that_needs_more_than_the_state_is_made_from_every_entry(self, closed, monkeypatch):
+        ledger, _ = closed
+        expected = Runner(ledger.path)("report --json").output
+        shutil.rmtree(ledger.cache_dir)
+        made = reports.summary_report
+        asked = []
+
+        def needing_the_first_entry(books, *args, **kwargs):
+            asked.append(books.begun)
+            books.entry(1)  # books begun from a state raise Incomplete here
+            return made(books, *args, **kwargs)
+
+        monkeypatch.setattr(reports, "summary_report", needing_the_first_entry)
+        assert Runner(ledger.path)("report --json").output == expected
+        assert asked[0] > 1 and asked[-1] == 1  # begun from the state, then made again from every entry
