@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ledger import fund, journal, render, reports, state, writer
-from ledger.books import Books, Incomplete
+from ledger import fold, fund, journal, render, reports, state, writer
+from ledger.books import Books, Held, Incomplete
 from ledger.cli import main
 from ledger.errors import LedgerError
 
@@ -249,3 +249,27 @@ class TestRecorded:
         monkeypatch.setattr(reports, "summary_report", needing_the_first_entry)
         assert Runner(ledger.path)("report --json").output == expected
         assert asked[0] > 1 and asked[-1] == 1  # begun from the state, then made again from every entry
+
+
+def test_a_state_at_any_entry_of_every_kind_then_the_rest_is_the_whole(tmp_path):
+    """The state holds all the books: begun from it after any entry of a ledger of every kind (officers,
+    proposals, contracts in other currencies, deliveries, statements...), the entries after it give the books
+    that every entry gives, but for what comes from before it (a reversal of an earlier entry: `Incomplete`)."""
+    from test_export import _every_kind
+
+    whole = _every_kind(tmp_path / "every")
+    entries = whole.entries
+    taken = 0
+    for cut in range(1, len(entries)):
+        floor = entries[cut - 1].date
+        data = state.encode(fold.rebuild("EUR", entries[:cut], whole.name, whole.manager), floor)
+        begun = state.decode(data, cut + 1)
+        begun.store = Held()
+        try:
+            for entry in entries[cut:]:
+                fold.fold(begun, entry, checked=True)
+        except Incomplete:
+            continue
+        taken += 1
+        assert state.encode(begun, floor) == state.encode(whole, floor), f"begun after entry #{cut}"
+    assert taken > len(entries) // 2
