@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ledger import exchange, model, money, state
+from ledger import exchange, model, money
 from ledger.books import ZERO, Books, Member, give_back
 from ledger.errors import BadInput, Refused
 from ledger.model import Entry, Posting
@@ -470,8 +470,8 @@ def close(books: Books, period: str, note: Note) -> Entry:
         raise BadInput(str(problem)) from None
     balances, seal = books.balances_on(end)
     closing = {account: money.to_text(amount, books.currency) for account, amount in balances.items()}
-    return _entry(note, "close", period=period, start=start.isoformat(), end=end.isoformat(), balances=closing, seal=seal,
-                  state=state.of(books, end))  # fmt: skip
+    # Its `state` (ledger.state) is the writer's to add: it is of the books the close is sealed after.
+    return _entry(note, "close", period=period, start=start.isoformat(), end=end.isoformat(), balances=closing, seal=seal)
 
 
 def reopen(books: Books, close_id: int, reason: str, note: Note) -> Entry:

@@ -160,10 +160,13 @@ def to_json(entry: Entry) -> dict[str, Any]:
 
 
 def proposable(entry: Entry) -> dict[str, Any]:
-    """What a proposal holds of an entry, and what its booking must match: all but its id, chain and time."""
+    """What a proposal holds of an entry, and what its booking must match: all but its id, chain and time (and a
+    close's state, which the writer adds as it seals the close: ledger.state)."""
     record = to_json(entry)
     for name in ("id", "recorded_at", "prev", "hash"):
         del record[name]
+    if record["kind"] == "close":
+        record.pop("state", None)
     return record
 
 

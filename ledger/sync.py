@@ -26,7 +26,6 @@ The git merge driver (`fundledger merge-driver`) does the same inside a
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
 import tomllib
 from collections.abc import Sequence
@@ -36,7 +35,6 @@ from pathlib import Path
 import tomli_w
 
 from ledger import git, journal, kinds, model, state, writer
-from ledger.books import Books
 from ledger.errors import BadInput, LedgerError, Refused
 from ledger.model import Entry
 
@@ -164,7 +162,7 @@ def record_again(
             continue
         try:
             again = _again(item, moved)
-            done = writer.record(ledger, lambda books, e=again: _on(books, e), commit=commit, author=item.author or None)
+            done = writer.record(ledger, lambda books, e=again: e, commit=commit, author=item.author or None)
         except (Refused, BadInput) as problem:
             refused.append(_kept(item, str(problem), moved))
             continue
@@ -192,18 +190,6 @@ def _again(item: Kept, moved: dict[str, int]) -> Entry:
         if not name.startswith(AFTER):
             data[field_name] = target if isinstance(target, int) else moved[target]
     return dataclasses.replace(item.entry, id=0, prev="", hash="", data=data)
-
-
-def _on(books: Books, entry: Entry) -> Entry:
-    """`entry` to record again on `books`: a close's state (ledger.state) is then of these books. What the close
-    says of the fund (its balances, its seal) is not made again: it must still hold, or the close is kept aside."""
-    if entry.kind != "close" or entry.get("state") is None:
-        return entry
-    try:
-        end = dt.date.fromisoformat(entry.get("end"))
-    except (TypeError, ValueError):
-        return entry  # its rule refuses it
-    return dataclasses.replace(entry, data={**entry.data, "state": state.of(books, end)})
 
 
 def _named(entry: Entry, name: str) -> str:
@@ -494,7 +480,7 @@ def merge_file(ledger: journal.Ledger, name: str, base: bytes, ours: bytes, thei
     states: dict[str, bytes] = {}
     for item in waiting:
         try:
-            again = writer.seal(books, [_on(books, _again(item, moved))], states)[0]
+            again = writer.seal(books, [_again(item, moved)], states)[0]
         except (Refused, BadInput) as problem:
             refused.append(_kept(item, str(problem), moved))
             continue

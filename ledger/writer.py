@@ -12,6 +12,7 @@ says so in the `Recorded` it returns.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -120,17 +121,32 @@ def _left_uncommitted(ledger: journal.Ledger) -> list[tuple[Path, bytes, Entry]]
 def seal(books: Books, entries: Sequence[Entry], states: dict[str, bytes] | None = None) -> list[Entry]:
     """Each entry sealed after the one before (id, prev, hash) and folded into `books`, every rule checked.
 
-    `states`: where to keep the state file (`ledger.state`) of each close that records one, by its digest.
+    A close records the state of the books it is sealed after (`ledger.state`), made here whatever it held:
+    the state is derived, like its id and chain, so a close proposed, or recorded again by sync on other
+    entries, states the books it follows. `states`: where to keep each state file, by its digest.
     """
     sealed = []
     for entry in entries:
+        if entry.kind == "close":
+            entry = _stated(books, entry, states)
         placed = entry.sealed(books.last_id + 1, books.seal)
         _readable(placed)
-        if states is not None and placed.kind == "close" and placed.get("state") is not None:
-            states[placed.get("state")] = state.encode(books, dt.date.fromisoformat(placed.get("end")))
         fold.fold(books, placed, hashed=True)  # sealed just now: its hash is its content's
         sealed.append(placed)
     return sealed
+
+
+def _stated(books: Books, close: Entry, states: dict[str, bytes] | None) -> Entry:
+    """`close` with the state of `books` (its rule refuses a close whose period's end is not a day)."""
+    try:
+        end = dt.date.fromisoformat(close.get("end"))
+    except (TypeError, ValueError):
+        return close
+    data = state.encode(books, end)
+    recorded = state.digest(data)
+    if states is not None:
+        states[recorded] = data
+    return dataclasses.replace(close, data={**close.data, "state": recorded})
 
 
 def _readable(entry: Entry) -> None:

@@ -3,6 +3,7 @@ approves it, and the audit proves who did which from the SSH signatures on the g
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ledger import journal, state
 from ledger.cli import main
 
 from conftest import Runner, snapshot
@@ -236,3 +238,15 @@ def test_charges_fees_and_reversals_wait_for_approval_too(fund):
     for command in ("charge 5 --date 2025-02-01", "fee 5 --date 2025-02-01", "reverse 2 --reason x --date 2025-02-01"):
         refused = fund["alice"](command, ok=False)
         assert "needs another officer to approve it" in refused.stderr, command
+
+
+def test_a_close_proposed_and_approved_keeps_the_state_of_the_books_it_follows(fund):
+    alice, bob = fund["alice"], fund["bob"]
+    alice("propose close 2025-01 --date 2025-02-02")  # 9
+    bob("approve 9")  # 10, and 11 books the close
+    ledger = journal.open_ledger(alice.path)
+    books = journal.load(ledger, use_cache=False)
+    assert books.entry(11).kind == "close" and books.proposals[9].booked_as == 11
+    where = state.path(ledger.path, books.entry(11).get("state"))
+    assert json.loads(where.read_bytes())["books"]["v"]["count"] == 10  # after the approval, before the close
+    assert alice.json("verify")["states"] == {"ok": [11], "missing": []}
