@@ -646,7 +646,8 @@ class Books:
         undone = self.entry(entry.get("reverses")) if entry.kind == "reverse" else None
         if entry.postings:
             self.funding.move(entry, undone)
-        self.index.add(index.note(entry, undone))
+        if self.index.noting:  # books begun from a close's state keep no index (ledger.state)
+            self.index.add(index.note(entry, undone))
 
 
 # --- how each kind changes the books (the registry in ledger.kinds names them) ---

@@ -285,6 +285,8 @@ class LazyIndex:
     folds new entries only notes them.
     """
 
+    noting = True
+
     def __init__(self, blob: Any, pending: list[index.Note]) -> None:
         self._blob, self._pending = blob, list(pending)
         self._index: index.Index | None = None

@@ -115,6 +115,8 @@ def _slug(name: str) -> str:
 class Index:
     """The indexes of a run of entries, added to as each is folded (see the module's docstring)."""
 
+    noting = True  # whether the books note each entry folded here (not those begun from a close's state)
+
     def __init__(self) -> None:
         self.ids: dict[str, dict[Any, array]] = {name: {} for name in KEYS}
         self.dates = array("i")  # the date (ordinal) of entry id n at position n - 1

@@ -125,6 +125,8 @@ def kept(folder: Path, books: Books) -> dict[str, list[int]]:
 class Unindexed:
     """The index of books begun from a state: entries are noted nowhere, and every question is `Incomplete`."""
 
+    noting = False
+
     def add(self, _note) -> None:
         return None
 
