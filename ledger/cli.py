@@ -1472,7 +1472,6 @@ def output_options(command: Callable) -> Callable:
     def wrapper(*args, as_of, period, start, end, every, as_json, as_csv, html, svg, pdf, output, wide, pager,
                 **kwargs):  # fmt: skip
         from ledger import checkpoints, render, reports
-        from ledger.books import Incomplete
 
         fmt, path = output_target({"json": as_json, "csv": as_csv, "html": html, "svg": svg, "pdf": pdf}, output)
         if wide and fmt != "table":
@@ -1501,7 +1500,9 @@ def output_options(command: Callable) -> Callable:
         else:
             try:
                 report = command(*args, books=books, as_of=as_of, period=span, **kwargs)
-            except Incomplete:  # it needed entries from before that close after all
+            except Exception:  # it needed entries from before that close (Incomplete), or the state was not sound
+                if books.begun == 1:
+                    raise
                 books = _books(ledger)
                 report = command(*args, books=books, as_of=as_of, period=span, **kwargs)
         if fmt == "table":
@@ -1781,8 +1782,8 @@ def verify(seal: str | None, as_of, as_json: bool) -> None:
             f"the state file of close #{states['wrong'][0]} (states/) is not the state the close records: a first "
             "read ignores it; restore it with `git checkout -- states/`"
         )
-    result = {"ok": True, "entries": books.count, "seal": books.seal, "states": {"ok": states["ok"],
-              "missing": states["missing"]}}  # fmt: skip
+    result = {"ok": True, "entries": books.count, "seal": books.seal,
+              "states": {name: states[name] for name in ("ok", "missing", "other")}}  # fmt: skip
     if seal:
         result["sealed"] = {"id": found.id, "date": found.date.isoformat(), "hash": found.hash} if found else None
     if as_of and found:
@@ -1802,6 +1803,9 @@ def verify(seal: str | None, as_of, as_json: bool) -> None:
             click.echo(f"ok: the states of {len(states['ok'])} closes (states/) are the books they record")
         for close_id in states["missing"]:
             click.echo(f"note: the state file of close #{close_id} is missing: a first read reads every entry")
+        for close_id in states["other"]:
+            click.echo(f"note: close #{close_id} kept its state as another fundledger lays the books out: "
+                       "neither checked nor used")  # fmt: skip
         if found:
             click.echo(f"ok: seal {seal} is entry #{found.id} of {found.date}, and the chain from #1 to it is intact")
         if as_of and found:

@@ -415,12 +415,14 @@ def load(
             return _load(ledger, snapshot, use_cache, fast, progress, save_after)
         except (_Stale, Incomplete):
             pass
-    begun = _from_state(ledger, key) if partial and trust_closes else None
-    if begun is not None:
-        try:
-            return _load(ledger, begun, use_cache, fast, progress, 1)
-        except (_Stale, Incomplete):  # an entry after the close needs what came before it: read everything
-            pass
+    if partial and trust_closes:
+        # Books begun from a state are a shortcut, never the judge: an entry after the close that needs what
+        # came before it (Incomplete), and anything wrong on the way (a state or a journal damaged or forged, an
+        # unfinished write), and the journal is read from its first entry, whose reading says what is wrong.
+        with contextlib.suppress(Exception):
+            begun = _from_state(ledger, key)
+            if begun is not None:
+                return _load(ledger, begun, use_cache, fast, progress, 1)
 
     def first_read(trusting: bool) -> Books:
         books = Books(settings.currency, settings.name, settings.manager)
@@ -451,23 +453,20 @@ def _from_state(ledger: Ledger, key: tuple) -> cache.Snapshot | None:
     else:
         return None
     closes = [found.entry for found in _blocks(ledger, path, data, 0, newest=False, fast=True) if found.entry.kind == "close"]
-    recorded = closes[-1].get("state") if closes else None
-    if recorded is None:
+    close = closes[-1] if closes else None
+    if close is None or close.get("state") is None or close.get("state_layout") != state.LAYOUT:
         return None
-    close = closes[-1]
     try:
-        where = state.path(ledger.path, recorded)
-        if where.is_symlink():
+        where = state.path(ledger.path, close.get("state"))
+        if where.is_symlink() or where.parent.is_symlink():
             return None
         kept = where.read_bytes()
-        if state.digest(kept) != recorded:
+        if state.digest(kept) != close.get("state"):
             return None
-        books = state.decode(kept, close.id)
+        books = state.decode(kept, close.id, key[0], key[2])
     except (OSError, state.Unreadable):
         return None
-    if (books.count, books.last_id, books.seal) != (close.id - 1, close.id - 1, close.prev) or (
-        (books.name, books.currency, books.manager) != key
-    ):
+    if (books.count, books.last_id, books.seal, books.currency) != (close.id - 1, close.id - 1, close.prev, key[1]):
         return None
     unread = []
     for name in names[:number]:
@@ -991,7 +990,9 @@ def _write_new_part(ledger: Ledger, target: Path, data: bytes) -> None:
 def write_state(ledger: Ledger, recorded: str, data: bytes) -> Path:
     """Keep a close's state file (see `ledger.state`), whole or not at all, before the close that names it."""
     target = state.path(ledger.path, recorded)
-    if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
+    if target.parent.is_symlink() or target.is_symlink():
+        raise LedgerError(f"{state.FOLDER}/ is a symbolic link: fundledger never writes through one; nothing was recorded")
+    if target.is_file() and target.read_bytes() == data:
         return target
     staged = ledger.cache_dir / f"new-{target.name}"
     try:

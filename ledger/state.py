@@ -24,6 +24,7 @@ built from it, and anything else in it means the whole journal is read.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -39,10 +40,13 @@ from ledger import funding
 from ledger.books import Books, History, Incomplete
 
 FOLDER = "states"
+# Bumped when what a field of the books means changes; a change of the classes or their fields changes LAYOUT
+# by itself (below).
 VERSION = 1
 PREFIX = "sha256:"
-# What a state never holds: where the entries are (the journal's), read again on demand.
-_LEFT_OUT = ("store", "index", "checkpoints", "begun")
+# What a state never holds: where the entries are (the journal's), read again on demand; and what ledger.toml
+# says (a fund renamed keeps its closes sound).
+_LEFT_OUT = ("store", "index", "checkpoints", "begun", "name", "manager")
 # The classes a state may build, and nothing else: a state file is a stranger's until its digest is checked.
 _CLASSES = {
     cls.__name__: cls
@@ -53,6 +57,20 @@ _CLASSES = {
     )
 }  # fmt: skip
 _FACTORIES = {"Decimal": Decimal, "dict": dict, "list": list}
+
+
+def _layout() -> str:
+    """12 hex digits naming how this fundledger writes the books: VERSION, every class a state may hold and
+    its fields. A close records it beside its state; another fundledger's states are neither checked nor used."""
+    shapes = [f"version {VERSION}"]
+    samples = {Books: Books("EUR"), History: History(), funding.Funding: funding.Funding("EUR")}
+    for name, cls in sorted(_CLASSES.items()):
+        fields = [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else vars(samples[cls])
+        shapes.append(f"{name}: {' '.join(sorted(fields))}")
+    return hashlib.sha256("\n".join(shapes).encode()).hexdigest()[:12]
+
+
+LAYOUT = _layout()
 
 
 class Unreadable(ValueError):
@@ -70,7 +88,7 @@ def encode(books: Books, floor: dt.date) -> bytes:
     state["floor"] = floor if books.floor is None else max(floor, books.floor)
     held = {name: value for name, value in vars(books.funding).items() if name != "flows"}
     state["funding"] = _Object(funding.Funding, held)
-    document = {"version": VERSION, "books": _value(_Object(Books, state))}
+    document = {"layout": LAYOUT, "books": _value(_Object(Books, state))}
     return json.dumps(document, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode("ascii")
 
 
@@ -90,32 +108,44 @@ def path(folder: Path, recorded: str) -> Path:
     return folder / FOLDER / f"{recorded[len(PREFIX) :]}.json"
 
 
-def decode(data: bytes, begun: int) -> Books:
-    """The books a state file holds, as before entry `begun` (its close): `Unreadable` for anything this
-    fundledger would not have written."""
+def decode(data: bytes, begun: int, name: str = "", manager: str = "") -> Books:
+    """The books of the fund `name` (managed by `manager`) a state file holds, as before entry `begun` (its
+    close): `Unreadable` for anything this fundledger would not have written."""
     try:
         document = json.loads(data)
-        if not isinstance(document, dict) or document.get("version") != VERSION:
-            raise Unreadable("not a state of this version")
+        if not isinstance(document, dict) or document.get("layout") != LAYOUT:
+            raise Unreadable("not a state of this fundledger's layout")
         books = _built(document["books"])
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError, ArithmeticError) as problem:
         raise Unreadable(f"not a state fundledger wrote: {problem}") from None
-    if not isinstance(books, Books):
+    if not isinstance(books, Books) or set(vars(books)) != _HELD or not isinstance(books.funding, funding.Funding):
+        raise Unreadable("not the books")
+    if set(vars(books.funding)) != _FUNDING or not isinstance(books.history, History):
         raise Unreadable("not the books")
     books.index, books.checkpoints, books.funding.flows, books.begun = Unindexed(), None, {}, begun
+    books.name, books.manager = name, manager
     return books
+
+
+# The attributes a state holds of the books and of their funding: a file lacking one is not taken.
+_HELD = set(vars(Books("EUR"))) - set(_LEFT_OUT)
+_FUNDING = set(vars(funding.Funding("EUR"))) - {"flows"}
 
 
 def kept(folder: Path, books: Books) -> dict[str, list[int]]:
     """The closes of `books` that record a state, by how their file in the ledger `folder` stands (for `verify`):
-    "ok", "missing" (a first read then reads every entry) or "wrong" (not the bytes the close's digest names)."""
-    found: dict[str, list[int]] = {"ok": [], "missing": [], "wrong": []}
+    "ok", "missing" (a first read then reads every entry), "wrong" (not the bytes the close's digest names) or
+    "other" (written by a fundledger of another layout: this one neither checks nor uses it)."""
+    found: dict[str, list[int]] = {"ok": [], "missing": [], "wrong": [], "other": []}
     for close_id in books.closes:
-        recorded = books.entry(close_id).get("state")
+        close = books.entry(close_id)
+        recorded = close.get("state")
         if recorded is None:
             continue
         where = path(folder, recorded)
-        if not where.is_file() or where.is_symlink():
+        if close.get("state_layout") != LAYOUT:
+            found["other"].append(close_id)
+        elif not where.is_file() or where.is_symlink() or where.parent.is_symlink():
             found["missing"].append(close_id)
         else:
             found["ok" if digest(where.read_bytes()) == recorded else "wrong"].append(close_id)
@@ -208,6 +238,8 @@ def _built(value: Any) -> Any:
         cls = _CLASSES.get(value["c"])
         if cls is None or not isinstance(value["v"], dict):
             raise Unreadable("an unknown kind of object")
+        if dataclasses.is_dataclass(cls) and set(value["v"]) != {f.name for f in dataclasses.fields(cls)}:
+            raise Unreadable(f"a {value['c']} without its fields")
         made = cls.__new__(cls)
         made.__dict__.update({_text(name): _built(item) for name, item in value["v"].items()})
         return made

@@ -71,6 +71,8 @@ def record(
         committing = commit and ledger.settings.commit and git.inside_work_tree(ledger.path)
         behind = _left_uncommitted(ledger) if committing else []
         kept = [journal.write_state(ledger, recorded, data) for recorded, data in states.items()]  # before the close
+        if committing:
+            kept += _states_left_uncommitted(ledger, books, kept)
         written = journal.append(ledger, entries)
         if not committing:
             return Recorded(entries, written)
@@ -118,6 +120,23 @@ def _left_uncommitted(ledger: journal.Ledger) -> list[tuple[Path, bytes, Entry]]
     return found
 
 
+def _states_left_uncommitted(ledger: journal.Ledger, books: Books, kept: list[Path]) -> list[Path]:
+    """The state files of recorded closes that git does not hold yet: a commit git refused, a `git pull` whose
+    merge driver recorded a close again (it can write the file, not commit it). The next record commits them."""
+    folder = ledger.path / state.FOLDER
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    waiting = {Path(name).name for name in git.uncommitted(ledger.path, [state.FOLDER])} - {p.name for p in kept}
+    if not waiting:
+        return []
+    named = set()
+    for close_id in books.closes:
+        recorded = books.entry(close_id).get("state")
+        if recorded is not None:
+            named.add(state.path(ledger.path, recorded).name)
+    return [folder / name for name in sorted(waiting & named) if not (folder / name).is_symlink()]
+
+
 def seal(books: Books, entries: Sequence[Entry], states: dict[str, bytes] | None = None) -> list[Entry]:
     """Each entry sealed after the one before (id, prev, hash) and folded into `books`, every rule checked.
 
@@ -146,7 +165,7 @@ def _stated(books: Books, close: Entry, states: dict[str, bytes] | None) -> Entr
     recorded = state.digest(data)
     if states is not None:
         states[recorded] = data
-    return dataclasses.replace(close, data={**close.data, "state": recorded})
+    return dataclasses.replace(close, data={**close.data, "state": recorded, "state_layout": state.LAYOUT})
 
 
 def _readable(entry: Entry) -> None:

@@ -249,4 +249,4 @@ def test_a_close_proposed_and_approved_keeps_the_state_of_the_books_it_follows(f
     assert books.entry(11).kind == "close" and books.proposals[9].booked_as == 11
     where = state.path(ledger.path, books.entry(11).get("state"))
     assert json.loads(where.read_bytes())["books"]["v"]["count"] == 10  # after the approval, before the close
-    assert alice.json("verify")["states"] == {"ok": [11], "missing": []}
+    assert alice.json("verify")["states"] == {"ok": [11], "missing": [], "other": []}

@@ -43,7 +43,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger import fold, fund, kinds, rules, writer
+from ledger import fold, fund, kinds, rules, state, writer
 from ledger.books import Books
 from ledger.errors import Refused
 from ledger.model import Entry, Posting
@@ -939,8 +939,11 @@ CASES: list[tuple[str, str, str, Build, Rule, str]] = [
     ("close", "balances-that-are-not-the-books", FUNDED,
      edit("close 2024Q1 2024-04-02", balances={"assets:fund:unallocated": "99.00"}), rules.check_close,
      "a close of 2024Q1 must hold every account's balance on 2024-03-31 and its seal"),
-    ("close", "a-state-that-is-not-the-books", FUNDED, edit("close 2024Q1 2024-04-02", state="sha256:" + "0" * 64),
-     rules.check_close, "a close of 2024Q1 must record the state of the books before it (ledger.state)"),
+    ("close", "a-state-that-is-not-the-books", FUNDED, edit("close 2024Q1 2024-04-02", state="sha256:" + "0" * 64,
+     state_layout=state.LAYOUT), rules.check_close,
+     "a close of 2024Q1 must record the state of the books before it (ledger.state)"),
+    ("close", "a-state-that-is-no-digest", FUNDED, edit("close 2024Q1 2024-04-02", state="../x", state_layout="0" * 12),
+     rules.check_close, "a close's state is sha256:<64 hex digits>, beside its state_layout (12 hex digits)"),
     ("reopen", "not-a-close", FUNDED, cmd("reopen 2 2024-04-03"), rules.check_reopen, "#2 is not a close"),
     ("reopen", "twice", FUNDED + "close 2024Q1 2024-04-02\nreopen 3 2024-04-03\n", cmd("reopen 3 2024-04-04"),
      rules.check_reopen, "2024Q1 was already reopened by #4"),

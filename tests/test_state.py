@@ -3,7 +3,9 @@ and gives the figures a read of every entry gives, on random ledgers; anything d
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -213,7 +215,7 @@ class TestRecorded:
         shown = subprocess.run(["git", "show", "--name-only", "--format=%s", "HEAD"], cwd=ledger.path, check=True,
                                capture_output=True, text=True).stdout  # fmt: skip
         assert "close" in shown and os.path.relpath(where, ledger.path) in shown
-        assert Runner(ledger.path).json("verify")["states"] == {"ok": [books.count], "missing": []}
+        assert Runner(ledger.path).json("verify")["states"] == {"ok": [books.count], "missing": [], "other": []}
 
     def test_verify_names_a_state_file_that_is_not_the_close_s(self, closed):
         ledger, books = closed
@@ -273,3 +275,92 @@ def test_a_state_at_any_entry_of_every_kind_then_the_rest_is_the_whole(tmp_path)
         taken += 1
         assert state.encode(begun, floor) == state.encode(whole, floor), f"begun after entry #{cut}"
     assert taken > len(entries) // 2
+
+
+# --- what the attack on this found (a helper, in its own clone): each failed before its fix ---------------------
+
+
+def appended_close(folder: Path, change) -> Runner:
+    """2024-03 closed, a receipt, then a close of 2024-04 appended by hand (its id, chain and hash right) naming a
+    state file `change` forged."""
+    ops = [("close", "2024-03", dt.date(2024, 4, 2)), ("contribute", "Latvia", "5M", None, dt.date(2024, 4, 3))]
+    ledger, _ = write_ledger(folder, ops, per_file=2)
+    whole = journal.load(ledger, use_cache=False)
+    close = fund.close(whole, "2024-04", fund.Note(dt.date(2024, 5, 2)))
+    document = json.loads(state.encode(whole, dt.date(2024, 4, 30)))
+    change(document["books"]["v"])
+    data = json.dumps(document, separators=(",", ":")).encode()
+    forged = dataclasses.replace(close, data={**close.data, "state": state.digest(data), "state_layout": state.LAYOUT})
+    newest = ledger.journal_files()[-1]
+    newest.write_bytes(journal.joined(newest.read_bytes(), [forged.sealed(whole.last_id + 1, whole.seal)]))
+    journal.write_state(ledger, state.digest(data), data)
+    return Runner(ledger.path)
+
+
+class TestAttacked:
+    def test_a_forged_state_that_is_not_books_is_one_line_never_a_traceback(self, tmp_path):
+        run = appended_close(tmp_path / "fund", lambda books: books.pop("funding"))
+        for command in ("balance --json", "report", "report summary --csv"):
+            result = run(command, ok=False, env={"FUNDLEDGER_CACHE": "off"})
+            assert result.exit_code == 1 and "entry #7" in result.output and "state" in result.output, command
+
+    def test_a_forged_state_is_refused_by_verify_and_by_any_read_from_a_cache(self, tmp_path):
+        run = appended_close(tmp_path / "fund", lambda books: books["balances"]["m"][0][1].update(d="99"))
+        assert run("verify", ok=False).exit_code == 1
+        assert run("report members", ok=False).exit_code == 1  # not a summary: every entry read, every rule
+
+    def test_a_states_link_is_never_written_through(self, tmp_path, git_env):
+        assert CliRunner().invoke(main, ["init", str(tmp_path / "fund"), "--name", "F", "--currency", "EUR"]).exit_code == 0
+        (tmp_path / "elsewhere").mkdir()
+        run = Runner(tmp_path / "fund")
+        run("member join Latvia --date 2024-01-02")
+        run("contribute Latvia 100 --date 2024-01-03")
+        (tmp_path / "fund" / "states").symlink_to(tmp_path / "elsewhere")  # as another clone's commit can make it
+        before = journal.load(journal.open_ledger(tmp_path / "fund")).count
+        result = run("close 2024-01 --date 2024-02-01", ok=False)
+        assert result.exit_code == 1 and "symbolic link" in result.output
+        assert list((tmp_path / "elsewhere").iterdir()) == []
+        assert journal.load(journal.open_ledger(tmp_path / "fund")).count == before
+
+    def test_an_unfinished_write_after_the_close_is_named_as_one(self, tmp_path):
+        ops = [("close", "2024-03", dt.date(2024, 4, 2)), ("contribute", "Latvia", "5M", None, dt.date(2024, 4, 3))]
+        ledger, _ = write_ledger(tmp_path / "fund", ops, per_file=20)
+        newest = ledger.journal_files()[-1]
+        data = newest.read_bytes()
+        newest.write_bytes(data + data[data.rfind(b"[[entry]]") :][:120])
+        run = Runner(ledger.path)
+        for command in ("report members", "balance", "report"):
+            assert "unfinished" in run(command, ok=False, env={"FUNDLEDGER_CACHE": "off"}).output, command
+
+    def test_renaming_the_fund_keeps_its_closes_sound(self, closed):
+        ledger, _ = closed
+        settings = ledger.path / journal.SETTINGS_FILE
+        settings.write_text(settings.read_text().replace('"State fund"', '"State fund, renamed"'))
+        run = Runner(ledger.path)
+        assert run.json("verify")["states"]["ok"]
+        begun = journal.load(journal.open_ledger(ledger.path), use_cache=False, partial=True)
+        assert begun.begun > 1 and begun.name == "State fund, renamed"
+
+    def test_a_state_of_another_layout_is_neither_checked_nor_used(self, closed, monkeypatch):
+        ledger, books = closed
+        monkeypatch.setattr(state, "LAYOUT", "0123456789ab")  # a fundledger whose books hold another field
+        assert Runner(ledger.path).json("verify")["states"] == {"ok": [], "missing": [], "other": [max(books.closes)]}
+        assert journal.load(ledger, use_cache=False, partial=True).begun == 1
+
+
+def test_a_state_git_refused_to_commit_is_committed_with_the_next_record(tmp_path, git_env):
+    assert CliRunner().invoke(main, ["init", str(tmp_path / "fund"), "--name", "F", "--currency", "EUR"]).exit_code == 0
+    run = Runner(tmp_path / "fund")
+    run("member join Latvia --date 2024-01-02")
+    hook = tmp_path / "fund" / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    assert "not committed" in run("close 2024-01 --date 2024-02-01").output
+    hook.unlink()
+    run("contribute Latvia 100 --date 2024-02-02")
+    ledger = journal.open_ledger(tmp_path / "fund")
+    books = journal.load(ledger)
+    named = os.path.relpath(state.path(ledger.path, books.entry(2).get("state")), ledger.path)
+    tracked = subprocess.run(["git", "ls-tree", "-r", "--name-only", "HEAD", "states"], cwd=ledger.path,
+                             capture_output=True, text=True).stdout  # fmt: skip
+    assert tracked.split() == [named]

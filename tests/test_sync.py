@@ -197,8 +197,22 @@ def test_a_close_recorded_again_on_the_other_clone_s_entries_keeps_a_state_of_th
         where = state.path(clone.path, recorded)
         assert state.digest(where.read_bytes()) == recorded
         assert json.loads(where.read_bytes())["books"]["v"]["count"] == 4  # the books after London's entry
-        assert clone.json("verify")["states"] == {"ok": [5], "missing": []}
+        assert clone.json("verify")["states"] == {"ok": [5], "missing": [], "other": []}
         audit_clean(clone)
+
+
+def test_a_close_git_pull_records_again_has_its_state_committed_by_the_next_record(fund):
+    london, riga, _ = fund
+    london("contribute Latvia 1k --date 2024-06-01")
+    london("sync")
+    riga("close 2024-03 --date 2024-05-02")
+    assert git(riga.path, "pull", "--quiet", ok=False).returncode == 0
+    books = journal.load(journal.open_ledger(riga.path), use_cache=False)
+    named = "states/" + state.path(riga.path, books.entry(5).get("state")).name
+    assert named in git(riga.path, "status", "--porcelain", "--untracked-files=all").stdout  # written, not committed
+    riga("contribute Latvia 2k --date 2024-06-02")
+    assert named in git(riga.path, "show", "--name-only", "--format=", "HEAD").stdout.split()
+    assert riga.json("verify")["states"]["ok"] == [5]
 
 
 def test_git_pull_replays_instead_of_leaving_conflict_markers(fund):
