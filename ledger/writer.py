@@ -126,7 +126,10 @@ def _states_left_uncommitted(ledger: journal.Ledger, books: Books, kept: list[Pa
     folder = ledger.path / state.FOLDER
     if not folder.is_dir() or folder.is_symlink():
         return []
-    waiting = {Path(name).name for name in git.uncommitted(ledger.path, [state.FOLDER])} - {p.name for p in kept}
+    try:
+        waiting = {Path(name).name for name in git.uncommitted(ledger.path, [state.FOLDER])} - {p.name for p in kept}
+    except git.GitError:  # git's index is locked: the commit says so, after the entries are recorded
+        return []
     if not waiting:
         return []
     named = set()
