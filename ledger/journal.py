@@ -499,33 +499,34 @@ def _load(
     states = {state.name: state for state in snapshot.files}
     vouched = _last_close_file(changed) if trusting and first == 0 else 0  # files a later close vouches for
     closed = vouched == 0
-    for number, ((path, data, begin, stamp), found) in enumerate(
-        zip(changed, _parsed(ledger, changed, names, fast, total), strict=True)
-    ):
-        for located in found:
-            entry = located.entry
-            if entry.id < begun:  # before the state's close, in its file: only where it is is kept
+    # Closed however the loop ends: a refusal, or books begun from a state that need more, stop the helper
+    # process at once (a full read may follow with its own).
+    with contextlib.closing(_parsed(ledger, changed, names, fast, total)) as parsed:
+        for number, ((path, data, begin, stamp), found) in enumerate(zip(changed, parsed, strict=True)):
+            for located in found:
+                entry = located.entry
+                if entry.id < begun:  # before the state's close, in its file: only where it is is kept
+                    parts = _placed(parts, path.name, entry.id)
+                    continue
+                closed = closed or (number >= vouched and entry.kind == "close")
+                if marks is not None:
+                    marks.note(books, entry)
+                try:
+                    # parse_entry checked the hash; the close a state is of was checked with the books it holds
+                    fold.fold(books, entry, hashed=True, chained=number < vouched or entry.id == begun)
+                except Refused as problem:
+                    raise CorruptJournal(
+                        f"{_rel(ledger, path)}: entry #{entry.id} (byte {located.offset}) breaks a rule: {problem}"
+                    ) from None
+                if spans is not None:
+                    spans.extend((located.offset, located.offset + located.length))
                 parts = _placed(parts, path.name, entry.id)
-                continue
-            closed = closed or (number >= vouched and entry.kind == "close")
-            if marks is not None:
-                marks.note(books, entry)
-            try:
-                # parse_entry checked the hash; the close a state is of was checked with the books it holds
-                fold.fold(books, entry, hashed=True, chained=number < vouched or entry.id == begun)
-            except Refused as problem:
-                raise CorruptJournal(
-                    f"{_rel(ledger, path)}: entry #{entry.id} (byte {located.offset}) breaks a rule: {problem}"
-                ) from None
-            if spans is not None:
-                spans.extend((located.offset, located.offset + located.length))
-            parts = _placed(parts, path.name, entry.id)
-            if progress is not None and entry.id % 256 == 0:
-                progress(done + located.offset + located.length - begin, total)
-        done += len(data) - begin
-        states[path.name] = cache.state(path.name, data, stamp)
-        # What this file held is now the archive's: memory stays flat.
-        books.store = Archived(archive, books.count, books.seal)
+                if progress is not None and entry.id % 256 == 0:
+                    progress(done + located.offset + located.length - begin, total)
+            done += len(data) - begin
+            states[path.name] = cache.state(path.name, data, stamp)
+            # What this file held is now the archive's: memory stays flat.
+            books.store = Archived(archive, books.count, books.seal)
     books.store = Archived(archive, books.count, books.seal)
     if not closed:  # the close a file seemed to hold was not there: these books were not checked enough
         raise _Stale

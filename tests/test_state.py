@@ -364,3 +364,4 @@ def test_a_state_git_refused_to_commit_is_committed_with_the_next_record(tmp_pat
     tracked = subprocess.run(["git", "ls-tree", "-r", "--name-only", "HEAD", "states"], cwd=ledger.path,
                              capture_output=True, text=True).stdout  # fmt: skip
     assert tracked.split() == [named]
+
