@@ -43,6 +43,7 @@ from typing import Any, NamedTuple
 
 from ledger import checkpoints, index
 from ledger.books import Books, History
+from ledger.funding import Funding
 
 CACHE_FILE = "books"
 ENV_VAR = "FUNDLEDGER_CACHE"
@@ -137,10 +138,11 @@ def _frozen(books: Books, keep: Callable[[Any], Any] | None = None) -> dict[str,
     state["index"] = sided(books.index.frozen() if isinstance(books.index, LazyIndex) else (_pickled(books.index), []))
     # Every entry's flow of money by member is kept for a reversal to undo: most of the books' bytes, and
     # read only by a reversal, so it waits pickled too, and takes new flows without being read.
-    funds = copy.copy(books.funding)
-    flows = funds.flows
-    funds.flows = sided(flows.frozen() if isinstance(flows, LazyMap) else (_pickled(dict(flows)), {}))
-    state["funding"] = funds
+    if isinstance(books.funding, Funding):  # books begun from a close's state follow no money (ledger.state)
+        funds = copy.copy(books.funding)
+        flows = funds.flows
+        funds.flows = sided(flows.frozen() if isinstance(flows, LazyMap) else (_pickled(dict(flows)), {}))
+        state["funding"] = funds
     # The books kept at marks (ledger.checkpoints): each is read only by a report as of a day, so each waits in
     # a side file of its own, whatever its size.
     if books.checkpoints is not None:
@@ -174,9 +176,10 @@ def _thawed(state: dict[str, Any]) -> Books:
     books.history = LazyHistory(_bound(blob), pending)
     blob, pending = state["index"]
     books.index = LazyIndex(_bound(blob), pending)
-    books.funding = copy.copy(state["funding"])
-    blob, pending = books.funding.flows
-    books.funding.flows = LazyMap(_bound(blob), pending)
+    if isinstance(state["funding"], Funding):
+        books.funding = copy.copy(state["funding"])
+        blob, pending = books.funding.flows
+        books.funding.flows = LazyMap(_bound(blob), pending)
     if state.get("checkpoints") is not None:
         books.checkpoints = checkpoints.Checkpoints.thawed(state["checkpoints"], _bound)
     return books

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 from ledger import books as books_module
-from ledger import funding
 from ledger.books import Books, History, Incomplete
 
 FOLDER = "states"
@@ -44,14 +43,15 @@ FOLDER = "states"
 # by itself (below).
 VERSION = 1
 PREFIX = "sha256:"
-# What a state never holds: where the entries are (the journal's), read again on demand; and what ledger.toml
-# says (a fund renamed keeps its closes sound).
-_LEFT_OUT = ("store", "index", "checkpoints", "begun", "name", "manager")
+# What a state never holds: where the entries are (the journal's), read again on demand; whose money is where
+# (neither a summary, a balance nor a rule asks, and it is half of the books); what ledger.toml says (a fund
+# renamed keeps its closes sound).
+_LEFT_OUT = ("store", "index", "checkpoints", "begun", "funding", "name", "manager")
 # The classes a state may build, and nothing else: a state file is a stranger's until its digest is checked.
 _CLASSES = {
     cls.__name__: cls
     for cls in (
-        Books, History, funding.Funding, books_module.Member, books_module.Pledge, books_module.Package,
+        Books, History, books_module.Member, books_module.Pledge, books_module.Package,
         books_module.Supplier, books_module.Contract, books_module.Delivery, books_module.BankStatement,
         books_module.Officer, books_module.Proposal, books_module.Amendment, books_module.Close, books_module.Earmark,
     )
@@ -62,8 +62,8 @@ _FACTORIES = {"Decimal": Decimal, "dict": dict, "list": list}
 def _layout() -> str:
     """12 hex digits naming how this fundledger writes the books: VERSION, every class a state may hold and
     its fields. A close records it beside its state; another fundledger's states are neither checked nor used."""
-    shapes = [f"version {VERSION}"]
-    samples = {Books: Books("EUR"), History: History(), funding.Funding: funding.Funding("EUR")}
+    shapes = [f"version {VERSION}", f"left out: {' '.join(sorted(_LEFT_OUT))}"]
+    samples = {Books: Books("EUR"), History: History()}
     for name, cls in sorted(_CLASSES.items()):
         fields = [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else vars(samples[cls])
         shapes.append(f"{name}: {' '.join(sorted(fields))}")
@@ -86,8 +86,6 @@ def encode(books: Books, floor: dt.date) -> bytes:
     state = {name: value for name, value in vars(books).items() if name not in _LEFT_OUT}
     state["history"] = _compacted(books.history, floor)
     state["floor"] = floor if books.floor is None else max(floor, books.floor)
-    held = {name: value for name, value in vars(books.funding).items() if name != "flows"}
-    state["funding"] = _Object(funding.Funding, held)
     document = {"layout": LAYOUT, "books": _value(_Object(Books, state))}
     return json.dumps(document, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode("ascii")
 
@@ -118,18 +116,15 @@ def decode(data: bytes, begun: int, name: str = "", manager: str = "") -> Books:
         books = _built(document["books"])
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError, ArithmeticError) as problem:
         raise Unreadable(f"not a state fundledger wrote: {problem}") from None
-    if not isinstance(books, Books) or set(vars(books)) != _HELD or not isinstance(books.funding, funding.Funding):
+    if not isinstance(books, Books) or set(vars(books)) != _HELD or not isinstance(books.history, History):
         raise Unreadable("not the books")
-    if set(vars(books.funding)) != _FUNDING or not isinstance(books.history, History):
-        raise Unreadable("not the books")
-    books.index, books.checkpoints, books.funding.flows, books.begun = Unindexed(), None, {}, begun
+    books.index, books.checkpoints, books.funding, books.begun = Unindexed(), None, Unfunded(), begun
     books.name, books.manager = name, manager
     return books
 
 
-# The attributes a state holds of the books and of their funding: a file lacking one is not taken.
+# The attributes a state holds of the books: a file lacking one is not taken.
 _HELD = set(vars(Books("EUR"))) - set(_LEFT_OUT)
-_FUNDING = set(vars(funding.Funding("EUR"))) - {"flows"}
 
 
 def kept(folder: Path, books: Books) -> dict[str, list[int]]:
@@ -150,6 +145,19 @@ def kept(folder: Path, books: Books) -> dict[str, list[int]]:
         else:
             found["ok" if digest(where.read_bytes()) == recorded else "wrong"].append(close_id)
     return found
+
+
+class Unfunded:
+    """Whose money is where, in books begun from a state: neither kept in the state nor followed (a summary, a
+    balance and the rules never ask; following it is half of reading an entry): every question is `Incomplete`."""
+
+    def move(self, _entry, _undone=None) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise Incomplete(f"whose money is where, in books begun from a state ({name})")
 
 
 class Unindexed:
