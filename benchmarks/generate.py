@@ -1,6 +1,6 @@
 """Write a valid ledger of N entries at PATH, directly through the library.
 
-    python benchmarks/generate.py PATH N [--seed S] [--members M] [--earmarks E] [--no-closes]
+    python benchmarks/generate.py PATH N [--seed S] [--members M] [--earmarks E] [--no-closes | --quarterly]
 
 Twenty members join; then, day after day, members pledge for the year
 (split between earmarks), pay what they pledged in instalments, give
@@ -16,8 +16,9 @@ the git history: see benchmarks/audit.py for that). Memos carry quotes and
 non-ASCII text so that readers meet escapes.
 
 Each year is closed (`fundledger close YEAR`) on the first day of the next
-that has an entry, as a fund's books are; `--no-closes` leaves every year
-open.
+that has an entry, as a fund's books are; `--quarterly` closes each quarter
+instead (a first read then reads at most a quarter's entries, docs/PERFORMANCE.md);
+`--no-closes` leaves every year open.
 
 `--members M` founds the fund with M members (the twenty above, then
 "Member Aaaav" and so on), all of whom then pledge and give; `--earmarks E`
@@ -73,9 +74,11 @@ def operations(
     members: list[str] = MEMBERS,
     earmarks: int = 0,
     closes: bool = True,
+    quarterly: bool = False,
 ):
     """Builders (books -> entry) in realistic proportions, with the date moving forward from `start`; with
-    `closes`, each year is closed on the first day of the next that has an entry, as a fund's books are."""
+    `closes`, each year (each quarter, with `quarterly`) is closed on the first day of the next that has an
+    entry, as a fund's books are."""
     per_day = max(5, n // 3000)  # any size spans about eight years
     for member in members if founding else ():
         yield lambda b, m=member: fund.join(b, m, "co-lead" if m in ("United Kingdom", "Latvia") else "member",
@@ -88,14 +91,15 @@ def operations(
     pledges: list[tuple[int, str, str]] = []  # (pledge id, member, earmark) still worth paying against
     packages: list[str] = []
     i = 0
-    year = start.year
+    period = _period_of(start, quarterly)
     while True:
         i += 1
         day = start + dt.timedelta(days=1 + i // per_day)
-        if closes and day.year > year:
-            closing = fund.Note(day, f"Books of {day.year - 1} closed", "benchmark generator")
-            yield lambda b, y=day.year - 1, n=closing: fund.close(b, str(y), n)
-        year = day.year
+        if closes and _period_of(day, quarterly) > period:
+            name = f"{period[0]}Q{period[1]}" if quarterly else str(period[0])
+            closing = fund.Note(day, f"Books of {name} closed", "benchmark generator")
+            yield lambda b, p=name, n=closing: fund.close(b, p, n)
+        period = _period_of(day, quarterly)
         member = rng.choice(members)
         memo = rng.choice(["Bank reference ", 'Transfer "urgent" ', "Paiement reçu – réf. ", "Ref\t"]) + f"{i:08d}"
         note = fund.Note(day, memo, "benchmark generator")
@@ -156,14 +160,20 @@ def operations(
             yield build
 
 
+def _period_of(day: dt.date, quarterly: bool) -> tuple[int, int]:
+    return (day.year, (day.month - 1) // 3 + 1 if quarterly else 0)
+
+
 def generate(
-    path: Path, n: int, seed: int = 1, *, quiet: bool = False, members: int = 20, earmarks: int = 0, closes: bool = True
-) -> Books:
+    path: Path, n: int, seed: int = 1, *, quiet: bool = False, members: int = 20, earmarks: int = 0,
+    closes: bool = True, quarterly: bool = False,
+) -> Books:  # fmt: skip
     """Create the ledger at `path` with `n` entries (`members` members, `earmarks` extra earmarks, each year
     closed unless not `closes`); return its books."""
     ledger = journal.init(path, "Benchmark fund", "EUR", "United Kingdom")
     books = Books("EUR", ledger.settings.name, ledger.settings.manager)
-    steps = operations(random.Random(seed), n, members=member_names(members), earmarks=earmarks, closes=closes)
+    steps = operations(random.Random(seed), n, members=member_names(members), earmarks=earmarks, closes=closes,
+                       quarterly=quarterly)  # fmt: skip
     return _write(ledger, books, steps, n, {}, quiet=quiet)
 
 
@@ -211,9 +221,11 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=len(MEMBERS), help="members founding the fund (default 20)")
     parser.add_argument("--earmarks", type=int, default=0, help="earmarks set up first (default none)")
     parser.add_argument("--no-closes", dest="closes", action="store_false", help="never close a year")
+    parser.add_argument("--quarterly", action="store_true", help="close each quarter, not each year")
     args = parser.parse_args()
     began = time.perf_counter()
-    books = generate(args.path, args.n, args.seed, members=args.members, earmarks=args.earmarks, closes=args.closes)
+    books = generate(args.path, args.n, args.seed, members=args.members, earmarks=args.earmarks, closes=args.closes,
+                     quarterly=args.quarterly)  # fmt: skip
     files = sorted((args.path / journal.JOURNAL_DIR).iterdir())
     size = sum(f.stat().st_size for f in files)
     print(
