@@ -3,23 +3,31 @@
 A close entry records its `state`: the SHA-256 of the books as they stood
 just before it, written as canonical JSON in `states/<sha256>.json` (named by
 its own digest, so two clones that close the same books write the same
-file, and a file can never be mistaken for another). The close's rule holds
-the digest to the books whenever the close is folded (recording it, `verify`,
-a sync), so the file says nothing the journal's entries do not.
+file, and a file can never be mistaken for another), and its `state_layout`
+(LAYOUT: how this code lays the books out). The writer adds both as it seals
+a close. The close's rule holds the digest to the books whenever the close
+is folded with its rules and its layout is this code's (recording it,
+`verify`, a read from a cache, a sync), so the file says nothing the
+journal's entries do not; a state of another layout is neither checked nor
+used, so an upgrade never makes a close unsound.
 
 A first read (no read cache) of a report that needs only the books
 (`report summary`, `balance`) starts from the last close's state instead of
 replaying every entry before it, and checks only the entries after it
-(docs/PERFORMANCE.md). What the state leaves out is where every earlier
-entry is: the store of entries, the index, the marks and each entry's flow
-of money; the day-by-day history of the asset accounts is kept as one sum
-up to the closed period's end, then day by day. Books begun from a state
-know it (`Books.begun`, `Books.floor`) and raise `Incomplete` when asked
-for any of that; the caller then reads the whole journal.
+(docs/PERFORMANCE.md). What the state leaves out: where every earlier entry
+is (the store of entries, the index, the marks), whose money is where (the
+envelopes' money by member, and each entry's flow of it) and what
+ledger.toml says; the day-by-day history of the asset accounts is kept as
+one sum up to the closed period's end, then day by day. Books begun from a
+state know it (`Books.begun`, `Books.floor`, `Unindexed`, `Unfunded`) and
+raise `Incomplete` when asked for any of that; the caller then reads the
+whole journal.
 
 The file comes from a clone, so it is read as hostile: only its digest
-named by a close in the chain makes it taken, only the types below are
-built from it, and anything else in it means the whole journal is read.
+named by a close in the chain makes it taken, only the classes below are
+built from it (each with all its fields), and anything else in it means the
+whole journal is read. What a first read trusts (a state forged together
+with its close) is docs/FORMAT.md's to say.
 """
 
 from __future__ import annotations
