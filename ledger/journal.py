@@ -411,10 +411,14 @@ def load(
     key = (settings.name, settings.currency, settings.manager)
     snapshot = cache.read(ledger.cache_dir, key) if use_cache else None
     if snapshot is not None and (partial or snapshot.books.begun == 1):
+        whole = snapshot.books.begun == 1
         try:
             return _load(ledger, snapshot, use_cache, fast, progress, save_after)
         except (_Stale, Incomplete):
             pass
+        except Exception:
+            if whole:  # books begun from a state are never the judge (below): the full read says what is wrong
+                raise
     if partial and trust_closes:
         # Books begun from a state are a shortcut, never the judge: an entry after the close that needs what
         # came before it (Incomplete), and anything wrong on the way (a state or a journal damaged or forged, an
