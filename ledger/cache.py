@@ -135,7 +135,8 @@ def _frozen(books: Books, keep: Callable[[Any], Any] | None = None) -> dict[str,
         state[name] = keep(value.blob() if isinstance(value, LazyMap) else _pickled(dict(value)))
     history = books.history
     state["history"] = sided(history.frozen() if isinstance(history, LazyHistory) else (_pickled(dict(history.days)), []))
-    state["index"] = sided(books.index.frozen() if isinstance(books.index, LazyIndex) else (_pickled(books.index), []))
+    if books.index.noting:  # books begun from a close's state keep none (ledger.state): nothing to keep
+        state["index"] = sided(books.index.frozen() if isinstance(books.index, LazyIndex) else (_pickled(books.index), []))
     # Every entry's flow of money by member is kept for a reversal to undo: most of the books' bytes, and
     # read only by a reversal, so it waits pickled too, and takes new flows without being read.
     if isinstance(books.funding, Funding):  # books begun from a close's state follow no money (ledger.state)
@@ -174,8 +175,9 @@ def _thawed(state: dict[str, Any]) -> Books:
     books.pledges, books.packages = LazyMap(_bound(state["pledges"])), LazyMap(_bound(state["packages"]))
     blob, pending = state["history"]
     books.history = LazyHistory(_bound(blob), pending)
-    blob, pending = state["index"]
-    books.index = LazyIndex(_bound(blob), pending)
+    if isinstance(state["index"], tuple):  # else the index of books begun from a state, which keeps none
+        blob, pending = state["index"]
+        books.index = LazyIndex(_bound(blob), pending)
     if isinstance(state["funding"], Funding):
         books.funding = copy.copy(state["funding"])
         blob, pending = books.funding.flows

@@ -256,13 +256,23 @@ def uncommitted(path: Path, pathspecs: Sequence[str]) -> list[str]:
     running, or was killed and left its lock (a sync interrupted during its
     reset can also leave the journal half changed; that is not the user's).
     """
+    return [name for _, name in _status(path, pathspecs)]
+
+
+def new_files(path: Path, pathspecs: Sequence[str]) -> list[str]:
+    """Paths below `path` that HEAD does not have: untracked, or added to the index only (a commit refused)."""
+    return [name for code, name in _status(path, pathspecs) if code == "??" or code[0] == "A"]
+
+
+def _status(path: Path, pathspecs: Sequence[str]) -> list[tuple[str, str]]:
+    """(two-letter status, path) of each path below `path` that differs from HEAD (git status --porcelain)."""
     check_unlocked(path)
     done = _git(path, "status", "--porcelain", "--untracked-files=all", "--", *pathspecs, check=False)
     if done.returncode != 0:
         if _LOCKED in done.stderr:
             raise GitError(_locked_message(_index_lock(path)))
         return []
-    return [line[3:] for line in done.stdout.splitlines() if line.strip()]
+    return [(line[:2], line[3:]) for line in done.stdout.splitlines() if line.strip()]
 
 
 def check_unlocked(path: Path) -> None:

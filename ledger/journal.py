@@ -461,14 +461,11 @@ def _from_state(ledger: Ledger, key: tuple) -> cache.Snapshot | None:
     if close is None or close.get("state") is None or close.get("state_layout") != state.LAYOUT:
         return None
     try:
-        where = state.path(ledger.path, close.get("state"))
-        if where.is_symlink() or where.parent.is_symlink():
-            return None
-        kept = where.read_bytes()
-        if state.digest(kept) != close.get("state"):
+        kept = state.read(ledger.path, close.get("state"))
+        if kept is None or state.digest(kept) != close.get("state"):
             return None
         books = state.decode(kept, close.id, key[0], key[2])
-    except (OSError, state.Unreadable):
+    except state.Unreadable:
         return None
     if (books.count, books.last_id, books.seal, books.currency) != (close.id - 1, close.id - 1, close.prev, key[1]):
         return None
@@ -500,7 +497,7 @@ def _load(
     names, changed = _to_read(ledger, snapshot.files)
     total = sum(len(data) - begin for _, data, begin, _ in changed)
     done = 0
-    states = {state.name: state for state in snapshot.files}
+    read_before = {kept.name: kept for kept in snapshot.files}
     vouched = _last_close_file(changed) if trusting and first == 0 else 0  # files a later close vouches for
     closed = vouched == 0
     # Closed however the loop ends: a refusal, or books begun from a state that need more, stop the helper
@@ -528,7 +525,7 @@ def _load(
                 if progress is not None and entry.id % 256 == 0:
                     progress(done + located.offset + located.length - begin, total)
             done += len(data) - begin
-            states[path.name] = cache.state(path.name, data, stamp)
+            read_before[path.name] = cache.state(path.name, data, stamp)
             # What this file held is now the archive's: memory stays flat.
             books.store = Archived(archive, books.count, books.seal)
     books.store = Archived(archive, books.count, books.seal)
@@ -536,7 +533,7 @@ def _load(
         raise _Stale
     touched = any(begin == len(data) for _, data, begin, _ in changed)  # rewritten, nothing new: note the time
     if keep and (not snapshot.files or touched or books.count - first >= save_after):
-        files = [states[name] for name in names]
+        files = [read_before[name] for name in names]
         cache.write(ledger.cache_dir, cache.Snapshot(snapshot.settings, files, parts, books, spans or array("Q")))
     return books
 
@@ -644,27 +641,27 @@ def _unpacked(result) -> Iterator[Located]:
 def _to_read(ledger: Ledger, kept: list[cache.FileState]) -> tuple[list[str], list[tuple[Path, bytes, int, int]]]:
     """The journal files' names, and what is new since `kept`: (path, bytes, first new byte, mtime)."""
     names = ledger.journal_names()
-    if names[: len(kept)] != [state.name for state in kept]:
+    if names[: len(kept)] != [seen.name for seen in kept]:
         raise _Stale  # a file kept is gone, or one sorts among them
     folder = str(ledger.journal_dir)
     changed = []
     for number, name in enumerate(names):
-        state = kept[number] if number < len(kept) else None
+        seen = kept[number] if number < len(kept) else None
         stat = os.stat(os.path.join(folder, name))
         newest_read = number == len(kept) - 1
-        if state is not None and (stat.st_size, stat.st_mtime_ns) == (state.size, state.mtime_ns):
-            if newest_read and not cache.tail_matches(ledger.journal_dir / name, state):
+        if seen is not None and (stat.st_size, stat.st_mtime_ns) == (seen.size, seen.mtime_ns):
+            if newest_read and not cache.tail_matches(ledger.journal_dir / name, seen):
                 raise _Stale
             continue
         path = ledger.journal_dir / name
         data = _read_bytes(path)
-        if state is not None:
+        if seen is not None:
             # Touched (a checkout rewrites files): the same bytes, and only the newest one read may have more.
-            if len(data) < state.size or (len(data) > state.size and not newest_read):
+            if len(data) < seen.size or (len(data) > seen.size and not newest_read):
                 raise _Stale
-            if hashlib.sha256(data[: state.size]).digest() != state.digest:
+            if hashlib.sha256(data[: seen.size]).digest() != seen.digest:
                 raise _Stale
-        changed.append((path, data, state.size if state else 0, stat.st_mtime_ns))
+        changed.append((path, data, seen.size if seen else 0, stat.st_mtime_ns))
     return names, changed
 
 
@@ -991,15 +988,17 @@ def finish_interrupted(ledger: Ledger) -> int:
 
 
 def _write_new_part(ledger: Ledger, target: Path, data: bytes) -> None:
-    """A new journal part, written whole beside the journal and renamed in: it is there complete, or not at all."""
+    """A new file (a journal part, a close's state), written whole beside it and renamed in: there complete, or
+    not at all."""
     staged = ledger.cache_dir / f"new-{target.name}"
     try:
+        ledger.cache_dir.mkdir(exist_ok=True)
         _write_synced(staged, data)
         os.replace(staged, target)
     except OSError as problem:
         staged.unlink(missing_ok=True)
         raise LedgerError(f"cannot write {_rel(ledger, target)}: {problem.strerror}; nothing was recorded") from None
-    _fsync_dir(ledger.journal_dir)
+    _fsync_dir(target.parent)
 
 
 def write_state(ledger: Ledger, recorded: str, data: bytes) -> Path:
@@ -1007,18 +1006,14 @@ def write_state(ledger: Ledger, recorded: str, data: bytes) -> Path:
     target = state.path(ledger.path, recorded)
     if target.parent.is_symlink() or target.is_symlink():
         raise LedgerError(f"{state.FOLDER}/ is a symbolic link: fundledger never writes through one; nothing was recorded")
-    if target.is_file() and target.read_bytes() == data:
-        return target
-    staged = ledger.cache_dir / f"new-{target.name}"
+    with contextlib.suppress(OSError):
+        if target.is_file() and target.read_bytes() == data:
+            return target
     try:
         target.parent.mkdir(exist_ok=True)
-        ledger.cache_dir.mkdir(exist_ok=True)
-        _write_synced(staged, data)
-        os.replace(staged, target)
-        _fsync_dir(target.parent)
     except OSError as problem:
-        staged.unlink(missing_ok=True)
         raise LedgerError(f"cannot write {_rel(ledger, target)}: {problem.strerror}; nothing was recorded") from None
+    _write_new_part(ledger, target, data)
     return target
 
 

@@ -167,6 +167,7 @@ def proposable(entry: Entry) -> dict[str, Any]:
         del record[name]
     if record["kind"] == "close":
         record.pop("state", None)
+        record.pop("state_layout", None)
     return record
 
 

@@ -987,7 +987,7 @@ def check_close(books: Books, entry: Entry) -> None:
     if recorded is None:
         return
     layout = entry.get("state_layout", "")
-    if not re.fullmatch(r"sha256:[0-9a-f]{64}", recorded) or not re.fullmatch(r"[0-9a-f]{12}", layout):
+    if not state.DIGEST.fullmatch(recorded) or not re.fullmatch(r"[0-9a-f]{12}", layout):
         raise Refused("a close's state is sha256:<64 hex digits>, beside its state_layout (12 hex digits)")
     # A state written by another fundledger (another layout of the books) is neither checked nor ever used.
     if layout == state.LAYOUT and recorded != state.of(books, end):

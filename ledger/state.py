@@ -51,6 +51,7 @@ FOLDER = "states"
 # by itself (below).
 VERSION = 1
 PREFIX = "sha256:"
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")  # a close's `state`: never a path elsewhere
 # What a state never holds: where the entries are (the journal's), read again on demand; whose money is where
 # (neither a summary, a balance nor a rule asks, and it is half of the books); what ledger.toml says (a fund
 # renamed keeps its closes sound).
@@ -109,8 +110,8 @@ def of(books: Books, floor: dt.date) -> str:
 
 def path(folder: Path, recorded: str) -> Path:
     """Where the state a close records as `recorded` is kept, in the ledger `folder`."""
-    if not isinstance(recorded, str) or not re.fullmatch(r"sha256:[0-9a-f]{64}", recorded):
-        raise Unreadable(f"{recorded!r} is not a state's digest")  # and so never a path elsewhere
+    if not isinstance(recorded, str) or not DIGEST.fullmatch(recorded):
+        raise Unreadable(f"{recorded!r} is not a state's digest")
     return folder / FOLDER / f"{recorded[len(PREFIX) :]}.json"
 
 
@@ -145,14 +146,24 @@ def kept(folder: Path, books: Books) -> dict[str, list[int]]:
         recorded = close.get("state")
         if recorded is None:
             continue
-        where = path(folder, recorded)
         if close.get("state_layout") != LAYOUT:
             found["other"].append(close_id)
-        elif not where.is_file() or where.is_symlink() or where.parent.is_symlink():
-            found["missing"].append(close_id)
-        else:
-            found["ok" if digest(where.read_bytes()) == recorded else "wrong"].append(close_id)
+            continue
+        data = read(folder, recorded)
+        found["missing" if data is None else "ok" if digest(data) == recorded else "wrong"].append(close_id)
     return found
+
+
+def read(folder: Path, recorded: str) -> bytes | None:
+    """The bytes of the state file a close records as `recorded`, in the ledger `folder`: None if there is none
+    to read (never through a symbolic link), whatever its bytes."""
+    where = path(folder, recorded)
+    if where.parent.is_symlink() or where.is_symlink():
+        return None
+    try:
+        return where.read_bytes()
+    except OSError:
+        return None
 
 
 class Unfunded:

@@ -121,23 +121,26 @@ def _left_uncommitted(ledger: journal.Ledger) -> list[tuple[Path, bytes, Entry]]
 
 
 def _states_left_uncommitted(ledger: journal.Ledger, books: Books, kept: list[Path]) -> list[Path]:
-    """The state files of recorded closes that git does not hold yet: a commit git refused, a `git pull` whose
-    merge driver recorded a close again (it can write the file, not commit it). The next record commits them."""
+    """The state files of recorded closes that git does not have yet: a commit git refused, a `git pull` whose
+    merge driver recorded a close again (it can write the file, not commit it). The next record commits each,
+    if it holds the bytes its close names; a state file changed or removed is `verify`'s to name, never committed."""
     folder = ledger.path / state.FOLDER
     if not folder.is_dir() or folder.is_symlink():
         return []
     try:
-        waiting = {Path(name).name for name in git.uncommitted(ledger.path, [state.FOLDER])} - {p.name for p in kept}
+        waiting = {Path(name).name for name in git.new_files(ledger.path, [state.FOLDER])} - {p.name for p in kept}
     except git.GitError:  # git's index is locked: the commit says so, after the entries are recorded
         return []
-    if not waiting:
-        return []
-    named = set()
-    for close_id in books.closes:
+    found = []
+    for close_id in books.closes if waiting else ():
         recorded = books.entry(close_id).get("state")
-        if recorded is not None:
-            named.add(state.path(ledger.path, recorded).name)
-    return [folder / name for name in sorted(waiting & named) if not (folder / name).is_symlink()]
+        if recorded is None or not state.DIGEST.fullmatch(recorded):  # an old close a first read did not check
+            continue
+        name = state.path(ledger.path, recorded).name
+        data = state.read(ledger.path, recorded) if name in waiting else None
+        if data is not None and state.digest(data) == recorded:
+            found.append(folder / name)
+    return found
 
 
 def seal(books: Books, entries: Sequence[Entry], states: dict[str, bytes] | None = None) -> list[Entry]:

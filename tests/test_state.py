@@ -373,3 +373,78 @@ def test_a_state_git_refused_to_commit_is_committed_with_the_next_record(tmp_pat
                              capture_output=True, text=True).stdout  # fmt: skip
     assert tracked.split() == [named]
 
+
+
+# --- what a review of the whole change found ---------------------------------------------------------------
+
+
+def git_ledger(folder: Path) -> Runner:
+    """A ledger in git: Latvia joins and gives, and 2024-01 is closed."""
+    assert CliRunner().invoke(main, ["init", str(folder), "--name", "F", "--currency", "EUR"]).exit_code == 0
+    run = Runner(folder)
+    for line in ("member join Latvia --date 2024-01-02", "contribute Latvia 100 --date 2024-01-03",
+                 "close 2024-01 --date 2024-02-01"):  # fmt: skip
+        run(line)
+    return run
+
+
+def head_holds(folder: Path, name: str) -> bytes | None:
+    shown = subprocess.run(["git", "show", f"HEAD:{name}"], cwd=folder, capture_output=True)
+    return shown.stdout if shown.returncode == 0 else None
+
+
+@pytest.mark.parametrize("spoil", ["changed", "removed"])
+def test_a_state_file_spoiled_after_its_commit_is_never_committed(tmp_path, git_env, spoil):
+    run = git_ledger(tmp_path / "fund")
+    ledger = journal.open_ledger(tmp_path / "fund")
+    where = state.path(ledger.path, journal.load(ledger).entry(3).get("state"))
+    name = os.path.relpath(where, ledger.path)
+    committed = head_holds(ledger.path, name)
+    assert committed is not None
+    if spoil == "changed":
+        where.write_bytes(committed + b" ")
+    else:
+        where.unlink()
+    run("contribute Latvia 5 --date 2024-02-02")
+    assert head_holds(ledger.path, name) == committed  # `verify` names it; `git checkout -- states/` mends it
+    assert run("verify", ok=False).exit_code == (1 if spoil == "changed" else 0)
+
+
+def test_a_close_before_the_last_whose_state_is_no_digest_never_stops_a_record(tmp_path, git_env):
+    assert CliRunner().invoke(main, ["init", str(tmp_path / "fund"), "--name", "F", "--currency", "EUR"]).exit_code == 0
+    ledger = journal.open_ledger(tmp_path / "fund")
+    books, states = Books("EUR", "F"), {}
+    steps = [lambda b: fund.join(b, "Latvia", "member", fund.Note(dt.date(2024, 1, 2))),
+             lambda b: fund.contribute(b, "Latvia", "100", fund.Note(dt.date(2024, 1, 3))),
+             lambda b: fund.close(b, "2024-01", fund.Note(dt.date(2024, 2, 1))),
+             lambda b: fund.close(b, "2024-02", fund.Note(dt.date(2024, 3, 1)))]  # fmt: skip
+    for number, step in enumerate(steps, start=1):
+        entry = writer.seal(books, [step(books)], states)[0] if number != 3 else None
+        if number == 3:  # by hand, hashes right: a state that is no digest, in a file the last close vouches for
+            made = step(books)
+            entry = dataclasses.replace(made, data={**made.data, "state": "sha256:../../x", "state_layout": "0" * 12})
+            entry = entry.sealed(books.last_id + 1, books.seal)
+            fold.fold(books, entry, checked=True)
+        (ledger.journal_dir / f"2026-{number:04d}.toml").write_bytes(journal.entry_bytes(entry))
+    for recorded, data in states.items():
+        journal.write_state(ledger, recorded, data)
+    (ledger.path / "states" / "junk").write_text("not a state")
+    subprocess.run(["git", "add", "journal"], cwd=ledger.path, check=True)
+    subprocess.run(["git", "commit", "-qm", "by hand"], cwd=ledger.path, check=True)
+    run = Runner(ledger.path)
+    run("contribute Latvia 5 --date 2024-03-02")
+    assert head_holds(ledger.path, os.path.relpath(state.path(ledger.path, books.entry(4).get("state")), ledger.path))
+    assert run("verify", ok=False).exit_code == 1  # which checks every close's rule
+
+
+def test_the_state_of_given_books_is_always_the_same_bytes(frozen_clock):
+    """If this fails, what a state holds changed. When state.LAYOUT changed with it (a field added, removed or
+    renamed), update the digest below. If not (an order, an exponent, what a field means), bump state.VERSION
+    first: closes recorded before would otherwise no longer match their books and be refused."""
+    books = Books("EUR", "Pinned fund")
+    for op in [*PRELUDE, ("earmark", "drones", "1M", "unallocated", dt.date(2024, 3, 2)),
+               ("package", "recon", "500k", "drones", dt.date(2024, 3, 3))]:  # fmt: skip
+        writer.seal(books, [_step(op)(books)])
+    assert (state.LAYOUT, state.of(books, dt.date(2024, 3, 31))) == (
+        "f11af083c4b0", "sha256:14a77ae0836cb761bdbb9a1224ab7cd6b4c24bfefecfbddff9b0d531ef82a474",
+    )
