@@ -49,11 +49,14 @@ CACHE_FILE = "books"
 ENV_VAR = "FUNDLEDGER_CACHE"
 _MAGIC = b"fundledger-cache-1\n"
 _TAIL_BYTES = 4096
-# Books cached by other code are never taken: the signature covers every module of the package, so a
-# changed rule or apply (not only a changed class) means the journal is read again.
+# Books cached by other code are never taken: the signature covers every module of the package but those
+# that only show what the books hold (`UNSIGNED`), so a changed rule or apply (not only a changed class)
+# means the journal is read again, and a changed table or page does not.
 # Read when this module is imported, not when a cache is signed: a process still running older code (the
 # package upgraded under it) then signs with that code's fingerprint, and newer code never takes its books.
-_CODE = hashlib.sha256(b"".join(path.read_bytes() for path in sorted(Path(__file__).parent.glob("*.py")))).digest()
+UNSIGNED = frozenset({"__main__.py", "cli.py", "render.py", "html.py", "charts.py"})
+SIGNED = sorted(path for path in Path(__file__).parent.glob("*.py") if path.name not in UNSIGNED)
+_CODE = hashlib.sha256(b"".join(path.read_bytes() for path in SIGNED)).digest()
 _HISTORY_PENDING = 10_000  # changes a lazy history keeps as a list before it is worth unpickling
 
 
@@ -136,7 +139,8 @@ def _frozen(books: Books, keep: Callable[[Any], Any] | None = None) -> dict[str,
     history = books.history
     state["history"] = sided(history.frozen() if isinstance(history, LazyHistory) else (_pickled(dict(history.days)), []))
     if books.index.noting:  # books begun from a close's state keep none (ledger.state): nothing to keep
-        state["index"] = sided(books.index.frozen() if isinstance(books.index, LazyIndex) else (_pickled(books.index), []))
+        parts, pending = books.index.frozen() if isinstance(books.index, LazyIndex) else (books.index.parts(), [])
+        state["index"] = ({name: keep(blob) for name, blob in parts.items()}, pending)
     # Every entry's flow of money by member is kept for a reversal to undo: most of the books' bytes, and
     # read only by a reversal, so it waits pickled too, and takes new flows without being read.
     if isinstance(books.funding, Funding):  # books begun from a close's state follow no money (ledger.state)
@@ -181,8 +185,8 @@ def _thawed(state: dict[str, Any]) -> Books:
     blob, pending = state["history"]
     books.history = LazyHistory(_bound(blob), pending)
     if isinstance(state["index"], tuple):  # else the index of books begun from a state, which keeps none
-        blob, pending = state["index"]
-        books.index = LazyIndex(_bound(blob), pending)
+        parts, pending = state["index"]
+        books.index = LazyIndex({name: _bound(blob) for name, blob in parts.items()}, pending)
     if isinstance(state["funding"], Funding):
         books.funding = copy.copy(state["funding"])
         for name in ("flows", "shares", "spent"):
@@ -290,22 +294,24 @@ class LazyHistory(History):
 
 
 class LazyIndex:
-    """The entries' index (`ledger.index`) kept pickled, with the notes of entries folded since, until a query reads it.
+    """The entries' index (`ledger.index`) kept as its parts, with the notes of entries folded since, until read.
 
-    A warm start that only prints the summary never unpickles it; a start that
-    folds new entries only notes them.
+    A warm start that only prints the summary never reads it; a start that
+    folds new entries only notes them; a query reads the index's core and
+    then only the tables it asks for (`Index.from_parts`), each part a blob
+    of its own (a file beside the cache when large).
     """
 
     noting = True
 
-    def __init__(self, blob: Any, pending: list[index.Note]) -> None:
-        self._blob, self._pending = blob, list(pending)
+    def __init__(self, parts: dict[str, Any], pending: list[index.Note]) -> None:
+        self._parts, self._pending = parts, list(pending)
         self._index: index.Index | None = None
 
     def loaded(self) -> index.Index:
         if self._index is None:
-            self._index = pickle.loads(_bytes(self._blob))
-            self._blob = b""
+            self._index = index.Index.from_parts(self._parts, _bytes)
+            self._parts = {}
             for seen in self._pending:
                 self._index.add(seen)
             self._pending = []
@@ -317,10 +323,10 @@ class LazyIndex:
         else:
             self.loaded().add(seen)
 
-    def frozen(self) -> tuple[Any, list[index.Note]]:
+    def frozen(self) -> tuple[dict[str, Any], list[index.Note]]:
         if self._index is None:
-            return self._blob, self._pending
-        return _pickled(self._index), []
+            return self._parts, self._pending
+        return self._index.parts(), []
 
     def __getattr__(self, name: str) -> Any:  # every question goes to the index itself, read on first use
         if name.startswith("_"):

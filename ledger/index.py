@@ -20,8 +20,9 @@ entries' fields first appear).
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -234,18 +235,70 @@ class Index:
 
     # --- kept in the cache ------------------------------------------------
 
+    def parts(self) -> dict[str, bytes | Any]:
+        """The index as blobs to be kept apart (`from_parts`): its core, the monthly changes, and each key's table.
+
+        A register of one package then reads the package table and the
+        core, not the thousands of accounts' tables or their months. A part
+        never read since the index was kept is given back as it came.
+        """
+        core = {name: getattr(self, name) for name in _CORE}
+        core["dates"] = self.dates.tobytes()
+        found = {"core": _pickled(core)}
+        found["monthly"] = self.__dict__["_monthly"] if "_monthly" in self.__dict__ else _pickled(self.monthly)
+        found.update(("ids." + name, blob) for name, blob in getattr(self.ids, "blobs", {}).items())
+        for name, keyed in self.ids.items():
+            found["ids." + name] = _pickled({k: v.tobytes() for k, v in keyed.items()})
+        return found
+
+    @classmethod
+    def from_parts(cls, parts: Mapping[str, Any], read: Callable[[Any], bytes] = lambda blob: blob) -> Index:
+        """The index `parts` kept; `read` gives a part's bytes (a part kept in a file of its own is read on use)."""
+        found = cls.__new__(cls)
+        core = pickle.loads(read(parts["core"]))
+        found.dates = array("i")
+        found.dates.frombytes(core.pop("dates"))
+        found.__dict__.update(core)
+        found._read = read
+        found._monthly = parts["monthly"]
+        found.ids = _ByKey({name[4:]: blob for name, blob in parts.items() if name.startswith("ids.")}, read)
+        return found
+
     def __getstate__(self) -> dict:
-        """Arrays as bytes: a hundred thousand entries' ids unpickle in milliseconds."""
-        state = dict(self.__dict__)
-        state["ids"] = {name: {k: v.tobytes() for k, v in keyed.items()} for name, keyed in self.ids.items()}
-        state["dates"] = self.dates.tobytes()
-        return state
+        read = self.__dict__.get("_read", _same)
+        return {name: read(blob) for name, blob in self.parts().items()}
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self.ids = {name: {k: _ids(v) for k, v in keyed.items()} for name, keyed in state["ids"].items()}
-        self.dates = array("i")
-        self.dates.frombytes(state["dates"])
+        self.__dict__.update(Index.from_parts(state).__dict__)
+
+    def __getattr__(self, name: str) -> Any:  # only for what is not there: the monthly changes, until first read
+        if name == "monthly" and "_monthly" in self.__dict__:
+            self.monthly = pickle.loads(self._read(self.__dict__.pop("_monthly")))
+            return self.monthly
+        raise AttributeError(name)
+
+
+_CORE = ("dates", "reversals", "moving", "given", "largest", "fields")  # what every question of the index reads
+
+
+def _same(blob: Any) -> Any:
+    return blob
+
+
+def _pickled(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class _ByKey(dict):
+    """The index's ids by key name (member, package, ...), each name's table unpickled when first asked for."""
+
+    def __init__(self, blobs: dict[str, Any], read: Callable[[Any], bytes]) -> None:
+        super().__init__()
+        self.blobs, self.read = dict(blobs), read
+
+    def __missing__(self, name: str) -> dict[Any, array]:
+        table = self[name] = {k: _ids(v) for k, v in pickle.loads(self.read(self.blobs.pop(name))).items()}
+        return table
 
 
 def _ids(blob: bytes) -> array:

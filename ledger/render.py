@@ -696,19 +696,69 @@ def _words(cell) -> str:
     return "" if callable(cell) else cell.plain
 
 
-def _pad(cell, width: int, right: bool):
-    from rich.text import Text
+def _pad(cell, width: int, right: bool) -> list:
+    """A cell made `width` wide, as a line's pieces (see `_Line`)."""
+    gap = (" " * (width - cell.cell_len),) if cell.cell_len < width else ()
+    return [*gap, cell] if right else [cell, *gap]
 
-    gap = " " * max(width - cell.cell_len, 0)
-    return Text.assemble(gap, cell) if right else Text.assemble(cell, gap)
+
+def _join(cells: list) -> _Line:
+    """Cells (or padded cells) side by side, SEP apart, with no space at the end."""
+    pieces: list = []
+    for cell in cells:
+        if pieces:
+            pieces.append(" " * SEP)
+        if isinstance(cell, list):
+            pieces += cell
+        else:
+            pieces.append(cell)
+    return _Line(pieces)
 
 
-def _join(cells: list):
-    from rich.text import Text
+class _Line:
+    """One line of a table, as pieces: plain strings (spaces) and rich Texts (cells), joined only when printed.
 
-    line = Text(" " * SEP).join(cells)
-    line.rstrip()
-    return line
+    What `Text.assemble` and `Text.join` would make of the same pieces, at a
+    fraction of their cost per cell: a table of thousands of rows is drawn
+    by joining strings. Trailing spaces are dropped, as `Text.rstrip` would.
+    """
+
+    __slots__ = ("pieces", "plain")
+
+    def __init__(self, pieces: list) -> None:
+        while pieces and not _piece_text(pieces[-1]).rstrip():
+            pieces.pop()
+        if pieces and _piece_text(pieces[-1]) != _piece_text(pieces[-1]).rstrip():
+            last = pieces[-1]
+            if isinstance(last, str):
+                last = last.rstrip()
+            else:
+                last = last.copy()
+                last.rstrip()
+            pieces[-1] = last
+        self.pieces = pieces
+        self.plain = "".join(map(_piece_text, pieces))
+
+    @property
+    def cell_len(self) -> int:
+        from rich.cells import cell_len
+
+        return cell_len(self.plain)
+
+    def render(self, console, end: str = ""):
+        from rich.segment import Segment
+
+        for piece in self.pieces:
+            if isinstance(piece, str):
+                yield Segment(piece)
+            else:
+                yield from piece.render(console, end="")
+        if end:
+            yield Segment(end)
+
+
+def _piece_text(piece) -> str:
+    return piece if isinstance(piece, str) else piece.plain
 
 
 # --- the summary dashboard -----------------------------------------------

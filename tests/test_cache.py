@@ -380,3 +380,25 @@ class TestCopied:
         assert twin.count == books.count + 1 and twin.balances != books.balances
         assert every_report(books) == before == every_report(journal.load(grown))
         assert twin.index.named("kind", "contribute")[-1] == twin.last_id != books.last_id
+
+
+def test_every_module_that_builds_the_books_signs_the_cache_and_the_unsigned_only_show_them():
+    """A cache is taken only by the code that wrote it, but a changed table or page need not read the journal again.
+
+    Reading and folding the journal (and writing the cache) imports only
+    signed modules; the unsigned ones are the click layer and the renderers.
+    """
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, ledger.journal, ledger.cache, ledger.fund, ledger.reports, ledger.writer, ledger.sync;"
+        "print(' '.join(sorted(name for name in sys.modules if name.startswith('ledger.'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    signed = {path.stem for path in cache.SIGNED}
+    assert "journal" in signed and "rules" in signed
+    unsigned = {name.removesuffix(".py") for name in cache.UNSIGNED}
+    assert [name for name in loaded if name.removeprefix("ledger.") not in signed] == []
+    assert not unsigned & signed
+    assert {"render", "cli", "html", "charts"} <= unsigned
