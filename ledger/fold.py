@@ -77,14 +77,20 @@ def as_of(books: Books, day: dt.date) -> Books:
     return rebuild(books.currency, (e for e in books.iter_entries() if e.date <= day), books.name, books.manager)
 
 
+_WHOLE: dict[str, kinds.Kind] = {}  # kinds found to lack no part, by name (a kind registered anew is looked at again)
+
+
 def _kind(entry: Entry) -> kinds.Kind:
     kind = kinds.get(entry.kind)
     if kind is None:
         raise Refused(str(kinds.UnknownKind(entry.kind, entry.id)))
+    if _WHOLE.get(entry.kind) is kind:
+        return kind
     missing = kind.missing()
     if missing:
         raise Refused(
             f"entry #{entry.id} is a {entry.kind} entry, but this fundledger's {entry.kind} kind has no "
             f"{', '.join(missing)}: it can be neither recorded nor read"
         )
+    _WHOLE[entry.kind] = kind
     return kind

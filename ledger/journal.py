@@ -313,11 +313,14 @@ def _torn(ledger: Ledger, path: Path, start: int, end: int, problem: ValueError)
     )
 
 
-def parse_entry(chunk: bytes, *, fast: bool = False) -> Entry:
+def parse_entry(chunk: bytes, *, fast: bool = False, hashed: bool = False) -> Entry:
     """One `[[entry]]` block's bytes as an entry whose hash matches its content; ValueError says what is wrong.
 
     `fast` reads the block with `ledger.fastparse` when it is of the shape
-    fundledger writes (tomllib otherwise); the result is the same.
+    fundledger writes (tomllib otherwise); the result is the same. `hashed`:
+    these bytes are known to be ones whose hash was checked before (a file
+    whose digest matches the one kept when it was read), so it is not
+    worked out again.
 
     Whatever the bytes, ValueError is the only exception: the callers turn it
     into one `corrupt:` line naming the file and the entry's byte.
@@ -339,7 +342,7 @@ def parse_entry(chunk: bytes, *, fast: bool = False) -> Entry:
         if set(table) != {"entry"} or not isinstance(table["entry"], list) or len(table["entry"]) != 1:
             raise ValueError("an entry block holds exactly one [[entry]] table")
         entry = kinds.from_record(table["entry"][0])
-        matches = entry.hash == model.entry_hash(entry)
+        matches = hashed or entry.hash == model.entry_hash(entry)
     except ArithmeticError:  # an amount of more digits than Decimal's precision, when the hash writes it out again
         raise ValueError("an amount with too many digits to read") from None
     except (LookupError, TypeError, AttributeError, RecursionError) as problem:
@@ -489,7 +492,9 @@ def _load(
     first = books.count
     begun = books.begun if first == books.begun - 1 else 0  # from a close's state: its entry, and those after it
     spans = array("Q", snapshot.spans) if len(snapshot.spans) == 2 * first else None  # None: read whole files
-    archive = JournalArchive(ledger, parts, spans)  # sees the parts grow as the new entries are read
+    read_before = {kept.name: kept for kept in snapshot.files}
+    # Sees the parts grow as the new entries are read, and what is read of each file (whose hashes were checked).
+    archive = JournalArchive(ledger, parts, spans, read_before)
     books.store = Archived(archive, books.count, books.seal)
     if keep and books.count == 0:  # read from the first entry for the cache: keep books at marks on the way
         books.checkpoints = checkpoints.Checkpoints()
@@ -497,7 +502,6 @@ def _load(
     names, changed = _to_read(ledger, snapshot.files)
     total = sum(len(data) - begin for _, data, begin, _ in changed)
     done = 0
-    read_before = {kept.name: kept for kept in snapshot.files}
     vouched = _last_close_file(changed) if trusting and first == 0 else 0  # files a later close vouches for
     closed = vouched == 0
     # Closed however the loop ends: a refusal, or books begun from a state that need more, stop the helper
@@ -673,19 +677,26 @@ class JournalArchive:
     kept by the cache) an entry is cut from it without finding every block.
     """
 
-    def __init__(self, ledger: Ledger, parts: list[cache.Part], spans: array | None = None) -> None:
+    def __init__(
+        self, ledger: Ledger, parts: list[cache.Part], spans: array | None = None, files: dict | None = None
+    ) -> None:
         self.ledger, self.parts, self.spans = ledger, parts, spans
+        # What was read of each file when its entries' hashes were checked (`cache.FileState`, by name): a file
+        # whose first `size` bytes still have that digest holds entries whose hashes need no checking again.
+        self.files: dict[str, cache.FileState] = {} if files is None else files
         self._files: dict[str, tuple[bytes, list[tuple[int, int]]]] = {}  # the files last looked in
+        self._vouched: dict[str, int] = {}  # of those: how many of their first bytes match their kept digest
         self._recent: dict[int, Entry] = {}  # the entries last read (a chain check reads the next one too)
 
     def entry(self, entry_id: int) -> Entry | None:
         if entry_id in self._recent:
             return self._recent[entry_id]
-        block = self._block(entry_id)
-        if block is None:
+        found = self._located(entry_id)
+        if found is None:
             return None
+        block, hashed = found
         try:
-            entry = self._same(parse_entry(block, fast=True), entry_id)
+            entry = self._same(parse_entry(block, fast=True, hashed=hashed), entry_id)
         except ValueError:
             raise self._changed() from None
         if len(self._recent) >= 4:
@@ -707,18 +718,37 @@ class JournalArchive:
 
     def _block(self, entry_id: int) -> bytes | None:
         """The bytes of entry `entry_id`'s block; None for an id no part holds."""
+        found = self._located(entry_id)
+        return None if found is None else found[0]
+
+    def _located(self, entry_id: int) -> tuple[bytes, bool] | None:
+        """Entry `entry_id`'s block, and whether its file vouches for its hash; None for an id no part holds.
+
+        The first entry read from a file is checked against its hash as it
+        is parsed; from the second on, the file's bytes are checked once
+        against the digest kept when it was read (a few hundred microseconds
+        for a file of hundreds of entries), and the entries within them are
+        not hashed again. A file changed since is not vouched for: each of
+        its entries is checked, as before.
+        """
         index = bisect.bisect_right(self.parts, entry_id, key=lambda part: part.first) - 1
         if index < 0 or entry_id >= self.parts[index].first + self.parts[index].count:
             return None
         part = self.parts[index]
         if part.name not in self._files:  # read whole (128 KiB): the entries beside it are usually read next
             if len(self._files) >= 4:
-                self._files.pop(next(iter(self._files)))
+                oldest = next(iter(self._files))
+                del self._files[oldest]
+                self._vouched.pop(oldest, None)
             data = _read_bytes(self.ledger.journal_dir / part.name)
             self._files[part.name] = (data, [] if self.spans is not None else split_blocks(data)[1])
+        elif part.name not in self._vouched:
+            self._vouched[part.name] = self._vouching(part.name, self._files[part.name][0])
         data, blocks_ = self._files[part.name]
+        sound = self._vouched.get(part.name, 0)
         if self.spans is not None and 2 * entry_id <= len(self.spans):
-            return data[self.spans[2 * entry_id - 2] : self.spans[2 * entry_id - 1]]
+            end = self.spans[2 * entry_id - 1]
+            return data[self.spans[2 * entry_id - 2] : end], end <= sound
         if not blocks_:  # an entry the spans do not cover (read since): the file's blocks after all
             blocks_ = split_blocks(data)[1]
             self._files[part.name] = (data, blocks_)
@@ -726,7 +756,14 @@ class JournalArchive:
         if number >= len(blocks_):
             raise self._changed()
         start, end = blocks_[number]
-        return data[start:end]
+        return data[start:end], end <= sound
+
+    def _vouching(self, name: str, data: bytes) -> int:
+        """How many of `data`'s first bytes are those read, hashes checked, when the books were read (0: none)."""
+        kept = self.files.get(name)
+        if kept is None or kept.size > len(data) or kept.digest == _UNREAD:
+            return 0
+        return kept.size if hashlib.sha256(memoryview(data)[: kept.size]).digest() == kept.digest else 0
 
     def entries(self, count: int) -> list[Entry]:
         return list(self.stream(count))

@@ -116,6 +116,8 @@ def emit(report: Report | Summary | Statement, fmt: str, *, pager: bool = False,
     if pager:
         with out.pager(styles=True):
             out.print(shown, crop=False)
+    elif isinstance(shown, _Lines) and out.color_system is None:  # no styles to write: the lines as they are
+        out.file.write("".join(line.plain + "\n" for line in shown.lines))
     else:
         out.print(shown, crop=False)
     return None
