@@ -491,7 +491,9 @@ def _load(
     books, parts = snapshot.books, list(snapshot.parts)
     first = books.count
     begun = books.begun if first == books.begun - 1 else 0  # from a close's state: its entry, and those after it
-    spans = array("Q", snapshot.spans) if len(snapshot.spans) == 2 * first else None  # None: read whole files
+    spans = snapshot.spans if len(snapshot.spans) == 2 * first else None  # None: read whole files
+    if isinstance(spans, array):
+        spans = array("Q", spans)
     read_before = {kept.name: kept for kept in snapshot.files}
     # Sees the parts grow as the new entries are read, and what is read of each file (whose hashes were checked).
     archive = JournalArchive(ledger, parts, spans, read_before)
@@ -678,7 +680,11 @@ class JournalArchive:
     """
 
     def __init__(
-        self, ledger: Ledger, parts: list[cache.Part], spans: array | None = None, files: dict | None = None
+        self,
+        ledger: Ledger,
+        parts: list[cache.Part],
+        spans: array | cache.LazySpans | None = None,
+        files: dict | None = None,
     ) -> None:
         self.ledger, self.parts, self.spans = ledger, parts, spans
         # What was read of each file when its entries' hashes were checked (`cache.FileState`, by name): a file
@@ -746,9 +752,12 @@ class JournalArchive:
             self._vouched[part.name] = self._vouching(part.name, self._files[part.name][0])
         data, blocks_ = self._files[part.name]
         sound = self._vouched.get(part.name, 0)
-        if self.spans is not None and 2 * entry_id <= len(self.spans):
-            end = self.spans[2 * entry_id - 1]
-            return data[self.spans[2 * entry_id - 2] : end], end <= sound
+        spans = self.spans
+        if spans is not None and 2 * entry_id <= len(spans):
+            if isinstance(spans, cache.LazySpans):  # read from the cache's side file now, the once
+                spans = self.spans = spans.loaded()
+            end = spans[2 * entry_id - 1]
+            return data[spans[2 * entry_id - 2] : end], end <= sound
         if not blocks_:  # an entry the spans do not cover (read since): the file's blocks after all
             blocks_ = split_blocks(data)[1]
             self._files[part.name] = (data, blocks_)

@@ -444,3 +444,16 @@ class TestReadBack:
             for entry_id in range(1, books.count + 1):
                 books.entry(entry_id)
         assert len(hashed) >= len(spans)  # every entry of the changed file was hashed, none vouched for
+
+    def test_where_each_entry_is_waits_in_its_side_file_until_an_entry_is_read_back(self, grown, monkeypatch):
+        monkeypatch.setattr(cache, "SIDE_BYTES", 1)  # every blob a side file, as at a million entries
+        whole = list(fresh(grown).entries)
+        shutil.rmtree(grown.cache_dir)
+        journal.load(grown)  # the cache written anew, its blobs in side files
+        books = journal.load(grown)
+        spans = books.store.archive.spans
+        assert isinstance(spans, cache.LazySpans) and spans.frozen()[0][0] == "side" and len(spans) == 2 * books.count
+        reports.summary_report(books)
+        assert isinstance(books.store.archive.spans, cache.LazySpans) and spans.frozen()[0][0] == "side"
+        assert [books.entry(i) for i in range(1, books.count + 1)] == whole
+        assert not isinstance(books.store.archive.spans, cache.LazySpans)
