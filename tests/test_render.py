@@ -252,3 +252,23 @@ def test_register_csv_never_has_a_postings_column(tmp_path):
     assert "postings" not in header
     assert header[:4] == ["id", "date", "recorded_at", "kind"] and "amount" in header
     assert run.json("report register")["rows"][0]["postings"] == []  # JSON keeps the nested list
+
+
+def _styled(renderable, width: int) -> str:
+    out = Console(file=io.StringIO(), width=width, color_system="standard", force_terminal=True, legacy_windows=False)
+    out.print(renderable, crop=False)
+    return out.file.getvalue()
+
+
+@pytest.mark.parametrize("width", [100, 40])
+def test_a_table_on_a_terminal_keeps_its_styles_and_its_characters(books, width):
+    """Tables are drawn as joined pieces (render._Line): on a terminal each piece keeps its style."""
+    table = render.report_table(_report(books, "balance"), width)
+    styled = _styled(table, width)
+    assert "\x1b[1massets\x1b[0m" in styled  # a top account, bold
+    assert re.search(r"\x1b\[31m-€[0-9,.]+\x1b\[0m", styled)  # a negative amount, red
+    assert re.sub(r"\x1b\[[0-9;]*m", "", styled) == _text(table, width)
+    statement = render.statement_view(reports.statement_report(books, "Latvia"), width)
+    styled = _styled(statement, width)
+    assert "\x1b[1mPledged\x1b[0m" in styled and "\x1b[1mPledges and receipts\x1b[0m" in styled
+    assert re.sub(r"\x1b\[[0-9;]*m", "", styled) == _text(statement, width)
