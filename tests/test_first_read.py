@@ -106,3 +106,28 @@ def test_trusting_and_checking_reads_make_the_same_books(tmp_path):
     assert render.summary_json(reports.summary_report(trusted)) == render.summary_json(reports.summary_report(checked))
     for report in (reports.funding_report, reports.packages_report, reports.earmarks_report):
         assert render.report_json(report(trusted)) == render.report_json(report(checked)), report.__name__
+
+
+def test_a_read_runs_the_cycle_collector_less_often_and_restores_it_whatever_happens(coalition, monkeypatch):
+    import gc
+
+    ledger = journal.open_ledger(coalition.path)
+    before = gc.get_threshold()
+    seen = []
+    real = fold.fold
+
+    def folding(books, entry, **how):
+        seen.append(gc.get_threshold())
+        if entry.id == 3 and refuse:
+            raise journal.Refused("refused for the test")
+        return real(books, entry, **how)
+
+    monkeypatch.setattr(fold, "fold", folding)
+    refuse = False
+    journal.load(ledger, use_cache=False)
+    assert seen and all(threshold[0] == before[0] * 100 for threshold in seen)
+    assert gc.get_threshold() == before
+    refuse = True
+    with pytest.raises(CorruptJournal):
+        journal.load(ledger, use_cache=False)
+    assert gc.get_threshold() == before
