@@ -1095,18 +1095,18 @@ def statement_view(statement: Statement, width: int = 100, *, wide: bool = False
     rows = [[_label(label), _money_text(statement.opening[key], c), _money_text(statement.closing[key], c)]
             for key, label in _POSITION]  # fmt: skip
     if statement.exchange_differences:
-        rows.append([_label("Exchange gains (losses)"), Text(""), _money_text(statement.exchange_differences, c)])
+        rows.append([_label("Exchange gains (losses)"), _Cell(""), _money_text(statement.exchange_differences, c)])
     lines += _table_lines("", cols, [], rows, [], width, wide, "")
     exchange = any(line["exchange_difference"] for line in statement.lines)
     cols = [_Col("#", True), _Col("Date"), _Col("Kind"), _Col("Given", True), _Col("Rate", True),
             _Col(f"In {c}", True), *([_Col("Exchange gain", True)] if exchange else []),
             _Col("What", fit="short", optional=True)]  # fmt: skip
     rows = [
-        [Text(str(line["id"])), Text(line["date"].isoformat()),
-         Text(f"reverses #{line['reverses']}" if line["reverses"] else line["kind"]),
-         _money_text(line["given"], line["currency"]), Text(line["rate"] or ""),
+        [_Cell(str(line["id"])), _Cell(line["date"].isoformat()),
+         _Cell(f"reverses #{line['reverses']}" if line["reverses"] else line["kind"]),
+         _money_text(line["given"], line["currency"]), _Cell(line["rate"] or ""),
          _money_text(line["amount"], c), *([_money_text(line["exchange_difference"], c)] if exchange else []),
-         Text(inert(line["what"]))]
+         _Cell(inert(line["what"]))]
         for line in statement.lines
     ]  # fmt: skip
     lines += [Text(""), Text("Pledges and receipts", style="bold")]
@@ -1119,8 +1119,8 @@ def statement_view(statement: Statement, width: int = 100, *, wide: bool = False
         cols = [_Col("Earmark"), _Col("Package"), _Col("Date", optional=True), _Col("From earmark", True),
                 _Col("Paid", True), _Col("Status", optional=True)]  # fmt: skip
         rows = [
-            [Text(inert(r["earmark"])), Text(inert(r["package"])), Text(r["date"].isoformat()),
-             _money_text(r["amount"], c), _money_text(r["paid"], c), Text(r["status"])]
+            [_Cell(inert(r["earmark"])), _Cell(inert(r["package"])), _Cell(r["date"].isoformat()),
+             _money_text(r["amount"], c), _money_text(r["paid"], c), _Cell(r["status"])]
             for r in statement.funded
         ]  # fmt: skip
         lines += _table_lines("", cols, [], rows, [], width, wide, "", "no package yet" if not rows else None)
@@ -1129,8 +1129,8 @@ def statement_view(statement: Statement, width: int = 100, *, wide: bool = False
         cols = [_Col("Package or envelope"), _Col("Its money", True), _Col("Paid", True),
                 _Col("Not yet paid", True, optional=True), _Col("Status", optional=True)]  # fmt: skip
         rows = [
-            [Text(inert(r["package"])), _money_text(r["amount"], c), _money_text(r["paid"], c),
-             _money_text(r["not_yet_paid"], c), Text(r["status"])]
+            [_Cell(inert(r["package"])), _money_text(r["amount"], c), _money_text(r["paid"], c),
+             _money_text(r["not_yet_paid"], c), _Cell(r["status"])]
             for r in statement.bought
         ]  # fmt: skip
         lines += _table_lines("", cols, [], rows, [], width, wide, "")
@@ -1141,9 +1141,7 @@ def statement_view(statement: Statement, width: int = 100, *, wide: bool = False
 
 
 def _label(label: str):
-    from rich.text import Text
-
-    return Text(label, style="" if label.startswith(" ") else "bold")
+    return _Cell(label, "" if label.startswith(" ") else "bold")
 
 
 def _period_line(period) -> str:
