@@ -729,7 +729,7 @@ class _Line:
     def __init__(self, pieces: list) -> None:
         while pieces and not _piece_text(pieces[-1]).rstrip():
             pieces.pop()
-        if pieces and _piece_text(pieces[-1]) != _piece_text(pieces[-1]).rstrip():
+        if pieces and _piece_text(pieces[-1])[-1:].isspace():
             last = pieces[-1]
             if isinstance(last, str):
                 last = last.rstrip()
@@ -738,7 +738,7 @@ class _Line:
                 last.rstrip()
             pieces[-1] = last
         self.pieces = pieces
-        self.plain = "".join(map(_piece_text, pieces))
+        self.plain = "".join([piece if piece.__class__ is str else piece.plain for piece in pieces])
 
     @property
     def cell_len(self) -> int:
@@ -793,7 +793,7 @@ class _Cell:
 
             plain = strip_control_codes(plain)
         self.plain, self.style = plain, style
-        self.cell_len = len(plain) if plain.isascii() else _cells(plain)
+        self.cell_len = len(plain) if plain.isascii() or plain.translate(_NARROW).isascii() else _cells(plain)
 
     def copy(self) -> _Cell:
         return _Cell(self.plain, self.style)
@@ -825,6 +825,11 @@ class _Cell:
         from rich.text import Text
 
         return Text(self.plain, style=self.style)
+
+
+# Characters a table shows often that take one cell each (currency symbols, a dash, an ellipsis, bars): text of
+# these and ASCII is as wide as it is long, without measuring it character by character.
+_NARROW = dict.fromkeys(map(ord, "€£¥₴·—–…█▓░─"))
 
 
 def _cells(text: str) -> int:

@@ -272,3 +272,10 @@ def test_a_table_on_a_terminal_keeps_its_styles_and_its_characters(books, width)
     styled = _styled(statement, width)
     assert "\x1b[1mPledged\x1b[0m" in styled and "\x1b[1mPledges and receipts\x1b[0m" in styled
     assert re.sub(r"\x1b\[[0-9;]*m", "", styled) == _text(statement, width)
+
+
+@pytest.mark.parametrize("text", ["€1,234.56", "-£0.01", "a—b…", "█▓░", "日本", "e\u0301", "€ 日本", "", "plain"])
+def test_a_cell_is_as_wide_as_rich_measures_it(text):
+    from rich.cells import cell_len
+
+    assert render._Cell(text).cell_len == cell_len(text)
