@@ -191,13 +191,52 @@ def _thawed(books: Books, mark: Mark) -> Books:
     start.history = Replayed(start)
     start.index = PrefixIndex(books.index, mark.count, start)
     funds = start.funding
-    funds.shares, funds.spent = _unflat(funds.shares), _unflat(funds.spent)
+    funds.shares, funds.spent = _Unflattened(funds.shares), _Unflattened(funds.spent)
     funds.flows = PrefixMap(books.funding.flows, mark.count)
     return start
 
 
 def _flat(owned: dict[str, dict[str, Decimal]]) -> list[tuple[str, list[str], str]]:
     return [(key, list(owners), " ".join(map(str, owners.values()))) for key, owners in owned.items()]
+
+
+class _Unflattened(MutableMapping):
+    """A mark's owners by envelope (`_flat`), made amounts again only when first read.
+
+    The books of a period's first day are asked for their members' figures,
+    not whose money is in each envelope: a hundred thousand amounts a mark at
+    a million entries, left as text. Read, it is the defaultdict it stood for.
+    """
+
+    def __init__(self, flat: list[tuple[str, list[str], str]]) -> None:
+        self._flat: list | None = flat
+        self._data: defaultdict[str, dict[str, Decimal]] | None = None
+
+    def _loaded(self) -> defaultdict[str, dict[str, Decimal]]:
+        if self._data is None:
+            self._data, self._flat = _unflat(self._flat), None
+        return self._data
+
+    def __getitem__(self, key: str) -> dict[str, Decimal]:
+        return self._loaded()[key]  # a missing envelope is made, as the defaultdict does
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._loaded().get(key, default)
+
+    def __setitem__(self, key: str, value: dict[str, Decimal]) -> None:
+        self._loaded()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._loaded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+    def items(self):
+        return self._loaded().items()
 
 
 def _unflat(flat: list[tuple[str, list[str], str]]) -> defaultdict[str, dict[str, Decimal]]:

@@ -218,3 +218,14 @@ def test_a_mark_s_entries_streamed_end_on_the_entry_the_books_hold_there():
     changed.base = type("Moved", (), {"stream": books.store.stream, "get": lambda self, n: entries[n]})()
     with pytest.raises(CorruptJournal, match="changed while it was being read"):
         list(changed.stream())
+
+
+def test_a_marks_owners_stay_text_until_read_and_then_are_the_amounts_they_stood_for():
+    from decimal import Decimal
+
+    owned = {"assets:earmarked:drones": {"latvia": Decimal("1.10"), "norway": Decimal("-0.05")}, "x": {}}
+    lazy = checkpoints._Unflattened(checkpoints._flat(owned))
+    assert lazy._data is None  # nothing turned into amounts yet
+    assert dict(lazy.items()) == owned and lazy._data is not None
+    assert lazy["assets:earmarked:new"] == {} and "assets:earmarked:new" in lazy  # made, as the defaultdict does
+    assert lazy.get("absent") is None and len(lazy) == 3
