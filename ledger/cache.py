@@ -26,11 +26,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import errno
 import hashlib
 import hmac
+import json
 import os
 import pickle
 import secrets
+import stat
 import tempfile
 import time
 from array import array
@@ -128,11 +131,11 @@ class LazySpans:
 
     def loaded(self) -> array:
         if self._array is None:
-            self._array = array("Q")
-            self._array.frombytes(_bytes(self._blob))
-            self._blob = b""
-            if len(self._array) != self._length:
-                raise ValueError(f"spans of {len(self._array)} numbers kept as {self._length}")
+            found = array("Q")
+            found.frombytes(_bytes(self._blob))
+            if len(found) != self._length:
+                raise ValueError(f"spans of {len(found)} numbers kept as {self._length}")
+            self._array, self._blob = found, b""
         return self._array
 
     def frozen(self) -> tuple[Any, int]:
@@ -426,7 +429,7 @@ def _bytes(blob: Any) -> bytes:
         return blob
     _, digest, folder = blob
     try:
-        data = (folder / (_SIDE_PREFIX + digest.hex())).read_bytes()
+        data = _plain_file_bytes(folder / (_SIDE_PREFIX + digest.hex()))
     except OSError as problem:
         data, reason = b"", problem.strerror
     else:
@@ -439,6 +442,16 @@ def _bytes(blob: Any) -> bytes:
             "delete that folder (it is rebuilt from the journal) and run the command again"
         )
     return data
+
+
+def _plain_file_bytes(path: Path) -> bytes:
+    """A side file's bytes, read only if it is a plain file: a link or a pipe put in its place is not followed or
+    waited on (OSError)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "it is not a plain file")
+        return handle.read()
 
 
 def _pickled(value: Any) -> bytes:
@@ -470,9 +483,7 @@ def read(folder: Path, settings: tuple) -> Snapshot | None:
     if key is None:
         return None
     try:
-        if (folder / CACHE_FILE).is_symlink():  # never a file elsewhere, even a signed one
-            return None
-        blob = (folder / CACHE_FILE).read_bytes()
+        blob = _plain_file_bytes(folder / CACHE_FILE)  # never a file elsewhere (a link), even a signed one, nor a pipe
     except OSError:
         return None
     head = len(_MAGIC)
@@ -535,16 +546,45 @@ def _replace(folder: Path, path: Path, data: bytes) -> None:
         raise
 
 
+_UNNAMED = "unnamed"  # the sweep's record: side files no cache names, and since when (seconds since the epoch)
+_GRACE = 600  # how long a side file is kept once no cache names it: a command still running may yet read it
+
+
 def _sweep(folder: Path, kept: set[str]) -> None:
     """Remove what writers killed half-way left behind (a minute old: no live writer is still on it), and side
-    files no cache names any more (ten minutes old: a command still running may yet read one)."""
+    files that no cache has named for ten minutes.
+
+    Ten minutes from when a sweep first found a file unnamed, not from when
+    it was written: a command that read the cache an hour after its side
+    files were written may still be running when another command writes
+    the cache anew (each load that reads new entries writes the spans anew).
+    A record lost or damaged only starts the ten minutes again.
+    """
     now = time.time()
+    try:
+        noted = json.loads((folder / _UNNAMED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        noted = {}
+    noted = noted if isinstance(noted, dict) else {}
+    unnamed = {}
     for leftover in [*folder.glob(".books-*"), *folder.glob(_SIDE_PREFIX + "*")]:
         if leftover.name in kept:
             continue
         with contextlib.suppress(OSError):
-            if leftover.stat().st_mtime < now - (60 if leftover.name.startswith(".") else 600):
+            written = leftover.stat().st_mtime
+            if leftover.name.startswith("."):
+                if written < now - 60:
+                    leftover.unlink()
+                continue
+            since = noted.get(leftover.name)
+            since = min(since, now) if isinstance(since, float | int) and not isinstance(since, bool) else now
+            if max(since, written) < now - _GRACE:
                 leftover.unlink()
+            else:
+                unnamed[leftover.name] = since
+    with contextlib.suppress(OSError):
+        if unnamed or noted:
+            _replace(folder, folder / _UNNAMED, json.dumps(unnamed).encode("utf-8"))
 
 
 def _sign(key: bytes, payload: bytes) -> bytes:

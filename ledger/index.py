@@ -273,7 +273,8 @@ class Index:
 
     def __getattr__(self, name: str) -> Any:  # only for what is not there: the monthly changes, until first read
         if name == "monthly" and "_monthly" in self.__dict__:
-            self.monthly = pickle.loads(self._read(self.__dict__.pop("_monthly")))
+            self.monthly = pickle.loads(self._read(self.__dict__["_monthly"]))
+            del self.__dict__["_monthly"]
             return self.monthly
         raise AttributeError(name)
 
@@ -297,7 +298,9 @@ class _ByKey(dict):
         self.blobs, self.read = dict(blobs), read
 
     def __missing__(self, name: str) -> dict[Any, array]:
-        table = self[name] = {k: _ids(v) for k, v in pickle.loads(self.read(self.blobs.pop(name))).items()}
+        # Read, then forgotten: a part that cannot be read (a damaged side file) says so again when asked again.
+        table = self[name] = {k: _ids(v) for k, v in pickle.loads(self.read(self.blobs[name])).items()}
+        del self.blobs[name]
         return table
 
 

@@ -425,7 +425,8 @@ def _few_collections() -> Iterator[None]:
     collected, less often; the helper process (forked) collects as seldom.
     """
     before = gc.get_threshold()
-    gc.set_threshold(max(before[0], 1) * 100, *before[1:])
+    if before[0]:  # 0: automatic collection is off, and stays off
+        gc.set_threshold(before[0] * 100, *before[1:])
     try:
         yield
     finally:

@@ -788,12 +788,14 @@ class _Cell:
     __slots__ = ("cell_len", "plain", "style")
 
     def __init__(self, plain: str, style: str = "") -> None:
-        if not plain.isprintable():
+        printable = plain.isprintable()
+        if not printable:
             from rich.control import strip_control_codes
 
             plain = strip_control_codes(plain)
         self.plain, self.style = plain, style
-        self.cell_len = len(plain) if plain.isascii() or plain.translate(_NARROW).isascii() else _cells(plain)
+        narrow = printable and (plain.isascii() or plain.translate(_NARROW).isascii())
+        self.cell_len = len(plain) if narrow else _cells(plain)  # a tab or an escape: as rich measures it
 
     def copy(self) -> _Cell:
         return _Cell(self.plain, self.style)

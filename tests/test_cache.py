@@ -457,3 +457,74 @@ class TestReadBack:
         assert isinstance(books.store.archive.spans, cache.LazySpans) and spans.frozen()[0][0] == "side"
         assert [books.entry(i) for i in range(1, books.count + 1)] == whole
         assert not isinstance(books.store.archive.spans, cache.LazySpans)
+
+
+class TestSideFilesDamagedOrSwept:
+    """The parts a cache keeps in files of their own: damaged, replaced or swept while a command runs."""
+
+    @pytest.fixture
+    def sided(self, grown, monkeypatch):
+        monkeypatch.setattr(cache, "SIDE_BYTES", 1)  # every blob a side file, as at a million entries
+        shutil.rmtree(grown.cache_dir)
+        journal.load(grown)
+        return grown
+
+    def side_file(self, ledger, blob) -> Path:
+        assert blob[0] == "side"
+        return ledger.cache_dir / ("blob-" + blob[1].hex())
+
+    def test_a_damaged_index_part_says_so_each_time_it_is_asked_for(self, sided):
+        books = journal.load(sided)
+        parts = books.index._parts
+        for name in ("ids.source", "monthly"):
+            self.side_file(sided, parts[name]).write_bytes(b"damaged")
+        for _ in range(2):  # an import asks again for each row: the same clear error, never a KeyError
+            with pytest.raises(LedgerError, match=r"read cache .* is damaged"):
+                books.index.ids["source"]
+            with pytest.raises(LedgerError, match=r"read cache .* is damaged"):
+                getattr(books.index, "monthly")  # noqa: B009 (an attribute read is the question)
+
+    def test_damaged_spans_say_so_each_time_and_are_never_taken_as_none(self, sided):
+        books = journal.load(sided)
+        self.side_file(sided, books.store.archive.spans.frozen()[0]).write_bytes(b"\0" * 16)
+        for _ in range(2):
+            with pytest.raises(LedgerError, match=r"read cache .* is damaged"):
+                books.entry(1)
+
+    def test_a_pipe_or_a_link_in_place_of_a_side_file_is_refused_not_waited_on(self, sided, tmp_path):
+        books = journal.load(sided)
+        path = self.side_file(sided, books.store.archive.spans.frozen()[0])
+        path.unlink()
+        os.mkfifo(path)  # reading a pipe would wait for a writer for ever
+        with pytest.raises(LedgerError, match="not a plain file"):
+            books.entry(1)
+        path.unlink()
+        (tmp_path / "elsewhere").write_bytes(b"x")
+        path.symlink_to(tmp_path / "elsewhere")
+        books = journal.load(sided)
+        with pytest.raises(LedgerError, match=r"read cache .* is damaged"):
+            books.entry(1)
+
+    def test_a_side_file_is_kept_ten_minutes_after_no_cache_names_it_however_old(self, sided, monkeypatch):
+        running = journal.load(sided)  # a command that has read the cache, not yet its spans
+        spans = self.side_file(sided, running.store.archive.spans.frozen()[0])
+        hour_ago = time.time() - 3600
+        for side in sided.cache_dir.glob("blob-*"):
+            os.utime(side, (hour_ago, hour_ago))
+        note = fund.Note(dt.date(2024, 6, 1), memo="one more")
+        writer.record(sided, lambda b: fund.contribute(b, "Latvia", "1k", note))
+        assert journal.load(sided).count == running.count + 1  # the cache written anew: other spans
+        assert spans.exists()
+        assert running.entry(1) == fresh(sided).entry(1)  # the running command reads on
+        later = time.time() + 601
+        monkeypatch.setattr(cache.time, "time", lambda: later)
+        writer.record(sided, lambda b: fund.contribute(b, "Latvia", "1k", note))
+        journal.load(sided)
+        assert not spans.exists()  # ten minutes after it was first found unnamed: swept
+
+
+def test_a_pipe_in_place_of_the_cache_is_passed_over_not_waited_on(grown):
+    books_file = grown.cache_dir / cache.CACHE_FILE
+    books_file.unlink()
+    os.mkfifo(books_file)
+    assert journal.load(grown).count == 40  # read from the journal, the pipe never opened for reading

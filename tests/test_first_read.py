@@ -131,3 +131,20 @@ def test_a_read_runs_the_cycle_collector_less_often_and_restores_it_whatever_hap
     with pytest.raises(CorruptJournal):
         journal.load(ledger, use_cache=False)
     assert gc.get_threshold() == before
+
+
+def test_a_read_leaves_automatic_collection_off_when_it_was_off(coalition):
+    import gc
+
+    ledger = journal.open_ledger(coalition.path)
+    before = gc.get_threshold()
+    gc.set_threshold(0)
+    try:
+        seen = []
+        real = journal.fold.fold
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(journal.fold, "fold", lambda *a, **k: (seen.append(gc.get_threshold()[0]), real(*a, **k)))
+            journal.load(ledger, use_cache=False)
+        assert seen and set(seen) == {0}
+    finally:
+        gc.set_threshold(*before)

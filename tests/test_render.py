@@ -274,8 +274,11 @@ def test_a_table_on_a_terminal_keeps_its_styles_and_its_characters(books, width)
     assert re.sub(r"\x1b\[[0-9;]*m", "", styled) == _text(statement, width)
 
 
-@pytest.mark.parametrize("text", ["€1,234.56", "-£0.01", "a—b…", "█▓░", "日本", "e\u0301", "€ 日本", "", "plain"])
+@pytest.mark.parametrize(
+    "text", ["€1,234.56", "-£0.01", "a—b…", "█▓░", "日本", "e\u0301", "€ 日本", "", "plain", "a\tb", "\x1b[1m", "a\x00"]
+)
 def test_a_cell_is_as_wide_as_rich_measures_it(text):
     from rich.cells import cell_len
+    from rich.text import Text
 
-    assert render._Cell(text).cell_len == cell_len(text)
+    assert render._Cell(text).cell_len == Text(text).cell_len == cell_len(Text(text).plain)
