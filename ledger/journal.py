@@ -716,7 +716,8 @@ class JournalArchive:
         # whose first `size` bytes still have that digest holds entries whose hashes need no checking again.
         self.files: dict[str, cache.FileState] = {} if files is None else files
         self._files: dict[str, tuple[bytes, list[tuple[int, int]]]] = {}  # the files last looked in
-        self._vouched: dict[str, int] = {}  # of those: how many of their first bytes match their kept digest
+        self._parsed: set[str] = set()  # of those: the ones an entry was parsed from
+        self._vouched: dict[str, int] = {}  # and how many of their first bytes match their kept digest (0: none)
         self._recent: dict[int, Entry] = {}  # the entries last read (a chain check reads the next one too)
 
     def entry(self, entry_id: int) -> Entry | None:
@@ -725,9 +726,13 @@ class JournalArchive:
         found = self._located(entry_id)
         if found is None:
             return None
-        block, hashed = found
+        block, name, end = found
+        sound = self._vouched.get(name)
+        if sound is None and name in self._parsed:  # the second entry parsed from this file: its bytes checked once
+            sound = self._vouched[name] = self._vouching(name, self._files[name][0])
+        self._parsed.add(name)
         try:
-            entry = self._same(parse_entry(block, fast=True, hashed=hashed), entry_id)
+            entry = self._same(parse_entry(block, fast=True, hashed=end <= (sound or 0)), entry_id)
         except ValueError:
             raise self._changed() from None
         if len(self._recent) >= 4:
@@ -752,11 +757,12 @@ class JournalArchive:
         found = self._located(entry_id)
         return None if found is None else found[0]
 
-    def _located(self, entry_id: int) -> tuple[bytes, bool] | None:
-        """Entry `entry_id`'s block, and whether its file vouches for its hash; None for an id no part holds.
+    def _located(self, entry_id: int) -> tuple[bytes, str, int] | None:
+        """Entry `entry_id`'s block, the name of its file and where the block ends; None for an id no part holds.
 
-        The first entry read from a file is checked against its hash as it
-        is parsed; from the second on, the file's bytes are checked once
+        The first entry parsed from a file is checked against its hash (a
+        register of a few entries far apart reads no more than it needs);
+        from the second on (`entry`), the file's bytes are checked once
         against the digest kept when it was read (a few hundred microseconds
         for a file of hundreds of entries), and the entries within them are
         not hashed again. A file changed since is not vouched for: each of
@@ -770,19 +776,17 @@ class JournalArchive:
             if len(self._files) >= 4:
                 oldest = next(iter(self._files))
                 del self._files[oldest]
+                self._parsed.discard(oldest)
                 self._vouched.pop(oldest, None)
             data = _read_bytes(self.ledger.journal_dir / part.name)
             self._files[part.name] = (data, [] if self.spans is not None else split_blocks(data)[1])
-        elif part.name not in self._vouched:
-            self._vouched[part.name] = self._vouching(part.name, self._files[part.name][0])
         data, blocks_ = self._files[part.name]
-        sound = self._vouched.get(part.name, 0)
         spans = self.spans
         if spans is not None and 2 * entry_id <= len(spans):
             if isinstance(spans, cache.LazySpans):  # read from the cache's side file now, the once
                 spans = self.spans = spans.loaded()
             end = spans[2 * entry_id - 1]
-            return data[spans[2 * entry_id - 2] : end], end <= sound
+            return data[spans[2 * entry_id - 2] : end], part.name, end
         if not blocks_:  # an entry the spans do not cover (read since): the file's blocks after all
             blocks_ = split_blocks(data)[1]
             self._files[part.name] = (data, blocks_)
@@ -790,7 +794,7 @@ class JournalArchive:
         if number >= len(blocks_):
             raise self._changed()
         start, end = blocks_[number]
-        return data[start:end], end <= sound
+        return data[start:end], part.name, end
 
     def _vouching(self, name: str, data: bytes) -> int:
         """How many of `data`'s first bytes are those read, hashes checked, when the books were read (0: none)."""

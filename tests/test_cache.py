@@ -427,6 +427,20 @@ class TestReadBack:
         assert [books.entry(i) for i in range(1, books.count + 1)] == whole
         assert 0 < len(hashed) <= len(grown.journal_files()) < books.count  # the first read of each file, at most
 
+    def test_one_entry_read_from_a_file_costs_no_digest_of_the_file(self, grown, monkeypatch):
+        books = journal.load(grown)
+        archive = books.store.archive
+        digests = []
+        real = archive._vouching
+        monkeypatch.setattr(archive, "_vouching", lambda *a: digests.append(a[0]) or real(*a))
+        firsts = [part.first for part in archive.parts]
+        for entry_id in firsts:  # one entry a file (its chain check looks at the next entry's line too)
+            books.entry(entry_id)
+        assert digests == []
+        books.entry(firsts[0] + 1)  # a second entry parsed from the first file: the file is checked, once
+        books.entry(firsts[0] + 2)
+        assert digests == [archive.parts[0].name]
+
     def test_an_entry_forged_with_size_and_time_kept_is_still_refused_when_read_back(self, grown, monkeypatch):
         path = grown.journal_files()[0]
         data, stat = path.read_bytes(), path.stat()
