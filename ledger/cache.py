@@ -30,6 +30,7 @@ import errno
 import hashlib
 import hmac
 import json
+import math
 import os
 import pickle
 import secrets
@@ -577,7 +578,7 @@ def _sweep(folder: Path, kept: set[str]) -> None:
                     leftover.unlink()
                 continue
             since = noted.get(leftover.name)
-            since = min(since, now) if isinstance(since, float | int) and not isinstance(since, bool) else now
+            since = min(since, now) if type(since) in (int, float) and math.isfinite(since) else now
             if max(since, written) < now - _GRACE:
                 leftover.unlink()
             else:

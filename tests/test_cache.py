@@ -542,3 +542,19 @@ def test_a_pipe_in_place_of_the_cache_is_passed_over_not_waited_on(grown):
     books_file.unlink()
     os.mkfifo(books_file)
     assert journal.load(grown).count == 40  # read from the journal, the pipe never opened for reading
+
+
+@pytest.mark.parametrize("record", ['{"blob-x": NaN}', '{"blob-x": true}', "[1, 2]", "not json", '{"blob-x": 1e400}'])
+def test_a_damaged_sweep_record_only_starts_the_ten_minutes_again(grown, monkeypatch, record):
+    folder = grown.cache_dir
+    (folder / "unnamed").write_text(record.replace("blob-x", "blob-" + "0" * 64))
+    stale = folder / ("blob-" + "0" * 64)
+    stale.write_bytes(b"no cache names me")
+    hour_ago = time.time() - 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    cache._sweep(folder, set())
+    assert stale.exists()  # first found unnamed now, whatever the record said
+    later = time.time() + 601
+    monkeypatch.setattr(cache.time, "time", lambda: later)
+    cache._sweep(folder, set())
+    assert not stale.exists()
