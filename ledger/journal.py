@@ -254,16 +254,19 @@ def entry_id_of(chunk: bytes) -> int | None:
 
 
 def _blocks(
-    ledger: Ledger, path: Path, data: bytes, begin: int, *, newest: bool, fast: bool = False
+    ledger: Ledger, path: Path, data: bytes, begin: int, *, newest: bool, fast: bool = False, vouched: int = 0
 ) -> Iterator[Located]:
-    """The entries in `data` (a journal file's bytes) from byte `begin`, which is where an entry ends."""
+    """The entries in `data` (a journal file's bytes) from byte `begin`, which is where an entry ends.
+
+    `vouched`: the first bytes of `data` whose entries' hashes are known checked (`JournalArchive._vouching`).
+    """
     before, spans = split_blocks(data, begin)
     if not blank(before):
         raise CorruptJournal(f"{_rel(ledger, path)} has text before its first [[entry]] (byte {begin})")
     for number, (start, end) in enumerate(spans):
         last = newest and number == len(spans) - 1
         try:
-            entry = parse_entry(data[start:end], fast=fast)
+            entry = parse_entry(data[start:end], fast=fast, hashed=end <= vouched)
         except kinds.UnknownKind as unknown:
             raise CorruptJournal(f"{_rel(ledger, path)} at byte {start}: {unknown}") from None
         except HashMismatch as changed:
@@ -815,7 +818,8 @@ class JournalArchive:
         read, previous = 0, model.GENESIS
         for part in self.parts:
             path = self.ledger.journal_dir / part.name
-            blocks = _blocks(self.ledger, path, _read_bytes(path), 0, newest=False, fast=True)
+            data = _read_bytes(path)  # every entry of it read: its bytes checked once against its digest
+            blocks = _blocks(self.ledger, path, data, 0, newest=False, fast=True, vouched=self._vouching(part.name, data))
             for located in itertools.islice(blocks, min(part.count, count - read)):
                 read += 1
                 previous = self._same(located.entry, read, previous).hash
