@@ -252,8 +252,9 @@ class Index:
         return found
 
     @classmethod
-    def from_parts(cls, parts: Mapping[str, Any], read: Callable[[Any], bytes] = lambda blob: blob) -> Index:
+    def from_parts(cls, parts: Mapping[str, Any], read: Callable[[Any], bytes] | None = None) -> Index:
         """The index `parts` kept; `read` gives a part's bytes (a part kept in a file of its own is read on use)."""
+        read = read or _same
         found = cls.__new__(cls)
         core = pickle.loads(read(parts["core"]))
         found.dates = array("i")

@@ -117,7 +117,7 @@ def emit(report: Report | Summary | Statement, fmt: str, *, pager: bool = False,
         with out.pager(styles=True):
             out.print(shown, crop=False)
     elif isinstance(shown, _Lines) and out.color_system is None:  # no styles to write: the lines as they are
-        out.file.write("".join(line.plain + "\n" for line in shown.lines))
+        _write_lines(shown.lines, out.file)
     else:
         out.print(shown, crop=False)
     return None
@@ -742,9 +742,7 @@ class _Line:
 
     @property
     def cell_len(self) -> int:
-        from rich.cells import cell_len
-
-        return cell_len(self.plain)
+        return _cells(self.plain)
 
     def render(self, console, end: str = ""):
         from rich.segment import Segment
@@ -1189,34 +1187,32 @@ def _date(value: dt.date | None) -> str | None:
 
 
 def _show_cell(row: dict[str, Any], column, currency: str):
-    Text = _Cell
-
     value = row.get(column.key)
     if column.kind == "money":
         return _money_text(value, currency)
     if column.kind == "account":
         depth = value.count(":")
-        return Text("  " * depth + value.rsplit(":", 1)[-1], style="bold" if depth == 0 else "")
+        return _Cell("  " * depth + value.rsplit(":", 1)[-1], style="bold" if depth == 0 else "")
     if column.kind == "share":
-        return Text("" if value is None else f"{value:.1f}%")
+        return _Cell("" if value is None else f"{value:.1f}%")
     if column.kind == "list":
-        return Text(inert(", ".join(value)))
+        return _Cell(inert(", ".join(value)))
     if column.kind == "split":  # (earmark, amount, currency): in the currency the money was pledged in
-        return Text(", ".join(f"{inert(e)} {money.format_money(a, c)}" for e, a, c in value))
+        return _Cell(", ".join(f"{inert(e)} {money.format_money(a, c)}" for e, a, c in value))
     if column.kind == "amounts":  # {currency: amount}
-        return Text(", ".join(money.format_money(a, c) for c, a in value.items()))
+        return _Cell(", ".join(money.format_money(a, c) for c, a in value.items()))
     if column.kind == "original":  # a pledge followed in its own currency
         if not value:
-            return Text("")
+            return _Cell("")
         c = value["currency"]
         figures = {k: money.format_money(Decimal(value[k]), c) for k in ("amount", "received", "outstanding")}
-        return Text(
+        return _Cell(
             f"{figures['amount']} at {value['rate']}: {figures['received']} received, "
             f"{figures['outstanding']} outstanding"
         )
     if isinstance(value, dt.date):
-        return Text(value.isoformat())
-    return Text(inert("" if value is None else str(value)))
+        return _Cell(value.isoformat())
+    return _Cell(inert("" if value is None else str(value)))
 
 
 def _money_text(value: Decimal | None, currency: str):
