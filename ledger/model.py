@@ -305,7 +305,15 @@ PERIOD = re.compile(r"(?P<year>[0-9]{4})(?:Q(?P<quarter>[1-4])|-(?P<month>[0-9]{
 
 
 def format_timestamp(stamp: dt.datetime) -> str:
-    return stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = _STAMPS.get(stamp)
+    if text is None:
+        if len(_STAMPS) >= 10_000:
+            _STAMPS.clear()
+        text = _STAMPS[stamp] = stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return text
+
+
+_STAMPS: dict[dt.datetime, str] = {}  # times written out before: entries recorded in one second share theirs
 
 
 def now() -> dt.datetime:
@@ -410,6 +418,18 @@ def _posting(record: Any) -> Posting:
         what, value = next((k, v) for k, v in record.items() if not isinstance(v, str))
         wanted = "a decimal string" if what == "amount" else "text"
         raise ValueError(f"posting {what} ({type(value).__name__}) is not {wanted}")
+    found = _POSTINGS.get((account, amount, currency))
+    if found is not None:
+        return found
     if currency not in money.PLACES:
         raise ValueError(f"posting {dict(record)!r} has a bad account or currency")
-    return Posting(account, money.parse_stored(amount, currency), currency)
+    if len(_POSTINGS) >= 50_000:
+        _POSTINGS.clear()
+    made = _POSTINGS[account, amount, currency] = Posting(account, money.parse_stored(amount, currency), currency)
+    return made
+
+
+# Postings read before, by their account, amount (as stored) and currency: a journal moves the same sums
+# between the same accounts again and again, and a posting cannot be changed, so entries share them. Only
+# postings that read without error are kept; forgotten all at once when full.
+_POSTINGS: dict[tuple[str, str, str], Posting] = {}

@@ -160,3 +160,33 @@ def test_every_real_entry_is_read_fast(coalition):
                 blocks += 1
         assert blocks == len(journal.load(ledger, use_cache=False).entries)
     assert shapes == {"postings = [", "[[entry.postings]]", "[entry.split]"}
+
+
+def test_lines_read_again_read_the_same():
+    """A line met before is taken from memory (`fastparse._SEEN`): the hostile blocks and a repeated key are
+    still refused, and what is handed out can be changed without changing what the next block reads."""
+    block = tomli_w.dumps({"entry": [{
+        "kind": "pay", "date": dt.date(2025, 3, 1), "recorded_at": dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC),
+        "refs": [], "split": {"a": "1.00"}, "postings": [{"account": "assets:x", "amount": "1.00", "currency": "EUR"}],
+    }]})  # fmt: skip
+    fastparse._SEEN.clear()
+    first = fastparse.parse(block)
+    assert 'kind = "pay"' in fastparse._SEEN and len(fastparse._SEEN) >= 4  # kept for the next block
+    first["entry"][0]["postings"][0]["amount"] = "changed"
+    first["entry"][0]["refs"].append("changed")
+    second = fastparse.parse(block)
+    assert same(second, tomllib_reads(block))  # neither the posting nor the empty list came back changed
+    assert second["entry"][0]["postings"][0] is not first["entry"][0]["postings"][0]
+    for text in [*HOSTILE, '[[entry]]\nkind = "pay"\nkind = "pay"\n', '[[entry]]\nkind = "pay"\nkind = "x"\n']:
+        assert agrees(text), text
+        assert agrees(text), text  # the second time, its lines from memory
+    assert fastparse.parse('[[entry]]\nkind = "pay"\nkind = "pay"\n') is None
+
+
+def test_lines_kept_are_bounded(monkeypatch):
+    monkeypatch.setattr(fastparse, "_KEEP", 10)
+    fastparse._SEEN.clear()
+    for number in range(25):
+        assert fastparse.parse(f'[[entry]]\nsource = "s{number}"\n') == {"entry": [{"source": f"s{number}"}]}
+        assert len(fastparse._SEEN) <= 10
+    assert not any(line.startswith(("id =", "prev =", "hash =", "memo =")) for line in fastparse._SEEN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import tomllib
@@ -222,3 +223,23 @@ class TestReadingBack:
         path.write_bytes(b"[[entry]]\n".join(blocks[:-1]))  # the last entry gone
         with pytest.raises(CorruptJournal, match="changed while it was being read"):
             list(books.iter_entries())
+
+
+def test_postings_read_again_are_shared_and_still_checked():
+    """Entries moving the same sum between the same accounts share one posting (`model._POSTINGS`); a posting
+    that does not read is never kept, so reading it again is refused again."""
+    first = model.from_record(_record("1.00"), {})
+    second = model.from_record(_record("1.00"), {})
+    assert first.postings[0] is second.postings[0] and first.postings[0].amount == Decimal("1.00")
+    for _ in range(2):
+        with pytest.raises(ValueError, match="exactly 2 places"):
+            model.from_record(_record("1.0"), {})
+    assert ("assets:fund:unallocated", "1.0", "EUR") not in model._POSTINGS
+
+
+def _record(amount: str) -> dict:
+    stamp = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
+    postings = [{"account": "assets:fund:unallocated", "amount": amount, "currency": "EUR"},
+                {"account": "income:interest", "amount": f"-{amount}", "currency": "EUR"}]  # fmt: skip
+    return {"id": 1, "date": stamp.date(), "recorded_at": stamp, "kind": "interest", "memo": "", "source": "",
+            "postings": postings, "prev": model.GENESIS, "hash": ""}  # fmt: skip
