@@ -9,6 +9,8 @@ import tomllib
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger import journal, kinds, model
 from ledger.errors import CorruptJournal, TornWrite
@@ -243,3 +245,17 @@ def _record(amount: str) -> dict:
                 {"account": "income:interest", "amount": f"-{amount}", "currency": "EUR"}]  # fmt: skip
     return {"id": 1, "date": stamp.date(), "recorded_at": stamp, "kind": "interest", "memo": "", "source": "",
             "postings": postings, "prev": model.GENESIS, "hash": ""}  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"[[entry]]", b"[[entry]]\n", b"[[entry]]\r\n", b"\n", b"\r", b"x", b"[", b"]"]), max_size=30),
+    st.integers(0, 40),
+)
+def test_blocks_are_cut_where_a_line_starts_with_a_header(pieces, begin):
+    """`split_blocks` finds its headers as text and checks where their lines start: the same cuts as the anchored
+    pattern `_HEADER`, from any byte on."""
+    data = b"".join(pieces)
+    begin = min(begin, len(data))
+    anchored = [match.start() for match in journal._HEADER.finditer(data, begin)]
+    assert [start for start, _ in journal.split_blocks(data, begin)[1]] == anchored
