@@ -725,9 +725,15 @@ class JournalArchive:
         self._files: dict[str, tuple[bytes, list[tuple[int, int]]]] = {}  # the files last looked in
         self._parsed: set[str] = set()  # of those: the ones an entry was parsed from
         self._vouched: dict[str, int] = {}  # and how many of their first bytes match their kept digest (0: none)
-        self._recent: dict[int, Entry] = {}  # the entries last read (a chain check reads the next one too)
+        # The entries last read (a chain check reads the next one too), each with whether its bytes are vouched for.
+        self._recent: dict[int, tuple[Entry, bool]] = {}
 
     def entry(self, entry_id: int) -> Entry | None:
+        found = self.vouched_entry(entry_id)
+        return None if found is None else found[0]
+
+    def vouched_entry(self, entry_id: int) -> tuple[Entry, bool] | None:
+        """Entry `entry_id`, and whether its bytes are those read, hash and chain checked, when the books were read."""
         if entry_id in self._recent:
             return self._recent[entry_id]
         found = self._located(entry_id)
@@ -738,14 +744,15 @@ class JournalArchive:
         if sound is None and name in self._parsed:  # the second entry parsed from this file: its bytes checked once
             sound = self._vouched[name] = self._vouching(name, self._files[name][0])
         self._parsed.add(name)
+        vouched = end <= (sound or 0)
         try:
-            entry = self._same(parse_entry(block, fast=True, hashed=end <= (sound or 0)), entry_id)
+            entry = self._same(parse_entry(block, fast=True, hashed=vouched), entry_id)
         except ValueError:
             raise self._changed() from None
         if len(self._recent) >= 4:
             self._recent.pop(next(iter(self._recent)))
-        self._recent[entry_id] = entry
-        return entry
+        self._recent[entry_id] = (entry, vouched)
+        return entry, vouched
 
     def prev_of(self, entry_id: int) -> str:
         """The `prev` that entry `entry_id` states (read from its line, without reading the whole entry)."""
@@ -874,7 +881,9 @@ class Archived:
     entry read back is checked against the chain the books hold: its hash
     must be the `prev` of the entry after it, and the last one's the seal.
     A file edited behind the cache's back (its hashes recomputed, its time
-    put back) is caught here instead of being built upon.
+    put back) is caught here instead of being built upon. An entry whose
+    file still has the digest noted when its hash and chain were checked
+    (`JournalArchive.vouched_entry`) is those bytes, and is not checked again.
     """
 
     def __init__(self, archive: JournalArchive, count: int, seal: str) -> None:
@@ -917,7 +926,12 @@ class Archived:
         if entry_id <= self.count:
             if entry_id <= 0:
                 return None
-            entry = self.archive.entry(entry_id)
+            found = self.archive.vouched_entry(entry_id)
+            if found is None:
+                raise self.archive._changed()
+            entry, vouched = found
+            if vouched:  # the same bytes whose hash and chain were checked when the books were read
+                return entry
             after = self.seal if entry_id == self.count else self.archive.prev_of(entry_id + 1)
             if entry.hash != after:
                 raise CorruptJournal(

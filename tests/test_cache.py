@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import pickle
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import cache, fold, fund, journal, reports, writer
+from ledger import cache, fold, fund, journal, model, reports, writer
 from ledger.errors import CorruptJournal, LedgerError, TornWrite
 
 from conftest import built_once, copy_ledger, new_ledger
@@ -479,6 +480,39 @@ class TestReadBack:
             for entry_id in range(1, books.count + 1):
                 books.entry(entry_id)
         assert len(hashed) >= len(spans)  # every entry of the changed file was hashed, none vouched for
+
+    def test_an_entry_forged_with_its_hash_worked_out_again_breaks_the_chain_when_read_back(self, grown):
+        """Its own hash agrees with it; the next entry's `prev` does not. Its file no longer has the digest noted
+        when it was read, so nothing in it is vouched for and the chain is checked."""
+        path = grown.journal_files()[0]
+        data, stat = path.read_bytes(), path.stat()
+        _, spans = journal.split_blocks(data)
+        start, end = spans[-2]  # not the file's last: the entry after it is in the same file
+        entry = journal.parse_entry(data[start:end])
+        day = entry.date.replace(day=1 if entry.date.day != 1 else 2)
+        forged = dataclasses.replace(entry, date=day, hash="")
+        forged = journal.entry_bytes(dataclasses.replace(forged, hash=model.entry_hash(forged)))
+        forged += data[start + len(forged) : end]  # the blank line between entries
+        assert len(forged) == end - start and forged != data[start:end]
+        path.write_bytes(data[:start] + forged + data[end:])
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        books = journal.load(grown)
+        with pytest.raises(CorruptJournal, match="not the entry the books were read from"):
+            for entry_id in range(1, books.count + 1):
+                books.entry(entry_id)
+
+    def test_an_entry_vouched_for_is_not_chain_checked_again(self, grown, monkeypatch):
+        books = journal.load(grown)
+        archive = books.store.archive
+        asked = []
+        real = archive.prev_of
+        monkeypatch.setattr(archive, "prev_of", lambda entry_id: asked.append(entry_id) or real(entry_id))
+        first = archive.parts[0].first
+        books.entry(first)  # the first entry parsed from its file: hash and chain checked
+        assert asked == [first + 1]
+        books.entry(first + 1)  # the second: the file's bytes checked once, and they are those read
+        books.entry(first + 2)
+        assert asked == [first + 1]
 
     def test_where_each_entry_is_waits_in_its_side_file_until_an_entry_is_read_back(self, grown, monkeypatch):
         monkeypatch.setattr(cache, "SIDE_BYTES", 1)  # every blob a side file, as at a million entries
