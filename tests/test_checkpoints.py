@@ -229,3 +229,16 @@ def test_a_marks_owners_stay_text_until_read_and_then_are_the_amounts_they_stood
     assert dict(lazy.items()) == owned and lazy._data is not None
     assert lazy["assets:earmarked:new"] == {} and "assets:earmarked:new" in lazy  # made, as the defaultdict does
     assert lazy.get("absent") is None and len(lazy) == 3
+
+
+def test_a_marks_pledges_and_packages_stay_pickled_until_read():
+    """The books of a period's first day are asked for their members' figures: the thousands of pledges and
+    packages a mark holds at a million entries are unpickled only when something reads them."""
+    books = _books([])
+    assert books.pledges  # the prelude pledges
+    mark = checkpoints.Mark(books.count, books.index.dates[-1], 0, checkpoints._kept(books))
+    thawed = checkpoints._thawed(books, mark)
+    assert thawed.pledges._data is None and thawed.packages._data is None
+    assert thawed.members == books.members and dict(thawed.balances) == dict(books.balances)
+    assert thawed.pledges._data is None  # members and balances read without them
+    assert dict(thawed.pledges.items()) == dict(books.pledges) and dict(thawed.packages.items()) == dict(books.packages)
