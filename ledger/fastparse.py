@@ -75,7 +75,7 @@ def parse(text: str) -> dict[str, Any] | None:
                     array = None
                 elif line.startswith("    {") and line.endswith(","):
                     seen = _SEEN.get(line)
-                    if seen is None:
+                    if seen is None or seen[0]:  # never a `key = value` line: those start with their key
                         inline = _inline(line[4:-1])
                         if any(type(value) is list for value in inline.values()):  # not kept: a list can be changed
                             array.append(inline)
@@ -102,7 +102,7 @@ def parse(text: str) -> dict[str, Any] | None:
                 table = record[named[1]] = {}
                 continue
             seen = _SEEN.get(line)
-            if seen is not None:  # a line read before (a kind, a member, a date, an account): its key and value
+            if seen is not None and seen[0]:  # a line read before (a kind, a date, an account): its key and value
                 if seen[0] in table:
                     return None
                 table[seen[0]] = seen[1]

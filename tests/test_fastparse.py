@@ -177,7 +177,11 @@ def test_lines_read_again_read_the_same():
     second = fastparse.parse(block)
     assert same(second, tomllib_reads(block))  # neither the posting nor the empty list came back changed
     assert second["entry"][0]["postings"][0] is not first["entry"][0]["postings"][0]
-    for text in [*HOSTILE, '[[entry]]\nkind = "pay"\nkind = "pay"\n', '[[entry]]\nkind = "pay"\nkind = "x"\n']:
+    inline = next(line for line in block.splitlines() if line.startswith("    {"))
+    assert inline in fastparse._SEEN
+    misplaced = [f"[[entry]]\n{inline}\n", f"[[entry]]\npostings = [\n{inline}\n]\n{inline}\n",
+                 '[[entry]]\npostings = [\n    kind = "pay",\n]\n']  # fmt: skip
+    for text in [*HOSTILE, *misplaced, '[[entry]]\nkind = "pay"\nkind = "pay"\n', '[[entry]]\nkind = "pay"\nkind = "x"\n']:
         assert agrees(text), text
         assert agrees(text), text  # the second time, its lines from memory
     assert fastparse.parse('[[entry]]\nkind = "pay"\nkind = "pay"\n') is None
