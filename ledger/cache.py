@@ -37,10 +37,9 @@ import secrets
 import stat
 import tempfile
 import time
-from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -88,9 +87,6 @@ class Snapshot:
     files: list[FileState]
     parts: list[Part]
     books: Books
-    # Where each entry's block is in its file: (start, end) of entry id n at places 2n - 2 and 2n - 1, so
-    # that an entry is read back with one read of its own bytes (an index's answers), not its whole file.
-    spans: array | LazySpans = field(default_factory=lambda: array("Q"))
 
     def __getstate__(self) -> dict:
         """Thousands of files are kept as a few columns: far quicker to pickle and unpickle than tuples."""
@@ -103,8 +99,6 @@ class Snapshot:
                 b"".join(f.digest for f in files), b"".join(f.tail for f in files),
             ),
             "parts": ([p.name for p in parts], [p.first for p in parts], [p.count for p in parts]),
-            # Read back only when an entry is (16 bytes an entry: 16 MB at a million, most of the cache's bytes).
-            "spans": _spans_frozen(self.spans),
         }  # fmt: skip
 
     def __setstate__(self, state: dict) -> None:
@@ -115,46 +109,6 @@ class Snapshot:
             for i, (name, size, when) in enumerate(zip(names, sizes, times, strict=True))
         ]
         self.parts = list(map(Part, *state["parts"]))
-        blob, length = state["spans"]
-        self.spans = LazySpans(_bound(blob), length)
-
-
-class LazySpans:
-    """A snapshot's spans (`Snapshot.spans`) kept in a side file until an entry is read back from the journal.
-
-    A warm summary reads no entry: it no longer reads, checks and unpickles
-    sixteen bytes for every entry of the journal.
-    """
-
-    def __init__(self, blob: Any, length: int) -> None:
-        self._blob, self._length = blob, length
-        self._array: array | None = None
-
-    def loaded(self) -> array:
-        if self._array is None:
-            found = array("Q")
-            found.frombytes(_bytes(self._blob))
-            if len(found) != self._length:
-                raise ValueError(f"spans of {len(found)} numbers kept as {self._length}")
-            self._array, self._blob = found, b""
-        return self._array
-
-    def frozen(self) -> tuple[Any, int]:
-        return (self._blob, self._length) if self._array is None else (self._array.tobytes(), len(self._array))
-
-    def __len__(self) -> int:
-        return self._length if self._array is None else len(self._array)
-
-    def __getitem__(self, place: int) -> int:
-        return self.loaded()[place]
-
-    def extend(self, numbers) -> None:
-        self.loaded().extend(numbers)
-
-
-def _spans_frozen(spans: array | LazySpans) -> tuple[Any, int]:
-    blob, length = spans.frozen() if isinstance(spans, LazySpans) else (spans.tobytes(), len(spans))
-    return _side(blob), length
 
 
 # --- the books, kept so that a warm start unpickles only what it reads ---------
@@ -558,7 +512,7 @@ def _sweep(folder: Path, kept: set[str]) -> None:
     Ten minutes from when a sweep first found a file unnamed, not from when
     it was written: a command that read the cache an hour after its side
     files were written may still be running when another command writes
-    the cache anew (each load that reads new entries writes the spans anew).
+    the cache anew (each load that reads new entries writes what changed anew).
     A record lost or damaged only starts the ten minutes again.
     """
     now = time.time()

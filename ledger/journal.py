@@ -23,7 +23,6 @@ import multiprocessing
 import os
 import re
 import tomllib
-from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -465,7 +464,7 @@ def _loaded(ledger, use_cache, fast, progress, save_after, trust_closes, partial
 
     def first_read(trusting: bool) -> Books:
         books = Books(settings.currency, settings.name, settings.manager)
-        return _load(ledger, cache.Snapshot(key, [], [], books, array("Q")), use_cache, fast, progress, 1, trusting)
+        return _load(ledger, cache.Snapshot(key, [], [], books), use_cache, fast, progress, 1, trusting)
 
     try:
         return first_read(trust_closes)
@@ -511,7 +510,7 @@ def _from_state(ledger: Ledger, key: tuple) -> cache.Snapshot | None:
     if unread:  # the last is the one whose end a later load looks at again: noted as read
         last = ledger.journal_dir / unread[-1].name
         unread[-1] = cache.state(last.name, _read_bytes(last), unread[-1].mtime_ns)
-    return cache.Snapshot(key, unread, [], books, array("Q"))
+    return cache.Snapshot(key, unread, [], books)
 
 
 _UNREAD = bytes(32)  # the digest noted of a file not read: a file touched since cannot match it
@@ -523,12 +522,9 @@ def _load(
     books, parts = snapshot.books, list(snapshot.parts)
     first = books.count
     begun = books.begun if first == books.begun - 1 else 0  # from a close's state: its entry, and those after it
-    spans = snapshot.spans if len(snapshot.spans) == 2 * first else None  # None: read whole files
-    if isinstance(spans, array):
-        spans = array("Q", spans)
     read_before = {kept.name: kept for kept in snapshot.files}
     # Sees the parts grow as the new entries are read, and what is read of each file (whose hashes were checked).
-    archive = JournalArchive(ledger, parts, spans, read_before)
+    archive = JournalArchive(ledger, parts, read_before)
     books.store = Archived(archive, books.count, books.seal)
     if keep and books.count == 0:  # read from the first entry for the cache: keep books at marks on the way
         books.checkpoints = checkpoints.Checkpoints()
@@ -557,8 +553,6 @@ def _load(
                     raise CorruptJournal(
                         f"{_rel(ledger, path)}: entry #{entry.id} (byte {located.offset}) breaks a rule: {problem}"
                     ) from None
-                if spans is not None:
-                    spans.extend((located.offset, located.offset + located.length))
                 parts = _placed(parts, path.name, entry.id)
                 if progress is not None and entry.id % 256 == 0:
                     progress(done + located.offset + located.length - begin, total)
@@ -572,7 +566,7 @@ def _load(
     touched = any(begin == len(data) for _, data, begin, _ in changed)  # rewritten, nothing new: note the time
     if keep and (not snapshot.files or touched or books.count - first >= save_after):
         files = [read_before[name] for name in names]
-        cache.write(ledger.cache_dir, cache.Snapshot(snapshot.settings, files, parts, books, spans or array("Q")))
+        cache.write(ledger.cache_dir, cache.Snapshot(snapshot.settings, files, parts, books))
     return books
 
 
@@ -706,19 +700,13 @@ def _to_read(ledger: Ledger, kept: list[cache.FileState]) -> tuple[list[str], li
 class JournalArchive:
     """The entries of books read from the journal, read from it again on demand.
 
-    Each file is read whole and the last few read are kept (the entries beside
-    one are usually read next); with `spans` (where each entry's bytes are,
-    kept by the cache) an entry is cut from it without finding every block.
+    Each file is read whole and cut into its entries' blocks (0.2 ms for
+    128 KiB), and the last few files read are kept: the entries beside one
+    are usually read next.
     """
 
-    def __init__(
-        self,
-        ledger: Ledger,
-        parts: list[cache.Part],
-        spans: array | cache.LazySpans | None = None,
-        files: dict | None = None,
-    ) -> None:
-        self.ledger, self.parts, self.spans = ledger, parts, spans
+    def __init__(self, ledger: Ledger, parts: list[cache.Part], files: dict | None = None) -> None:
+        self.ledger, self.parts = ledger, parts
         # What was read of each file when its entries' hashes were checked (`cache.FileState`, by name): a file
         # whose first `size` bytes still have that digest holds entries whose hashes need no checking again.
         self.files: dict[str, cache.FileState] = {} if files is None else files
@@ -793,17 +781,8 @@ class JournalArchive:
                 self._parsed.discard(oldest)
                 self._vouched.pop(oldest, None)
             data = _read_bytes(self.ledger.journal_dir / part.name)
-            self._files[part.name] = (data, [] if self.spans is not None else split_blocks(data)[1])
+            self._files[part.name] = (data, split_blocks(data)[1])
         data, blocks_ = self._files[part.name]
-        spans = self.spans
-        if spans is not None and 2 * entry_id <= len(spans):
-            if isinstance(spans, cache.LazySpans):  # read from the cache's side file now, the once
-                spans = self.spans = spans.loaded()
-            end = spans[2 * entry_id - 1]
-            return data[spans[2 * entry_id - 2] : end], part.name, end
-        if not blocks_:  # an entry the spans do not cover (read since): the file's blocks after all
-            blocks_ = split_blocks(data)[1]
-            self._files[part.name] = (data, blocks_)
         number = entry_id - part.first
         if number >= len(blocks_):
             raise self._changed()

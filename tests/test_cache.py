@@ -514,19 +514,6 @@ class TestReadBack:
         books.entry(first + 2)
         assert asked == [first + 1]
 
-    def test_where_each_entry_is_waits_in_its_side_file_until_an_entry_is_read_back(self, grown, monkeypatch):
-        monkeypatch.setattr(cache, "SIDE_BYTES", 1)  # every blob a side file, as at a million entries
-        whole = list(fresh(grown).entries)
-        shutil.rmtree(grown.cache_dir)
-        journal.load(grown)  # the cache written anew, its blobs in side files
-        books = journal.load(grown)
-        spans = books.store.archive.spans
-        assert isinstance(spans, cache.LazySpans) and spans.frozen()[0][0] == "side" and len(spans) == 2 * books.count
-        reports.summary_report(books)
-        assert isinstance(books.store.archive.spans, cache.LazySpans) and spans.frozen()[0][0] == "side"
-        assert [books.entry(i) for i in range(1, books.count + 1)] == whole
-        assert not isinstance(books.store.archive.spans, cache.LazySpans)
-
 
 class TestSideFilesDamagedOrSwept:
     """The parts a cache keeps in files of their own: damaged, replaced or swept while a command runs."""
@@ -553,43 +540,44 @@ class TestSideFilesDamagedOrSwept:
             with pytest.raises(LedgerError, match=r"read cache .* is damaged"):
                 getattr(books.index, "monthly")  # noqa: B009 (an attribute read is the question)
 
-    def test_damaged_spans_say_so_each_time_and_are_never_taken_as_none(self, sided):
+    def test_a_damaged_side_file_of_the_books_says_so_each_time_and_is_never_taken_as_empty(self, sided):
         books = journal.load(sided)
-        self.side_file(sided, books.store.archive.spans.frozen()[0]).write_bytes(b"\0" * 16)
+        self.side_file(sided, books.funding.shares._blob).write_bytes(pickle.dumps({}))
         for _ in range(2):
             with pytest.raises(LedgerError, match=r"read cache .* is damaged"):
-                books.entry(1)
+                books.funding.of(model.UNALLOCATED)
 
     def test_a_pipe_or_a_link_in_place_of_a_side_file_is_refused_not_waited_on(self, sided, tmp_path):
         books = journal.load(sided)
-        path = self.side_file(sided, books.store.archive.spans.frozen()[0])
+        path = self.side_file(sided, books.index._parts["ids.source"])
         path.unlink()
         os.mkfifo(path)  # reading a pipe would wait for a writer for ever
         with pytest.raises(LedgerError, match="not a plain file"):
-            books.entry(1)
+            books.index.ids["source"]
         path.unlink()
         (tmp_path / "elsewhere").write_bytes(b"x")
         path.symlink_to(tmp_path / "elsewhere")
         books = journal.load(sided)
         with pytest.raises(LedgerError, match=r"read cache .* is damaged"):
-            books.entry(1)
+            books.index.ids["source"]
 
     def test_a_side_file_is_kept_ten_minutes_after_no_cache_names_it_however_old(self, sided, monkeypatch):
-        running = journal.load(sided)  # a command that has read the cache, not yet its spans
-        spans = self.side_file(sided, running.store.archive.spans.frozen()[0])
+        running = journal.load(sided)  # a command that has read the cache, not yet whose money is where
+        shares = self.side_file(sided, running.funding.shares._blob)
         hour_ago = time.time() - 3600
         for side in sided.cache_dir.glob("blob-*"):
             os.utime(side, (hour_ago, hour_ago))
         note = fund.Note(dt.date(2024, 6, 1), memo="one more")
         writer.record(sided, lambda b: fund.contribute(b, "Latvia", "1k", note))
-        assert journal.load(sided).count == running.count + 1  # the cache written anew: other spans
-        assert spans.exists()
-        assert running.entry(1) == fresh(sided).entry(1)  # the running command reads on
+        assert journal.load(sided).count == running.count + 1  # the cache written anew: other shares
+        assert shares.exists()
+        before = fold.rebuild(running.currency, fresh(sided).entries[: running.count])
+        assert running.funding.of(model.UNALLOCATED) == before.funding.of(model.UNALLOCATED)  # the command reads on
         later = time.time() + 601
         monkeypatch.setattr(cache.time, "time", lambda: later)
         writer.record(sided, lambda b: fund.contribute(b, "Latvia", "1k", note))
         journal.load(sided)
-        assert not spans.exists()  # ten minutes after it was first found unnamed: swept
+        assert not shares.exists()  # ten minutes after it was first found unnamed: swept
 
 
 def test_a_pipe_in_place_of_the_cache_is_passed_over_not_waited_on(grown):
