@@ -534,15 +534,26 @@ def _load(
     done = 0
     vouched = _last_close_file(changed) if trusting and first == 0 else 0  # files a later close vouches for
     closed = vouched == 0
+    linked = None  # the hash of the last entry read before a state's close, in the close's file
     # Closed however the loop ends: a refusal, or books begun from a state that need more, stop the helper
     # process at once (a full read may follow with its own).
     with contextlib.closing(_parsed(ledger, changed, names, fast, total, SHARE_FROM_A_STATE if begun else 0)) as parsed:
         for number, ((path, data, begin, stamp), found) in enumerate(zip(changed, parsed, strict=True)):
             for located in found:
                 entry = located.entry
-                if entry.id < begun:  # before the state's close, in its file: only where it is is kept
-                    parts = _placed(parts, path.name, entry.id)
-                    continue
+                if entry.id < begun or (entry.id == begun and linked is not None):
+                    # Before the state's close, in its file: only where it is is kept, once it is seen to be chained
+                    # to the one before it and the close to the last of them, so that the digest noted of this file
+                    # vouches for every entry in it (`JournalArchive.entry`), as for the files read whole.
+                    if linked is not None and entry.prev != linked:
+                        raise CorruptJournal(
+                            f"{_rel(ledger, path)}: entry #{entry.id} (byte {located.offset}) does not continue the "
+                            "chain: its prev is not the hash of the entry before it"
+                        )
+                    linked = entry.hash
+                    if entry.id < begun:
+                        parts = _placed(parts, path.name, entry.id)
+                        continue
                 closed = closed or (number >= vouched and entry.kind == "close")
                 if marks is not None:
                     marks.note(books, entry)
@@ -707,78 +718,67 @@ class JournalArchive:
 
     def __init__(self, ledger: Ledger, parts: list[cache.Part], files: dict | None = None) -> None:
         self.ledger, self.parts = ledger, parts
-        # What was read of each file when its entries' hashes were checked (`cache.FileState`, by name): a file
-        # whose first `size` bytes still have that digest holds entries whose hashes need no checking again.
+        # What was read of each file when its entries' hashes and chain were checked (`cache.FileState`, by
+        # name): a file whose first `size` bytes still have that digest holds those entries, unchanged.
         self.files: dict[str, cache.FileState] = {} if files is None else files
         self._files: dict[str, tuple[bytes, list[tuple[int, int]]]] = {}  # the files last looked in
-        self._parsed: set[str] = set()  # of those: the ones an entry was parsed from
-        self._vouched: dict[str, int] = {}  # and how many of their first bytes match their kept digest (0: none)
-        # The entries last read (a chain check reads the next one too), each with whether its bytes are vouched for.
-        self._recent: dict[int, tuple[Entry, bool]] = {}
+        # Of those: the state they were checked against, and how many of their first bytes match its digest.
+        self._vouched: dict[str, tuple[cache.FileState | None, int]] = {}
+        self._recent: dict[int, Entry] = {}  # the entries last read
 
     def entry(self, entry_id: int) -> Entry | None:
-        found = self.vouched_entry(entry_id)
-        return None if found is None else found[0]
+        """Entry `entry_id` as the books were read from it; None for an id no part holds.
 
-    def vouched_entry(self, entry_id: int) -> tuple[Entry, bool] | None:
-        """Entry `entry_id`, and whether its bytes are those read, hash and chain checked, when the books were read."""
+        Read back only from bytes of its file that still have the digest noted
+        when every entry in them was hash- and chain-checked (`cache.FileState`):
+        the file's bytes are checked once (0.1 ms for 128 KiB), and the entries
+        within them are neither hashed nor chain-checked again. A file changed
+        since, whatever its size and time, is refused: none of its entries can
+        be vouched for (an entry's own hash, and the next entry's `prev`, can
+        both be forged).
+        """
         if entry_id in self._recent:
             return self._recent[entry_id]
         found = self._located(entry_id)
         if found is None:
             return None
         block, name, end = found
-        sound = self._vouched.get(name)
-        if sound is None and name in self._parsed:  # the second entry parsed from this file: its bytes checked once
-            sound = self._vouched[name] = self._vouching(name, self._files[name][0])
-        self._parsed.add(name)
-        vouched = end <= (sound or 0)
+        # The entry's own bytes, up to its last newline: the blank line after it is written with the next entry,
+        # which may have come after the bytes were checked.
+        own = min(len(block.rstrip(b"\n")) + 1, len(block))
+        block, end = block[:own], end - len(block) + own
+        kept = self.files.get(name)
+        vouched = self._vouched.get(name)
+        if vouched is None or vouched[0] is not kept:  # not checked yet, or against what was noted before a read
+            vouched = self._vouched[name] = (kept, self._vouching(name, self._files[name][0]))
+        if end > vouched[1]:
+            raise CorruptJournal(
+                f"entry #{entry_id} in {self.ledger.journal_dir} is not the entry the books were read from: the "
+                "journal was changed behind fundledger's back; run `fundledger verify`"
+            )
         try:
-            entry = self._same(parse_entry(block, fast=True, hashed=vouched), entry_id)
+            entry = self._same(parse_entry(block, fast=True, hashed=True), entry_id)
         except ValueError:
             raise self._changed() from None
         if len(self._recent) >= 4:
             self._recent.pop(next(iter(self._recent)))
-        self._recent[entry_id] = (entry, vouched)
-        return entry, vouched
-
-    def prev_of(self, entry_id: int) -> str:
-        """The `prev` that entry `entry_id` states (read from its line, without reading the whole entry)."""
-        if entry_id not in self._recent:
-            block = self._block(entry_id)
-            found = _PREV_LINE.findall(block) if block is not None else []
-            if len(found) == 1:
-                return found[0].decode("ascii")
-        entry = self.entry(entry_id)
-        if entry is None:
-            raise self._changed()
-        return entry.prev
-
-    def _block(self, entry_id: int) -> bytes | None:
-        """The bytes of entry `entry_id`'s block; None for an id no part holds."""
-        found = self._located(entry_id)
-        return None if found is None else found[0]
+        self._recent[entry_id] = entry
+        return entry
 
     def _located(self, entry_id: int) -> tuple[bytes, str, int] | None:
-        """Entry `entry_id`'s block, the name of its file and where the block ends; None for an id no part holds.
-
-        The first entry parsed from a file is checked against its hash (a
-        register of a few entries far apart reads no more than it needs);
-        from the second on (`entry`), the file's bytes are checked once
-        against the digest kept when it was read (a few hundred microseconds
-        for a file of hundreds of entries), and the entries within them are
-        not hashed again. A file changed since is not vouched for: each of
-        its entries is checked, as before.
-        """
+        """Entry `entry_id`'s block, the name of its file and where the block ends; None for an id no part holds."""
         index = bisect.bisect_right(self.parts, entry_id, key=lambda part: part.first) - 1
         if index < 0 or entry_id >= self.parts[index].first + self.parts[index].count:
             return None
         part = self.parts[index]
+        kept, cached = self.files.get(part.name), self._files.get(part.name)
+        if cached is not None and kept is not None and kept.size > len(cached[0]):  # read further since: again
+            del self._files[part.name]
+            self._vouched.pop(part.name, None)
         if part.name not in self._files:  # read whole (128 KiB): the entries beside it are usually read next
             if len(self._files) >= 4:
                 oldest = next(iter(self._files))
                 del self._files[oldest]
-                self._parsed.discard(oldest)
                 self._vouched.pop(oldest, None)
             data = _read_bytes(self.ledger.journal_dir / part.name)
             self._files[part.name] = (data, split_blocks(data)[1])
@@ -790,7 +790,7 @@ class JournalArchive:
         return data[start:end], part.name, end
 
     def _vouching(self, name: str, data: bytes) -> int:
-        """How many of `data`'s first bytes are those read, hashes checked, when the books were read (0: none)."""
+        """How many of `data`'s first bytes are those read, hashes and chain checked, when the books were read."""
         kept = self.files.get(name)
         if kept is None or kept.size > len(data) or kept.digest == _UNREAD:
             return 0
@@ -857,12 +857,11 @@ class Archived:
     """The entry store of books read from a journal: the first `count` entries in its files, later ones in memory.
 
     Books from the cache were not read from these bytes this time, so an
-    entry read back is checked against the chain the books hold: its hash
-    must be the `prev` of the entry after it, and the last one's the seal.
-    A file edited behind the cache's back (its hashes recomputed, its time
-    put back) is caught here instead of being built upon. An entry whose
-    file still has the digest noted when its hash and chain were checked
-    (`JournalArchive.vouched_entry`) is those bytes, and is not checked again.
+    entry read back must come from bytes that still have the digest noted
+    when they were checked (`JournalArchive.entry`), and entries streamed
+    must each continue the chain, the last one's hash the seal. A file
+    edited behind the cache's back (its hashes recomputed, its time put
+    back) is caught here instead of being built upon.
     """
 
     def __init__(self, archive: JournalArchive, count: int, seal: str) -> None:
@@ -905,18 +904,9 @@ class Archived:
         if entry_id <= self.count:
             if entry_id <= 0:
                 return None
-            found = self.archive.vouched_entry(entry_id)
-            if found is None:
+            entry = self.archive.entry(entry_id)
+            if entry is None:
                 raise self.archive._changed()
-            entry, vouched = found
-            if vouched:  # the same bytes whose hash and chain were checked when the books were read
-                return entry
-            after = self.seal if entry_id == self.count else self.archive.prev_of(entry_id + 1)
-            if entry.hash != after:
-                raise CorruptJournal(
-                    f"entry #{entry_id} in {self.archive.ledger.journal_dir} is not the entry the books were read "
-                    "from: the journal was changed behind fundledger's back; run `fundledger verify`"
-                )
             return entry
         number = entry_id - self.count - 1  # the recent ones follow the archive's, id by id
         return self._recent[number] if number < len(self._recent) else None

@@ -426,21 +426,20 @@ class TestReadBack:
         books = journal.load(grown)
         hashed = self.hashing(monkeypatch)
         assert [books.entry(i) for i in range(1, books.count + 1)] == whole
-        assert 0 < len(hashed) <= len(grown.journal_files()) < books.count  # the first read of each file, at most
+        assert hashed == []
 
-    def test_one_entry_read_from_a_file_costs_no_digest_of_the_file(self, grown, monkeypatch):
+    def test_each_file_read_back_from_is_checked_once(self, grown, monkeypatch):
         books = journal.load(grown)
         archive = books.store.archive
         digests = []
         real = archive._vouching
         monkeypatch.setattr(archive, "_vouching", lambda *a: digests.append(a[0]) or real(*a))
         firsts = [part.first for part in archive.parts]
-        for entry_id in firsts:  # one entry a file (its chain check looks at the next entry's line too)
+        for entry_id in firsts:  # one entry a file: its file's bytes checked against their digest
             books.entry(entry_id)
-        assert digests == []
-        books.entry(firsts[0] + 1)  # a second entry parsed from the first file: the file is checked, once
-        books.entry(firsts[0] + 2)
-        assert digests == [archive.parts[0].name]
+        assert digests == [part.name for part in archive.parts]
+        books.entry(firsts[-1] + 1)  # another entry of the file last read: not checked again
+        assert len(digests) == len(archive.parts)
 
     def test_entries_streamed_from_files_as_they_were_read_are_not_hashed_again(self, grown, monkeypatch):
         whole = list(fresh(grown).entries)
@@ -476,14 +475,13 @@ class TestReadBack:
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         books = journal.load(grown)  # size and time as cached: the load takes the cache (a documented limit)
         hashed = self.hashing(monkeypatch)
-        with pytest.raises(CorruptJournal):
-            for entry_id in range(1, books.count + 1):
-                books.entry(entry_id)
-        assert len(hashed) >= len(spans)  # every entry of the changed file was hashed, none vouched for
+        with pytest.raises(CorruptJournal, match="changed behind fundledger's back"):
+            books.entry(1)  # untouched itself, but in a file that is not the one whose entries were checked
+        assert hashed == []
 
-    def test_an_entry_forged_with_its_hash_worked_out_again_breaks_the_chain_when_read_back(self, grown):
-        """Its own hash agrees with it; the next entry's `prev` does not. Its file no longer has the digest noted
-        when it was read, so nothing in it is vouched for and the chain is checked."""
+    def test_an_entry_forged_with_its_hash_worked_out_again_is_refused_when_read_back(self, grown):
+        """Its own hash agrees with it; its file no longer has the digest noted when it was read, so nothing in it
+        is vouched for."""
         path = grown.journal_files()[0]
         data, stat = path.read_bytes(), path.stat()
         _, spans = journal.split_blocks(data)
@@ -501,18 +499,43 @@ class TestReadBack:
             for entry_id in range(1, books.count + 1):
                 books.entry(entry_id)
 
-    def test_an_entry_vouched_for_is_not_chain_checked_again(self, grown, monkeypatch):
+    def test_a_file_read_further_is_vouched_for_by_what_was_noted_after(self, grown):
+        """While a load reads new entries of a file, an entry of it may be read back (a rule looks at an older
+        one), checked against the digest noted before; entries read back after that are checked against the
+        digest noted once the new ones were read, not refused as changed, and bytes kept from before are read
+        again."""
+        truth = fresh(grown)
         books = journal.load(grown)
         archive = books.store.archive
-        asked = []
-        real = archive.prev_of
-        monkeypatch.setattr(archive, "prev_of", lambda entry_id: asked.append(entry_id) or real(entry_id))
-        first = archive.parts[0].first
-        books.entry(first)  # the first entry parsed from its file: hash and chain checked
-        assert asked == [first + 1]
-        books.entry(first + 1)  # the second: the file's bytes checked once, and they are those read
-        books.entry(first + 2)
-        assert asked == [first + 1]
+        part = archive.parts[-1]
+        noted, data = archive.files[part.name], (grown.journal_dir / part.name).read_bytes()
+        first_end = journal.split_blocks(data)[1][0][1] - 1  # the first entry's own bytes (a blank line follows)
+        archive.files[part.name] = cache.state(part.name, data[:first_end], noted.mtime_ns)  # the file as noted before
+        assert books.entry(part.first) == truth.entry(part.first)
+        archive.files[part.name] = noted  # as the load notes it once it has read the rest
+        assert books.entry(part.first + 1) == truth.entry(part.first + 1)
+        archive._files[part.name] = (data[:first_end], journal.split_blocks(data[:first_end])[1])  # read before
+        archive._recent.clear()
+        archive._vouched.clear()
+        assert books.entry(part.first) == truth.entry(part.first)
+
+    def test_an_entry_forged_with_the_next_entry_relinked_is_refused_read_alone(self, grown):
+        """Entry #1 forged with its hash worked out again, and entry #2's `prev` line made that hash: each check of
+        one entry against the next would pass. Its file's bytes are not those checked, so it is refused."""
+        path = grown.journal_files()[0]
+        data, stat = path.read_bytes(), path.stat()
+        start, end = journal.split_blocks(data)[1][0]
+        entry = journal.parse_entry(data[start:end])
+        forged = dataclasses.replace(entry, date=entry.date.replace(day=1 if entry.date.day != 1 else 2), hash="")
+        forged = dataclasses.replace(forged, hash=model.entry_hash(forged))
+        raw = journal.entry_bytes(forged)
+        changed = (data[:start] + raw + data[start + len(raw) :]).replace(entry.hash.encode(), forged.hash.encode())
+        assert len(changed) == len(data) and changed != data
+        path.write_bytes(changed)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        books = journal.load(grown)  # size and time as cached: the load takes the cache (a documented limit)
+        with pytest.raises(CorruptJournal, match="not the entry the books were read from"):
+            books.entry(1)
 
 
 class TestSideFilesDamagedOrSwept:

@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ledger import fold, fund, journal, render, reports, state, writer
+from ledger import fold, fund, journal, model, render, reports, state, writer
 from ledger.books import Books, Held, Incomplete
 from ledger.cli import main
-from ledger.errors import LedgerError
+from ledger.errors import CorruptJournal, LedgerError
 
 from conftest import Runner
 from test_properties import PRELUDE, _build, days
@@ -448,3 +448,23 @@ def test_the_state_of_given_books_is_always_the_same_bytes(frozen_clock):
     assert (state.LAYOUT, state.of(books, dt.date(2024, 3, 31))) == (
         "f11af083c4b0", "sha256:14a77ae0836cb761bdbb9a1224ab7cd6b4c24bfefecfbddff9b0d531ef82a474",
     )
+
+
+def test_an_entry_forged_before_the_close_in_its_file_is_refused_not_begun_after(tmp_path):
+    """The entries before a state's close in the close's own file are not folded, but they are chained to each
+    other and to the close, so that the digest the cache notes of that file vouches for all of them. One forged
+    with its hash worked out again breaks the chain: the read falls back to every entry, which refuses it."""
+    ops = [("close", "2024-03", dt.date(2024, 4, 2)), ("contribute", "Latvia", "5M", None, dt.date(2024, 4, 3))]
+    ledger, books = write_ledger(tmp_path / "fund", ops, per_file=50)
+    close = max(books.closes)
+    path = ledger.journal_files()[0]
+    data = path.read_bytes()
+    start, end = journal.split_blocks(data)[1][close - 3]  # two entries before the close, in its file
+    entry = journal.parse_entry(data[start:end])
+    forged = dataclasses.replace(entry, memo="forged", hash="")
+    forged = dataclasses.replace(forged, hash=model.entry_hash(forged))
+    path.write_bytes(data[:start] + journal.entry_bytes(forged) + b"\n" + data[end:])
+    assert journal.parse_entry(journal.entry_bytes(forged)).memo == "forged"  # a sound entry on its own
+    for partial in (True, False):
+        with pytest.raises(CorruptJournal, match=f"entry #{entry.id + 1} .* breaks a rule"):
+            journal.load(ledger, use_cache=True, partial=partial)
