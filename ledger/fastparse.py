@@ -48,7 +48,7 @@ class _NotSure(Exception):
 # the time of reading an entry. Only values no one can change are kept (strings, integers, dates, and the
 # tables of strings, which are copied as they are handed out); never the lines that are new in every entry.
 _SEEN: dict[str, tuple[str, Any]] = {}
-_KEEP = 50_000  # lines kept, at most: forgotten all at once when full (a few megabytes)
+_KEEP = 20_000  # lines kept, at most: forgotten all at once when full (about 15 MB at the most)
 _UNIQUE = frozenset({"id", "memo", "prev", "hash"})
 
 

@@ -423,7 +423,7 @@ def _posting(record: Any) -> Posting:
         return found
     if currency not in money.PLACES:
         raise ValueError(f"posting {dict(record)!r} has a bad account or currency")
-    if len(_POSTINGS) >= 50_000:
+    if len(_POSTINGS) >= 20_000:  # about 6 MB at the most
         _POSTINGS.clear()
     made = _POSTINGS[account, amount, currency] = Posting(account, money.parse_stored(amount, currency), currency)
     return made
