@@ -263,8 +263,8 @@ class Prefix:
         """The entries in order, the mark's read from the journal as they are iterated (an export as of a day).
 
         The base's stream is cut at the mark, before its own last check (that the last entry is the books'); the
-        mark's last entry is checked instead against the one the base holds there (itself checked against the
-        next entry's `prev`), so a journal changed behind the cache's back is refused as a whole stream is.
+        mark's last entry is checked instead against the one the base holds there (itself read only from bytes
+        still as they were checked), so a journal changed behind the cache's back is refused as a whole stream is.
         """
         last = None
         for last in itertools.islice(self.base.stream(), self.count):

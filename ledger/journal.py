@@ -743,18 +743,18 @@ class JournalArchive:
         if found is None:
             return None
         block, name, end = found
-        # The entry's own bytes, up to its last newline: the blank line after it is written with the next entry,
-        # which may have come after the bytes were checked.
-        own = min(len(block.rstrip(b"\n")) + 1, len(block))
-        block, end = block[:own], end - len(block) + own
+        # What must be as it was checked: the entry's bytes, not the newlines after its last line (the blank line
+        # after an entry is written with the next one, which may have come after the bytes were checked).
+        end = end - len(block) + len(block.rstrip(b"\n"))
         kept = self.files.get(name)
         vouched = self._vouched.get(name)
         if vouched is None or vouched[0] is not kept:  # not checked yet, or against what was noted before a read
             vouched = self._vouched[name] = (kept, self._vouching(name, self._files[name][0]))
         if end > vouched[1]:
             raise CorruptJournal(
-                f"entry #{entry_id} in {self.ledger.journal_dir} is not the entry the books were read from: the "
-                "journal was changed behind fundledger's back; run `fundledger verify`"
+                f"entry #{entry_id} in {self.ledger.journal_dir} is not the entry the books were read from: its file "
+                "changed since (another command, or an edit behind fundledger's back); run the command again, and "
+                "`fundledger verify` if it persists"
             )
         try:
             entry = self._same(parse_entry(block, fast=True, hashed=True), entry_id)
@@ -792,8 +792,14 @@ class JournalArchive:
     def _vouching(self, name: str, data: bytes) -> int:
         """How many of `data`'s first bytes are those read, hashes and chain checked, when the books were read."""
         kept = self.files.get(name)
-        if kept is None or kept.size > len(data) or kept.digest == _UNREAD:
+        if kept is None or kept.digest == _UNREAD:
             return 0
+        if kept.size > len(data):
+            # Shorter than when read: only an unfinished write's start cut back (`cut_unfinished_tail`), which can
+            # be the newline an append begins with. If that is all, the bytes read were these and that newline.
+            missing = kept.size - len(data)
+            sound = missing <= 2 and hashlib.sha256(data + b"\n" * missing).digest() == kept.digest
+            return len(data) if sound else 0
         return kept.size if hashlib.sha256(memoryview(data)[: kept.size]).digest() == kept.digest else 0
 
     def entries(self, count: int) -> list[Entry]:

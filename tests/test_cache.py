@@ -475,7 +475,7 @@ class TestReadBack:
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         books = journal.load(grown)  # size and time as cached: the load takes the cache (a documented limit)
         hashed = self.hashing(monkeypatch)
-        with pytest.raises(CorruptJournal, match="changed behind fundledger's back"):
+        with pytest.raises(CorruptJournal, match="not the entry the books were read from: its file changed since"):
             books.entry(1)  # untouched itself, but in a file that is not the one whose entries were checked
         assert hashed == []
 
@@ -518,6 +518,25 @@ class TestReadBack:
         archive._recent.clear()
         archive._vouched.clear()
         assert books.entry(part.first) == truth.entry(part.first)
+
+    def test_what_may_follow_the_bytes_checked_is_newlines_and_only_newlines(self, grown):
+        """The bytes checked may have ended without the newline an entry ends with (a file written by hand), or
+        with the newline an append begins with that was later cut back as an unfinished write: the entries
+        within them are still as checked. Any other byte in their place is not."""
+        truth = fresh(grown)
+        books = journal.load(grown)
+        archive = books.store.archive
+        part = archive.parts[-1]
+        noted, data = archive.files[part.name], (grown.journal_dir / part.name).read_bytes()
+        last = part.first + part.count - 1
+        for checked, sound in ((data[:-1], True), (data + b"\n", True), (data + b"x", False), (data[:-2], False)):
+            archive.files[part.name] = cache.state(part.name, checked, noted.mtime_ns)
+            archive._recent.clear()
+            if sound:
+                assert books.entry(last) == truth.entry(last)
+            else:
+                with pytest.raises(CorruptJournal, match="not the entry the books were read from"):
+                    books.entry(last)
 
     def test_an_entry_forged_with_the_next_entry_relinked_is_refused_read_alone(self, grown):
         """Entry #1 forged with its hash worked out again, and entry #2's `prev` line made that hash: each check of
