@@ -305,15 +305,18 @@ PERIOD = re.compile(r"(?P<year>[0-9]{4})(?:Q(?P<quarter>[1-4])|-(?P<month>[0-9]{
 
 
 def format_timestamp(stamp: dt.datetime) -> str:
+    if stamp.tzinfo is not dt.UTC:  # a local time: its text depends on its zone's rules and `fold`, never kept
+        return stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = _STAMPS.get(stamp)
     if text is None:
         if len(_STAMPS) >= 10_000:
             _STAMPS.clear()
-        text = _STAMPS[stamp] = stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = _STAMPS[stamp] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     return text
 
 
-_STAMPS: dict[dt.datetime, str] = {}  # times written out before: entries recorded in one second share theirs
+# UTC times written out before (every time an entry holds is UTC): entries recorded in one second share theirs.
+_STAMPS: dict[dt.datetime, str] = {}
 
 
 def now() -> dt.datetime:

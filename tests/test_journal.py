@@ -259,3 +259,19 @@ def test_blocks_are_cut_where_a_line_starts_with_a_header(pieces, begin):
     begin = min(begin, len(data))
     anchored = [match.start() for match in journal._HEADER.finditer(data, begin)]
     assert [start for start, _ in journal.split_blocks(data, begin)[1]] == anchored
+
+
+def test_times_are_written_out_by_their_instant_whatever_was_written_before():
+    """UTC times are kept once written out (`model._STAMPS`); a local time never is: the same wall time an hour
+    apart at a change of clocks (`fold`) compares equal in Python, and must not share a text."""
+    zoneinfo = pytest.importorskip("zoneinfo", reason="the time-zone rules of the standard library")
+    try:
+        berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    except zoneinfo.ZoneInfoNotFoundError:
+        pytest.skip("no time-zone database on this machine")
+    first, second = (dt.datetime(2023, 10, 29, 2, 30, tzinfo=berlin, fold=fold) for fold in (0, 1))
+    assert first == second  # Python's own equality, which a kept text must not trust
+    assert [model.format_timestamp(first), model.format_timestamp(second)] == ["2023-10-29T00:30:00Z", "2023-10-29T01:30:00Z"]
+    utc = dt.datetime(2025, 3, 1, 9, 0, 5, tzinfo=dt.UTC)
+    assert model.format_timestamp(utc) == model.format_timestamp(utc) == "2025-03-01T09:00:05Z"
+    assert model._STAMPS[utc] == "2025-03-01T09:00:05Z" and first not in model._STAMPS
