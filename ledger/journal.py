@@ -721,9 +721,9 @@ class JournalArchive:
         # What was read of each file when its entries' hashes and chain were checked (`cache.FileState`, by
         # name): a file whose first `size` bytes still have that digest holds those entries, unchanged.
         self.files: dict[str, cache.FileState] = {} if files is None else files
-        self._files: dict[str, tuple[bytes, list[tuple[int, int]]]] = {}  # the files last looked in
-        # Of those: the state they were checked against, and how many of their first bytes match its digest.
-        self._vouched: dict[str, tuple[cache.FileState | None, int]] = {}
+        # The files last looked in: their bytes, their blocks, and (once checked) the state they were checked
+        # against with how many of their first bytes match its digest.
+        self._files: dict[str, list] = {}
         self._recent: dict[int, Entry] = {}  # the entries last read
 
     def entry(self, entry_id: int) -> Entry | None:
@@ -746,11 +746,10 @@ class JournalArchive:
         # What must be as it was checked: the entry's bytes, not the newlines after its last line (the blank line
         # after an entry is written with the next one, which may have come after the bytes were checked).
         end = end - len(block) + len(block.rstrip(b"\n"))
-        kept = self.files.get(name)
-        vouched = self._vouched.get(name)
-        if vouched is None or vouched[0] is not kept:  # not checked yet, or against what was noted before a read
-            vouched = self._vouched[name] = (kept, self._vouching(name, self._files[name][0]))
-        if end > vouched[1]:
+        kept, looked = self.files.get(name), self._files[name]
+        if looked[2] is None or looked[2][0] is not kept:  # not checked yet, or against what was noted before a read
+            looked[2] = (kept, self._vouching(name, looked[0]))
+        if end > looked[2][1]:
             raise CorruptJournal(
                 f"entry #{entry_id} in {self.ledger.journal_dir} is not the entry the books were read from: its file "
                 "changed since (another command, or an edit behind fundledger's back); run the command again, and "
@@ -774,15 +773,12 @@ class JournalArchive:
         kept, cached = self.files.get(part.name), self._files.get(part.name)
         if cached is not None and kept is not None and kept.size > len(cached[0]):  # read further since: again
             del self._files[part.name]
-            self._vouched.pop(part.name, None)
         if part.name not in self._files:  # read whole (128 KiB): the entries beside it are usually read next
             if len(self._files) >= 4:
-                oldest = next(iter(self._files))
-                del self._files[oldest]
-                self._vouched.pop(oldest, None)
+                del self._files[next(iter(self._files))]
             data = _read_bytes(self.ledger.journal_dir / part.name)
-            self._files[part.name] = (data, split_blocks(data)[1])
-        data, blocks_ = self._files[part.name]
+            self._files[part.name] = [data, split_blocks(data)[1], None]
+        data, blocks_, _ = self._files[part.name]
         number = entry_id - part.first
         if number >= len(blocks_):
             raise self._changed()

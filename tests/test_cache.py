@@ -514,9 +514,8 @@ class TestReadBack:
         assert books.entry(part.first) == truth.entry(part.first)
         archive.files[part.name] = noted  # as the load notes it once it has read the rest
         assert books.entry(part.first + 1) == truth.entry(part.first + 1)
-        archive._files[part.name] = (data[:first_end], journal.split_blocks(data[:first_end])[1])  # read before
+        archive._files[part.name] = [data[:first_end], journal.split_blocks(data[:first_end])[1], None]  # read before
         archive._recent.clear()
-        archive._vouched.clear()
         assert books.entry(part.first) == truth.entry(part.first)
 
     def test_what_may_follow_the_bytes_checked_is_newlines_and_only_newlines(self, grown):
