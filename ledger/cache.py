@@ -13,6 +13,11 @@ added before the newest, other settings, another version of the books'
 code) and the cache is not used: the journal is read from the start and
 the cache written anew. It is derived and safe to delete at any time.
 
+Beside it, each journal file read whole (all but the newest) has its
+entries kept as they were read, so that reading one back is not parsing it
+again (`keep_entries`); they are taken only for a file whose bytes still
+have the SHA-256 they were read from.
+
 The file is a pickle, which must never be loaded from a stranger: it is
 signed with HMAC-SHA256 under a key that only this user holds
 (`~/.cache/fundledger/cache-key`, mode 0600), and a file whose signature
@@ -484,9 +489,56 @@ def write(folder: Path, snapshot: Snapshot) -> None:
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise
-        _sweep(folder, {_SIDE_PREFIX + digest.hex() for digest in sides})
+        kept = {_SIDE_PREFIX + digest.hex() for digest in sides}
+        kept |= {ENTRIES_PREFIX + state.digest.hex() for state in snapshot.files}
+        _sweep(folder, kept)
     except OSError:
         return
+
+
+# --- a journal file's entries, kept as they were read ----------------------------
+#
+# Reading an entry back from its journal file (a register's row, a statement's line) means parsing its TOML
+# and building it: about 40 µs. A file's entries are therefore kept, once read whole, pickled beside the
+# cache (a quarter of the file's size; 4 µs an entry to unpickle), in a file named by the SHA-256 of the
+# journal bytes they were read from and signed like the cache with this user's key, that digest and the
+# code. The journal stays the judge: they are taken only for a file whose bytes still have that digest
+# (`journal.JournalArchive`), and a file that is not signed, or not for that digest, is passed over.
+
+ENTRIES_PREFIX = "entries-"
+_ENTRIES_MAGIC = b"fundledger-entries-1\n"
+
+
+def keep_entries(folder: Path, digest: bytes, entries: list) -> None:
+    """Keep the entries read from journal bytes whose SHA-256 is `digest` (all of them, in order); skipped if
+    they cannot be kept (no key, no room, a read-only folder)."""
+    key = _key()
+    if key is None or not entries:
+        return
+    payload = _pickled(entries)
+    with contextlib.suppress(OSError):
+        folder.mkdir(exist_ok=True)
+        _replace(folder, folder / (ENTRIES_PREFIX + digest.hex()), _ENTRIES_MAGIC + _sign(key, digest + payload) + payload)
+
+
+def kept_entries(folder: Path, digest: bytes) -> list | None:
+    """The entries kept for journal bytes of SHA-256 `digest`, if this user's code kept them for those bytes."""
+    key = _key()
+    if key is None:
+        return None
+    try:
+        blob = _plain_file_bytes(folder / (ENTRIES_PREFIX + digest.hex()))
+    except OSError:
+        return None
+    head = len(_ENTRIES_MAGIC)
+    signature, payload = blob[head : head + 32], blob[head + 32 :]
+    if not blob.startswith(_ENTRIES_MAGIC) or not hmac.compare_digest(signature, _sign(key, digest + payload)):
+        return None
+    try:
+        entries = pickle.loads(payload)
+    except Exception:  # signed by us but unreadable (another Python?): passed over, the journal is parsed
+        return None
+    return entries if isinstance(entries, list) else None
 
 
 def _replace(folder: Path, path: Path, data: bytes) -> None:
@@ -522,7 +574,7 @@ def _sweep(folder: Path, kept: set[str]) -> None:
         noted = {}
     noted = noted if isinstance(noted, dict) else {}
     unnamed = {}
-    for leftover in [*folder.glob(".books-*"), *folder.glob(_SIDE_PREFIX + "*")]:
+    for leftover in [*folder.glob(".books-*"), *folder.glob(_SIDE_PREFIX + "*"), *folder.glob(ENTRIES_PREFIX + "*")]:
         if leftover.name in kept:
             continue
         with contextlib.suppress(OSError):

@@ -539,8 +539,12 @@ def _load(
     # process at once (a full read may follow with its own).
     with contextlib.closing(_parsed(ledger, changed, names, fast, total, SHARE_FROM_A_STATE if begun else 0)) as parsed:
         for number, ((path, data, begin, stamp), found) in enumerate(zip(changed, parsed, strict=True)):
+            # A file read whole that will grow no more (not the newest): its entries are kept for reading back.
+            whole: list[Entry] | None = [] if keep and begin == 0 and path.name != names[-1] else None
             for located in found:
                 entry = located.entry
+                if whole is not None:
+                    whole.append(entry)
                 if entry.id < begun or (entry.id == begun and linked is not None):
                     # Before the state's close, in its file: only where it is is kept, once it is seen to be chained
                     # to the one before it and the close to the last of them, so that the digest noted of this file
@@ -569,6 +573,8 @@ def _load(
                     progress(done + located.offset + located.length - begin, total)
             done += len(data) - begin
             read_before[path.name] = cache.state(path.name, data, stamp)
+            if whole:
+                cache.keep_entries(ledger.cache_dir, read_before[path.name].digest, whole)
             # What this file held is now the archive's: memory stays flat.
             books.store = Archived(archive, books.count, books.seal)
     books.store = Archived(archive, books.count, books.seal)
@@ -713,7 +719,8 @@ class JournalArchive:
 
     Each file is read whole and cut into its entries' blocks (0.2 ms for
     128 KiB), and the last few files read are kept: the entries beside one
-    are usually read next.
+    are usually read next. A file's entries kept beside the cache as they
+    were read are taken instead, ten times quicker than parsing them.
     """
 
     def __init__(self, ledger: Ledger, parts: list[cache.Part], files: dict | None = None) -> None:
@@ -724,6 +731,9 @@ class JournalArchive:
         # The files last looked in: their bytes, their blocks, and (once checked) the state they were checked
         # against with how many of their first bytes match its digest.
         self._files: dict[str, list] = {}
+        # The files last looked in for entries kept as they were read (`cache.keep_entries`): the state they
+        # were looked for with, and the entries (None when there are none to take).
+        self._kept: dict[str, tuple[cache.FileState | None, list[Entry] | None]] = {}
         self._recent: dict[int, Entry] = {}  # the entries last read
 
     def entry(self, entry_id: int) -> Entry | None:
@@ -735,10 +745,18 @@ class JournalArchive:
         within them are neither hashed nor chain-checked again. A file changed
         since, whatever its size and time, is refused: none of its entries can
         be vouched for (an entry's own hash, and the next entry's `prev`, can
-        both be forged).
+        both be forged). A file read whole when the books were read had its
+        entries kept as they were (`cache.keep_entries`): they are taken, not
+        parsed again, once the file's bytes are checked the same way.
         """
         if entry_id in self._recent:
             return self._recent[entry_id]
+        part = self._part(entry_id)
+        if part is None:
+            return None
+        kept = self._kept_entries(part)
+        if kept is not None and entry_id - part.first < len(kept):
+            return self._same(kept[entry_id - part.first], entry_id)
         found = self._located(entry_id)
         if found is None:
             return None
@@ -764,12 +782,35 @@ class JournalArchive:
         self._recent[entry_id] = entry
         return entry
 
-    def _located(self, entry_id: int) -> tuple[bytes, str, int] | None:
-        """Entry `entry_id`'s block, the name of its file and where the block ends; None for an id no part holds."""
+    def _part(self, entry_id: int) -> cache.Part | None:
+        """The part (file) that holds entry `entry_id`; None for an id no part holds."""
         index = bisect.bisect_right(self.parts, entry_id, key=lambda part: part.first) - 1
         if index < 0 or entry_id >= self.parts[index].first + self.parts[index].count:
             return None
-        part = self.parts[index]
+        return self.parts[index]
+
+    def _kept_entries(self, part: cache.Part) -> list[Entry] | None:
+        """The entries of `part`'s file as they were read (`cache.keep_entries`), if they were kept for the bytes
+        the books were read from and the file still begins with exactly those bytes (checked once)."""
+        kept = self.files.get(part.name)
+        looked = self._kept.get(part.name)
+        if looked is None or looked[0] is not kept:
+            entries = None
+            if kept is not None and kept.digest != _UNREAD:
+                entries = cache.kept_entries(self.ledger.cache_dir, kept.digest)
+                path = self.ledger.journal_dir / part.name
+                if entries is not None and self._vouching(part.name, _read_bytes(path)) != kept.size:
+                    entries = None  # changed since: read from the journal, which says how (`entry`)
+            if len(self._kept) >= 8:
+                del self._kept[next(iter(self._kept))]
+            looked = self._kept[part.name] = (kept, entries)
+        return looked[1]
+
+    def _located(self, entry_id: int) -> tuple[bytes, str, int] | None:
+        """Entry `entry_id`'s block, the name of its file and where the block ends; None for an id no part holds."""
+        part = self._part(entry_id)
+        if part is None:
+            return None
         kept, cached = self.files.get(part.name), self._files.get(part.name)
         if cached is not None and kept is not None and kept.size > len(cached[0]):  # read further since: again
             del self._files[part.name]
@@ -809,6 +850,13 @@ class JournalArchive:
         """
         read, previous = 0, model.GENESIS
         for part in self.parts:
+            kept = self._kept_entries(part)
+            if kept is not None and len(kept) >= min(part.count, count - read):
+                for entry in kept[: min(part.count, count - read)]:
+                    read += 1
+                    previous = self._same(entry, read, previous).hash
+                    yield entry
+                continue
             path = self.ledger.journal_dir / part.name
             data = _read_bytes(path)  # every entry of it read: its bytes checked once against its digest
             blocks = _blocks(self.ledger, path, data, 0, newest=False, fast=True, vouched=self._vouching(part.name, data))

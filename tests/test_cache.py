@@ -556,6 +556,84 @@ class TestReadBack:
             books.entry(1)
 
 
+class TestKeptEntries:
+    """A journal file read whole is kept as its entries (`cache.keep_entries`), read back without parsing, and
+    only for bytes that still have the digest they were read from."""
+
+    def kept(self, ledger) -> list[Path]:
+        return sorted(ledger.cache_dir.glob(cache.ENTRIES_PREFIX + "*"))
+
+    def test_every_file_but_the_newest_is_kept_and_read_back_unparsed(self, grown, monkeypatch):
+        whole = list(fresh(grown).entries)
+        files = grown.journal_files()
+        digests = {cache.ENTRIES_PREFIX + journal.hashlib.sha256(f.read_bytes()).hexdigest() for f in files[:-1]}
+        assert {path.name for path in self.kept(grown)} == digests
+        newest = len(journal.split_blocks(files[-1].read_bytes())[1])
+        books = journal.load(grown)
+        parsed = count_parsed(monkeypatch)
+        assert [books.entry(i) for i in range(1, books.count + 1)] == whole
+        assert parsed[0] == newest  # only the newest file's, which may yet grow
+        parsed[0] = 0
+        assert list(journal.load(grown).iter_entries()) == whole  # streamed (an export) the same way
+        assert parsed[0] == newest
+
+    @pytest.mark.parametrize("damage", ["swapped", "flipped", "truncated", "not signed"])
+    def test_kept_entries_not_signed_for_their_bytes_are_passed_over(self, grown, monkeypatch, damage):
+        whole = list(fresh(grown).entries)
+        first, second = self.kept(grown)[:2]
+        if damage == "swapped":  # another file's entries, signed by us, under this file's digest
+            first.write_bytes(second.read_bytes())
+        elif damage == "flipped":
+            data = bytearray(first.read_bytes())
+            data[-40] ^= 1
+            first.write_bytes(bytes(data))
+        elif damage == "truncated":
+            first.write_bytes(first.read_bytes()[:-1])
+        else:
+            first.write_bytes(pickle.dumps([]))
+        books = journal.load(grown)
+        parsed = count_parsed(monkeypatch)
+        assert [books.entry(i) for i in range(1, books.count + 1)] == whole
+        assert parsed[0] > len(journal.split_blocks(grown.journal_files()[-1].read_bytes())[1])  # one file parsed
+
+    def test_kept_entries_of_a_file_forged_since_are_not_taken(self, grown):
+        path = grown.journal_files()[0]
+        assert (grown.cache_dir / (cache.ENTRIES_PREFIX + journal.hashlib.sha256(path.read_bytes()).hexdigest())).exists()
+        data, stat = path.read_bytes(), path.stat()
+        _, spans = journal.split_blocks(data)
+        start, end = spans[1]
+        forged = data[start:end].replace(b"date = 2024-", b"date = 2023-", 1)
+        assert forged != data[start:end]
+        path.write_bytes(data[:start] + forged + data[end:])
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        books = journal.load(grown)  # size and time as cached: the load takes the cache (a documented limit)
+        with pytest.raises(CorruptJournal, match="its file changed since"):
+            books.entry(1)
+        with pytest.raises(CorruptJournal):
+            list(journal.load(grown).iter_entries())
+
+    def test_nothing_is_kept_without_the_cache(self, empty, small_parts, grown_built, monkeypatch):
+        shutil.rmtree(empty)
+        ledger = journal.open_ledger(copy_ledger(grown_built, empty, cache=False))
+        monkeypatch.setenv(cache.ENV_VAR, "off")
+        assert journal.load(ledger).count == 40
+        assert self.kept(ledger) == []
+
+    def test_kept_entries_no_cache_names_are_swept(self, grown, monkeypatch):
+        named = self.kept(grown)
+        assert named
+        stale = grown.cache_dir / (cache.ENTRIES_PREFIX + "0" * 64)
+        stale.write_bytes(b"entries of bytes no journal file has")
+        (grown.cache_dir / cache.CACHE_FILE).unlink()
+        journal.load(grown)
+        later = time.time() + 601
+        monkeypatch.setattr(cache.time, "time", lambda: later)
+        (grown.cache_dir / cache.CACHE_FILE).unlink()
+        journal.load(grown)
+        assert not stale.exists()
+        assert all(path.exists() for path in named)
+
+
 class TestSideFilesDamagedOrSwept:
     """The parts a cache keeps in files of their own: damaged, replaced or swept while a command runs."""
 
