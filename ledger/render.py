@@ -568,20 +568,42 @@ def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
 def _draw_row(cols, row, widths, keep, wide) -> tuple[list, bool]:
     """A row as one line (or, with words that wrap, several); whether a cell was cut short."""
 
-    cells, cut = [], False
+    cells, cut, tall = [], False, False
     for i in keep:
         cell, w = row[i], widths[i]
         if callable(cell):
             cell = cell(w)
-        if cols[i].fit in ("wrap", "list"):
-            lines = _wrap(cell.plain, w) if cols[i].fit == "wrap" else _wrap_items(cell.plain, w)
+        fit = cols[i].fit
+        if fit == "wrap" or fit == "list":
+            plain = cell.plain
+            if cell.cell_len <= w and plain.isascii() and " ".join(plain.split()) == plain:
+                cells.append(cell)  # one line, as `_wrap` would give it: what most rows' words are
+                continue
+            lines = _wrap(plain, w) if fit == "wrap" else _wrap_items(plain, w)
             cells.append([_Cell(line, cell.style) for line in lines] or [_Cell("")])
+            tall = True
             continue
-        if cell.cell_len > w and cols[i].fit == "short" and not wide:
+        if cell.cell_len > w and fit == "short" and not wide:
             cell = cell.copy()
             cell.truncate(w, overflow="ellipsis")
             cut = True
-        cells.append([cell])
+        cells.append(cell)
+    if not tall:  # one line: each cell padded to its column, SEP apart
+        pieces: list = []
+        for i, cell in zip(keep, cells, strict=True):
+            gap = widths[i] - cell.cell_len
+            if pieces:
+                pieces.append(" " * SEP)
+            if cols[i].right:
+                if gap > 0:
+                    pieces.append(" " * gap)
+                pieces.append(cell)
+            else:
+                pieces.append(cell)
+                if gap > 0:
+                    pieces.append(" " * gap)
+        return [_Line(pieces)], cut
+    cells = [cell if isinstance(cell, list) else [cell] for cell in cells]
     height = max(len(c) for c in cells)
     lines = []
     for n in range(height):
@@ -1186,9 +1208,18 @@ def _date(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+_KINDS_DRAWN = frozenset({"money", "account", "share", "list", "split", "amounts", "original"})  # not as text
+
+
 def _show_cell(row: dict[str, Any], column, currency: str):
     value = row.get(column.key)
-    if column.kind == "money":
+    kind = column.kind
+    if kind not in _KINDS_DRAWN:  # most cells of a long table: text as it is (made inert), a number, a date
+        if value.__class__ is str:
+            return _Cell(value if value.isprintable() else inert(value))
+        if value is None:
+            return _Cell("")
+    if kind == "money":
         return _money_text(value, currency)
     if column.kind == "account":
         depth = value.count(":")

@@ -12,6 +12,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger import journal, money
 
@@ -213,3 +215,24 @@ class TestWhatGivesWay:
         for width in (40, 80):
             text = wide("report packages", env={"COLUMNS": str(width)}).stdout
             assert "very-long-package-name-for-reconnaissance-drones-lot-2025-03" in text
+
+
+class TestRowsDrawn:
+    """A row whose words fit on one line is drawn without wrapping them; it must read as wrapping would."""
+
+    @given(
+        words=st.lists(st.text(alphabet=st.sampled_from("ab ü–"), max_size=12), max_size=4).map(" ".join),
+        width=st.integers(min_value=4, max_value=30),
+        right=st.booleans(),
+    )
+    @settings(max_examples=300, deadline=None)
+    def test_words_on_one_line_read_as_wrapped(self, words, width, right):
+        from ledger import render
+
+        cols = [render._Col("What", fit="wrap"), render._Col("#", right=right)]
+        row = [render._Cell(words), render._Cell("7")]
+        lines, _ = render._draw_row(cols, row, [width, 3], [0, 1], False)
+        wrapped = render._wrap(words, width)
+        number = "  7" if right else "7"
+        expected = [(part.ljust(width) + ("  " + number if n == 0 else "")).rstrip() for n, part in enumerate(wrapped)]
+        assert [line.plain for line in lines] == expected
