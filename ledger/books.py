@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -506,6 +506,13 @@ class Books:
         self._whole("every entry's hash")
         return self.store.hashes()
 
+    def expect(self, ids: Iterable[int] | None) -> None:
+        """Say which entries are about to be read (None: every one): a store that reads them from the journal
+        chooses how to read each file (`journal.JournalArchive.expect`). Only ever a matter of speed."""
+        expect = getattr(self.store, "expect", None)
+        if expect is not None:
+            expect(ids)
+
     def entry(self, entry_id: int) -> Entry | None:
         """The entry with `entry_id`, if these books hold it."""
         if 0 < entry_id < self.begun:
@@ -609,9 +616,10 @@ class Books:
             for when, amount in months.items():
                 if when < month:
                     balances[account] += amount
-        for entry_id in where.named("month", month):
-            if where.dates[entry_id - 1] <= bound:
-                for posting in self.entry(entry_id).postings:
+        within = [entry_id for entry_id in where.named("month", month) if where.dates[entry_id - 1] <= bound]
+        self.expect(within)
+        for entry_id in within:
+            for posting in self.entry(entry_id).postings:
                     balances[posting.account] += posting.amount
         last = where.count_to(day)[1]
         seal = self.entry(last).hash if last else model.GENESIS

@@ -23,7 +23,7 @@ import multiprocessing
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -714,6 +714,9 @@ def _to_read(ledger: Ledger, kept: list[cache.FileState]) -> tuple[list[str], li
     return names, changed
 
 
+KEPT_SHARE = 8  # a file's kept entries are taken when at least 1 in this many of its entries are to be read
+
+
 class JournalArchive:
     """The entries of books read from the journal, read from it again on demand.
 
@@ -735,6 +738,7 @@ class JournalArchive:
         # were looked for with, and the entries (None when there are none to take).
         self._kept: dict[str, tuple[cache.FileState | None, list[Entry] | None]] = {}
         self._recent: dict[int, Entry] = {}  # the entries last read
+        self._many: set[str] | None = set()  # the files many of whose entries are about to be read (None: all)
 
     def entry(self, entry_id: int) -> Entry | None:
         """Entry `entry_id` as the books were read from it; None for an id no part holds.
@@ -754,7 +758,7 @@ class JournalArchive:
         part = self._part(entry_id)
         if part is None:
             return None
-        kept = self._kept_entries(part)
+        kept = self._kept_entries(part) if self._many is None or part.name in self._many else None
         if kept is not None and entry_id - part.first < len(kept):
             return self._same(kept[entry_id - part.first], entry_id)
         found = self._located(entry_id)
@@ -781,6 +785,27 @@ class JournalArchive:
             self._recent.pop(next(iter(self._recent)))
         self._recent[entry_id] = entry
         return entry
+
+    def expect(self, ids: Iterable[int] | None) -> None:
+        """Entries about to be read, in any order (None: every one, as a whole register reads them).
+
+        Taking a file's kept entries costs about what parsing an eighth of
+        them does (`KEPT_SHARE`): a file of which that many are expected is taken
+        from its kept entries, one of which fewer are (a member's entries,
+        spread over a quarter's files) is parsed entry by entry.
+        """
+        if ids is None:
+            self._many = None
+            return
+        wanted = sorted(ids)
+        firsts = [part.first for part in self.parts]
+        counts: dict[int, int] = {}
+        for entry_id in wanted:
+            at = bisect.bisect_right(firsts, entry_id) - 1
+            counts[at] = counts.get(at, 0) + 1
+        self._many = {
+            self.parts[at].name for at, count in counts.items() if at >= 0 and count * KEPT_SHARE >= self.parts[at].count
+        }
 
     def _part(self, entry_id: int) -> cache.Part | None:
         """The part (file) that holds entry `entry_id`; None for an id no part holds."""
@@ -949,6 +974,10 @@ class Archived:
         if self.count:
             yield self.count, self.seal
         yield from ((entry.id, entry.hash) for entry in list(self._recent))
+
+    def expect(self, ids: Iterable[int] | None) -> None:
+        """Entries about to be read (see `JournalArchive.expect`)."""
+        self.archive.expect(ids)
 
     def get(self, entry_id: int) -> Entry | None:
         if entry_id <= self.count:

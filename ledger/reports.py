@@ -900,6 +900,7 @@ def register_report(
     else:
         read: dict[int, Entry] = {}  # the entries read to match the filter, shown without reading them again
         ids = registered_ids(books, spec, _within(spec, books), until, read)
+        books.expect(i for i in ids if i not in read)
         rows = tuple(_rows(books, spec, ids, running, read))
     columns = [
         Column("id", "#", "int"),
@@ -946,6 +947,7 @@ class Rows:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         spec = RegisterFilter(account=self.account)
+        self.books.expect(None)  # every entry, file by file
         return _rows(self.books, spec, self.ids, self.opening)
 
     def __len__(self) -> int:
@@ -1062,6 +1064,7 @@ def registered_ids(
     to_read = {i for i in candidates if window(i) or i in partnered or (i in undoes and window(undoes[i]))}
     read = {} if read is None else read
     matched = set()
+    books.expect(to_read)
     for entry_id in sorted(to_read):  # in id order: entries side by side in the journal are read together
         entry = books.entry(entry_id)
         if spec.matches(entry, books):
@@ -1113,6 +1116,7 @@ def _opening(books: Books, spec: RegisterFilter, until: dt.date | None) -> Decim
         ids = registered_ids(books, spec, window, until)
         return sum((_change(books.entry(i), spec.account) for i in ids), ZERO)
     total, partial = books.index.change_before(books.index.accounts_under(spec.account), spec.start)
+    books.expect(partial)
     return total + sum((_change(books.entry(i), spec.account) for i in partial), ZERO)
 
 

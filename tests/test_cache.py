@@ -571,11 +571,32 @@ class TestKeptEntries:
         newest = len(journal.split_blocks(files[-1].read_bytes())[1])
         books = journal.load(grown)
         parsed = count_parsed(monkeypatch)
+        books.expect(range(1, books.count + 1))  # a register says which entries it is about to read
         assert [books.entry(i) for i in range(1, books.count + 1)] == whole
         assert parsed[0] == newest  # only the newest file's, which may yet grow
         parsed[0] = 0
         assert list(journal.load(grown).iter_entries()) == whole  # streamed (an export) the same way
         assert parsed[0] == newest
+
+    def test_a_few_entries_of_a_file_are_parsed_many_are_taken_kept(self, grown, monkeypatch):
+        monkeypatch.setattr(journal, "KEPT_SHARE", 2)  # files of a few entries: "many" is half of them
+        books = journal.load(grown)
+        parts = books.store.archive.parts
+        assert all(part.count >= 3 for part in parts[:-1])
+        kept = []
+        real = cache.kept_entries
+        monkeypatch.setattr(cache, "kept_entries", lambda *a: kept.append(a[1]) or real(*a))
+        books.entry(parts[0].first)  # nothing said: parsed, as a lone entry is cheaper parsed
+        assert kept == []
+        books.expect([parts[1].first])  # one entry of a file of several: parsed too
+        books.entry(parts[1].first)
+        assert kept == []
+        books.expect(range(parts[2].first, parts[2].first + parts[2].count))  # the whole file: taken kept
+        books.entry(parts[2].first)
+        assert len(kept) == 1
+        books.expect(None)  # everything (a whole register)
+        books.entry(parts[0].first + 1)
+        assert len(kept) == 2
 
     @pytest.mark.parametrize("damage", ["swapped", "flipped", "truncated", "not signed"])
     def test_kept_entries_not_signed_for_their_bytes_are_passed_over(self, grown, monkeypatch, damage):
@@ -593,6 +614,7 @@ class TestKeptEntries:
             first.write_bytes(pickle.dumps([]))
         books = journal.load(grown)
         parsed = count_parsed(monkeypatch)
+        books.expect(None)
         assert [books.entry(i) for i in range(1, books.count + 1)] == whole
         assert parsed[0] > len(journal.split_blocks(grown.journal_files()[-1].read_bytes())[1])  # one file parsed
 
@@ -607,6 +629,7 @@ class TestKeptEntries:
         path.write_bytes(data[:start] + forged + data[end:])
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         books = journal.load(grown)  # size and time as cached: the load takes the cache (a documented limit)
+        books.expect(None)
         with pytest.raises(CorruptJournal, match="its file changed since"):
             books.entry(1)
         with pytest.raises(CorruptJournal):
