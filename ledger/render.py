@@ -567,43 +567,47 @@ def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
 
 def _draw_row(cols, row, widths, keep, wide) -> tuple[list, bool]:
     """A row as one line (or, with words that wrap, several); whether a cell was cut short."""
+    pieces: list = []
+    cut = False
+    owed = -SEP  # spaces owed before the next cell: SEP between two, and what a left-aligned cell leaves
+    for i in keep:
+        cell, w, col = row[i], widths[i], cols[i]
+        if callable(cell):
+            cell = cell(w)
+        fit = col.fit
+        if fit == "wrap" or fit == "list":
+            plain = cell.plain
+            if cell.cell_len > w or not plain.isascii() or " ".join(plain.split()) != plain:
+                return _drawn_tall(cols, row, widths, keep, wide)  # words that wrap (or may: not as they are)
+        elif fit == "short" and cell.cell_len > w and not wide:
+            cell = cell.copy()
+            cell.truncate(w, overflow="ellipsis")
+            cut = True
+        spare = w - cell.cell_len
+        owed += SEP + (spare if col.right and spare > 0 else 0)
+        if owed > 0:
+            pieces.append(" " * owed)
+        pieces.append(cell)
+        owed = 0 if col.right or spare < 0 else spare
+    return [_Line(pieces)], cut
 
-    cells, cut, tall = [], False, False
+
+def _drawn_tall(cols, row, widths, keep, wide) -> tuple[list, bool]:
+    """A row whose words are wrapped to their columns: as many lines as its tallest cell."""
+    cells, cut = [], False
     for i in keep:
         cell, w = row[i], widths[i]
         if callable(cell):
             cell = cell(w)
-        fit = cols[i].fit
-        if fit == "wrap" or fit == "list":
-            plain = cell.plain
-            if cell.cell_len <= w and plain.isascii() and " ".join(plain.split()) == plain:
-                cells.append(cell)  # one line, as `_wrap` would give it: what most rows' words are
-                continue
-            lines = _wrap(plain, w) if fit == "wrap" else _wrap_items(plain, w)
+        if cols[i].fit in ("wrap", "list"):
+            lines = _wrap(cell.plain, w) if cols[i].fit == "wrap" else _wrap_items(cell.plain, w)
             cells.append([_Cell(line, cell.style) for line in lines] or [_Cell("")])
-            tall = True
             continue
-        if cell.cell_len > w and fit == "short" and not wide:
+        if cell.cell_len > w and cols[i].fit == "short" and not wide:
             cell = cell.copy()
             cell.truncate(w, overflow="ellipsis")
             cut = True
-        cells.append(cell)
-    if not tall:  # one line: each cell padded to its column, SEP apart
-        pieces: list = []
-        for i, cell in zip(keep, cells, strict=True):
-            gap = widths[i] - cell.cell_len
-            if pieces:
-                pieces.append(" " * SEP)
-            if cols[i].right:
-                if gap > 0:
-                    pieces.append(" " * gap)
-                pieces.append(cell)
-            else:
-                pieces.append(cell)
-                if gap > 0:
-                    pieces.append(" " * gap)
-        return [_Line(pieces)], cut
-    cells = [cell if isinstance(cell, list) else [cell] for cell in cells]
+        cells.append([cell])
     height = max(len(c) for c in cells)
     lines = []
     for n in range(height):
@@ -1211,16 +1215,27 @@ def _date(value: dt.date | None) -> str | None:
 _KINDS_DRAWN = frozenset({"money", "account", "share", "list", "split", "amounts", "original"})  # not as text
 
 
+# Cells made before, by their text (or their amount and currency): a long table repeats its kinds, dates, names
+# and sums. A cell is never changed once made (one cut short is a copy), so rows share them. Forgotten when full.
+_SHOWN: dict[Any, _Cell] = {}
+
+
 def _show_cell(row: dict[str, Any], column, currency: str):
     value = row.get(column.key)
     kind = column.kind
     if kind not in _KINDS_DRAWN:  # most cells of a long table: text as it is (made inert), a number, a date
         if value.__class__ is str:
-            return _Cell(value if value.isprintable() else inert(value))
+            cell = _SHOWN.get(value)
+            if cell is None:
+                cell = _kept_cell(value, _Cell(value if value.isprintable() else inert(value)))
+            return cell
         if value is None:
             return _Cell("")
     if kind == "money":
-        return _money_text(value, currency)
+        if value is None:
+            return _Cell("")
+        cell = _SHOWN.get((value, currency))
+        return cell if cell is not None else _kept_cell((value, currency), _money_text(value, currency))
     if column.kind == "account":
         depth = value.count(":")
         return _Cell("  " * depth + value.rsplit(":", 1)[-1], style="bold" if depth == 0 else "")
@@ -1244,6 +1259,13 @@ def _show_cell(row: dict[str, Any], column, currency: str):
     if isinstance(value, dt.date):
         return _Cell(value.isoformat())
     return _Cell(inert("" if value is None else str(value)))
+
+
+def _kept_cell(key: Any, cell: _Cell) -> _Cell:
+    if len(_SHOWN) >= 20_000:
+        _SHOWN.clear()
+    _SHOWN[key] = cell
+    return cell
 
 
 def _money_text(value: Decimal | None, currency: str):

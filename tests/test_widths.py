@@ -236,3 +236,22 @@ class TestRowsDrawn:
         number = "  7" if right else "7"
         expected = [(part.ljust(width) + ("  " + number if n == 0 else "")).rstrip() for n, part in enumerate(wrapped)]
         assert [line.plain for line in lines] == expected
+
+    @given(
+        texts=st.lists(st.text(alphabet=st.sampled_from("ab ü–€"), max_size=10), min_size=4, max_size=4),
+        widths=st.lists(st.integers(min_value=1, max_value=12), min_size=4, max_size=4),
+        right=st.lists(st.booleans(), min_size=4, max_size=4),
+        wide=st.booleans(),
+    )
+    @settings(max_examples=400, deadline=None)
+    def test_a_row_drawn_on_one_line_is_the_row_drawn_the_general_way(self, texts, widths, right, wide):
+        from ledger import render
+
+        fits = ["wrap", "whole", "short", "whole"]
+        cols = [render._Col(f"c{n}", right=r, fit=f) for n, (r, f) in enumerate(zip(right, fits, strict=True))]
+        row = [render._Cell(text) for text in texts]
+        keep = [0, 1, 2, 3]
+        fast, fast_cut = render._draw_row(cols, row, widths, keep, wide)
+        general, general_cut = render._drawn_tall(cols, row, widths, keep, wide)
+        assert [line.plain for line in fast] == [line.plain for line in general]
+        assert fast_cut == general_cut
