@@ -826,7 +826,7 @@ class JournalArchive:
                 path = self.ledger.journal_dir / part.name
                 if entries is not None and self._vouching(part.name, _read_bytes(path)) != kept.size:
                     entries = None  # changed since: read from the journal, which says how (`entry`)
-            if len(self._kept) >= 8:
+            if len(self._kept) >= 16:
                 del self._kept[next(iter(self._kept))]
             looked = self._kept[part.name] = (kept, entries)
         return looked[1]

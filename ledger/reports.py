@@ -900,7 +900,10 @@ def register_report(
     else:
         read: dict[int, Entry] = {}  # the entries read to match the filter, shown without reading them again
         ids = registered_ids(books, spec, _within(spec, books), until, read)
-        books.expect(i for i in ids if i not in read)
+        unread = sorted(i for i in ids if i not in read)
+        books.expect(unread)
+        for entry_id in unread:  # in id order, not the register's: a journal file's entries one after another
+            read[entry_id] = books.entry(entry_id)
         rows = tuple(_rows(books, spec, ids, running, read))
     columns = [
         Column("id", "#", "int"),
