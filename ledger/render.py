@@ -1232,10 +1232,7 @@ def _show_cell(row: dict[str, Any], column, currency: str):
         if value is None:
             return _Cell("")
     if kind == "money":
-        if value is None:
-            return _Cell("")
-        cell = _SHOWN.get((value, currency))
-        return cell if cell is not None else _kept_cell((value, currency), _money_text(value, currency))
+        return _money_text(value, currency)
     if column.kind == "account":
         depth = value.count(":")
         return _Cell("  " * depth + value.rsplit(":", 1)[-1], style="bold" if depth == 0 else "")
@@ -1271,7 +1268,10 @@ def _kept_cell(key: Any, cell: _Cell) -> _Cell:
 def _money_text(value: Decimal | None, currency: str):
     if value is None:
         return _Cell("")
-    return _Cell(money.format_money(value, currency), "red" if value < 0 else "")
+    cell = _SHOWN.get((value, currency))
+    if cell is None:
+        cell = _kept_cell((value, currency), _Cell(money.format_money(value, currency), "red" if value < 0 else ""))
+    return cell
 
 
 def _plain(value: Any, currency: str, kind: str | None = "money") -> Any:
