@@ -12,7 +12,7 @@ import copy
 import dataclasses
 import datetime as dt
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -904,7 +904,8 @@ def register_report(
         books.expect(unread)
         for entry_id in unread:  # in id order, not the register's: a journal file's entries one after another
             read[entry_id] = books.entry(entry_id)
-        rows = tuple(_rows(books, spec, ids, running, read))
+        undone = _undone(books, read.values())
+        rows = tuple(_rows(books, spec, ids, running, read, undone))
     columns = [
         Column("id", "#", "int"),
         Column("date", "Date", "date"),
@@ -931,7 +932,7 @@ def register_report(
         totals = {"amount": next(iter(moved.values()))} if len(moved) == 1 and not spec.account else {}
     else:
         moving = [row for row in rows if row["amount"] is not None]
-        kinds = {books.entry(row["reverses"]).kind if row["reverses"] else row["kind"] for row in moving}
+        kinds = {undone[row["reverses"]].kind if row["reverses"] else row["kind"] for row in moving}
         totals = {"amount": sum((row["amount"] for row in moving), ZERO)} if len(kinds) == 1 and not spec.account else {}
     return _report(
         books, "register", title, columns, rows, as_of, totals, hidden=hidden, period=period, opening=opening
@@ -995,16 +996,22 @@ class Rows:
 
 
 def _rows(
-    books: Books, spec: RegisterFilter, ids: Iterable[int], running: Decimal, read: dict[int, Entry] | None = None
+    books: Books,
+    spec: RegisterFilter,
+    ids: Iterable[int],
+    running: Decimal,
+    read: dict[int, Entry] | None = None,
+    undone: Mapping[int, Entry] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """A register's rows for the entries `ids` (in the order given), with running balances from `running`.
 
-    `read`: entries already read, by id (each is taken from it, not read again).
+    `read`: entries already read, by id (each is taken from it, not read again); `undone`: the entries
+    their reversals undo, read already (`_undone`).
     """
     read = {} if read is None else read
     for entry_id in ids:
         entry = read.pop(entry_id, None) or books.entry(entry_id)
-        row = {**model.to_json(entry), **_register_fields(books, entry)}
+        row = {**model.to_json(entry), **_register_fields(books, entry, undone)}
         if spec.account:
             change = _change(entry, spec.account)
             running += change
@@ -1129,9 +1136,21 @@ def scanned_ids(books: Books, spec: RegisterFilter) -> list[int]:
     return [e.id for e in sorted(books.entries, key=lambda e: (e.date, e.id)) if e.id in ids and spec.within(e)]
 
 
-def _register_fields(books: Books, entry: Entry) -> dict[str, Any]:
-    """What a register row adds to the entry: words for the table, the signed amount, the reversal links."""
-    undone = books.entry(entry.get("reverses")) if entry.kind == "reverse" else None
+def _undone(books: Books, entries: Iterable[Entry]) -> dict[int, Entry]:
+    """The entries that the reversals among `entries` undo, by id, read in the journal's order."""
+    ids = sorted({entry.get("reverses") for entry in entries if entry.kind == "reverse"})
+    books.expect(ids)
+    return {entry_id: books.entry(entry_id) for entry_id in ids}
+
+
+def _register_fields(books: Books, entry: Entry, read: Mapping[int, Entry] | None = None) -> dict[str, Any]:
+    """What a register row adds to the entry: words for the table, the signed amount, the reversal links.
+
+    `read`: entries already read, by id (the one a reversal undoes is taken from it when it is there).
+    """
+    undone = None
+    if entry.kind == "reverse":
+        undone = (read or {}).get(entry.get("reverses")) or books.entry(entry.get("reverses"))
     reversal = books.reversed_by.get(entry.id)
     given = model.given_as(entry)  # the rounding in plain sight: the amount given and its rate
     if undone is not None:
@@ -1321,12 +1340,16 @@ def statement_report(
     spec = RegisterFilter(member=found.name, start=span.start)
     read: dict[int, Entry] = {}
     ids = registered_ids(closing_at, spec, _within(spec, closing_at), read=read)
+    unread = sorted(i for i in ids if i not in read)
+    closing_at.expect(unread)
+    read.update((entry_id, closing_at.entry(entry_id)) for entry_id in unread)
+    undone_by_id = _undone(closing_at, read.values())
     lines = []
-    for entry in (read.get(entry_id) or closing_at.entry(entry_id) for entry_id in ids):
+    for entry in (read[entry_id] for entry_id in ids):
         if not entry.postings:
             continue
-        fields = _register_fields(closing_at, entry)
-        undone = closing_at.entry(entry.get("reverses")) if entry.kind == "reverse" else None
+        fields = _register_fields(closing_at, entry, undone_by_id)
+        undone = undone_by_id[entry.get("reverses")] if entry.kind == "reverse" else None
         given = model.given_as(undone or entry)
         sign = -1 if undone is not None else 1
         lines.append(
