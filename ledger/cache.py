@@ -448,7 +448,7 @@ def read(folder: Path, settings: tuple) -> Snapshot | None:
         return None
     head = len(_MAGIC)
     signature, payload = blob[head : head + 32], blob[head + 32 :]
-    if not blob.startswith(_MAGIC) or not hmac.compare_digest(signature, _sign(key, payload)):
+    if not blob.startswith(_MAGIC) or not hmac.compare_digest(signature, _sign(key, _MAGIC, payload)):
         return None
     _reading.append(folder)
     try:
@@ -484,7 +484,7 @@ def write(folder: Path, snapshot: Snapshot) -> None:
         fd, name = tempfile.mkstemp(dir=folder, prefix=".books-")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(_MAGIC + _sign(key, payload) + payload)
+                handle.write(_MAGIC + _sign(key, _MAGIC, payload) + payload)
             os.replace(name, folder / CACHE_FILE)
         except BaseException:
             Path(name).unlink(missing_ok=True)
@@ -518,7 +518,8 @@ def keep_entries(folder: Path, digest: bytes, entries: list) -> None:
     payload = _pickled(entries)
     with contextlib.suppress(OSError):
         folder.mkdir(exist_ok=True)
-        _replace(folder, folder / (ENTRIES_PREFIX + digest.hex()), _ENTRIES_MAGIC + _sign(key, digest + payload) + payload)
+        signature = _sign(key, _ENTRIES_MAGIC, digest + payload)
+        _replace(folder, folder / (ENTRIES_PREFIX + digest.hex()), _ENTRIES_MAGIC + signature + payload)
 
 
 def kept_entries(folder: Path, digest: bytes) -> list | None:
@@ -532,7 +533,7 @@ def kept_entries(folder: Path, digest: bytes) -> list | None:
         return None
     head = len(_ENTRIES_MAGIC)
     signature, payload = blob[head : head + 32], blob[head + 32 :]
-    if not blob.startswith(_ENTRIES_MAGIC) or not hmac.compare_digest(signature, _sign(key, digest + payload)):
+    if not blob.startswith(_ENTRIES_MAGIC) or not hmac.compare_digest(signature, _sign(key, _ENTRIES_MAGIC, digest + payload)):
         return None
     try:
         entries = pickle.loads(payload)
@@ -594,8 +595,10 @@ def _sweep(folder: Path, kept: set[str]) -> None:
             _replace(folder, folder / _UNNAMED, json.dumps(unnamed).encode("utf-8"))
 
 
-def _sign(key: bytes, payload: bytes) -> bytes:
-    return hmac.new(key, _CODE + payload, hashlib.sha256).digest()
+def _sign(key: bytes, kind: bytes, payload: bytes) -> bytes:
+    """The signature of a file of `kind` (its magic line, which no other kind's begins with) and `payload`: a
+    file signed as one kind (a journal file's kept entries) never passes as another (the books)."""
+    return hmac.new(key, kind + _CODE + payload, hashlib.sha256).digest()
 
 
 def _key() -> bytes | None:

@@ -524,7 +524,7 @@ def _load(
     begun = books.begun if first == books.begun - 1 else 0  # from a close's state: its entry, and those after it
     read_before = {kept.name: kept for kept in snapshot.files}
     # Sees the parts grow as the new entries are read, and what is read of each file (whose hashes were checked).
-    archive = JournalArchive(ledger, parts, read_before)
+    archive = JournalArchive(ledger, parts, read_before, kept=keep)
     books.store = Archived(archive, books.count, books.seal)
     if keep and books.count == 0:  # read from the first entry for the cache: keep books at marks on the way
         books.checkpoints = checkpoints.Checkpoints()
@@ -726,8 +726,9 @@ class JournalArchive:
     were read are taken instead, ten times quicker than parsing them.
     """
 
-    def __init__(self, ledger: Ledger, parts: list[cache.Part], files: dict | None = None) -> None:
-        self.ledger, self.parts = ledger, parts
+    def __init__(self, ledger: Ledger, parts: list[cache.Part], files: dict | None = None, *, kept: bool = False) -> None:
+        """`kept`: whether a file's kept entries may be taken (only when the books were read with the cache)."""
+        self.ledger, self.parts, self.kept = ledger, parts, kept
         # What was read of each file when its entries' hashes and chain were checked (`cache.FileState`, by
         # name): a file whose first `size` bytes still have that digest holds those entries, unchanged.
         self.files: dict[str, cache.FileState] = {} if files is None else files
@@ -817,6 +818,8 @@ class JournalArchive:
     def _kept_entries(self, part: cache.Part) -> list[Entry] | None:
         """The entries of `part`'s file as they were read (`cache.keep_entries`), if they were kept for the bytes
         the books were read from and the file still begins with exactly those bytes (checked once)."""
+        if not self.kept:  # the cache off (a command, `verify`): nothing read from it
+            return None
         kept = self.files.get(part.name)
         looked = self._kept.get(part.name)
         if looked is None or looked[0] is not kept:

@@ -635,6 +635,27 @@ class TestKeptEntries:
         with pytest.raises(CorruptJournal):
             list(journal.load(grown).iter_entries())
 
+    def test_kept_entries_rewrapped_as_the_books_are_never_unpickled(self, grown, monkeypatch):
+        """A kept file's signature is over its kind too: re-wrapped as `.cache/books` (whose payload would begin
+        with a digest the journal's author can steer into a pickle opcode), it is refused unread."""
+        blob = self.kept(grown)[0].read_bytes()
+        head = len(cache._ENTRIES_MAGIC)
+        digest = bytes.fromhex(self.kept(grown)[0].name.removeprefix(cache.ENTRIES_PREFIX))
+        books = grown.cache_dir / cache.CACHE_FILE
+        books.write_bytes(cache._MAGIC + blob[head : head + 32] + digest + blob[head + 32 :])
+        monkeypatch.setattr(cache.pickle, "loads", lambda *_: pytest.fail("unpickled a file signed as another kind"))
+        assert cache.read(grown.cache_dir, ("Test fund", "EUR", "UK")) is None
+
+    def test_nothing_is_read_from_kept_entries_without_the_cache(self, grown, monkeypatch):
+        assert self.kept(grown)
+        monkeypatch.setattr(cache, "kept_entries", lambda *_: pytest.fail("kept entries read with the cache off"))
+        books = journal.load(grown, use_cache=False)  # as `verify` reads: every byte parsed
+        books.expect(None)
+        assert [books.entry(i).id for i in range(1, books.count + 1)] == list(range(1, 41))
+        assert len(list(books.iter_entries())) == 40
+        monkeypatch.setenv(cache.ENV_VAR, "off")
+        assert len(list(journal.load(grown).iter_entries())) == 40
+
     def test_nothing_is_kept_without_the_cache(self, empty, small_parts, grown_built, monkeypatch):
         shutil.rmtree(empty)
         ledger = journal.open_ledger(copy_ledger(grown_built, empty, cache=False))
