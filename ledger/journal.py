@@ -19,7 +19,6 @@ import fcntl
 import gc
 import hashlib
 import itertools
-import multiprocessing
 import os
 import re
 import tomllib
@@ -653,6 +652,8 @@ def _parsed(
     # `verify` parses with tomllib (fast=False), slower than the fold: the helper gains it even more.
     if total >= PARALLEL_BYTES and (os.cpu_count() or 1) > 1:
         with contextlib.suppress(OSError, ValueError):
+            import multiprocessing  # only for a large read: 7 ms of every command's start otherwise
+
             helper = multiprocessing.get_context("fork").Pool(1)
     if helper is None:
         for ledger_, path, data, begin, newest, _ in jobs:
@@ -740,6 +741,7 @@ class JournalArchive:
         self._kept: dict[str, tuple[cache.FileState | None, list[Entry] | None]] = {}
         self._recent: dict[int, Entry] = {}  # the entries last read
         self._many: set[str] | None = set()  # the files many of whose entries are about to be read (None: all)
+        self._firsts: list[int] = []  # each part's first id, for looking one up
 
     def entry(self, entry_id: int) -> Entry | None:
         """Entry `entry_id` as the books were read from it; None for an id no part holds.
@@ -799,7 +801,8 @@ class JournalArchive:
             self._many = None
             return
         wanted = sorted(ids)
-        firsts = [part.first for part in self.parts]
+        self._part(0)  # each part's first id, up to date
+        firsts = self._firsts
         counts: dict[int, int] = {}
         for entry_id in wanted:
             at = bisect.bisect_right(firsts, entry_id) - 1
@@ -810,7 +813,9 @@ class JournalArchive:
 
     def _part(self, entry_id: int) -> cache.Part | None:
         """The part (file) that holds entry `entry_id`; None for an id no part holds."""
-        index = bisect.bisect_right(self.parts, entry_id, key=lambda part: part.first) - 1
+        if len(self._firsts) != len(self.parts):  # parts are only ever added (a load reads on), never replaced
+            self._firsts = [part.first for part in self.parts]
+        index = bisect.bisect_right(self._firsts, entry_id) - 1
         if index < 0 or entry_id >= self.parts[index].first + self.parts[index].count:
             return None
         return self.parts[index]

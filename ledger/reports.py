@@ -1011,7 +1011,8 @@ def _rows(
     read = {} if read is None else read
     for entry_id in ids:
         entry = read.pop(entry_id, None) or books.entry(entry_id)
-        row = {**model.to_json(entry), **_register_fields(books, entry, undone)}
+        row = model.to_json(entry)
+        row.update(_register_fields(books, entry, undone))
         if spec.account:
             change = _change(entry, spec.account)
             running += change
@@ -1162,7 +1163,7 @@ def _register_fields(books: Books, entry: Entry, read: Mapping[int, Entry] | Non
         amount = model.size(entry) if entry.postings else None
         what = model.subject(entry)
         link = f"reversed by #{reversal}" if reversal is not None else ""
-    words = " · ".join(part for part in (entry.get("reason") if undone is not None else "", entry.memo) if part)
+    words = entry.memo if undone is None else " · ".join(part for part in (entry.get("reason"), entry.memo) if part)
     return {
         "what": what,
         "words": words,  # the memo, after a reversal's reason
