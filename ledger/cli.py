@@ -35,8 +35,11 @@ class FundGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
+        from ledger.journal import few_collections
+
         try:
-            return super().invoke(ctx)
+            with few_collections():  # a report of 10,000 rows makes as many objects as a read of 10,000 entries
+                return super().invoke(ctx)
         except LedgerError as problem:
             from ledger.text import inert
 

@@ -125,11 +125,36 @@ def test_a_read_runs_the_cycle_collector_less_often_and_restores_it_whatever_hap
     monkeypatch.setattr(fold, "fold", folding)
     refuse = False
     journal.load(ledger, use_cache=False)
-    assert seen and all(threshold[0] == before[0] * 100 for threshold in seen)
+    assert before[0] < journal.FEW_COLLECTIONS
+    assert seen and all(threshold[0] == journal.FEW_COLLECTIONS for threshold in seen)
     assert gc.get_threshold() == before
     refuse = True
     with pytest.raises(CorruptJournal):
         journal.load(ledger, use_cache=False)
+    assert gc.get_threshold() == before
+
+
+def test_a_command_runs_the_collector_less_often_once_never_more_so_for_each_read(coalition, monkeypatch):
+    """The command line raises the threshold for a whole command (a report's rows are as many objects as a read's
+    entries); the reads within it find it raised and leave it so: never multiplied again (nor past any limit)."""
+    import gc
+
+    from conftest import Runner
+
+    before = gc.get_threshold()
+    seen = []
+    real = fold.fold
+    monkeypatch.setattr(fold, "fold", lambda *a, **k: (seen.append(gc.get_threshold()[0]), real(*a, **k)))
+    drawn = []
+    table = render.report_table
+    monkeypatch.setattr(render, "report_table", lambda *a, **k: (drawn.append(gc.get_threshold()[0]), table(*a, **k))[1])
+    monkeypatch.setenv("FUNDLEDGER_CACHE", "off")
+    Runner(coalition.path)("report register")
+    assert seen and set(seen) == {journal.FEW_COLLECTIONS}
+    assert drawn == [journal.FEW_COLLECTIONS]  # the rows drawn after the read, as seldom
+    assert gc.get_threshold() == before
+    with journal.few_collections(), journal.few_collections():
+        assert gc.get_threshold()[0] == journal.FEW_COLLECTIONS
     assert gc.get_threshold() == before
 
 
