@@ -818,7 +818,9 @@ class _Cell:
 
             plain = strip_control_codes(plain)
         self.plain, self.style = plain, style
-        narrow = printable and (plain.isascii() or plain.translate(_NARROW).isascii())
+        # As wide as it is long: ASCII, the characters of `_NARROW`, and any printable one before U+0300 (Latin
+        # letters with their accents: "reçu"; the combining marks, of no width, begin at U+0300).
+        narrow = printable and (plain.isascii() or max(plain.translate(_NARROW), default=" ") < "\u0300")
         self.cell_len = len(plain) if narrow else _cells(plain)  # a tab or an escape: as rich measures it
 
     def copy(self) -> _Cell:
@@ -1225,10 +1227,14 @@ def _show_cell(row: dict[str, Any], column, currency: str):
     kind = column.kind
     if kind not in _KINDS_DRAWN:  # most cells of a long table: text as it is (made inert), a number, a date
         if value.__class__ is str:
+            if column.prose:  # a memo: seldom the same twice, not worth keeping
+                return _Cell(value if value.isprintable() else inert(value))
             cell = _SHOWN.get(value)
             if cell is None:
                 cell = _kept_cell(value, _Cell(value if value.isprintable() else inert(value)))
             return cell
+        if value.__class__ is int:  # an id
+            return _Cell(str(value))
         if value is None:
             return _Cell("")
     if kind == "money":

@@ -255,3 +255,13 @@ class TestRowsDrawn:
         general, general_cut = render._drawn_tall(cols, row, widths, keep, wide)
         assert [line.plain for line in fast] == [line.plain for line in general]
         assert fast_cut == general_cut
+
+    @given(text=st.text(alphabet=st.characters(max_codepoint=0x3000), max_size=20))
+    @settings(max_examples=500, deadline=None)
+    def test_a_cell_is_as_wide_as_rich_measures_it(self, text):
+        from rich.cells import cell_len
+
+        from ledger import render
+
+        cell = render._Cell(text)
+        assert cell.cell_len == cell_len(cell.plain)
