@@ -28,6 +28,22 @@ def books(year):
     return journal.load(journal.open_ledger(year.path))
 
 
+def test_every_members_statement_has_the_figures_of_the_contributors_report(books):
+    """A statement works its one member's figures out alone (`_member_figures(books, only)`): the same as every
+    member's, worked out together, for each member, for a period and for everything."""
+    for period in (reports.parse_period("2025"), reports.parse_period("2025Q2"), None):
+        rows = {row["member"]: row for row in reports.contributors_report(books, period=period).rows}
+        for member in books.members.values():
+            s = reports.statement_report(books, member.name, period=period)
+            if member.name not in rows:  # nothing in the period: the report leaves it out
+                assert s.closing["pledged"] == s.opening["pledged"] and s.closing["received"] == s.opening["received"]
+                continue
+            row = rows[member.name]
+            assert s.closing["outstanding"] == row["outstanding"]
+            assert s.closing["pledged"] - s.opening["pledged"] == row["pledged"]
+            assert s.closing["received"] - s.opening["received"] == row["received"]
+
+
 class TestFigures:
     def test_a_pledge_made_before_and_received_in_the_period(self, books):
         s = reports.statement_report(books, "latvia", period=reports.parse_period("2025"))
