@@ -389,6 +389,8 @@ class EntryStore(Protocol):
 
     def hashes(self) -> Iterator[tuple[int, str]]: ...
 
+    def expect(self, ids: Iterable[int] | None) -> None: ...
+
 
 class Held:
     """Entries held in memory, the store of books built from entries at hand."""
@@ -412,6 +414,9 @@ class Held:
 
     def hashes(self) -> Iterator[tuple[int, str]]:
         return iter([(entry.id, entry.hash) for entry in self._entries])
+
+    def expect(self, ids: Iterable[int] | None) -> None:
+        """Entries held are at hand whichever are read: nothing to prepare."""
 
     def copied(self) -> Held:
         """The same entries, in a store of its own (entries appended to it are its own)."""
@@ -509,9 +514,7 @@ class Books:
     def expect(self, ids: Iterable[int] | None) -> None:
         """Say which entries are about to be read (None: every one): a store that reads them from the journal
         chooses how to read each file (`journal.JournalArchive.expect`). Only ever a matter of speed."""
-        expect = getattr(self.store, "expect", None)
-        if expect is not None:
-            expect(ids)
+        self.store.expect(ids)
 
     def entry(self, entry_id: int) -> Entry | None:
         """The entry with `entry_id`, if these books hold it."""
@@ -620,7 +623,7 @@ class Books:
         self.expect(within)
         for entry_id in within:
             for posting in self.entry(entry_id).postings:
-                    balances[posting.account] += posting.amount
+                balances[posting.account] += posting.amount
         last = where.count_to(day)[1]
         seal = self.entry(last).hash if last else model.GENESIS
         return {account: amount for account, amount in sorted(balances.items()) if amount}, seal

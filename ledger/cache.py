@@ -500,7 +500,7 @@ def write(folder: Path, snapshot: Snapshot) -> None:
 #
 # Reading an entry back from its journal file (a register's row, a statement's line) means parsing its TOML
 # and building it: about 40 µs. A file's entries are therefore kept, once read whole, pickled beside the
-# cache (a quarter of the file's size; 4 µs an entry to unpickle), in a file named by the SHA-256 of the
+# cache (about 40% of the file's size; about 5 µs an entry to unpickle), in a file named by the SHA-256 of the
 # journal bytes they were read from and signed like the cache with this user's key, that digest and the
 # code. The journal stays the judge: they are taken only for a file whose bytes still have that digest
 # (`journal.JournalArchive`), and a file that is not signed, or not for that digest, is passed over.

@@ -42,7 +42,7 @@ import pickle
 import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -282,6 +282,9 @@ class Prefix:
         if entry_id is not None and 0 < entry_id <= self.count:
             return self.base.get(entry_id)
         return self._recent.get(entry_id)
+
+    def expect(self, ids: Iterable[int] | None) -> None:
+        self.base.expect(ids)
 
     def append(self, entry: Entry) -> None:
         self._recent[entry.id] = entry

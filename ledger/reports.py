@@ -390,7 +390,7 @@ def _member_figures(books: Books, only: str | None = None) -> dict[str, dict[str
 
     pledges: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for pledge in books.pledges.values():
-        if not pledge.reversed_by:
+        if not pledge.reversed_by and (only is None or pledge.member == only):
             pledges[pledge.member] += pledge.amount
     figures = {}
     members = books.members.values() if only is None else [books.members[only]] if only in books.members else []

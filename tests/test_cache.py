@@ -578,6 +578,39 @@ class TestKeptEntries:
         assert list(journal.load(grown).iter_entries()) == whole  # streamed (an export) the same way
         assert parsed[0] == newest
 
+    def test_a_file_that_stops_being_the_newest_is_kept_too(self, grown, monkeypatch):
+        """Found by a review: a file read a part at a time (the newest, as each command loads and appends) was
+        never read whole, so it was never kept; files begun since the last full read had no kept entries."""
+        for number in range(30):  # each record loads the books (the cache), then appends: files begun and ended
+            note = fund.Note(dt.date(2024, 6, 1) + dt.timedelta(days=number), memo=f"receipt {number}")
+            writer.record(grown, lambda b, n=note: fund.contribute(b, "Latvia", "1k", n))
+            journal.load(grown)
+        files = grown.journal_files()
+        assert len(files) > 10
+        expected = {cache.ENTRIES_PREFIX + journal.hashlib.sha256(f.read_bytes()).hexdigest() for f in files[:-1]}
+        assert not expected <= {path.name for path in self.kept(grown)}  # the files begun since: not read whole
+        whole = list(fresh(grown).entries)
+        books = journal.load(grown)
+        books.expect(None)
+        assert list(books.iter_entries()) == whole  # each file read whole once more, and kept
+        assert expected <= {path.name for path in self.kept(grown)}
+        books = journal.load(grown)
+        parsed = count_parsed(monkeypatch)
+        books.expect(None)
+        assert list(books.iter_entries()) == whole
+        assert parsed[0] == len(journal.split_blocks(files[-1].read_bytes())[1])  # only the newest file's
+
+    def test_books_as_of_a_day_say_what_they_will_read_too(self, grown, monkeypatch):
+        said = []
+        archive_expect = journal.JournalArchive.expect
+        monkeypatch.setattr(journal.JournalArchive, "expect", lambda self, ids: said.append(ids) or archive_expect(self, ids))
+        books = journal.load(grown)
+        from ledger import checkpoints
+
+        older = checkpoints.Prefix(books.store, 20)  # the store of books as of a mark
+        older.expect([1, 2, 3])
+        assert said == [[1, 2, 3]]
+
     def test_a_few_entries_of_a_file_are_parsed_many_are_taken_kept(self, grown, monkeypatch):
         monkeypatch.setattr(journal, "KEPT_SHARE", 2)  # files of a few entries: "many" is half of them
         books = journal.load(grown)
