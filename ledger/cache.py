@@ -446,9 +446,8 @@ def read(folder: Path, settings: tuple) -> Snapshot | None:
         blob = _plain_file_bytes(folder / CACHE_FILE)  # never a file elsewhere (a link), even a signed one, nor a pipe
     except OSError:
         return None
-    head = len(_MAGIC)
-    signature, payload = blob[head : head + 32], blob[head + 32 :]
-    if not blob.startswith(_MAGIC) or not hmac.compare_digest(signature, _sign(key, _MAGIC, payload)):
+    payload = _verified(blob, key, _MAGIC)
+    if payload is None:
         return None
     _reading.append(folder)
     try:
@@ -484,7 +483,7 @@ def write(folder: Path, snapshot: Snapshot) -> None:
         fd, name = tempfile.mkstemp(dir=folder, prefix=".books-")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(_MAGIC + _sign(key, _MAGIC, payload) + payload)
+                handle.write(_signed(key, _MAGIC, payload))
             os.replace(name, folder / CACHE_FILE)
         except BaseException:
             Path(name).unlink(missing_ok=True)
@@ -518,8 +517,7 @@ def keep_entries(folder: Path, digest: bytes, entries: list) -> None:
     payload = _pickled(entries)
     with contextlib.suppress(OSError):
         folder.mkdir(exist_ok=True)
-        signature = _sign(key, _ENTRIES_MAGIC, digest + payload)
-        _replace(folder, folder / (ENTRIES_PREFIX + digest.hex()), _ENTRIES_MAGIC + signature + payload)
+        _replace(folder, folder / (ENTRIES_PREFIX + digest.hex()), _signed(key, _ENTRIES_MAGIC, payload, digest))
 
 
 def kept_entries(folder: Path, digest: bytes) -> list | None:
@@ -531,9 +529,8 @@ def kept_entries(folder: Path, digest: bytes) -> list | None:
         blob = _plain_file_bytes(folder / (ENTRIES_PREFIX + digest.hex()))
     except OSError:
         return None
-    head = len(_ENTRIES_MAGIC)
-    signature, payload = blob[head : head + 32], blob[head + 32 :]
-    if not blob.startswith(_ENTRIES_MAGIC) or not hmac.compare_digest(signature, _sign(key, _ENTRIES_MAGIC, digest + payload)):
+    payload = _verified(blob, key, _ENTRIES_MAGIC, digest)
+    if payload is None:
         return None
     try:
         entries = pickle.loads(payload)
@@ -593,6 +590,21 @@ def _sweep(folder: Path, kept: set[str]) -> None:
     with contextlib.suppress(OSError):
         if unnamed or noted:
             _replace(folder, folder / _UNNAMED, json.dumps(unnamed).encode("utf-8"))
+
+
+def _signed(key: bytes, kind: bytes, payload: bytes, bound: bytes = b"") -> bytes:
+    """A signed file's bytes: its kind (magic line), its signature over `bound` (what else it is for, unwritten)
+    and `payload`, then the payload."""
+    return kind + _sign(key, kind, bound + payload) + payload
+
+
+def _verified(blob: bytes, key: bytes, kind: bytes, bound: bytes = b"") -> bytes | None:
+    """The payload of a file `_signed` as `kind` for `bound` under `key`; None for any other bytes."""
+    head = len(kind)
+    signature, payload = blob[head : head + 32], blob[head + 32 :]
+    if not blob.startswith(kind) or not hmac.compare_digest(signature, _sign(key, kind, bound + payload)):
+        return None
+    return payload
 
 
 def _sign(key: bytes, kind: bytes, payload: bytes) -> bytes:
