@@ -838,25 +838,23 @@ class JournalArchive:
         if looked is None or looked[0] is not kept:
             entries = None
             if kept is not None and kept.digest != _UNREAD:
-                entries = cache.kept_entries(self.ledger.cache_dir, kept.digest)
-                path = self.ledger.journal_dir / part.name
-                if entries is None and part is not self.parts[-1]:
-                    entries = self._keeping(part, path, kept)
-                elif entries is not None and self._vouching(part.name, _read_bytes(path)) != kept.size:
-                    entries = None  # changed since: read from the journal, which says how (`entry`)
+                stored = cache.kept_entries(self.ledger.cache_dir, kept.digest)
+                if stored is not None or part is not self.parts[-1]:
+                    path = self.ledger.journal_dir / part.name
+                    data = _read_bytes(path)
+                    # Changed since: none taken, the journal is read, and says how (`entry`).
+                    if self._vouching(part.name, data) == kept.size:
+                        entries = stored if stored is not None else self._keeping(path, data[: kept.size], kept)
             if len(self._kept) >= 16:
                 del self._kept[next(iter(self._kept))]
             looked = self._kept[part.name] = (kept, entries)
         return looked[1]
 
-    def _keeping(self, part: cache.Part, path: Path, kept: cache.FileState) -> list[Entry] | None:
-        """A file's entries, read whole and kept from now on: a file that was the newest when it was read (a part at
-        a time, as each command appended to it) was never read whole, so never kept (`_load`). None: the file is
-        not as it was read (which reading an entry from it says)."""
-        data = _read_bytes(path)
-        if self._vouching(part.name, data) != kept.size:
-            return None
-        blocks = _blocks(self.ledger, path, data[: kept.size], 0, newest=False, fast=True, vouched=kept.size)
+    def _keeping(self, path: Path, data: bytes, kept: cache.FileState) -> list[Entry]:
+        """The entries of a file's bytes as they were read (`kept`), kept from now on: a file that was the newest
+        when it was read (a part at a time, as each command appended to it) was never read whole, so never kept
+        (`_load`)."""
+        blocks = _blocks(self.ledger, path, data, 0, newest=False, fast=True, vouched=kept.size)
         entries = [found.entry for found in blocks]
         cache.keep_entries(self.ledger.cache_dir, kept.digest, entries)
         return entries
@@ -907,20 +905,20 @@ class JournalArchive:
         for part in self.parts:
             if read >= count:
                 break
+            take = min(part.count, count - read)
             kept = self._kept_entries(part)
-            if kept is not None and len(kept) >= min(part.count, count - read):
-                for entry in kept[: min(part.count, count - read)]:
-                    read += 1
-                    previous = self._same(entry, read, previous).hash
-                    yield entry
-                continue
-            path = self.ledger.journal_dir / part.name
-            data = _read_bytes(path)  # every entry of it read: its bytes checked once against its digest
-            blocks = _blocks(self.ledger, path, data, 0, newest=False, fast=True, vouched=self._vouching(part.name, data))
-            for located in itertools.islice(blocks, min(part.count, count - read)):
+            if kept is not None and len(kept) >= take:
+                entries: Iterable[Entry] = kept[:take]
+            else:
+                path = self.ledger.journal_dir / part.name
+                data = _read_bytes(path)  # every entry of it read: its bytes checked once against its digest
+                vouched = self._vouching(part.name, data)
+                blocks = _blocks(self.ledger, path, data, 0, newest=False, fast=True, vouched=vouched)
+                entries = (located.entry for located in itertools.islice(blocks, take))
+            for entry in entries:
                 read += 1
-                previous = self._same(located.entry, read, previous).hash
-                yield located.entry
+                previous = self._same(entry, read, previous).hash
+                yield entry
         if read != count:
             raise self._changed()
 
