@@ -902,11 +902,7 @@ def register_report(
     else:
         read: dict[int, Entry] = {}  # the entries read to match the filter, shown without reading them again
         ids = registered_ids(books, spec, _within(spec, books), until, read)
-        unread = sorted(i for i in ids if i not in read)
-        books.expect(unread)
-        for entry_id in unread:  # in id order, not the register's: a journal file's entries one after another
-            read[entry_id] = books.entry(entry_id)
-        undone = _undone(books, read.values())
+        undone = _read_all(books, ids, read)
         rows = tuple(_rows(books, spec, ids, running, read, undone))
     columns = [
         Column("id", "#", "int"),
@@ -1008,7 +1004,7 @@ def _rows(
     """A register's rows for the entries `ids` (in the order given), with running balances from `running`.
 
     `read`: entries already read, by id (each is taken from it, not read again); `undone`: the entries
-    their reversals undo, read already (`_undone`).
+    their reversals undo, read already (`_read_all`).
     """
     read = {} if read is None else read
     for entry_id in ids:
@@ -1139,11 +1135,15 @@ def scanned_ids(books: Books, spec: RegisterFilter) -> list[int]:
     return [e.id for e in sorted(books.entries, key=lambda e: (e.date, e.id)) if e.id in ids and spec.within(e)]
 
 
-def _undone(books: Books, entries: Iterable[Entry]) -> dict[int, Entry]:
-    """The entries that the reversals among `entries` undo, by id, read in the journal's order."""
-    ids = sorted({entry.get("reverses") for entry in entries if entry.kind == "reverse"})
-    books.expect(ids)
-    return {entry_id: books.entry(entry_id) for entry_id in ids}
+def _read_all(books: Books, ids: Iterable[int], read: dict[int, Entry]) -> dict[int, Entry]:
+    """Read into `read` the entries `ids` it does not hold yet, in id order (not a register's: a journal file's
+    entries one after another); return the entries their reversals undo, by id, read the same way."""
+    unread = sorted(i for i in ids if i not in read)
+    books.expect(unread)
+    read.update((entry_id, books.entry(entry_id)) for entry_id in unread)
+    undone = sorted({entry.get("reverses") for entry in read.values() if entry.kind == "reverse"})
+    books.expect(undone)
+    return {entry_id: books.entry(entry_id) for entry_id in undone}
 
 
 def _register_fields(books: Books, entry: Entry, read: Mapping[int, Entry] | None = None) -> dict[str, Any]:
@@ -1343,10 +1343,7 @@ def statement_report(
     spec = RegisterFilter(member=found.name, start=span.start)
     read: dict[int, Entry] = {}
     ids = registered_ids(closing_at, spec, _within(spec, closing_at), read=read)
-    unread = sorted(i for i in ids if i not in read)
-    closing_at.expect(unread)
-    read.update((entry_id, closing_at.entry(entry_id)) for entry_id in unread)
-    undone_by_id = _undone(closing_at, read.values())
+    undone_by_id = _read_all(closing_at, ids, read)
     lines = []
     for entry in (read[entry_id] for entry_id in ids):
         if not entry.postings:
