@@ -1228,11 +1228,9 @@ def _show_cell(row: dict[str, Any], column, currency: str):
     if kind not in _KINDS_DRAWN:  # most cells of a long table: text as it is (made inert), a number, a date
         if value.__class__ is str:
             if column.prose:  # a memo: seldom the same twice, not worth keeping
-                return _Cell(value if value.isprintable() else inert(value))
+                return _Cell(inert(value))
             cell = _SHOWN.get(value)
-            if cell is None:
-                cell = _kept_cell(value, _Cell(value if value.isprintable() else inert(value)))
-            return cell
+            return cell if cell is not None else _kept_cell(value, _Cell(inert(value)))
         if value.__class__ is int:  # an id
             return _Cell(str(value))
         if value is None:
