@@ -1,5 +1,5 @@
 """`python -m ledger` runs the fundledger command."""
 
-from ledger.cli import main
+from ledger.cli import run
 
-main()
+run()

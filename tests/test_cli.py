@@ -703,3 +703,25 @@ class TestWriteOutput:
         cli.write_output(os.devnull, iter(["nothing"]))
         assert Path(os.devnull).exists() and not Path(os.devnull).is_file()
         assert "Wrote" in capsys.readouterr().err
+
+
+class TestRun:
+    """`fundledger` as its own process (`ledger.cli.run`): the command's exit status, and a cheap exit."""
+
+    @pytest.mark.parametrize(
+        ("argv", "status"),
+        [(["--version"], 0), (["--ledger", "/nonexistent/fund", "balance"], 1), (["report", "nosuch"], 2)],
+    )
+    def test_run_exits_as_the_command_did_and_freezes_what_is_left(self, monkeypatch, argv, status):
+        import gc
+        import sys
+
+        from ledger import cli
+
+        frozen = []
+        monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+        monkeypatch.setattr(sys, "argv", ["fundledger", *argv])
+        with pytest.raises(SystemExit) as ended:
+            cli.run()
+        assert (ended.value.code or 0) == status
+        assert frozen == [True]
