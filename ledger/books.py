@@ -391,6 +391,8 @@ class EntryStore(Protocol):
 
     def expect(self, ids: Iterable[int] | None) -> None: ...
 
+    def read(self, ids: Iterable[int]) -> dict[int, Entry]: ...
+
 
 class Held:
     """Entries held in memory, the store of books built from entries at hand."""
@@ -417,6 +419,9 @@ class Held:
 
     def expect(self, ids: Iterable[int] | None) -> None:
         """Entries held are at hand whichever are read: nothing to prepare."""
+
+    def read(self, ids: Iterable[int]) -> dict[int, Entry]:
+        return {i: self._by_id[i] for i in sorted(ids) if i in self._by_id}
 
     def copied(self) -> Held:
         """The same entries, in a store of its own (entries appended to it are its own)."""
@@ -515,6 +520,14 @@ class Books:
         """Say which entries are about to be read (None: every one): a store that reads them from the journal
         chooses how to read each file (`journal.JournalArchive.expect`). Only ever a matter of speed."""
         self.store.expect(ids)
+
+    def read(self, ids: Iterable[int]) -> dict[int, Entry]:
+        """The entries `ids` these books hold, by id in id order: `entry` for each, the journal's files read once
+        for all the entries each holds (as after `expect`)."""
+        wanted = sorted(ids)
+        if wanted and 0 < wanted[0] < self.begun:
+            self._whole(f"entry #{wanted[0]}")
+        return self.store.read(wanted)
 
     def entry(self, entry_id: int) -> Entry | None:
         """The entry with `entry_id`, if these books hold it."""
@@ -620,9 +633,8 @@ class Books:
                 if when < month:
                     balances[account] += amount
         within = [entry_id for entry_id in where.named("month", month) if where.dates[entry_id - 1] <= bound]
-        self.expect(within)
-        for entry_id in within:
-            for posting in self.entry(entry_id).postings:
+        for entry in self.read(within).values():
+            for posting in entry.postings:
                 balances[posting.account] += posting.amount
         last = where.count_to(day)[1]
         seal = self.entry(last).hash if last else model.GENESIS

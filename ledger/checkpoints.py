@@ -286,6 +286,12 @@ class Prefix:
     def expect(self, ids: Iterable[int] | None) -> None:
         self.base.expect(ids)
 
+    def read(self, ids: Iterable[int]) -> dict[int, Entry]:
+        wanted = sorted(ids)
+        found = self.base.read(i for i in wanted if 0 < i <= self.count)
+        found.update((i, self._recent[i]) for i in wanted if i > self.count and i in self._recent)
+        return found
+
     def append(self, entry: Entry) -> None:
         self._recent[entry.id] = entry
 

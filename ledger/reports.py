@@ -1073,9 +1073,7 @@ def registered_ids(
     to_read = {i for i in candidates if window(i) or i in partnered or (i in undoes and window(undoes[i]))}
     read = {} if read is None else read
     matched = set()
-    books.expect(to_read)
-    for entry_id in sorted(to_read):  # in id order: entries side by side in the journal are read together
-        entry = books.entry(entry_id)
+    for entry_id, entry in books.read(to_read).items():  # in id order: a journal file's entries read together
         if spec.matches(entry, books):
             matched.add(entry_id)
             if window(entry_id):
@@ -1123,10 +1121,9 @@ def _opening(books: Books, spec: RegisterFilter, until: dt.date | None) -> Decim
     if _filtered(dataclasses.replace(spec, account=None)):
         window = _within(before, books)
         ids = registered_ids(books, spec, window, until)
-        return sum((_change(books.entry(i), spec.account) for i in ids), ZERO)
+        return sum((_change(entry, spec.account) for entry in books.read(ids).values()), ZERO)
     total, partial = books.index.change_before(books.index.accounts_under(spec.account), spec.start)
-    books.expect(partial)
-    return total + sum((_change(books.entry(i), spec.account) for i in partial), ZERO)
+    return total + sum((_change(entry, spec.account) for entry in books.read(partial).values()), ZERO)
 
 
 def scanned_ids(books: Books, spec: RegisterFilter) -> list[int]:
@@ -1138,12 +1135,8 @@ def scanned_ids(books: Books, spec: RegisterFilter) -> list[int]:
 def _read_all(books: Books, ids: Iterable[int], read: dict[int, Entry]) -> dict[int, Entry]:
     """Read into `read` the entries `ids` it does not hold yet, in id order (not a register's: a journal file's
     entries one after another); return the entries their reversals undo, by id, read the same way."""
-    unread = sorted(i for i in ids if i not in read)
-    books.expect(unread)
-    read.update((entry_id, books.entry(entry_id)) for entry_id in unread)
-    undone = sorted({entry.get("reverses") for entry in read.values() if entry.kind == "reverse"})
-    books.expect(undone)
-    return {entry_id: books.entry(entry_id) for entry_id in undone}
+    read.update(books.read(i for i in ids if i not in read))
+    return books.read({entry.get("reverses") for entry in read.values() if entry.kind == "reverse"})
 
 
 def _register_fields(books: Books, entry: Entry, read: Mapping[int, Entry] | None = None) -> dict[str, Any]:
