@@ -611,6 +611,30 @@ class TestKeptEntries:
         older.expect([1, 2, 3])
         assert said == [[1, 2, 3]]
 
+    def test_entries_read_together_are_those_read_one_by_one_in_every_store(self, grown, monkeypatch):
+        from ledger import checkpoints
+
+        whole = {entry.id: entry for entry in fresh(grown).entries}
+        books = journal.load(grown)
+        count = books.count
+        store = journal.Archived(books.store.archive, count - 1, whole[count - 1].hash)
+        store.append(whole[count])  # the last entry as one appended since the books were read
+        parts = books.store.archive.parts
+        wanted = [1, parts[1].first, *range(parts[2].first, parts[2].first + parts[2].count), count - 1, count]
+        asked = [count, *reversed(wanted), 0, count + 5, wanted[3]]  # any order, twice, ids none holds
+        found = books.read(asked)
+        assert list(found) == sorted(set(wanted)) and found == {i: whole[i] for i in sorted(set(wanted))}
+        assert store.read(asked) == found
+        assert journal.hold(journal.load(grown)).read(asked) == found  # entries held in memory
+        older = checkpoints.Prefix(books.store, 20)  # books as of a mark hold its first 20 only
+        assert older.read(asked) == {i: whole[i] for i in sorted(set(wanted)) if i <= 20}
+        path = grown.journal_files()[1]
+        stat = path.stat()
+        path.write_bytes(path.read_bytes().replace(b"memo = ", b"memo =\t", 1))  # changed behind the cache's back
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # its size and time as they were: the cache is taken
+        with pytest.raises(CorruptJournal, match="not the entry the books were read from"):
+            journal.load(grown).read(wanted)
+
     def test_a_few_entries_of_a_file_are_parsed_many_are_taken_kept(self, grown, monkeypatch):
         monkeypatch.setattr(journal, "KEPT_SHARE", 2)  # files of a few entries: "many" is half of them
         books = journal.load(grown)
