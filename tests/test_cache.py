@@ -611,6 +611,20 @@ class TestKeptEntries:
         older.expect([1, 2, 3])
         assert said == [[1, 2, 3]]
 
+    def test_an_entry_taken_back_from_a_pickle_is_the_entry_as_read(self, grown):
+        """Kept entries come back without `Entry.__init__` (`model._unpickled`): the same fields, of the same
+        types, its data still read-only and the entry still frozen."""
+        from types import MappingProxyType
+
+        for entry in fresh(grown).entries:
+            back = pickle.loads(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+            assert back == entry and type(back) is model.Entry
+            assert [type(v) for v in vars(back).values()] == [type(v) for v in vars(entry).values()]
+            assert model.to_json(back) == model.to_json(entry) and model.entry_hash(back) == entry.hash
+            assert isinstance(back.data, MappingProxyType)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                back.memo = "changed"
+
     def test_entries_read_together_are_those_read_one_by_one_in_every_store(self, grown, monkeypatch):
         from ledger import checkpoints
 
