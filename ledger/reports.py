@@ -12,7 +12,7 @@ import copy
 import dataclasses
 import datetime as dt
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -1039,18 +1039,27 @@ def _filtered(spec: RegisterFilter) -> bool:
     return any((spec.account, spec.member, spec.earmark, spec.package, spec.kind, spec.supplier))
 
 
-def _within(spec: RegisterFilter, books: Books) -> Callable[[int], bool]:
-    """Whether an entry id is dated within the filter's dates (by the index, nothing read)."""
-    dates = books.index.dates
-    low = spec.start.toordinal() if spec.start else None
-    high = spec.end.toordinal() if spec.end else None
-    return lambda entry_id: (low is None or dates[entry_id - 1] >= low) and (high is None or dates[entry_id - 1] <= high)
+class _Window:
+    """The days a register shows, as ordinals (`low` to `high`, both held): whether an entry id is dated within
+    them is found by the index, nothing read."""
+
+    def __init__(self, dates: Sequence[int], low: int, high: int) -> None:
+        self.dates, self.low, self.high = dates, low, high
+
+    def __call__(self, entry_id: int) -> bool:
+        return self.low <= self.dates[entry_id - 1] <= self.high
+
+
+def _within(spec: RegisterFilter, books: Books) -> _Window:
+    """The filter's dates as a window on the books' entry ids."""
+    low = spec.start.toordinal() if spec.start else ABSENT + 1  # an id the books lack is in no window
+    return _Window(books.index.dates, low, spec.end.toordinal() if spec.end else dt.date.max.toordinal())
 
 
 def registered_ids(
     books: Books,
     spec: RegisterFilter,
-    window: Callable[[int], bool],
+    window: _Window,
     until: dt.date | None = None,
     read: dict[int, Entry] | None = None,
 ) -> list[int]:
@@ -1067,10 +1076,22 @@ def registered_ids(
     if not _filtered(spec):
         ids = index.between(spec.start, spec.end) if spec.start or spec.end else range(1, books.count + 1)
         return index.in_order(i for i in ids if known(i) and window(i))
-    candidates = {i for i in _candidates(books, spec) if known(i)}
-    undoes = {r: u for u, rs in index.reversals.items() for r in rs if known(r)}
-    partnered = {u for u, rs in index.reversals.items() if any(window(r) and known(r) for r in rs)}
-    to_read = {i for i in candidates if window(i) or i in partnered or (i in undoes and window(undoes[i]))}
+    # Each id's date looked up in place, not through `known` and `window` (a member's tens of thousands).
+    dates, low, high = index.dates, window.low, window.high
+    bound = until.toordinal() if until else dt.date.max.toordinal()
+    candidates = {i for i in _candidates(books, spec) if ABSENT != dates[i - 1] <= bound}
+    undoes: dict[int, int] = {}  # each reversal the books hold -> the entry it undoes
+    partnered = set()  # the entries undone by a reversal in the window
+    for undone, reversals in index.reversals.items():
+        for reversal in reversals:
+            if ABSENT != dates[reversal - 1] <= bound:
+                undoes[reversal] = undone
+                if low <= dates[reversal - 1] <= high:
+                    partnered.add(undone)
+    to_read = {
+        i for i in candidates
+        if low <= dates[i - 1] <= high or i in partnered or (i in undoes and low <= dates[undoes[i] - 1] <= high)
+    }  # fmt: skip
     read = {} if read is None else read
     matched = set()
     for entry_id, entry in books.read(to_read).items():  # in id order: a journal file's entries read together
