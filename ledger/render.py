@@ -529,17 +529,22 @@ def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
     def used() -> int:
         return sum(least[i] for i in keep) + SEP * (len(keep) - 1)
 
-    while optional and used() > width:
+    def wrapping() -> int:  # what the columns whose words wrap lack to stand on one line
+        return sum(max(wanted[i] - least[i], 0) for i in keep if cols[i].fit in ("wrap", "list"))
+
+    # Optional columns are dropped from the right while the table is too wide, and then while names would
+    # wrap for want of their room: a row two lines tall halves what a screen shows, for a column that says
+    # little (a register's reversal links, on one row in a hundred).
+    while optional and used() + wrapping() > width:
         dropped = optional.pop()
         keep.remove(dropped)
         hidden.insert(0, dropped)
     if used() > width:
         return None
-    # A column of words left out for want of its usual room comes back, shorter, into what room is left
-    # once the columns whose words wrap have all of theirs.
+    # A column of words left out comes back, shorter, into what room is left once the columns whose words
+    # wrap have all of theirs.
     for index in list(hidden):
-        wrapping = sum(max(wanted[i] - least[i], 0) for i in keep if cols[i].fit in ("wrap", "list"))
-        room = width - used() - SEP - wrapping
+        room = width - used() - SEP - wrapping()
         if cols[index].fit == "short" and room >= 10:
             least[index] = min(least[index], room)
             keep = sorted([*keep, index])
@@ -548,13 +553,16 @@ def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
     for i in keep:
         widths[i] = least[i]
     spare = width - used()
-    # Whole columns first get room for their titles on one line; then the columns of words share what is
-    # left, a character at a time to the narrowest, so that no memo is starved by a long neighbour.
-    for i in keep:
-        if cols[i].fit == "whole" and spare > 0:
-            grow = min(spare, wanted[i] - widths[i])
-            widths[i] += grow
-            spare -= grow
+    # Whole columns first get room for their titles on one line; then names that wrap get room to stand on
+    # one line (a row two lines tall for want of a few characters halves what a screen shows, and the room
+    # a memo was brought back into was left for them); then the columns of words share what is left, a
+    # character at a time to the narrowest, so that no memo is starved by a long neighbour.
+    for fits in (("whole",), ("wrap", "list")):
+        for i in keep:
+            if cols[i].fit in fits and spare > 0:
+                grow = min(spare, wanted[i] - widths[i])
+                widths[i] += grow
+                spare -= grow
     while spare > 0:
         growing = [i for i in keep if cols[i].fit != "whole" and widths[i] < wanted[i]]
         if not growing:

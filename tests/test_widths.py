@@ -217,6 +217,33 @@ class TestWhatGivesWay:
             assert "very-long-package-name-for-reconnaissance-drones-lot-2025-03" in text
 
 
+class TestLayout:
+    """What gives way when a table is narrower than its rows: optional columns, before names wrap."""
+
+    @given(
+        cells=st.lists(
+            st.lists(st.text(alphabet=st.sampled_from("abc "), max_size=30), min_size=5, max_size=5), min_size=1, max_size=6
+        ),
+        width=st.integers(min_value=20, max_value=140),
+    )
+    @settings(max_examples=400, deadline=None)
+    def test_an_optional_column_is_shown_only_where_no_name_wraps_for_it(self, cells, width):
+        from ledger import render
+
+        cols = [render._Col("#", right=True), render._Col("What", fit="wrap"), render._Col("Memo", fit="short", optional=True),
+                render._Col("Link", optional=True), render._Col("More", optional=True)]  # fmt: skip
+        rows = [[render._Cell(text.strip()) for text in row] for row in cells]
+        laid = render._grid(cols, rows, width, False)
+        if laid is None:
+            return
+        widths, hidden = laid
+        longest = max(render._len(row[1]) for row in rows)
+        if any(widths[i] is not None for i in (2, 3, 4)):  # an optional column shown: the names have all their room
+            assert widths[1] >= longest
+        assert hidden == [i for i in (2, 3, 4) if widths[i] is None]
+        assert sum(w for w in widths if w is not None) + render.SEP * (sum(w is not None for w in widths) - 1) <= width
+
+
 class TestRowsDrawn:
     """A row whose words fit on one line is drawn without wrapping them; it must read as wrapping would."""
 
