@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -393,6 +393,8 @@ class EntryStore(Protocol):
 
     def read(self, ids: Iterable[int]) -> dict[int, Entry]: ...
 
+    def rows(self, ids: Iterable[int], make: Callable[[list[Entry]], list], kind: str) -> dict[int, Any]: ...
+
 
 class Held:
     """Entries held in memory, the store of books built from entries at hand."""
@@ -422,6 +424,10 @@ class Held:
 
     def read(self, ids: Iterable[int]) -> dict[int, Entry]:
         return {i: self._by_id[i] for i in sorted(ids) if i in self._by_id}
+
+    def rows(self, ids: Iterable[int], make: Callable[[list[Entry]], list], kind: str) -> dict[int, Any]:
+        entries = self.read(ids)
+        return dict(zip(entries, make(list(entries.values())), strict=True))
 
     def copied(self) -> Held:
         """The same entries, in a store of its own (entries appended to it are its own)."""
@@ -528,6 +534,15 @@ class Books:
         if wanted and 0 < wanted[0] < self.begun:
             self._whole(f"entry #{wanted[0]}")
         return self.store.read(wanted)
+
+    def rows(self, ids: Iterable[int], make: Callable[[list[Entry]], list], kind: str) -> dict[int, Any]:
+        """What `make` makes of the entries `ids` these books hold (a row an entry), by id in id order, without
+        reading them where the rows of their file were kept (`journal.JournalArchive.rows`): `make` must make
+        of an entry only what no later entry changes, and `kind` (`cache.REGISTER_ROWS`) says what it makes."""
+        wanted = sorted(set(ids))
+        if wanted and 0 < wanted[0] < self.begun:
+            self._whole(f"entry #{wanted[0]}")
+        return self.store.rows(wanted, make, kind)
 
     def entry(self, entry_id: int) -> Entry | None:
         """The entry with `entry_id`, if these books hold it."""

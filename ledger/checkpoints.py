@@ -292,6 +292,13 @@ class Prefix:
         found.update((i, self._recent[i]) for i in wanted if i > self.count and i in self._recent)
         return found
 
+    def rows(self, ids: Iterable[int], make: Callable[[list[Entry]], list], kind: str) -> dict[int, Any]:
+        wanted = sorted(ids)
+        found = self.base.rows((i for i in wanted if 0 < i <= self.count), make, kind)
+        recent = [self._recent[i] for i in wanted if i > self.count and i in self._recent]
+        found.update(zip((entry.id for entry in recent), make(recent), strict=True))
+        return found
+
     def append(self, entry: Entry) -> None:
         self._recent[entry.id] = entry
 

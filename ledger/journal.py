@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 
@@ -748,6 +749,8 @@ class JournalArchive:
         # The files last looked in for entries kept as they were read (`cache.keep_entries`): the state they
         # were looked for with, and the entries (None when there are none to take).
         self._kept: dict[str, tuple[cache.FileState | None, list[Entry] | None]] = {}
+        # The same for the rows made of a file's entries (`rows`): the state they were made or looked for with.
+        self._rows: dict[tuple[str, str], tuple[cache.FileState | None, list | None]] = {}
         self._recent: dict[int, Entry] = {}  # the entries last read
         self._many: set[str] | None = set()  # the files many of whose entries are about to be read (None: all)
         self._firsts: list[int] = []  # each part's first id, for looking one up
@@ -843,6 +846,68 @@ class JournalArchive:
                 found.update((entry_id, self.entry(entry_id)) for entry_id in wanted[at:stop])
             at = stop
         return found
+
+    def rows(self, ids: Iterable[int], make: Callable[[list[Entry]], list], kind: str) -> dict[int, Any]:
+        """What `make` makes of the entries `ids` (a row an entry, in their order), by id in id order; `kind`
+        names what it makes (`cache.REGISTER_ROWS`), and so which kept rows are its.
+
+        For a file of which many entries are wanted (`KEPT_SHARE`), the rows
+        of all its entries are kept beside them (`cache.keep_entries`, as
+        rows) for the bytes they were read from, and taken again once those
+        bytes are checked, as kept entries are: no entry is read. So `make`
+        must make of an entry only what no later entry changes (a register's
+        rows, their links to reversals left out), and what it makes is kept
+        only with the code that made it (the cache's signature covers it).
+        """
+        wanted = sorted(ids)
+        found: dict[int, Any] = {}
+        rest: list[int] = []  # the few wanted of other files: read and made together
+        at = 0
+        while at < len(wanted):
+            part = self._part(wanted[at])
+            if part is None:
+                at += 1
+                continue
+            stop = bisect.bisect_left(wanted, part.first + part.count, at)
+            made = self._made(part, make, kind) if (stop - at) * KEPT_SHARE >= part.count else None
+            if made is not None:
+                first = part.first
+                found.update((entry_id, made[entry_id - first]) for entry_id in wanted[at:stop])
+            else:
+                rest += wanted[at:stop]
+            at = stop
+        if not rest:
+            return found
+        entries = self.read(rest)
+        found.update(zip(entries, make(list(entries.values())), strict=True))
+        return dict(sorted(found.items()))  # the files' rows and these, in id order again
+
+    def _made(self, part: cache.Part, make: Callable[[list[Entry]], list], kind: str) -> list | None:
+        """The rows `make` made of all of `part`'s entries, kept for the bytes the books were read from (made and
+        kept now if they were not), if its file still begins with exactly those bytes; None for the newest file
+        (which may grow), or with the cache off."""
+        if not self.kept or part is self.parts[-1]:
+            return None
+        kept = self.files.get(part.name)
+        looked = self._rows.get((kind, part.name))
+        if looked is None or looked[0] is not kept:
+            made = None
+            if kept is not None and kept.digest != _UNREAD:
+                stored = cache.kept_entries(self.ledger.cache_dir, kept.digest, kind)
+                if stored is None:
+                    entries = self._kept_entries(part)  # its bytes checked, or None
+                    if entries is not None:
+                        stored = make(entries)
+                        cache.keep_entries(self.ledger.cache_dir, kept.digest, stored, kind)
+                        made = stored
+                elif self._vouching(part.name, _read_bytes(self.ledger.journal_dir / part.name)) == kept.size:
+                    made = stored  # changed since: none taken, the journal is read, and says how (`entry`)
+            if made is not None and len(made) != part.count:
+                made = None
+            if len(self._rows) >= 16:
+                del self._rows[next(iter(self._rows))]
+            looked = self._rows[kind, part.name] = (kept, made)
+        return looked[1]
 
     def _part(self, entry_id: int) -> cache.Part | None:
         """The part (file) that holds entry `entry_id`; None for an id no part holds."""
@@ -1042,6 +1107,17 @@ class Archived:
         if len(found) != cut - bisect.bisect_right(wanted, 0):
             raise self.archive._changed()
         found.update((i, self._recent[i - self.count - 1]) for i in wanted[cut:] if i - self.count <= len(self._recent))
+        return found
+
+    def rows(self, ids: Iterable[int], make: Callable[[list[Entry]], list], kind: str) -> dict[int, Any]:
+        """What `make` makes of the entries `ids` these books hold, by id in id order (`JournalArchive.rows`)."""
+        wanted = sorted(set(ids))
+        cut = bisect.bisect_right(wanted, self.count)
+        found = self.archive.rows((i for i in wanted[:cut] if i > 0), make, kind)
+        if len(found) != cut - bisect.bisect_right(wanted, 0):
+            raise self.archive._changed()
+        recent = [self._recent[i - self.count - 1] for i in wanted[cut:] if i - self.count <= len(self._recent)]
+        found.update(zip((entry.id for entry in recent), make(recent), strict=True))
         return found
 
     def get(self, entry_id: int) -> Entry | None:

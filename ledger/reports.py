@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import functools
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 from ledger import checkpoints, fold, model, money
 from ledger.books import ZERO, Books, cash_on, supplier_key
+from ledger.cache import REGISTER_ROWS
 from ledger.errors import BadInput, Refused
 from ledger.index import ABSENT
 from ledger.model import Entry
@@ -899,11 +901,16 @@ def register_report(
         opening = {"date": spec.start, "running_balance": running}
     if everything:
         rows: Any = Rows(books, index.in_order(index.between(None, None)), spec.account, running)
-    else:
+    elif _filtered(spec):
         read: dict[int, Entry] = {}  # the entries read to match the filter, shown without reading them again
         ids = registered_ids(books, spec, _within(spec, books), until, read)
         undone = _read_all(books, ids, read)
         rows = tuple(_rows(books, spec, ids, running, read, undone))
+    else:  # by dates alone (a month's register): the ids from the index, their rows as kept (`Books.rows`)
+        ids = registered_ids(books, spec, _within(spec, books), until)
+        made = books.rows(ids, functools.partial(_register_rows, books), REGISTER_ROWS)
+        rows = tuple(_linked(books, made[entry_id]) for entry_id in ids)
+        undone = books.read(row["reverses"] for row in rows if row["reverses"] is not None)
     columns = [
         Column("id", "#", "int"),
         Column("date", "Date", "date"),
@@ -1151,6 +1158,30 @@ def scanned_ids(books: Books, spec: RegisterFilter) -> list[int]:
     """The ids a register lists, found by reading every entry (what the indexes must agree with)."""
     ids = selected(books, spec)
     return [e.id for e in sorted(books.entries, key=lambda e: (e.date, e.id)) if e.id in ids and spec.within(e)]
+
+
+def _register_rows(books: Books, entries: list[Entry]) -> list[dict[str, Any]]:
+    """The entries' register rows as no later entry changes them, so that they can be kept (`Books.rows`): each
+    entry's JSON and `_register_fields`, without the reversal that may undo it (`_linked` adds that)."""
+    undone = books.read(entry.get("reverses") for entry in entries if entry.kind == "reverse")
+    rows = []
+    for entry in entries:
+        row = model.to_json(entry)
+        row.update(_register_fields(books, entry, undone))
+        row["reversed_by"] = None
+        if row["reverses"] is None:
+            row["link"] = ""
+        rows.append(row)
+    return rows
+
+
+def _linked(books: Books, kept: dict[str, Any]) -> dict[str, Any]:
+    """A row of `_register_rows` (a copy), with the reversal that undoes its entry in these books, if any."""
+    row = dict(kept)
+    reversal = row["reversed_by"] = books.reversed_by.get(row["id"])
+    if row["reverses"] is None and reversal is not None:
+        row["link"] = f"reversed by #{reversal}"
+    return row
 
 
 def _read_all(books: Books, ids: Iterable[int], read: dict[int, Entry]) -> dict[int, Entry]:

@@ -642,6 +642,18 @@ class TestKeptEntries:
         assert journal.hold(journal.load(grown)).read(asked) == found  # entries held in memory
         older = checkpoints.Prefix(books.store, 20)  # books as of a mark hold its first 20 only
         assert older.read(asked) == {i: whole[i] for i in sorted(set(wanted)) if i <= 20}
+        # What is made of them (`rows`), the same in every store, kept or not.
+        def make(entries):
+            return [(entry.id, entry.kind, entry.hash) for entry in entries]
+
+        monkeypatch.setitem(cache._KEPT_MAGIC, "test-rows-", b"fundledger-test-rows\n")
+        made = {i: (i, whole[i].kind, whole[i].hash) for i in sorted(set(wanted))}
+        for _ in range(2):  # made and kept, then taken kept
+            assert list(books.rows(asked, make, "test-rows-").items()) == list(made.items())
+        assert list(grown.cache_dir.glob("test-rows-*"))
+        assert store.rows(asked, make, "test-rows-") == made
+        assert journal.hold(journal.load(grown)).rows(asked, make, "test-rows-") == made
+        assert older.rows(asked, make, "test-rows-") == {i: row for i, row in made.items() if i <= 20}
         path = grown.journal_files()[1]
         stat = path.stat()
         path.write_bytes(path.read_bytes().replace(b"memo = ", b"memo =\t", 1))  # changed behind the cache's back
@@ -747,6 +759,96 @@ class TestKeptEntries:
         journal.load(grown)
         assert not stale.exists()
         assert all(path.exists() for path in named)
+
+
+class TestKeptRows:
+    """A register by dates takes its rows kept beside the journal (`Books.rows`), made once from a file's entries,
+    only for bytes that still have their digest; the links to reversals are the books' own, never kept."""
+
+    SPEC = reports.RegisterFilter(start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31))
+
+    def kept(self, ledger) -> list[Path]:
+        return sorted(ledger.cache_dir.glob(cache.REGISTER_ROWS + "*"))
+
+    def register(self, ledger, spec=None, *, cached=True):
+        books = journal.load(ledger, use_cache=cached)
+        return reports.register_report(books, spec or self.SPEC).rows
+
+    def made_from_entries(self, ledger, spec=None):
+        """The rows as a filtered register makes them: from the entries read (`_rows`), nothing kept."""
+        books = fresh(ledger)
+        spec = spec or self.SPEC
+        ids = reports.registered_ids(books, spec, reports._within(spec, books))
+        read = books.read(ids)
+        return tuple(reports._rows(books, spec, ids, reports.ZERO, read, reports._read_all(books, ids, read)))
+
+    def test_rows_are_made_once_then_taken_kept_without_reading_an_entry(self, grown, monkeypatch):
+        truth = self.made_from_entries(grown)
+        assert self.register(grown) == truth  # made now, and kept for every file but the newest
+        files = grown.journal_files()
+        digests = {cache.REGISTER_ROWS + journal.hashlib.sha256(f.read_bytes()).hexdigest() for f in files[:-1]}
+        assert {path.name for path in self.kept(grown)} == digests
+        parsed = count_parsed(monkeypatch)
+        monkeypatch.setattr(cache, "keep_entries", lambda *_: pytest.fail("kept again"))
+        taken = []
+        real = cache.kept_entries
+        monkeypatch.setattr(cache, "kept_entries", lambda *a: taken.append((a[2:], real(*a) is not None)) or real(*a))
+        assert self.register(grown) == truth
+        assert parsed[0] == len(journal.split_blocks(files[-1].read_bytes())[1])  # only the newest file's
+        assert ((cache.REGISTER_ROWS,), True) in taken and ((), True) not in taken  # rows taken, no entries
+
+    def test_an_entry_reversed_after_its_rows_were_kept_says_so(self, grown):
+        self.register(grown)
+        note = fund.Note(dt.date(2024, 12, 1), memo="undo")
+        writer.record(grown, lambda b: fund.reverse(b, 3, "entered twice", note))
+        rows = self.register(grown)
+        assert {row["id"]: row["link"] for row in rows}[3].startswith("reversed by #")
+        assert rows == self.made_from_entries(grown)
+        # As the books stood before that reversal (a register for a period that ends before it): no link.
+        before = reports.register_report(journal.load(grown), reports.RegisterFilter(), period=reports.Period(
+            dt.date(2024, 1, 1), dt.date(2024, 11, 30))).rows  # fmt: skip
+        assert {row["id"]: (row["link"], row["reversed_by"]) for row in before}[3] == ("", None)
+
+    @pytest.mark.parametrize("damage", ["swapped", "flipped", "as entries", "not signed"])
+    def test_rows_not_signed_for_their_bytes_are_passed_over(self, grown, damage):
+        truth = self.made_from_entries(grown)
+        self.register(grown)
+        first, second = self.kept(grown)[:2]
+        if damage == "swapped":  # another file's rows, signed by us, under this file's name
+            first.write_bytes(second.read_bytes())
+        elif damage == "flipped":
+            data = bytearray(first.read_bytes())
+            data[-5] ^= 1
+            first.write_bytes(bytes(data))
+        elif damage == "as entries":  # the same file's kept entries, signed as entries, under the rows' name
+            first.write_bytes((grown.cache_dir / first.name.replace(cache.REGISTER_ROWS, cache.ENTRIES_PREFIX)).read_bytes())
+        else:
+            first.write_bytes(pickle.dumps([{"id": 1, "what": "forged"}] * 50))
+        assert self.register(grown) == truth
+
+    def test_rows_of_a_file_changed_behind_the_cache_are_not_taken(self, grown):
+        self.register(grown)
+        path = grown.journal_files()[1]
+        stat = path.stat()
+        path.write_bytes(path.read_bytes().replace(b"memo = ", b"memo =\t", 1))
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # its size and time as they were: the cache is taken
+        with pytest.raises(CorruptJournal, match="not the entry the books were read from"):
+            self.register(grown)
+
+    def test_no_rows_are_kept_or_taken_without_the_cache(self, grown, monkeypatch):
+        monkeypatch.setattr(cache, "kept_entries", lambda *_: pytest.fail("read with the cache off"))
+        assert self.register(grown, cached=False) == self.made_from_entries(grown)
+        assert self.kept(grown) == []
+
+    def test_rows_no_cache_names_are_swept(self, grown, monkeypatch):
+        self.register(grown)
+        stale = grown.cache_dir / (cache.REGISTER_ROWS + "0" * 64)
+        stale.write_bytes(b"old")
+        os.utime(stale, (time.time() - 4000, time.time() - 4000))
+        cache._sweep(grown.cache_dir, {p.name for p in grown.cache_dir.iterdir()} - {stale.name})
+        monkeypatch.setattr(time, "time", lambda: stale.stat().st_mtime + 10_000)
+        cache._sweep(grown.cache_dir, {p.name for p in grown.cache_dir.iterdir()} - {stale.name})
+        assert not stale.exists() and self.kept(grown)
 
 
 class TestSideFilesDamagedOrSwept:
