@@ -213,11 +213,27 @@ class _Unflattened(MutableMapping):
     def __init__(self, flat: list[tuple[str, list[str], str]]) -> None:
         self._flat: list | None = flat
         self._data: defaultdict[str, dict[str, Decimal]] | None = None
+        self._where: dict[str, int] | None = None  # each key's place in `_flat`, once `one` is asked
 
     def _loaded(self) -> defaultdict[str, dict[str, Decimal]]:
         if self._data is None:
-            self._data, self._flat = _unflat(self._flat), None
+            self._data, self._flat, self._where = _unflat(self._flat), None, None
         return self._data
+
+    def one(self, key: str, owner: str) -> Decimal | None:
+        """`self.get(key, {}).get(owner)`, without making every amount of every envelope (a statement asks for
+        its member's share of each of thousands of packages): only that one is read."""
+        if self._data is not None:
+            return self._data.get(key, {}).get(owner)
+        if self._where is None:
+            self._where = {flat[0]: number for number, flat in enumerate(self._flat)}
+        number = self._where.get(key)
+        if number is None:
+            return None
+        _, owners, amounts = self._flat[number]
+        if owner not in owners:
+            return None
+        return Decimal(amounts.split()[owners.index(owner)])
 
     def __getitem__(self, key: str) -> dict[str, Decimal]:
         return self._loaded()[key]  # a missing envelope is made, as the defaultdict does

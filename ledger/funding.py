@@ -25,6 +25,7 @@ So every envelope's shares add up to its balance, to the cent, always.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from decimal import Decimal
 
 from ledger import model, money
@@ -33,6 +34,14 @@ from ledger.model import Entry
 ZERO = Decimal(0)
 FUND = "(fund)"  # the owner of interest paid into an envelope no member has money in
 Owners = dict[str, Decimal]  # member slug -> amount
+
+
+def _one(table: Mapping[str, Owners], key: str, owner: str) -> Decimal:
+    """`table[key][owner]`, zero if there is none. A mark's table, kept flat (`checkpoints._Unflattened`), reads
+    that one amount alone."""
+    one = getattr(table, "one", None)
+    found = one(key, owner) if one is not None else table.get(key, {}).get(owner)
+    return found or ZERO
 
 
 class Funding:
@@ -45,6 +54,14 @@ class Funding:
 
     def of(self, account: str) -> Owners:
         return {owner: amount for owner, amount in self.shares.get(account, {}).items() if amount}
+
+    def owned(self, account: str, owner: str) -> Decimal:
+        """What `owner` holds in the envelope `account` (`of(account)` for one owner; zero for none)."""
+        return _one(self.shares, account, owner)
+
+    def spent_by(self, package: str, owner: str) -> Decimal:
+        """What of `owner`'s money was spent on `package` (zero for none)."""
+        return _one(self.spent, package, owner)
 
     def flow(self, entry_id: int) -> dict[str, Owners]:
         """What an entry moved, envelope by envelope, owner by owner (in (+) or out (-)); {} if it moved nothing."""

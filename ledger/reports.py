@@ -1513,21 +1513,27 @@ def _funding_report(
     for name, p in sorted(books.packages.items(), key=lambda item: (item[1].date, item[1].id)):
         if package and name != package:
             continue
+        if wanted:  # one member's amounts, looked up alone (a member's money is in thousands of packages)
+            shares = [funding.owned(account, wanted) for account in envelopes.get(name, ())]
+            paid = funding.spent_by(name, wanted)
+            if paid or any(shares):
+                unpaid = sum(shares, ZERO)
+                rows.append({"package": name, "member": names.get(wanted, wanted), "amount": paid + unpaid,
+                             "paid": paid, "not_yet_paid": unpaid, "status": p.status})  # fmt: skip
+            continue
         held: dict[str, Decimal] = {}
         for account in envelopes.get(name, ()):
             for owner, amount in funding.of(account).items():
                 held[owner] = held.get(owner, ZERO) + amount
         spent = {o: a for o, a in funding.spent.get(name, {}).items() if a}
         for owner in sorted(set(held) | set(spent)):
-            if wanted and owner != wanted:
-                continue
             paid, unpaid = spent.get(owner, ZERO), held.get(owner, ZERO)
             rows.append({"package": name, "member": names.get(owner, owner), "amount": paid + unpaid,
                          "paid": paid, "not_yet_paid": unpaid, "status": p.status})  # fmt: skip
     if wanted and not package:
         for account in sorted(books.balances):
             if account == model.UNALLOCATED or account.startswith(model.EARMARKED + ":"):
-                share = funding.of(account).get(wanted, ZERO)
+                share = funding.owned(account, wanted)
                 if share:
                     envelope = "unallocated" if account == model.UNALLOCATED else account.rsplit(":", 1)[1]
                     rows.append({"package": envelope, "member": names.get(wanted, wanted), "amount": share,

@@ -231,6 +231,23 @@ def test_a_marks_owners_stay_text_until_read_and_then_are_the_amounts_they_stood
     assert lazy.get("absent") is None and len(lazy) == 3
 
 
+@given(st.dictionaries(st.sampled_from(["a", "b:c", "d"]), st.dictionaries(st.sampled_from(["latvia", "norway", "(fund)"]),
+       st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-10**9, max_value=10**9))))  # fmt: skip
+def test_one_owners_amount_read_alone_is_what_the_whole_mapping_holds(owned):
+    from ledger import funding
+
+    for load_first in (False, True):
+        lazy = checkpoints._Unflattened(checkpoints._flat(owned))
+        if load_first:
+            lazy.items()
+        for key in ("a", "b:c", "d", "absent"):
+            for owner in ("latvia", "norway", "(fund)", "nobody"):
+                expected = owned.get(key, {}).get(owner)
+                assert lazy.one(key, owner) == expected
+                assert funding._one(lazy, key, owner) == (expected or 0) == funding._one(owned, key, owner)
+        assert (lazy._data is None) is not load_first  # read alone: nothing else made into amounts
+
+
 def test_a_marks_pledges_and_packages_stay_pickled_until_read():
     """The books of a period's first day are asked for their members' figures: the thousands of pledges and
     packages a mark holds at a million entries are unpickled only when something reads them."""

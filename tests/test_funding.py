@@ -189,6 +189,9 @@ def test_every_envelope_is_owned_to_the_cent_and_nothing_is_lost(plan):
             assert funded == books.packages[package].amount
     # Who funded what adds up, package by package, to what is committed to it and what was paid from it.
     rows = reports.funding_report(books).rows
+    for member in books.members.values():  # one member's rows, its amounts looked up alone, are its rows of all
+        own = [row for row in reports.funding_report(books, member=member.name).rows if row["status"] != "unspent"]
+        assert own == [row for row in rows if row["member"] == member.name]
     for package in books.packages:
         mine = [row for row in rows if row["package"] == package]
         assert sum((row["not_yet_paid"] for row in mine), D(0)) == books.subtotal(model.committed(package))
