@@ -703,11 +703,16 @@ def _to_read(ledger: Ledger, kept: list[cache.FileState]) -> tuple[list[str], li
     names = ledger.journal_names()
     if names[: len(kept)] != [seen.name for seen in kept]:
         raise _Stale  # a file kept is gone, or one sorts among them
-    folder = str(ledger.journal_dir)
     changed = []
-    for number, name in enumerate(names):
+    folder = os.open(ledger.journal_dir, os.O_RDONLY)  # each file looked up in it: half the time of a path each
+    try:
+        stats = [os.stat(name, dir_fd=folder) for name in names]
+    except OSError as problem:
+        raise CorruptJournal(f"cannot read {ledger.journal_dir}: {problem.strerror}") from None
+    finally:
+        os.close(folder)
+    for number, (name, stat) in enumerate(zip(names, stats, strict=True)):
         seen = kept[number] if number < len(kept) else None
-        stat = os.stat(os.path.join(folder, name))
         newest_read = number == len(kept) - 1
         if seen is not None and (stat.st_size, stat.st_mtime_ns) == (seen.size, seen.mtime_ns):
             if newest_read and not cache.tail_matches(ledger.journal_dir / name, seen):
