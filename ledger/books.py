@@ -544,6 +544,12 @@ class Books:
             self._whole(f"entry #{wanted[0]}")
         return self.store.rows(wanted, make, kind)
 
+    def pledges_of(self, member: str) -> list[Pledge]:
+        """The pledges of `member` (by name), in the order of their ids: where the books keep them pickled member
+        by member (`cache.PledgeMap`), only its own are read."""
+        of = getattr(self.pledges, "of", None)
+        return of(member) if of is not None else [p for p in self.pledges.values() if p.member == member]
+
     def entry(self, entry_id: int) -> Entry | None:
         """The entry with `entry_id`, if these books hold it."""
         if 0 < entry_id < self.begun:

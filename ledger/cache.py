@@ -44,7 +44,7 @@ import stat
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -136,9 +136,10 @@ def _frozen(books: Books, keep: Callable[[Any], Any] | None = None) -> dict[str,
     state = dict(books.__dict__)
     state["store"] = None
     state["balances"] = dict(books.balances)
-    for name in ("pledges", "packages"):
-        value = state[name]
-        state[name] = keep(value.blob() if isinstance(value, LazyMap) else _pickled(dict(value)))
+    value = state["pledges"]
+    state["pledges"] = keep(value.blob() if isinstance(value, PledgeMap) else grouped(value))
+    value = state["packages"]
+    state["packages"] = keep(value.blob() if isinstance(value, LazyMap) else _pickled(dict(value)))
     history = books.history
     state["history"] = sided(history.frozen() if isinstance(history, LazyHistory) else (_pickled(dict(history.days)), []))
     if books.index.noting:  # books begun from a close's state keep none (ledger.state): nothing to keep
@@ -184,7 +185,7 @@ def _thawed(state: dict[str, Any]) -> Books:
     books = Books.__new__(Books)
     books.__dict__.update(state)
     books.balances = defaultdict(Decimal, state["balances"])
-    books.pledges, books.packages = LazyMap(_bound(state["pledges"])), LazyMap(_bound(state["packages"]))
+    books.pledges, books.packages = PledgeMap(_bound(state["pledges"])), LazyMap(_bound(state["packages"]))
     blob, pending = state["history"]
     books.history = LazyHistory(_bound(blob), pending)
     if isinstance(state["index"], tuple):  # else the index of books begun from a state, which keeps none
@@ -265,6 +266,61 @@ class LazyMap(MutableMapping):
 
     def __len__(self) -> int:
         return len(self._loaded())
+
+
+class PledgeMap(LazyMap):
+    """The pledges, kept pickled member by member (`grouped`): a member's statement unpickles its own pledges
+    (`of`), a summary all of them (a fiftieth of the time, with fifty members).
+
+    Read whole, it is the map it stood for: every pledge, in the order of
+    their ids, those already read by member the same objects.
+    """
+
+    def __init__(self, blob: bytes, pending: dict | None = None) -> None:
+        super().__init__(blob, pending)
+        self._groups: dict[str, bytes] | None = None  # member -> its pledges pickled, once the blob is read
+        self._read: dict[str, dict] = {}  # the members whose pledges were read by `of`
+
+    def _members(self) -> dict[str, bytes]:
+        if self._groups is None:
+            self._groups = pickle.loads(_bytes(self._blob))
+        return self._groups
+
+    def _loaded(self) -> dict:
+        if self._data is None:
+            data = {}
+            for member, blob in self._members().items():
+                data.update(self._read.get(member) or pickle.loads(blob))
+            data.update(self._pending)
+            self._data = dict(sorted(data.items()))
+            self._blob, self._groups, self._read, self._pending = None, None, {}, {}
+        return self._data
+
+    def of(self, member: str) -> list:
+        """The pledges of `member` (by name), only its own unpickled while the rest are not read."""
+        if self._data is not None:
+            return [pledge for pledge in self._data.values() if pledge.member == member]
+        if member not in self._read:
+            blob = self._members().get(member)
+            self._read[member] = pickle.loads(blob) if blob is not None else {}
+        found = dict(self._read[member])
+        found.update((key, pledge) for key, pledge in self._pending.items() if pledge.member == member)
+        return [pledge for _, pledge in sorted(found.items())]
+
+    def blob(self) -> bytes:
+        untouched = self._data is None and not self._pending and not self._read
+        return self._blob if untouched else grouped(self._loaded())
+
+    def frozen(self) -> tuple[bytes, dict]:
+        return self.blob(), {}
+
+
+def grouped(pledges: Mapping) -> bytes:
+    """Pledges pickled member by member, as `PledgeMap` reads them."""
+    members: dict[str, dict] = defaultdict(dict)
+    for key, pledge in pledges.items():
+        members[pledge.member][key] = pledge
+    return _pickled({member: _pickled(own) for member, own in members.items()})
 
 
 class LazyHistory(History):

@@ -176,8 +176,10 @@ def _kept(books: Books) -> bytes:
     state["funding"] = funds
     # Pickled apart, as the cache keeps them, and read only if asked for: the books of a period's first day are
     # asked for their members' figures, not for the thousands of pledges and packages (a third of a mark's thaw).
-    for name in ("pledges", "packages"):
-        state[name] = pickle.dumps(dict(state[name].items()), protocol=pickle.HIGHEST_PROTOCOL)
+    from ledger import cache
+
+    state["pledges"] = cache.grouped(state["pledges"])  # member by member: a statement reads its member's
+    state["packages"] = pickle.dumps(dict(state["packages"].items()), protocol=pickle.HIGHEST_PROTOCOL)
     # Compressed: the figures' digits repeat, a mark takes a sixth of the room for a hundredth of a second.
     return zlib.compress(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL), 1)
 
@@ -188,7 +190,7 @@ def _thawed(books: Books, mark: Mark) -> Books:
 
     start = Books.__new__(Books)
     start.__dict__.update(pickle.loads(zlib.decompress(cache.blob_bytes(mark.blob))))
-    start.pledges, start.packages = cache.LazyMap(start.pledges), cache.LazyMap(start.packages)
+    start.pledges, start.packages = cache.PledgeMap(start.pledges), cache.LazyMap(start.packages)
     start.store = Prefix(books.store, mark.count)
     start.history = Replayed(start)
     start.index = PrefixIndex(books.index, mark.count, start)

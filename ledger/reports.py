@@ -373,9 +373,7 @@ def overdue_value(books: Books, day: dt.date, member: str | None = None) -> Deci
     """What had fallen due by `day` and was not received, in the fund's currency (a pledge in another currency
     at its value when made), for one member or all."""
     total = ZERO
-    for pledge in books.pledges.values():
-        if member is not None and pledge.member != member:
-            continue
+    for pledge in books.pledges.values() if member is None else books.pledges_of(member):
         owed, _ = pledge.overdue(day)
         if owed:
             total += money.convert(owed, pledge.rate, books.currency) if pledge.foreign else owed
@@ -391,8 +389,8 @@ def _member_figures(books: Books, only: str | None = None) -> dict[str, dict[str
         return subtotals.get(account, ZERO) if subtotals is not None else books.subtotal(account)
 
     pledges: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for pledge in books.pledges.values():
-        if not pledge.reversed_by and (only is None or pledge.member == only):
+    for pledge in books.pledges.values() if only is None else books.pledges_of(only):
+        if not pledge.reversed_by:
             pledges[pledge.member] += pledge.amount
     figures = {}
     members = books.members.values() if only is None else [books.members[only]] if only in books.members else []

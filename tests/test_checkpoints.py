@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import tempfile
@@ -246,6 +247,30 @@ def test_one_owners_amount_read_alone_is_what_the_whole_mapping_holds(owned):
                 assert lazy.one(key, owner) == expected
                 assert funding._one(lazy, key, owner) == (expected or 0) == funding._one(owned, key, owner)
         assert (lazy._data is None) is not load_first  # read alone: nothing else made into amounts
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operations, max_size=25))
+def test_a_members_pledges_are_read_alone_and_are_those_of_the_whole_map(ops):
+    """Pledges are kept member by member (`cache.PledgeMap`): a statement reads its member's only; the whole map
+    read after is the map kept, in id order, the pledges read first the same objects."""
+    from ledger import cache
+
+    books = _books(ops)
+    whole = dict(books.pledges)
+    members = sorted({p.member for p in whole.values()} | {"Nobody"})
+    kept = cache.PledgeMap(cache.grouped(whole))
+    first = {member: kept.of(member) for member in members}
+    assert kept._data is None  # nothing but those members' read
+    for member in members:
+        assert first[member] == [p for p in whole.values() if p.member == member] == books.pledges_of(member)
+    extra = dataclasses.replace(next(iter(whole.values())), id=10**6) if whole else None
+    if extra is not None:
+        kept[extra.id] = extra  # a pledge folded since the map was kept
+        assert kept.of(extra.member)[-1] is extra
+    assert list(kept.items()) == list({**whole, **({extra.id: extra} if extra else {})}.items())
+    assert all(any(p is q for q in kept.values()) for pledges in first.values() for p in pledges)
+    assert cache.PledgeMap(kept.blob()).of(members[0]) == kept.of(members[0])
 
 
 def test_a_marks_pledges_and_packages_stay_pickled_until_read():
