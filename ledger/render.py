@@ -829,8 +829,7 @@ class _Cell:
         self.plain, self.style = plain, style
         # As wide as it is long: ASCII, the characters `_WIDE` leaves out, and any printable one before U+0300 (Latin
         # letters with their accents: "reçu"; the combining marks, of no width, begin at U+0300).
-        narrow = printable and (plain.isascii() or _WIDE.search(plain) is None)
-        self.cell_len = len(plain) if narrow else _cells(plain)  # a tab or an escape: as rich measures it
+        self.cell_len = len(plain) if printable and _narrow(plain) else _cells(plain)  # a tab, an escape: as rich
 
     def copy(self) -> _Cell:
         return _Cell(self.plain, self.style)
@@ -840,10 +839,12 @@ class _Cell:
         from rich.cells import set_cell_size
 
         if self.cell_len > width:
-            if overflow == "ellipsis":
-                self.plain = set_cell_size(self.plain, width - 1) + "…"
-            else:
-                self.plain = set_cell_size(self.plain, width)
+            keep = width - 1 if overflow == "ellipsis" else width
+            if self.cell_len == len(self.plain) and _narrow(self.plain):  # a character a cell: cut as a string
+                self.plain = self.plain[:keep] + ("…" if overflow == "ellipsis" else "")
+                self.cell_len = width
+                return
+            self.plain = set_cell_size(self.plain, keep) + ("…" if overflow == "ellipsis" else "")
             self.cell_len = _cells(self.plain)
 
     def rstrip(self) -> None:
@@ -868,6 +869,11 @@ class _Cell:
 # these, of ASCII and of any printable character before U+0300 is as wide as it is long, without measuring it
 # character by character. A character outside them is found by a pattern (ten times quicker than str.translate).
 _WIDE = re.compile(r"[^\x00-\u02ff" + re.escape("€£¥₴·—–…█▓░─") + "]")
+
+
+def _narrow(text: str) -> bool:
+    """Whether printable `text` is as wide as it is long, a cell a character (see `_WIDE`)."""
+    return text.isascii() or _WIDE.search(text) is None
 
 
 def _cells(text: str) -> int:

@@ -283,6 +283,19 @@ class TestRowsDrawn:
         assert [line.plain for line in fast] == [line.plain for line in general]
         assert fast_cut == general_cut
 
+    @given(text=st.text(alphabet=st.characters(max_codepoint=0x3000), max_size=30), width=st.integers(1, 25))
+    @settings(max_examples=500, deadline=None)
+    def test_a_cell_cut_short_is_what_rich_cuts(self, text, width):
+        from rich.text import Text
+
+        from ledger import render
+
+        cell = render._Cell(text)
+        rich = Text(cell.plain)
+        cell.truncate(width)
+        rich.truncate(width, overflow="ellipsis")
+        assert (cell.plain, cell.cell_len) == (rich.plain, rich.cell_len)
+
     @given(text=st.text(alphabet=st.characters(max_codepoint=0x3000), max_size=20))
     @settings(max_examples=500, deadline=None)
     def test_a_cell_is_as_wide_as_rich_measures_it(self, text):
