@@ -531,8 +531,9 @@ class Books:
         """The entries `ids` these books hold, by id in id order: `entry` for each, the journal's files read once
         for all the entries each holds (as after `expect`)."""
         wanted = sorted(ids)
-        if wanted and 0 < wanted[0] < self.begun:
-            self._whole(f"entry #{wanted[0]}")
+        first = next((i for i in wanted if i > 0), None)
+        if first is not None and first < self.begun:
+            self._whole(f"entry #{first}")
         return self.store.read(wanted)
 
     def rows(self, ids: Iterable[int], make: Callable[[list[Entry]], list], kind: str) -> dict[int, Any]:
@@ -540,8 +541,9 @@ class Books:
         reading them where the rows of their file were kept (`journal.JournalArchive.rows`): `make` must make
         of an entry only what no later entry changes, and `kind` (`cache.REGISTER_ROWS`) says what it makes."""
         wanted = sorted(set(ids))
-        if wanted and 0 < wanted[0] < self.begun:
-            self._whole(f"entry #{wanted[0]}")
+        first = next((i for i in wanted if i > 0), None)
+        if first is not None and first < self.begun:
+            self._whole(f"entry #{first}")
         return self.store.rows(wanted, make, kind)
 
     def pledges_of(self, member: str) -> list[Pledge]:

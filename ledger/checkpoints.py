@@ -311,11 +311,11 @@ class Prefix:
         return found
 
     def rows(self, ids: Iterable[int], make: Callable[[list[Entry]], list], kind: str) -> dict[int, Any]:
-        wanted = sorted(ids)
-        found = self.base.rows((i for i in wanted if 0 < i <= self.count), make, kind)
-        recent = [self._recent[i] for i in wanted if i > self.count and i in self._recent]
-        found.update(zip((entry.id for entry in recent), make(recent), strict=True))
-        return found
+        """Made of the entries read, never taken from (nor kept as) the base's rows: `make` is bound to these
+        books, which lack the base's later entries, so what it made of a whole file would be wrong (found by a
+        review: a reversal made as an entry of its own, kept, and shown by every later register)."""
+        entries = self.read(ids)
+        return dict(zip(entries, make(list(entries.values())), strict=True))
 
     def append(self, entry: Entry) -> None:
         self._recent[entry.id] = entry

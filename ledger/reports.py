@@ -1162,6 +1162,9 @@ def _register_rows(books: Books, entries: list[Entry]) -> list[dict[str, Any]]:
     """The entries' register rows as no later entry changes them, so that they can be kept (`Books.rows`): each
     entry's JSON and `_register_fields`, without the reversal that may undo it (`_linked` adds that)."""
     undone = books.read(entry.get("reverses") for entry in entries if entry.kind == "reverse")
+    missing = {entry.get("reverses") for entry in entries if entry.kind == "reverse"} - set(undone)
+    if missing:  # a reversal's row made without what it undoes would be kept wrong, and shown ever after
+        raise LookupError(f"these books do not hold entries #{min(missing)} and others their reversals undo")
     rows = []
     for entry in entries:
         row = model.to_json(entry)

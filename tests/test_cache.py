@@ -809,6 +809,41 @@ class TestKeptRows:
             dt.date(2024, 1, 1), dt.date(2024, 11, 30))).rows  # fmt: skip
         assert {row["id"]: (row["link"], row["reversed_by"]) for row in before}[3] == ("", None)
 
+    def test_a_register_on_books_as_of_a_day_keeps_no_rows_made_with_what_they_lack(self, empty, monkeypatch):
+        """Found by a review: a register on books as of a day (a mark's) made the rows of a whole journal file
+        with those books, which lack the file's later entries: a reversal of one of them was made as an entry
+        of its own, kept, and shown so by every later register."""
+        from ledger import checkpoints
+
+        monkeypatch.setattr(checkpoints, "GAP", 1)  # a mark at each month the journal opens: books as of a day
+        ledger = journal.open_ledger(empty)  # are a mark's, and their store the books' own (`Prefix`)
+        for op in PRELUDE:
+            writer.record(ledger, _build(op))
+        for day in (10, 20):
+            writer.record(ledger, lambda b, d=day: fund.contribute(b, "Latvia", "1k", fund.Note(dt.date(2024, 3, d))))
+        second = journal.load(ledger).count
+        writer.record(ledger, lambda b: fund.reverse(b, second, "twice", fund.Note(dt.date(2024, 3, 20))))
+        monkeypatch.setattr(journal, "PART_BYTES", 1)  # what follows in a file of its own: the first one is kept
+        writer.record(ledger, lambda b: fund.contribute(b, "Latvia", "1k", fund.Note(dt.date(2024, 3, 25))))
+        assert len(ledger.journal_files()) == 2
+        shutil.rmtree(ledger.cache_dir)  # read once more, whole, with the marks
+        older = checkpoints.as_of(journal.load(ledger), dt.date(2024, 3, 15))  # without the reversed entry
+        assert isinstance(older.store, checkpoints.Prefix)
+        march = reports.RegisterFilter(start=dt.date(2024, 2, 1), end=dt.date(2024, 3, 15))  # the mark's and after
+        shown = [row["id"] for row in reports.register_report(older, march).rows]
+        assert second - 1 in shown and second not in shown
+        spec = reports.RegisterFilter(start=dt.date(2024, 2, 1), end=dt.date(2024, 3, 31))
+        for _ in range(2):  # rows made now, then taken kept
+            rows = reports.register_report(journal.load(ledger), spec).rows
+            assert rows == self.made_from_entries(ledger, spec)
+            assert {row["id"]: row["link"] for row in rows}[second + 1] == f"reverses #{second}"
+
+    def test_rows_are_never_made_for_a_reversal_without_what_it_undoes(self, grown):
+        books = fresh(grown)
+        reversal = dataclasses.replace(books.entry(5), kind="reverse", data={"reverses": 10**6, "reason": "x"})
+        with pytest.raises(LookupError):
+            reports._register_rows(books, [reversal])
+
     @pytest.mark.parametrize("damage", ["swapped", "flipped", "as entries", "not signed"])
     def test_rows_not_signed_for_their_bytes_are_passed_over(self, grown, damage):
         truth = self.made_from_entries(grown)
