@@ -704,11 +704,17 @@ def _to_read(ledger: Ledger, kept: list[cache.FileState]) -> tuple[list[str], li
     if names[: len(kept)] != [seen.name for seen in kept]:
         raise _Stale  # a file kept is gone, or one sorts among them
     changed = []
-    folder = os.open(ledger.journal_dir, os.O_RDONLY)  # each file looked up in it: half the time of a path each
-    try:
-        stats = [os.stat(name, dir_fd=folder) for name in names]
+    try:  # each file looked up in the folder: half the time of a path each
+        folder = os.open(ledger.journal_dir, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as problem:
         raise CorruptJournal(f"cannot read {ledger.journal_dir}: {problem.strerror}") from None
+    try:
+        stats = []
+        for name in names:
+            try:
+                stats.append(os.stat(name, dir_fd=folder))
+            except OSError as problem:
+                raise CorruptJournal(f"cannot read {ledger.journal_dir / name}: {problem.strerror}") from None
     finally:
         os.close(folder)
     for number, (name, stat) in enumerate(zip(names, stats, strict=True)):
