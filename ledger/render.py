@@ -506,8 +506,12 @@ def _table_lines(title, cols, before, body, after, width, wide, caption, empty=N
 def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
     """Column widths (None for a column left out) and the columns left out; None when the table cannot fit."""
     natural, least, wanted = [], [], []
+    usual = {}  # a column of words: the room all but its longest one in twenty need (see `wrapping`)
     for index, col in enumerate(cols):
         longest = max((_len(row[index]) for row in rows), default=0)
+        if col.fit in ("wrap", "list") and rows:
+            lengths = sorted(_len(row[index]) for row in rows)
+            usual[index] = max(lengths[len(lengths) - 1 - len(lengths) // 20], len(col.title))
         head = max((len(word) for word in col.title.split()), default=0)
         if col.fit == "bar":
             natural.append(24), least.append(4), wanted.append(24)
@@ -530,12 +534,13 @@ def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
     def used() -> int:
         return sum(least[i] for i in keep) + SEP * (len(keep) - 1)
 
-    def wrapping() -> int:  # what the columns whose words wrap lack to stand on one line
-        return sum(max(wanted[i] - least[i], 0) for i in keep if cols[i].fit in ("wrap", "list"))
+    def wrapping() -> int:  # what the columns whose words wrap lack to stand on one line, but on a few rows
+        return sum(max(usual[i] - least[i], 0) for i in keep if i in usual)
 
     # Optional columns are dropped from the right while the table is too wide, and then while names would
     # wrap for want of their room: a row two lines tall halves what a screen shows, for a column that says
-    # little (a register's reversal links, on one row in a hundred).
+    # little (a register's reversal links, on one row in a hundred). Not for a few long names (one in twenty
+    # rows or fewer): those rows wrap, and the table keeps its columns.
     while optional and used() + wrapping() > width:
         dropped = optional.pop()
         keep.remove(dropped)

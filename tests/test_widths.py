@@ -222,12 +222,12 @@ class TestLayout:
 
     @given(
         cells=st.lists(
-            st.lists(st.text(alphabet=st.sampled_from("abc "), max_size=30), min_size=5, max_size=5), min_size=1, max_size=6
+            st.lists(st.text(alphabet=st.sampled_from("abc "), max_size=30), min_size=5, max_size=5), min_size=1, max_size=45
         ),
         width=st.integers(min_value=20, max_value=140),
     )
     @settings(max_examples=400, deadline=None)
-    def test_an_optional_column_is_shown_only_where_no_name_wraps_for_it(self, cells, width):
+    def test_an_optional_column_is_shown_only_where_names_do_not_wrap_for_it(self, cells, width):
         from ledger import render
 
         cols = [render._Col("#", right=True), render._Col("What", fit="wrap"), render._Col("Memo", fit="short", optional=True),
@@ -237,9 +237,8 @@ class TestLayout:
         if laid is None:
             return
         widths, hidden = laid
-        longest = max(render._len(row[1]) for row in rows)
-        if any(widths[i] is not None for i in (2, 3, 4)):  # an optional column shown: the names have all their room
-            assert widths[1] >= longest
+        if any(widths[i] is not None for i in (2, 3, 4)):  # an optional column shown: names stand on one line,
+            assert sum(render._len(row[1]) > widths[1] for row in rows) <= len(rows) // 20  # but one in twenty
         assert hidden == [i for i in (2, 3, 4) if widths[i] is None]
         assert sum(w for w in widths if w is not None) + render.SEP * (sum(w is not None for w in widths) - 1) <= width
 
