@@ -238,18 +238,10 @@ def from_record(record: Mapping[str, Any], own: Mapping[str, tuple[type, bool]])
     postings = record.get("postings", [])
     if not isinstance(postings, list):
         raise ValueError("postings must be a list of tables")
-    return Entry(
-        id=record["id"],
-        date=record["date"],
-        recorded_at=stamp,
-        kind=kind,
-        postings=tuple(_posting(p) for p in postings),
-        memo=record["memo"],
-        source=record["source"],
-        data=data,
-        prev=record["prev"],
-        hash=record["hash"],
-    )
+    # Every field checked above: made as a pickled entry is taken back (`_unpickled`), without __init__'s
+    # setting its ten fields one by one through the frozen class's guard.
+    return _unpickled(record["id"], record["date"], stamp, kind, tuple([_posting(p) for p in postings]),
+                      record["memo"], record["source"], data, record["prev"], record["hash"])  # fmt: skip
 
 
 def subject(entry: Entry) -> str:
@@ -431,10 +423,12 @@ _POSTING_FIELDS = frozenset({"account", "amount", "currency"})
 
 
 def _posting(record: Any) -> Posting:
-    if not isinstance(record, Mapping) or record.keys() != _POSTING_FIELDS:
+    if not (type(record) is dict or isinstance(record, Mapping)) or record.keys() != _POSTING_FIELDS:
         raise ValueError("a posting has exactly account, amount and currency")
     account, amount, currency = record["account"], record["amount"], record["currency"]
-    if not (isinstance(account, str) and isinstance(amount, str) and isinstance(currency, str)):
+    if not (type(account) is str and type(amount) is str and type(currency) is str) and not (
+        isinstance(account, str) and isinstance(amount, str) and isinstance(currency, str)
+    ):
         # Named by its type, not shown: a value of any type can be here (an int too long to print).
         what, value = next((k, v) for k, v in record.items() if not isinstance(v, str))
         wanted = "a decimal string" if what == "amount" else "text"
