@@ -842,6 +842,17 @@ class JournalArchive:
         wanted = sorted(ids)
         self.expect(wanted)
         found: dict[int, Entry] = {}
+        for part, here in self._by_file(wanted):
+            kept = self._kept_entries(part) if self._many is None or part.name in self._many else None
+            if kept is not None and len(kept) >= part.count:
+                same, first = self._same, part.first
+                found.update((entry_id, same(kept[entry_id - first], entry_id)) for entry_id in here)
+            else:
+                found.update((entry_id, self.entry(entry_id)) for entry_id in here)
+        return found
+
+    def _by_file(self, wanted: list[int]) -> Iterator[tuple[cache.Part, list[int]]]:
+        """The ids `wanted` (in order) file by file: each part and its ids; an id no part holds is left out."""
         at = 0
         while at < len(wanted):
             part = self._part(wanted[at])
@@ -849,14 +860,8 @@ class JournalArchive:
                 at += 1
                 continue
             stop = bisect.bisect_left(wanted, part.first + part.count, at)
-            kept = self._kept_entries(part) if self._many is None or part.name in self._many else None
-            if kept is not None and len(kept) >= part.count:
-                same, first = self._same, part.first
-                found.update((entry_id, same(kept[entry_id - first], entry_id)) for entry_id in wanted[at:stop])
-            else:
-                found.update((entry_id, self.entry(entry_id)) for entry_id in wanted[at:stop])
+            yield part, wanted[at:stop]
             at = stop
-        return found
 
     def rows(self, ids: Iterable[int], make: Callable[[list[Entry]], list], kind: str) -> dict[int, Any]:
         """What `make` makes of the entries `ids` (a row an entry, in their order), by id in id order; `kind`
@@ -870,23 +875,15 @@ class JournalArchive:
         rows, their links to reversals left out), and what it makes is kept
         only with the code that made it (the cache's signature covers it).
         """
-        wanted = sorted(ids)
         found: dict[int, Any] = {}
         rest: list[int] = []  # the few wanted of other files: read and made together
-        at = 0
-        while at < len(wanted):
-            part = self._part(wanted[at])
-            if part is None:
-                at += 1
-                continue
-            stop = bisect.bisect_left(wanted, part.first + part.count, at)
-            made = self._made(part, make, kind) if (stop - at) * KEPT_SHARE >= part.count else None
+        for part, here in self._by_file(sorted(ids)):
+            made = self._made(part, make, kind) if len(here) * KEPT_SHARE >= part.count else None
             if made is not None:
                 first = part.first
-                found.update((entry_id, made[entry_id - first]) for entry_id in wanted[at:stop])
+                found.update((entry_id, made[entry_id - first]) for entry_id in here)
             else:
-                rest += wanted[at:stop]
-            at = stop
+                rest += here
         if not rest:
             return found
         entries = self.read(rest)

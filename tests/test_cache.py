@@ -556,6 +556,19 @@ class TestReadBack:
             books.entry(1)
 
 
+def damaged(first: Path, second: Path, damage: str, others: dict[str, bytes]) -> None:
+    """Damage a signed side file: `swapped` (another's bytes, signed by us), `flipped` (a byte of its pickle), or
+    replaced by one of `others`."""
+    if damage == "swapped":
+        first.write_bytes(second.read_bytes())
+    elif damage == "flipped":
+        data = bytearray(first.read_bytes())
+        data[-5] ^= 1
+        first.write_bytes(bytes(data))
+    else:
+        first.write_bytes(others[damage])
+
+
 class TestKeptEntries:
     """A journal file read whole is kept as its entries (`cache.keep_entries`), read back without parsing, and
     only for bytes that still have the digest they were read from."""
@@ -685,16 +698,8 @@ class TestKeptEntries:
     def test_kept_entries_not_signed_for_their_bytes_are_passed_over(self, grown, monkeypatch, damage):
         whole = list(fresh(grown).entries)
         first, second = self.kept(grown)[:2]
-        if damage == "swapped":  # another file's entries, signed by us, under this file's digest
-            first.write_bytes(second.read_bytes())
-        elif damage == "flipped":
-            data = bytearray(first.read_bytes())
-            data[-40] ^= 1
-            first.write_bytes(bytes(data))
-        elif damage == "truncated":
-            first.write_bytes(first.read_bytes()[:-1])
-        else:
-            first.write_bytes(pickle.dumps([]))
+        others = {"truncated": first.read_bytes()[:-1], "not signed": pickle.dumps([])}
+        damaged(first, second, damage, others)
         books = journal.load(grown)
         parsed = count_parsed(monkeypatch)
         books.expect(None)
@@ -849,16 +854,10 @@ class TestKeptRows:
         truth = self.made_from_entries(grown)
         self.register(grown)
         first, second = self.kept(grown)[:2]
-        if damage == "swapped":  # another file's rows, signed by us, under this file's name
-            first.write_bytes(second.read_bytes())
-        elif damage == "flipped":
-            data = bytearray(first.read_bytes())
-            data[-5] ^= 1
-            first.write_bytes(bytes(data))
-        elif damage == "as entries":  # the same file's kept entries, signed as entries, under the rows' name
-            first.write_bytes((grown.cache_dir / first.name.replace(cache.REGISTER_ROWS, cache.ENTRIES_PREFIX)).read_bytes())
-        else:
-            first.write_bytes(pickle.dumps([{"id": 1, "what": "forged"}] * 50))
+        entries = grown.cache_dir / first.name.replace(cache.REGISTER_ROWS, cache.ENTRIES_PREFIX)
+        # "as entries": the same file's kept entries, signed as entries, under the rows' name
+        others = {"as entries": entries.read_bytes(), "not signed": pickle.dumps([{"id": 1, "what": "forged"}] * 50)}
+        damaged(first, second, damage, others)
         assert self.register(grown) == truth
 
     def test_rows_of_a_file_changed_behind_the_cache_are_not_taken(self, grown):
