@@ -509,10 +509,10 @@ def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
     usual = {}  # a column of words: the room all but its longest one in twenty need (see `wrapping`)
     for index, col in enumerate(cols):
         longest = max((_len(row[index]) for row in rows), default=0)
-        if col.fit in ("wrap", "list") and rows:
-            lengths = sorted(_len(row[index]) for row in rows)
-            usual[index] = max(lengths[len(lengths) - 1 - len(lengths) // 20], len(col.title))
         head = max((len(word) for word in col.title.split()), default=0)
+        if col.fit in ("wrap", "list") and rows:  # the rows' room; a title may wrap between its words
+            lengths = sorted(_len(row[index]) for row in rows)
+            usual[index] = max(lengths[len(lengths) - 1 - len(lengths) // 20], head)
         if col.fit == "bar":
             natural.append(24), least.append(4), wanted.append(24)
             continue
@@ -560,13 +560,15 @@ def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
         widths[i] = least[i]
     spare = width - used()
     # Whole columns first get room for their titles on one line; then names that wrap get room to stand on
-    # one line (a row two lines tall for want of a few characters halves what a screen shows, and the room
-    # a memo was brought back into was left for them); then the columns of words share what is left, a
-    # character at a time to the narrowest, so that no memo is starved by a long neighbour.
-    for fits in (("whole",), ("wrap", "list")):
+    # one line, first the room most rows need in each such column (kept for them when optional columns
+    # were dropped: a long name in one must not take it from the next), then all their room (a row two
+    # lines tall halves what a screen shows); then the columns of words share what is left, a character
+    # at a time to the narrowest, so that no memo is starved by a long neighbour.
+    usual_room = [usual.get(i, 0) for i in range(len(cols))]
+    for fits, aim in ((("whole",), wanted), (("wrap", "list"), usual_room), (("wrap", "list"), wanted)):
         for i in keep:
             if cols[i].fit in fits and spare > 0:
-                grow = min(spare, wanted[i] - widths[i])
+                grow = max(min(spare, aim[i] - widths[i]), 0)
                 widths[i] += grow
                 spare -= grow
     while spare > 0:
@@ -845,7 +847,7 @@ class _Cell:
 
         if self.cell_len > width:
             keep = width - 1 if overflow == "ellipsis" else width
-            if self.cell_len == len(self.plain) and _narrow(self.plain):  # a character a cell: cut as a string
+            if keep >= 0 and self.cell_len == len(self.plain) and _narrow(self.plain):  # a character a cell: sliced
                 self.plain = self.plain[:keep] + ("…" if overflow == "ellipsis" else "")
                 self.cell_len = width
                 return
