@@ -534,13 +534,14 @@ def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
     def used() -> int:
         return sum(least[i] for i in keep) + SEP * (len(keep) - 1)
 
-    def wrapping() -> int:  # what the columns whose words wrap lack to stand on one line, but on a few rows
-        return sum(max(usual[i] - least[i], 0) for i in keep if i in usual)
+    def wrapping() -> int:  # what the columns of names that stay lack to stand on one line, but on a few rows
+        return sum(max(usual[i] - least[i], 0) for i in keep if i in usual and not cols[i].optional)
 
     # Optional columns are dropped from the right while the table is too wide, and then while names would
     # wrap for want of their room: a row two lines tall halves what a screen shows, for a column that says
     # little (a register's reversal links, on one row in a hundred). Not for a few long names (one in twenty
-    # rows or fewer): those rows wrap, and the table keeps its columns.
+    # rows or fewer): those rows wrap, and the table keeps its columns. Nor for an optional column of names
+    # (the members' approvers): it would give way itself, and take the others with it.
     while optional and used() + wrapping() > width:
         dropped = optional.pop()
         keep.remove(dropped)

@@ -277,6 +277,18 @@ class TestLayout:
         assert widths[2] is not None  # the memo kept, on the promise that names stand on one line
         assert sum(r[1].cell_len > widths[1] for r in rows) <= len(rows) // 20
 
+    def test_an_optional_column_of_names_makes_no_other_give_way(self):
+        """Found before release: the members' approvers (optional, a list) made Role, Applied and Left give way,
+        then gave way themselves: at 100 columns the table lost four columns it showed before."""
+        from ledger import render
+
+        cols = [render._Col("Member"), render._Col("Awaiting approval from", fit="list", optional=True),
+                render._Col("Role", optional=True), render._Col("Applied", optional=True)]  # fmt: skip
+        rows = [[render._Cell("Belgium"), render._Cell("United Kingdom, Latvia, Unattributed members, Norway"),
+                 render._Cell("member"), render._Cell("2025-04-30")]]  # fmt: skip
+        widths, hidden = render._grid(cols, rows, 60, False)
+        assert hidden == [] and widths[1] < 52  # every column shown, the names wrapping
+
     def test_an_empty_column_s_long_title_hides_no_other_column(self):
         """Found by a review: a column's whole title counted as a name that must stand on one line."""
         from ledger import render
