@@ -565,7 +565,7 @@ def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
     # were dropped: a long name in one must not take it from the next), then all their room (a row two
     # lines tall halves what a screen shows); then the columns of words share what is left, a character
     # at a time to the narrowest, so that no memo is starved by a long neighbour.
-    usual_room = [usual.get(i, 0) for i in range(len(cols))]
+    usual_room = [max(usual[i], len(cols[i].title)) if i in usual else 0 for i in range(len(cols))]  # title whole
     for fits, aim in ((("whole",), wanted), (("wrap", "list"), usual_room), (("wrap", "list"), wanted)):
         for i in keep:
             if cols[i].fit in fits and spare > 0:
