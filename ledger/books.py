@@ -396,6 +396,11 @@ class EntryStore(Protocol):
     def rows(self, ids: Iterable[int], make: Callable[[list[Entry]], list], kind: str) -> dict[int, Any]: ...
 
 
+def made_of(entries: dict[int, Entry], make: Callable[[list[Entry]], list]) -> dict[int, Any]:
+    """What `make` makes of `entries` (a row an entry, in their order), by the same ids (`EntryStore.rows`)."""
+    return dict(zip(entries, make(list(entries.values())), strict=True))
+
+
 class Held:
     """Entries held in memory, the store of books built from entries at hand."""
 
@@ -426,8 +431,7 @@ class Held:
         return {i: self._by_id[i] for i in sorted(ids) if i in self._by_id}
 
     def rows(self, ids: Iterable[int], make: Callable[[list[Entry]], list], kind: str) -> dict[int, Any]:
-        entries = self.read(ids)
-        return dict(zip(entries, make(list(entries.values())), strict=True))
+        return made_of(self.read(ids), make)
 
     def copied(self) -> Held:
         """The same entries, in a store of its own (entries appended to it are its own)."""
@@ -530,21 +534,21 @@ class Books:
     def read(self, ids: Iterable[int]) -> dict[int, Entry]:
         """The entries `ids` these books hold, by id in id order: `entry` for each, the journal's files read once
         for all the entries each holds (as after `expect`)."""
-        wanted = sorted(ids)
-        first = next((i for i in wanted if i > 0), None)
-        if first is not None and first < self.begun:
-            self._whole(f"entry #{first}")
-        return self.store.read(wanted)
+        return self.store.read(self._held(ids))
 
     def rows(self, ids: Iterable[int], make: Callable[[list[Entry]], list], kind: str) -> dict[int, Any]:
         """What `make` makes of the entries `ids` these books hold (a row an entry), by id in id order, without
         reading them where the rows of their file were kept (`journal.JournalArchive.rows`): `make` must make
         of an entry only what no later entry changes, and `kind` (`cache.REGISTER_ROWS`) says what it makes."""
+        return self.store.rows(self._held(ids), make, kind)
+
+    def _held(self, ids: Iterable[int]) -> list[int]:
+        """`ids` in order, once each; `Incomplete` if one is before where books begun from a state begin."""
         wanted = sorted(set(ids))
         first = next((i for i in wanted if i > 0), None)
         if first is not None and first < self.begun:
             self._whole(f"entry #{first}")
-        return self.store.rows(wanted, make, kind)
+        return wanted
 
     def pledges_of(self, member: str) -> list[Pledge]:
         """The pledges of `member` (by name), in the order of their ids: where the books keep them pickled member

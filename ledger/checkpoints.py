@@ -47,7 +47,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from ledger import fold, index
-from ledger.books import Books, History
+from ledger.books import Books, History, made_of
 from ledger.errors import CorruptJournal
 from ledger.model import Entry
 
@@ -314,8 +314,7 @@ class Prefix:
         """Made of the entries read, never taken from (nor kept as) the base's rows: `make` is bound to these
         books, which lack the base's later entries, so what it made of a whole file would be wrong (found by a
         review: a reversal made as an entry of its own, kept, and shown by every later register)."""
-        entries = self.read(ids)
-        return dict(zip(entries, make(list(entries.values())), strict=True))
+        return made_of(self.read(ids), make)
 
     def append(self, entry: Entry) -> None:
         self._recent[entry.id] = entry

@@ -31,7 +31,7 @@ from typing import Any
 import tomli_w
 
 from ledger import cache, checkpoints, fastparse, fold, git, kinds, model, money, state
-from ledger.books import Books, Held, Incomplete
+from ledger.books import Books, Held, Incomplete, made_of
 from ledger.errors import BadInput, CorruptJournal, LedgerError, NotALedger, Refused, TornWrite
 from ledger.model import Entry
 
@@ -739,6 +739,23 @@ def _to_read(ledger: Ledger, kept: list[cache.FileState]) -> tuple[list[str], li
 KEPT_SHARE = 8  # a file's kept entries are taken when at least 1 in this many of its entries are to be read
 
 
+def _many(wanted: list[int], part: cache.Part) -> bool:
+    """Whether `wanted` (ids of `part`'s file) are enough of its entries to take them kept (`KEPT_SHARE`)."""
+    return len(wanted) * KEPT_SHARE >= part.count
+
+
+def _remembered(memo: dict, key: Any, state: cache.FileState | None, find: Callable[[], Any]) -> Any:
+    """What `find` finds of a file, remembered in `memo` (the last 16 files) for the state it was found with:
+    found again once a load has noted another state of the file."""
+    looked = memo.get(key)
+    if looked is None or looked[0] is not state:
+        found = find()
+        if len(memo) >= 16:
+            del memo[next(iter(memo))]
+        looked = memo[key] = (state, found)
+    return looked[1]
+
+
 class JournalArchive:
     """The entries of books read from the journal, read from it again on demand.
 
@@ -823,15 +840,7 @@ class JournalArchive:
         if ids is None:
             self._many = None
             return
-        wanted = sorted(ids)
-        self._part(0)  # each part's first id, up to date
-        firsts = self._firsts
-        counts: dict[int, int] = {}
-        for entry_id in wanted:
-            at = bisect.bisect_right(firsts, entry_id) - 1
-            if at >= 0 and entry_id < firsts[at] + self.parts[at].count:  # not one read since (in memory)
-                counts[at] = counts.get(at, 0) + 1
-        self._many = {self.parts[at].name for at, count in counts.items() if count * KEPT_SHARE >= self.parts[at].count}
+        self._many = {part.name for part, here in self._by_file(sorted(ids)) if _many(here, part)}
 
     def read(self, ids: Iterable[int]) -> dict[int, Entry]:
         """The entries `ids`, by id in id order, read file by file (`expect`); an id no part holds has none.
@@ -878,7 +887,7 @@ class JournalArchive:
         found: dict[int, Any] = {}
         rest: list[int] = []  # the few wanted of other files: read and made together
         for part, here in self._by_file(sorted(ids)):
-            made = self._made(part, make, kind) if len(here) * KEPT_SHARE >= part.count else None
+            made = self._made(part, make, kind) if _many(here, part) else None
             if made is not None:
                 first = part.first
                 found.update((entry_id, made[entry_id - first]) for entry_id in here)
@@ -886,8 +895,7 @@ class JournalArchive:
                 rest += here
         if not rest:
             return found
-        entries = self.read(rest)
-        found.update(zip(entries, make(list(entries.values())), strict=True))
+        found.update(made_of(self.read(rest), make))
         return dict(sorted(found.items()))  # the files' rows and these, in id order again
 
     def _made(self, part: cache.Part, make: Callable[[list[Entry]], list], kind: str) -> list | None:
@@ -897,25 +905,22 @@ class JournalArchive:
         if not self.kept or part is self.parts[-1]:
             return None
         kept = self.files.get(part.name)
-        looked = self._rows.get((kind, part.name))
-        if looked is None or looked[0] is not kept:
-            made = None
-            if kept is not None and kept.digest != _UNREAD:
-                stored = cache.kept_entries(self.ledger.cache_dir, kept.digest, kind)
-                if stored is None:
-                    entries = self._kept_entries(part)  # its bytes checked, or None
-                    if entries is not None:
-                        stored = make(entries)
-                        cache.keep_entries(self.ledger.cache_dir, kept.digest, stored, kind)
-                        made = stored
-                elif self._vouching(part.name, _read_bytes(self.ledger.journal_dir / part.name)) == kept.size:
-                    made = stored  # changed since: none taken, the journal is read, and says how (`entry`)
-            if made is not None and len(made) != part.count:
-                made = None
-            if len(self._rows) >= 16:
-                del self._rows[next(iter(self._rows))]
-            looked = self._rows[kind, part.name] = (kept, made)
-        return looked[1]
+
+        def find() -> list | None:
+            if kept is None or kept.digest == _UNREAD:
+                return None
+            made = cache.kept_entries(self.ledger.cache_dir, kept.digest, kind)
+            if made is None:
+                entries = self._kept_entries(part)  # its bytes checked, or None
+                if entries is None:
+                    return None
+                made = make(entries)
+                cache.keep_entries(self.ledger.cache_dir, kept.digest, made, kind)
+            elif self._vouching(part.name, _read_bytes(self.ledger.journal_dir / part.name)) != kept.size:
+                return None  # changed since: none taken, the journal is read, and says how (`entry`)
+            return made if len(made) == part.count else None
+
+        return _remembered(self._rows, (kind, part.name), kept, find)
 
     def _part(self, entry_id: int) -> cache.Part | None:
         """The part (file) that holds entry `entry_id`; None for an id no part holds."""
@@ -932,21 +937,20 @@ class JournalArchive:
         if not self.kept:  # the cache off (a command, `verify`): nothing read from it
             return None
         kept = self.files.get(part.name)
-        looked = self._kept.get(part.name)
-        if looked is None or looked[0] is not kept:
-            entries = None
-            if kept is not None and kept.digest != _UNREAD:
-                stored = cache.kept_entries(self.ledger.cache_dir, kept.digest)
-                if stored is not None or part is not self.parts[-1]:
-                    path = self.ledger.journal_dir / part.name
-                    data = _read_bytes(path)
-                    # Changed since: none taken, the journal is read, and says how (`entry`).
-                    if self._vouching(part.name, data) == kept.size:
-                        entries = stored if stored is not None else self._keeping(path, data[: kept.size], kept)
-            if len(self._kept) >= 16:
-                del self._kept[next(iter(self._kept))]
-            looked = self._kept[part.name] = (kept, entries)
-        return looked[1]
+
+        def find() -> list[Entry] | None:
+            if kept is None or kept.digest == _UNREAD:
+                return None
+            stored = cache.kept_entries(self.ledger.cache_dir, kept.digest)
+            if stored is None and part is self.parts[-1]:
+                return None
+            path = self.ledger.journal_dir / part.name
+            data = _read_bytes(path)
+            if self._vouching(part.name, data) != kept.size:
+                return None  # changed since: none taken, the journal is read, and says how (`entry`)
+            return stored if stored is not None else self._keeping(path, data[: kept.size], kept)
+
+        return _remembered(self._kept, part.name, kept, find)
 
     def _keeping(self, path: Path, data: bytes, kept: cache.FileState) -> list[Entry]:
         """The entries of a file's bytes as they were read (`kept`), kept from now on: a file that was the newest
@@ -1109,23 +1113,29 @@ class Archived:
 
     def read(self, ids: Iterable[int]) -> dict[int, Entry]:
         """The entries `ids` these books hold, by id in id order (`JournalArchive.read`)."""
-        wanted = sorted(set(ids))
-        cut = bisect.bisect_right(wanted, self.count)
-        found = self.archive.read(i for i in wanted[:cut] if i > 0)
-        if len(found) != cut - bisect.bisect_right(wanted, 0):
-            raise self.archive._changed()
-        found.update((i, self._recent[i - self.count - 1]) for i in wanted[cut:] if i - self.count <= len(self._recent))
+        archived, recent = self._sorted(ids)
+        found = self._all_of(archived, self.archive.read(archived))
+        found.update(recent)
         return found
 
     def rows(self, ids: Iterable[int], make: Callable[[list[Entry]], list], kind: str) -> dict[int, Any]:
         """What `make` makes of the entries `ids` these books hold, by id in id order (`JournalArchive.rows`)."""
+        archived, recent = self._sorted(ids)
+        found = self._all_of(archived, self.archive.rows(archived, make, kind))
+        found.update(made_of(recent, make))
+        return found
+
+    def _sorted(self, ids: Iterable[int]) -> tuple[list[int], dict[int, Entry]]:
+        """Of `ids`, in id order: those of the archive's files, and the entries appended since, by id."""
         wanted = sorted(set(ids))
         cut = bisect.bisect_right(wanted, self.count)
-        found = self.archive.rows((i for i in wanted[:cut] if i > 0), make, kind)
-        if len(found) != cut - bisect.bisect_right(wanted, 0):
+        recent = {i: self._recent[i - self.count - 1] for i in wanted[cut:] if i - self.count <= len(self._recent)}
+        return [i for i in wanted[:cut] if i > 0], recent
+
+    def _all_of(self, archived: list[int], found: dict[int, Any]) -> dict[int, Any]:
+        """`found`, refused unless it holds every one of the `archived` ids (an entry gone from its file)."""
+        if len(found) != len(archived):
             raise self.archive._changed()
-        recent = [self._recent[i - self.count - 1] for i in wanted[cut:] if i - self.count <= len(self._recent)]
-        found.update(zip((entry.id for entry in recent), make(recent), strict=True))
         return found
 
     def get(self, entry_id: int) -> Entry | None:
