@@ -1161,7 +1161,7 @@ def scanned_ids(books: Books, spec: RegisterFilter) -> list[int]:
 def _register_rows(books: Books, entries: list[Entry]) -> list[dict[str, Any]]:
     """The entries' register rows as no later entry changes them, so that they can be kept (`Books.rows`): each
     entry's JSON and `_register_fields`, without the reversal that may undo it (`_linked` adds that)."""
-    undone = books.read(entry.get("reverses") for entry in entries if entry.kind == "reverse")
+    undone = _undone(books, entries)
     missing = {entry.get("reverses") for entry in entries if entry.kind == "reverse"} - set(undone)
     if missing:  # a reversal's row made without what it undoes would be kept wrong, and shown ever after
         raise LookupError(f"these books do not hold entries #{min(missing)} and others their reversals undo")
@@ -1189,7 +1189,12 @@ def _read_all(books: Books, ids: Iterable[int], read: dict[int, Entry]) -> dict[
     """Read into `read` the entries `ids` it does not hold yet, in id order (not a register's: a journal file's
     entries one after another); return the entries their reversals undo, by id, read the same way."""
     read.update(books.read(i for i in ids if i not in read))
-    return books.read({entry.get("reverses") for entry in read.values() if entry.kind == "reverse"})
+    return _undone(books, read.values())
+
+
+def _undone(books: Books, entries: Iterable[Entry]) -> dict[int, Entry]:
+    """The entries the reversals among `entries` undo, by id, read together."""
+    return books.read(entry.get("reverses") for entry in entries if entry.kind == "reverse")
 
 
 def _register_fields(books: Books, entry: Entry, read: Mapping[int, Entry] | None = None) -> dict[str, Any]:
@@ -1517,18 +1522,15 @@ def _funding_report(
         if wanted:  # one member's amounts, looked up alone (a member's money is in thousands of packages)
             shares = [funding.owned(account, wanted) for account in envelopes.get(name, ())]
             paid = funding.spent_by(name, wanted)
-            if paid or any(shares):
-                unpaid = sum(shares, ZERO)
-                rows.append({"package": name, "member": names.get(wanted, wanted), "amount": paid + unpaid,
-                             "paid": paid, "not_yet_paid": unpaid, "status": p.status})  # fmt: skip
-            continue
-        held: dict[str, Decimal] = {}
-        for account in envelopes.get(name, ()):
-            for owner, amount in funding.of(account).items():
-                held[owner] = held.get(owner, ZERO) + amount
-        spent = {o: a for o, a in funding.spent.get(name, {}).items() if a}
-        for owner in sorted(set(held) | set(spent)):
-            paid, unpaid = spent.get(owner, ZERO), held.get(owner, ZERO)
+            funded = {wanted: (paid, sum(shares, ZERO))} if paid or any(shares) else {}
+        else:
+            held: dict[str, Decimal] = {}
+            for account in envelopes.get(name, ()):
+                for owner, amount in funding.of(account).items():
+                    held[owner] = held.get(owner, ZERO) + amount
+            spent = {o: a for o, a in funding.spent.get(name, {}).items() if a}
+            funded = {owner: (spent.get(owner, ZERO), held.get(owner, ZERO)) for owner in sorted(set(held) | set(spent))}
+        for owner, (paid, unpaid) in funded.items():
             rows.append({"package": name, "member": names.get(owner, owner), "amount": paid + unpaid,
                          "paid": paid, "not_yet_paid": unpaid, "status": p.status})  # fmt: skip
     if wanted and not package:
