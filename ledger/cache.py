@@ -560,7 +560,6 @@ def write(folder: Path, snapshot: Snapshot) -> None:
 # journal bytes they were read from and signed like the cache with this user's key, that digest and the
 # code. The journal stays the judge: they are taken only for a file whose bytes still have that digest
 # (`journal.JournalArchive`), and a file that is not signed, or not for that digest, is passed over.
-
 #
 # A register's rows of a file's entries (`reports.register_report`: each entry's JSON and the words a table
 # shows, what no later entry changes) are kept the same way, as their own kind: a register of a month at a

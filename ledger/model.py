@@ -426,9 +426,7 @@ def _posting(record: Any) -> Posting:
     if not (type(record) is dict or isinstance(record, Mapping)) or record.keys() != _POSTING_FIELDS:
         raise ValueError("a posting has exactly account, amount and currency")
     account, amount, currency = record["account"], record["amount"], record["currency"]
-    if not (type(account) is str and type(amount) is str and type(currency) is str) and not (
-        isinstance(account, str) and isinstance(amount, str) and isinstance(currency, str)
-    ):
+    if not (isinstance(account, str) and isinstance(amount, str) and isinstance(currency, str)):
         # Named by its type, not shown: a value of any type can be here (an int too long to print).
         what, value = next((k, v) for k, v in record.items() if not isinstance(v, str))
         wanted = "a decimal string" if what == "amount" else "text"

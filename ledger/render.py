@@ -508,10 +508,11 @@ def _grid(cols: list[_Col], rows: list[list], width: int, wide: bool):
     natural, least, wanted = [], [], []
     usual = {}  # a column of words: the room all but its longest one in twenty need (see `wrapping`)
     for index, col in enumerate(cols):
-        longest = max((_len(row[index]) for row in rows), default=0)
+        lengths = [_len(row[index]) for row in rows]
+        longest = max(lengths, default=0)
         head = max((len(word) for word in col.title.split()), default=0)
-        if col.fit in ("wrap", "list") and rows:  # the rows' room; a title may wrap between its words
-            lengths = sorted(_len(row[index]) for row in rows)
+        if col.fit in ("wrap", "list") and lengths:  # the rows' room; a title may wrap between its words
+            lengths.sort()
             usual[index] = max(lengths[len(lengths) - 1 - len(lengths) // 20], head)
         if col.fit == "bar":
             natural.append(24), least.append(4), wanted.append(24)
@@ -847,12 +848,12 @@ class _Cell:
         from rich.cells import set_cell_size
 
         if self.cell_len > width:
-            keep = width - 1 if overflow == "ellipsis" else width
+            tail = "…" if overflow == "ellipsis" else ""
+            keep = width - len(tail)
             if keep >= 0 and self.cell_len == len(self.plain) and _narrow(self.plain):  # a character a cell: sliced
-                self.plain = self.plain[:keep] + ("…" if overflow == "ellipsis" else "")
-                self.cell_len = width
+                self.plain, self.cell_len = self.plain[:keep] + tail, width
                 return
-            self.plain = set_cell_size(self.plain, keep) + ("…" if overflow == "ellipsis" else "")
+            self.plain = set_cell_size(self.plain, keep) + tail
             self.cell_len = _cells(self.plain)
 
     def rstrip(self) -> None:
